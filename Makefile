@@ -1,0 +1,35 @@
+# Two commands do all the set-up on a fresh machine: `make serve` and `make test`.
+# Both create .venv when missing and sync it from the one lock file (uv.lock).
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.synced-stamp
+export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
+
+.PHONY: serve test lint typecheck bench system-deps clean
+
+$(STAMP): uv.lock pyproject.toml schemas/pyproject.toml server/pyproject.toml client/pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@test -x $(VENV)/bin/uv || $(VENV)/bin/python -m pip install --isolated --quiet --index-url https://pypi.org/simple uv
+	$(VENV)/bin/uv sync --frozen --all-packages --quiet
+	@touch $@
+
+serve: $(STAMP)
+	$(VENV)/bin/pysetl-hub-server serve
+
+system-deps:
+	@sh scripts/system-deps.sh
+
+test: $(STAMP) system-deps
+	$(VENV)/bin/pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+bench: $(STAMP)
+	@sh scripts/system-deps.sh bench
+	$(PY) bench/index_bench.py
+
+clean:
+	rm -rf $(VENV) hub-data

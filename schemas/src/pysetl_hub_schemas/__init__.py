@@ -1,0 +1,39 @@
+"""PySetl Hub wire contract: msgspec Structs shared by the server and the client."""
+
+from pysetl_hub_schemas.base import ComponentName, Request, Response, Sha256, Version
+from pysetl_hub_schemas.components import (
+    Compatibility,
+    Component,
+    ComponentPage,
+    ComponentSummary,
+    EntryPoint,
+    FileInfo,
+    Kind,
+    PlatformCheck,
+    Release,
+    UploadResult,
+    YankRequest,
+)
+from pysetl_hub_schemas.errors import Problem
+from pysetl_hub_schemas.health import Health
+
+__all__ = [
+    "Compatibility",
+    "Component",
+    "ComponentName",
+    "ComponentPage",
+    "ComponentSummary",
+    "EntryPoint",
+    "FileInfo",
+    "Health",
+    "Kind",
+    "PlatformCheck",
+    "Problem",
+    "Release",
+    "Request",
+    "Response",
+    "Sha256",
+    "UploadResult",
+    "Version",
+    "YankRequest",
+]

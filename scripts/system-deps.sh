@@ -1,0 +1,19 @@
+#!/bin/sh
+# System packages the tests (and, with "bench", the benchmarks) need. Idempotent:
+# installs only what is missing. CI runs as root on Debian, so apt-get works.
+set -e
+need=""
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    need="$need postgresql"
+fi
+if [ "${1:-}" = "bench" ] && ! command -v wrk >/dev/null 2>&1; then
+    need="$need wrk"
+fi
+[ -z "$need" ] && exit 0
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "system-deps: missing:$need (install them; PostgreSQL tests skip without them)" >&2
+    exit 0
+fi
+echo "system-deps: installing$need" >&2
+apt-get update -qq >/dev/null
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null

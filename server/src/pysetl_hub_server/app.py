@@ -1,0 +1,67 @@
+"""`create_app(settings)`: the Litestar application."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+
+from pysetl_hub_server import __version__
+from pysetl_hub_server.components.controllers import ComponentController
+from pysetl_hub_server.deps import provide_hub
+from pysetl_hub_server.errors import exception_handlers
+from pysetl_hub_server.files.controllers import download
+from pysetl_hub_server.health.controllers import healthz, readyz
+from pysetl_hub_server.logs import configure_logging
+from pysetl_hub_server.publishing.controllers import upload
+from pysetl_hub_server.runtime import Hub, build_hub
+from pysetl_hub_server.settings import Settings
+from pysetl_hub_server.simple.controllers import simple_project, simple_root
+
+log = logging.getLogger("pysetl_hub_server")
+
+
+def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Litestar:
+    """Build the app. The database must be migrated already (`serve` and tests do it)."""
+    settings = settings or Settings.from_env()
+    configure_logging()
+    the_hub = hub or build_hub(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        app.state.hub = the_hub
+        await the_hub.cache.start()
+        try:
+            yield
+        finally:
+            await the_hub.close()
+
+    app = Litestar(
+        route_handlers=[
+            upload,
+            simple_root,
+            simple_project,
+            download,
+            ComponentController,
+            healthz,
+            readyz,
+        ],
+        dependencies={"hub": Provide(provide_hub, sync_to_thread=False)},
+        exception_handlers=exception_handlers,
+        lifespan=[lifespan],
+        openapi_config=OpenAPIConfig(
+            title="PySetl Hub",
+            version=__version__,
+            description="Registry and marketplace for PySetl components.",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin()],
+        ),
+        debug=False,
+    )
+    app.state.hub = the_hub
+    return app

@@ -1,0 +1,189 @@
+"""`pysetl-hub-server`: serve, migrate, and bootstrap users and tokens without a web page.
+
+Every command reads the same settings: flags win over `PYSETL_HUB_*` variables, which win
+over the embedded defaults (SQLite and files in ./hub-data).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable
+from pathlib import Path
+from typing import TypeVar
+
+import click
+
+from pysetl_hub_server.db.migrate import upgrade
+from pysetl_hub_server.errors import HubError
+from pysetl_hub_server.runtime import open_hub
+from pysetl_hub_server.settings import Settings, SettingsError
+
+T = TypeVar("T")
+
+
+def _settings(ctx: click.Context) -> Settings:
+    settings: Settings = ctx.obj
+    return settings
+
+
+def _run(coro: Awaitable[T]) -> T:
+    async def wrapper() -> T:
+        return await coro
+
+    try:
+        return asyncio.run(wrapper())
+    except HubError as exc:
+        click.echo(f"error: {exc.detail}", err=True)
+        sys.exit(1)
+
+
+@click.group()
+@click.option("--data-dir", type=click.Path(path_type=Path), help="Data directory (./hub-data).")
+@click.option("--database-url", help="SQLAlchemy URL; SQLite in the data dir by default.")
+@click.pass_context
+def main(ctx: click.Context, data_dir: Path | None, database_url: str | None) -> None:
+    """PySetl Hub registry server."""
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        raise click.UsageError(str(exc)) from exc
+    ctx.obj = settings.with_overrides(data_dir=data_dir, database_url=database_url)
+
+
+@main.command()
+@click.option("--host", help="Interface to bind (127.0.0.1).")
+@click.option("--port", type=int, help="Port (8000).")
+@click.option("--workers", type=int, default=1, show_default=True)
+@click.option("--access-log/--no-access-log", default=True, show_default=True)
+@click.pass_context
+def serve(
+    ctx: click.Context, host: str | None, port: int | None, workers: int, access_log: bool
+) -> None:
+    """Apply migrations, then serve the registry."""
+    import uvicorn
+
+    settings = _settings(ctx).with_overrides(host=host, port=port)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.effective_database_url)
+    # Workers re-read settings from the environment in the app factory.
+    os.environ["PYSETL_HUB_DATA_DIR"] = str(settings.data_dir)
+    if settings.database_url:
+        os.environ["PYSETL_HUB_DATABASE_URL"] = settings.database_url
+    click.echo(f"PySetl Hub serving on http://{settings.host}:{settings.port}", err=True)
+    uvicorn.run(
+        "pysetl_hub_server.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+        access_log=access_log,
+        log_level="info",
+        proxy_headers=True,
+    )
+
+
+@main.group()
+def db() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+@click.pass_context
+def db_upgrade(ctx: click.Context, revision: str) -> None:
+    """Apply migrations up to REVISION (head)."""
+    settings = _settings(ctx)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.effective_database_url, revision)
+    click.echo(f"database at {revision}", err=True)
+
+
+@main.group()
+def users() -> None:
+    """User accounts."""
+
+
+@users.command("create")
+@click.argument("name")
+@click.option("--email", required=True)
+@click.option("--password-stdin/--prompt", default=True, help="Read the password from stdin.")
+@click.pass_context
+def users_create(ctx: click.Context, name: str, email: str, password_stdin: bool) -> None:
+    """Create user NAME; the password is read from stdin (never from argv)."""
+    if password_stdin and not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+    settings = _settings(ctx)
+    upgrade(settings.effective_database_url)
+
+    async def go() -> None:
+        from pysetl_hub_server.accounts.services import create_user
+
+        async with open_hub(settings) as hub, hub.sessions() as session:
+            await create_user(session, name, email, password)
+            await session.commit()
+
+    _run(go())
+    click.echo(f"created user {name}", err=True)
+
+
+@main.group()
+def tokens() -> None:
+    """API tokens (shown once, stored hashed)."""
+
+
+@tokens.command("create")
+@click.argument("user")
+@click.option("--component", help="Scope the token to one existing component.")
+@click.option("--expires-days", type=int, help="Expire after N days.")
+@click.option("--description", default="", help="A note to recognise the token by.")
+@click.pass_context
+def tokens_create(
+    ctx: click.Context,
+    user: str,
+    component: str | None,
+    expires_days: int | None,
+    description: str,
+) -> None:
+    """Create a token for USER and print only the token on stdout."""
+    settings = _settings(ctx)
+    upgrade(settings.effective_database_url)
+
+    async def go() -> str:
+        from pysetl_hub_server.accounts.services import create_token
+
+        async with open_hub(settings) as hub, hub.sessions() as session:
+            token = await create_token(
+                session,
+                user,
+                component=component,
+                expires_days=expires_days,
+                description=description,
+            )
+            await session.commit()
+            return token
+
+    click.echo(_run(go()))
+
+
+@tokens.command("revoke")
+@click.argument("token_id")
+@click.pass_context
+def tokens_revoke(ctx: click.Context, token_id: str) -> None:
+    """Revoke a token by its public id (the 16 hex digits after pshub_)."""
+    settings = _settings(ctx)
+
+    async def go() -> None:
+        from pysetl_hub_server.accounts.services import revoke_token
+
+        async with open_hub(settings) as hub, hub.sessions() as session:
+            await revoke_token(session, token_id)
+            await session.commit()
+
+    _run(go())
+    click.echo(f"revoked {token_id}", err=True)
+
+

@@ -1,0 +1,68 @@
+"""`/api/v1/components`: the marketplace JSON API."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
+from pysetl_hub_schemas import Component, ComponentPage, Release, YankRequest
+
+from pysetl_hub_server.accounts.services import authenticate
+from pysetl_hub_server.components import services
+from pysetl_hub_server.runtime import Hub
+
+
+class ComponentController(Controller):
+    path = "/api/v1/components"
+    tags = ["components"]
+
+    @get("/", summary="List components (paged)")
+    async def list_components(
+        self,
+        hub: NamedDependency[Hub],
+        page: Annotated[int, QueryParameter(ge=1)] = 1,
+        per_page: Annotated[int, QueryParameter(ge=1, le=100)] = 50,
+    ) -> ComponentPage:
+        async with hub.sessions() as session:
+            return await services.list_components(session, page, per_page)
+
+    @get("/{name:str}", summary="A component with its releases")
+    async def component(self, name: FromPath[str], hub: NamedDependency[Hub]) -> Component:
+        async with hub.sessions() as session:
+            return await services.get_component(session, name)
+
+    @get("/{name:str}/{version:str}", summary="One release")
+    async def release(
+        self, name: FromPath[str], version: FromPath[str], hub: NamedDependency[Hub]
+    ) -> Release:
+        async with hub.sessions() as session:
+            return await services.get_release(session, name, version)
+
+    @post("/{name:str}/{version:str}/yank", status_code=200, summary="Yank a release (owners)")
+    async def yank(
+        self,
+        request: Request[Any, Any, Any],
+        name: FromPath[str],
+        version: FromPath[str],
+        data: JSONBody[YankRequest],
+        hub: NamedDependency[Hub],
+    ) -> Release:
+        async with hub.sessions() as session:
+            who = await authenticate(session, request.headers.get("authorization"))
+        return await services.set_yanked(
+            hub, who, name, version, yanked=True, reason=data.reason
+        )
+
+    @post("/{name:str}/{version:str}/unyank", status_code=200, summary="Unyank (owners)")
+    async def unyank(
+        self,
+        request: Request[Any, Any, Any],
+        name: FromPath[str],
+        version: FromPath[str],
+        hub: NamedDependency[Hub],
+    ) -> Release:
+        async with hub.sessions() as session:
+            who = await authenticate(session, request.headers.get("authorization"))
+        return await services.set_yanked(hub, who, name, version, yanked=False)

@@ -1,0 +1,182 @@
+"""Component read models for the JSON API, and yanking."""
+
+from __future__ import annotations
+
+from packaging.utils import canonicalize_name, canonicalize_version
+from packaging.version import InvalidVersion, Version
+from pysetl_hub_schemas import (
+    Compatibility,
+    Component,
+    ComponentPage,
+    ComponentSummary,
+    EntryPoint,
+    FileInfo,
+    PlatformCheck,
+    Release,
+)
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from pysetl_hub_server.accounts.services import Identity, owners_of, require_role
+from pysetl_hub_server.audit.services import touch
+from pysetl_hub_server.db import models
+from pysetl_hub_server.errors import BadRequest, NotFound
+from pysetl_hub_server.runtime import Hub
+from pysetl_hub_server.simple.services import file_url
+
+
+def _newest_first(releases: list[models.Release]) -> list[models.Release]:
+    return sorted(releases, key=lambda r: Version(r.version), reverse=True)
+
+
+def _latest(releases: list[models.Release]) -> models.Release | None:
+    """Newest non-yanked final release, else newest non-yanked, else newest (as PyPI)."""
+    ordered = _newest_first(releases)
+    for candidates in (
+        [r for r in ordered if not r.yanked and not r.is_prerelease],
+        [r for r in ordered if not r.yanked],
+        ordered,
+    ):
+        if candidates:
+            return candidates[0]
+    return None
+
+
+def _matrix(stored: dict[str, bool]) -> list[PlatformCheck]:
+    return [PlatformCheck(version=v, compatible=ok) for v, ok in stored.items()]
+
+
+def release_view(component: models.Component, r: models.Release) -> Release:
+    compat = r.compat or {}
+    return Release(
+        name=component.display_name,
+        version=r.version,
+        summary=r.summary,
+        description=r.description,
+        description_content_type=r.description_content_type,
+        license=r.license,
+        keywords=list(r.keywords or []),
+        project_urls=dict(r.project_urls or {}),
+        author=r.author,
+        kinds=list(r.kinds or []),  # type: ignore[arg-type]
+        entry_points=[EntryPoint(**e) for e in r.entry_points or []],  # type: ignore[arg-type]
+        compatibility=Compatibility(
+            requires_python=r.requires_python,
+            pysetl=r.pysetl_specifier,
+            pyspark=r.pyspark_specifier,
+            python_matrix=_matrix(compat.get("python", {})),
+            pysetl_matrix=_matrix(compat.get("pysetl", {})),
+            spark_matrix=_matrix(compat.get("spark", {})),
+        ),
+        yanked=r.yanked,
+        yanked_reason=r.yanked_reason if r.yanked else None,
+        created=r.created,
+        files=[
+            FileInfo(
+                filename=f.filename,
+                url=file_url(f.sha256, f.filename),
+                packagetype=f.packagetype,  # type: ignore[arg-type]
+                size=f.size,
+                hashes={"sha256": f.sha256, "blake2b_256": f.blake2b_256},
+                upload_time=f.upload_time,
+                requires_python=f.requires_python,
+                has_metadata=f.metadata_sha256 is not None,
+                yanked=r.yanked,
+            )
+            for f in sorted(r.files, key=lambda f: f.filename)
+        ],
+    )
+
+
+async def _load(session: AsyncSession, name: str) -> models.Component:
+    component = await session.scalar(
+        select(models.Component)
+        .where(models.Component.name == canonicalize_name(name))
+        .options(selectinload(models.Component.releases).selectinload(models.Release.files))
+    )
+    if component is None:
+        raise NotFound("component.missing", f"no component named {name!r} on this hub")
+    return component
+
+
+async def list_components(session: AsyncSession, page: int, per_page: int) -> ComponentPage:
+    if page < 1 or not 1 <= per_page <= 100:
+        raise BadRequest("paging", "page must be >= 1 and per_page between 1 and 100")
+    total = int(await session.scalar(select(func.count(models.Component.id))) or 0)
+    rows = await session.scalars(
+        select(models.Component)
+        .order_by(models.Component.name)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+        .options(selectinload(models.Component.releases))
+    )
+    items = []
+    for c in rows:
+        latest = _latest(list(c.releases))
+        items.append(
+            ComponentSummary(
+                name=c.display_name,
+                latest_version=latest.version if latest else None,
+                summary=latest.summary if latest else None,
+                kinds=list(latest.kinds) if latest else [],  # type: ignore[arg-type]
+                updated=max((r.created for r in c.releases), default=c.created),
+            )
+        )
+    return ComponentPage(items=items, page=page, per_page=per_page, total=total)
+
+
+async def get_component(session: AsyncSession, name: str) -> Component:
+    c = await _load(session, name)
+    releases = _newest_first(list(c.releases))
+    latest = _latest(releases)
+    return Component(
+        name=c.name,
+        display_name=c.display_name,
+        latest_version=latest.version if latest else None,
+        owners=await owners_of(session, c.id),
+        versions=[r.version for r in releases],
+        latest=release_view(c, latest) if latest else None,
+        releases=[release_view(c, r) for r in releases],
+    )
+
+
+def _find_release(c: models.Component, version: str) -> models.Release:
+    try:
+        canonical = canonicalize_version(Version(version))
+    except InvalidVersion as exc:
+        raise NotFound("release.missing", f"{version!r} is not a PEP 440 version") from exc
+    for r in c.releases:
+        if r.canonical_version == canonical:
+            return r
+    raise NotFound(
+        "release.missing", f"{c.display_name!r} has no release {version!r}",
+        versions=[r.version for r in _newest_first(list(c.releases))],
+    )
+
+
+async def get_release(session: AsyncSession, name: str, version: str) -> Release:
+    c = await _load(session, name)
+    return release_view(c, _find_release(c, version))
+
+
+async def set_yanked(
+    hub: Hub, who: Identity, name: str, version: str, *, yanked: bool, reason: str = ""
+) -> Release:
+    """Yank (PEP 592: hidden from resolution, installable by exact pin) or unyank."""
+    async with hub.sessions() as session:
+        c = await _load(session, name)
+        await require_role(
+            session, who, c, roles={"owner"}, action="yank" if yanked else "unyank"
+        )
+        r = _find_release(c, version)
+        r.yanked = yanked
+        r.yanked_reason = (reason or None) if yanked else None
+        await touch(
+            session, c, "release.yank" if yanked else "release.unyank",
+            user_id=who.user_id, detail={"version": r.version, "reason": reason},
+        )
+        await session.commit()
+        view = release_view(c, r)
+    hub.cache.invalidate(c.name)
+    return view

@@ -1,0 +1,1 @@
+"""Metadata storage: SQLAlchemy models, engine set-up and Alembic migrations."""

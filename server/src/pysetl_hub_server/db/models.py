@@ -1,0 +1,207 @@
+"""SQLAlchemy 2 models. Alembic migrations (db/migrations) are the source of the schema."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# BigInteger ids on PostgreSQL, INTEGER PRIMARY KEY (rowid alias) on SQLite.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(254))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ApiToken(Base):
+    """An API token. Only a SHA-256 of the secret is stored; `token_id` is public."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    token_id: Mapped[str] = mapped_column(String(32), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    component_id: Mapped[int | None] = mapped_column(
+        ForeignKey("components.id", ondelete="CASCADE"), nullable=True
+    )
+    description: Mapped[str] = mapped_column(String(200), default="")
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_used: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class Component(Base):
+    """A project: one distribution name, normalized (PEP 503)."""
+
+    __tablename__ = "components"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    display_name: Mapped[str] = mapped_column(String(128))
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Serial of the last change to this component (audit event id); drives ETags and caches.
+    last_serial: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    releases: Mapped[list[Release]] = relationship(
+        back_populates="component", lazy="raise", cascade="all, delete-orphan"
+    )
+
+
+class Role(Base):
+    __tablename__ = "roles"
+    __table_args__ = (UniqueConstraint("user_id", "component_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    component_id: Mapped[int] = mapped_column(
+        ForeignKey("components.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))  # "owner" | "maintainer"
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class Release(Base):
+    __tablename__ = "releases"
+    __table_args__ = (UniqueConstraint("component_id", "canonical_version"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    component_id: Mapped[int] = mapped_column(
+        ForeignKey("components.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[str] = mapped_column(String(64))
+    canonical_version: Mapped[str] = mapped_column(String(64))
+    is_prerelease: Mapped[bool] = mapped_column(Boolean, default=False)
+    summary: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    description_content_type: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    license: Mapped[str | None] = mapped_column(Text, nullable=True)
+    author: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    project_urls: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    requires_python: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    pysetl_specifier: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    pyspark_specifier: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    kinds: Mapped[list[str]] = mapped_column(JSON, default=list)
+    entry_points: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    # The compatibility matrix evaluated at publish time against the configured platforms.
+    compat: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    yanked: Mapped[bool] = mapped_column(Boolean, default=False)
+    yanked_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    component: Mapped[Component] = relationship(back_populates="releases", lazy="raise")
+    files: Mapped[list[File]] = relationship(
+        back_populates="release", lazy="selectin", cascade="all, delete-orphan"
+    )
+
+
+class File(Base):
+    __tablename__ = "files"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    release_id: Mapped[int] = mapped_column(
+        ForeignKey("releases.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(String(255), unique=True)
+    packagetype: Mapped[str] = mapped_column(String(16))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    blake2b_256: Mapped[str] = mapped_column(String(64))
+    metadata_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    requires_python: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    attestations: Mapped[str | None] = mapped_column(Text, nullable=True)
+    uploader_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    upload_time: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    release: Mapped[Release] = relationship(back_populates="files", lazy="raise")
+
+
+class FilenameRegistry(Base):
+    """Every filename ever published. Rows are never deleted, so a name is never reused."""
+
+    __tablename__ = "filename_registry"
+
+    filename: Mapped[str] = mapped_column(String(255), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditEvent(Base):
+    """Append-only journal. Its id is the serial (as PyPI's journal) that caches key on."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    component_id: Mapped[int | None] = mapped_column(
+        ForeignKey("components.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    action: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,340 @@
+"""Safe inspection of uploaded wheels and sdists.
+
+Nothing is ever extracted to disk; members are read in bounded chunks, and every structural
+rule (paths, links, duplicates, member count, uncompressed size, compression methods, wheel
+RECORD) is checked before the metadata is trusted.
+"""
+
+from __future__ import annotations
+
+import base64
+import configparser
+import csv
+import hashlib
+import io
+import posixpath
+import stat
+import tarfile
+import tomllib
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from pysetl_hub_server.errors import InvalidUpload
+from pysetl_hub_server.settings import UploadLimits
+
+READ_CHUNK = 256 * 1024
+MAX_METADATA_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveContents:
+    """What publishing needs from inside an archive."""
+
+    metadata: bytes  # METADATA (wheel) or PKG-INFO (sdist), raw
+    entry_points: dict[str, dict[str, str]]  # group -> name -> value
+
+
+def _bad(code: str, detail: str) -> InvalidUpload:
+    return InvalidUpload(f"archive.{code}", detail)
+
+
+def check_member_path(name: str) -> str:
+    """Reject absolute paths, drive letters, backslashes and `..` segments."""
+    if not name or "\x00" in name:
+        raise _bad("path", "an archive member has an empty name or a NUL byte")
+    if name.startswith("/") or "\\" in name or (len(name) > 1 and name[1] == ":"):
+        raise _bad(
+            "path",
+            f"archive member {name!r} has an absolute or Windows path: members must be relative "
+            "POSIX paths; rebuild with a standard build backend",
+        )
+    parts = name.rstrip("/").split("/")
+    if any(p == ".." for p in parts):
+        raise _bad(
+            "path",
+            f"archive member {name!r} escapes the archive with '..': rebuild the archive",
+        )
+    return posixpath.normpath(name.rstrip("/"))
+
+
+class _Budget:
+    """Counts members and uncompressed bytes against the limits (bomb protection)."""
+
+    def __init__(self, limits: UploadLimits) -> None:
+        self.limits = limits
+        self.members = 0
+        self.bytes = 0
+
+    def member(self) -> None:
+        self.members += 1
+        if self.members > self.limits.max_archive_members:
+            raise _bad(
+                "too_many_members",
+                f"the archive has more than {self.limits.max_archive_members} members",
+            )
+
+    def consume(self, n: int) -> None:
+        self.bytes += n
+        if self.bytes > self.limits.max_uncompressed_size:
+            raise _bad(
+                "too_large_uncompressed",
+                "the archive expands to more than "
+                f"{self.limits.max_uncompressed_size} bytes (a decompression bomb?)",
+            )
+
+
+def _read_bounded(handle: IO[bytes], budget: _Budget, *, keep: bool, digest: bool) -> tuple[
+    bytes, str, int
+]:
+    data = bytearray()
+    sha = hashlib.sha256()
+    total = 0
+    while chunk := handle.read(READ_CHUNK):
+        budget.consume(len(chunk))
+        total += len(chunk)
+        if digest:
+            sha.update(chunk)
+        if keep:
+            if len(data) + len(chunk) > MAX_METADATA_BYTES:
+                raise _bad("metadata_too_large", "a metadata file in the archive exceeds 4 MiB")
+            data += chunk
+    b64 = base64.urlsafe_b64encode(sha.digest()).rstrip(b"=").decode() if digest else ""
+    return bytes(data), b64, total
+
+
+def parse_entry_points(text: str) -> dict[str, dict[str, str]]:
+    parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    try:
+        parser.read_string(text)
+    except configparser.Error as exc:
+        raise _bad("entry_points", f"entry_points.txt does not parse: {exc}") from exc
+    return {section: dict(parser.items(section)) for section in parser.sections()}
+
+
+# ---------------------------------------------------------------------------------------------
+# Wheels
+
+
+def inspect_wheel(path: Path, limits: UploadLimits, dist_info_stem: str) -> ArchiveContents:
+    """Check a wheel's structure and return its METADATA and entry points.
+
+    `dist_info_stem` is `<name>-<version>` as the filename gives it; the .dist-info
+    directory must match it (name normalized, version equal).
+    """
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise _bad("corrupt", f"the wheel is not a readable zip file: {exc}") from exc
+    with zf:
+        budget = _Budget(limits)
+        seen: set[str] = set()
+        files: list[zipfile.ZipInfo] = []
+        for info in zf.infolist():
+            budget.member()
+            name = check_member_path(info.filename)
+            if name in seen:
+                raise _bad(
+                    "duplicate",
+                    f"archive member {name!r} appears twice: rebuild the wheel",
+                )
+            seen.add(name)
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise _bad(
+                    "compression",
+                    f"archive member {name!r} uses compression method {info.compress_type}: "
+                    "wheels may use only stored or deflated members",
+                )
+            mode = info.external_attr >> 16
+            kind = stat.S_IFMT(mode)
+            if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
+                raise _bad(
+                    "link",
+                    f"archive member {name!r} is a symlink or special file: wheels may hold "
+                    "only regular files",
+                )
+            if info.is_dir():
+                continue
+            if info.file_size > limits.max_uncompressed_size:
+                raise _bad(
+                    "too_large_uncompressed",
+                    f"member {name!r} declares {info.file_size} bytes uncompressed",
+                )
+            files.append(info)
+
+        dist_infos = {
+            n.split("/", 1)[0] for n in seen if n.split("/", 1)[0].endswith(".dist-info")
+        }
+        if len(dist_infos) != 1:
+            raise _bad(
+                "dist_info",
+                f"a wheel needs exactly one top-level .dist-info directory, found "
+                f"{len(dist_infos)}: {sorted(dist_infos)}",
+            )
+        dist_info = dist_infos.pop()
+        if not _stem_matches(dist_info.removesuffix(".dist-info"), dist_info_stem):
+            raise _bad(
+                "dist_info",
+                f"the wheel's {dist_info!r} does not match its filename ({dist_info_stem}): "
+                "rebuild it instead of renaming the file",
+            )
+        for required in ("METADATA", "WHEEL", "RECORD"):
+            if f"{dist_info}/{required}" not in seen:
+                raise _bad(
+                    "dist_info",
+                    f"{dist_info}/{required} is missing: a wheel needs METADATA, WHEEL and RECORD",
+                )
+
+        record_name = f"{dist_info}/RECORD"
+        signatures = {f"{dist_info}/RECORD.jws", f"{dist_info}/RECORD.p7s"}
+        with zf.open(record_name) as handle:
+            raw_record, _, _ = _read_bounded(handle, budget, keep=True, digest=False)
+        record = _parse_record(raw_record)
+
+        metadata = b""
+        entry_points_text = ""
+        listed = set(record)
+        for info in files:
+            name = posixpath.normpath(info.filename)
+            if name == record_name or name in signatures:
+                continue
+            entry = record.get(name)
+            if entry is None:
+                raise _bad(
+                    "record",
+                    f"{name!r} is in the wheel but not in RECORD: rebuild the wheel",
+                )
+            keep = name in (f"{dist_info}/METADATA", f"{dist_info}/entry_points.txt")
+            try:
+                with zf.open(info) as handle:
+                    data, digest, size = _read_bounded(handle, budget, keep=keep, digest=True)
+            except (zipfile.BadZipFile, OSError, EOFError) as exc:
+                raise _bad("corrupt", f"member {name!r} cannot be read: {exc}") from exc
+            algo, expected, expected_size = entry
+            if algo != "sha256" or digest != expected:
+                raise _bad(
+                    "record",
+                    f"RECORD's hash for {name!r} does not match its contents: rebuild the wheel",
+                )
+            if expected_size is not None and expected_size != size:
+                raise _bad("record", f"RECORD's size for {name!r} does not match its contents")
+            if name == f"{dist_info}/METADATA":
+                metadata = data
+            elif name.endswith("/entry_points.txt"):
+                entry_points_text = data.decode("utf-8", "replace")
+        missing = listed - {posixpath.normpath(i.filename) for i in files} - {record_name}
+        if missing:
+            raise _bad(
+                "record",
+                f"RECORD lists files the wheel does not hold: {sorted(missing)[:5]}",
+            )
+        return ArchiveContents(metadata, parse_entry_points(entry_points_text))
+
+
+def _parse_record(raw: bytes) -> dict[str, tuple[str, str, int | None]]:
+    rows: dict[str, tuple[str, str, int | None]] = {}
+    try:
+        reader = csv.reader(io.StringIO(raw.decode("utf-8")))
+        for row in reader:
+            if not row:
+                continue
+            if len(row) != 3:
+                raise _bad("record", f"RECORD row {row!r} does not have 3 columns")
+            path, hash_, size = row
+            name = check_member_path(path)
+            if not hash_:
+                rows[name] = ("", "", None)
+                continue
+            algo, _, value = hash_.partition("=")
+            rows[name] = (algo, value, int(size) if size else None)
+    except (UnicodeDecodeError, ValueError, csv.Error) as exc:
+        raise _bad("record", f"RECORD does not parse: {exc}") from exc
+    return rows
+
+
+def _stem_matches(found: str, expected: str) -> bool:
+    from packaging.utils import canonicalize_name
+    from packaging.version import InvalidVersion, Version
+
+    f_name, _, f_version = found.rpartition("-")
+    e_name, _, e_version = expected.rpartition("-")
+    try:
+        return canonicalize_name(f_name) == canonicalize_name(e_name) and Version(
+            f_version
+        ) == Version(e_version)
+    except InvalidVersion:
+        return False
+
+
+# ---------------------------------------------------------------------------------------------
+# Source distributions
+
+
+def inspect_sdist(path: Path, limits: UploadLimits, stem: str) -> ArchiveContents:
+    """Check a `.tar.gz` sdist (PEP 625) and return its PKG-INFO and entry points."""
+    budget = _Budget(limits)
+    seen: set[str] = set()
+    pkg_info: bytes | None = None
+    pyproject: bytes | None = None
+    egg_entry_points: bytes | None = None
+    prefix = f"{stem}/"
+    try:
+        with tarfile.open(path, mode="r:gz") as tar:
+            for member in tar:
+                budget.member()
+                name = check_member_path(member.name)
+                if name in seen:
+                    raise _bad("duplicate", f"archive member {name!r} appears twice")
+                seen.add(name)
+                if not (member.isfile() or member.isdir()):
+                    raise _bad(
+                        "link",
+                        f"archive member {name!r} is a link or special file: sdists may hold "
+                        "only regular files and directories",
+                    )
+                if name != stem and not name.startswith(prefix):
+                    raise _bad(
+                        "sdist_layout",
+                        f"archive member {name!r} is outside the top-level directory {stem!r}",
+                    )
+                if not member.isfile():
+                    continue
+                budget.consume(0)
+                if member.size > limits.max_uncompressed_size:
+                    raise _bad("too_large_uncompressed", f"member {name!r} is too large")
+                rel = name[len(prefix) :]
+                keep = rel in ("PKG-INFO", "pyproject.toml") or (
+                    rel.endswith(".egg-info/entry_points.txt") and rel.count("/") <= 2
+                )
+                handle = tar.extractfile(member)
+                if handle is None:
+                    continue
+                data, _, _ = _read_bounded(handle, budget, keep=keep, digest=False)
+                if rel == "PKG-INFO":
+                    pkg_info = data
+                elif rel == "pyproject.toml":
+                    pyproject = data
+                elif keep:
+                    egg_entry_points = data
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise _bad("corrupt", f"the sdist is not a readable .tar.gz: {exc}") from exc
+    if pkg_info is None:
+        raise _bad("sdist_layout", f"{stem}/PKG-INFO is missing: rebuild with a build backend")
+    entry_points: dict[str, dict[str, str]] = {}
+    if pyproject is not None:
+        try:
+            project = tomllib.loads(pyproject.decode("utf-8")).get("project", {})
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise _bad("pyproject", f"pyproject.toml in the sdist does not parse: {exc}") from exc
+        groups = project.get("entry-points", {})
+        if isinstance(groups, dict):
+            entry_points = {
+                str(g): {str(k): str(v) for k, v in eps.items()}
+                for g, eps in groups.items()
+                if isinstance(eps, dict)
+            }
+    if not entry_points and egg_entry_points is not None:
+        entry_points = parse_entry_points(egg_entry_points.decode("utf-8", "replace"))
+    return ArchiveContents(pkg_info, entry_points)

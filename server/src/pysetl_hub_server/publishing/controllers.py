@@ -1,0 +1,70 @@
+"""`POST /legacy/`: the upload API twine speaks."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar import Request, post
+from litestar.di import NamedDependency
+from pysetl_hub_schemas import UploadResult
+
+from pysetl_hub_server.accounts.services import authenticate
+from pysetl_hub_server.errors import PayloadTooLarge
+from pysetl_hub_server.publishing.multipart import parse_upload
+from pysetl_hub_server.publishing.services import publish
+from pysetl_hub_server.runtime import Hub
+
+FORM_ALLOWANCE = 4 * 1024 * 1024  # room for metadata fields next to the file itself
+
+
+@post(
+    ["/legacy/", "/legacy"],
+    status_code=200,
+    request_max_body_size=None,
+    summary="Upload a distribution file (legacy upload API, as `twine upload` sends it)",
+    tags=["publishing"],
+)
+async def upload(
+    request: Request[Any, Any, Any], hub: NamedDependency[Hub]
+) -> UploadResult:
+    limits = hub.settings.uploads
+    cap = limits.max_file_size + limits.max_attestations_size + FORM_ALLOWANCE
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > cap:
+        raise PayloadTooLarge(
+            "upload.too_large",
+            f"the upload is {declared} bytes, over this hub's cap of "
+            f"{limits.max_file_size} bytes per file: make the file smaller, or ask the "
+            "operator to raise PYSETL_HUB_MAX_UPLOAD_SIZE",
+        )
+    async with hub.sessions() as session:
+        who = await authenticate(session, request.headers.get("authorization"))
+        await session.commit()
+
+    async def capped() -> AsyncIterator[bytes]:
+        total = 0
+        async for chunk in request.stream():
+            total += len(chunk)
+            if total > cap:
+                raise PayloadTooLarge(
+                    "upload.too_large", f"the upload body is larger than {cap} bytes"
+                )
+            yield chunk
+
+    form = await parse_upload(
+        request.headers.get("content-type"), capped(), limits, hub.spool_dir
+    )
+    try:
+        outcome = await publish(hub, who, form)
+    finally:
+        if form.file is not None:
+            form.file.path.unlink(missing_ok=True)
+    return UploadResult(
+        name=outcome.name,
+        version=outcome.version,
+        filename=outcome.filename,
+        sha256=outcome.sha256,
+        created=outcome.created,
+        url=outcome.url,
+    )

@@ -1,0 +1,205 @@
+"""Publishing rules, one function each, all raising `InvalidUpload` with the rule and the fix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.metadata import ExceptionGroup, InvalidMetadata, Metadata
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    NormalizedName,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
+
+from pysetl_hub_server.errors import BadRequest, InvalidUpload
+from pysetl_hub_server.publishing.archive import ArchiveContents, inspect_sdist, inspect_wheel
+from pysetl_hub_server.publishing.multipart import UploadedFile, UploadForm
+from pysetl_hub_server.settings import UploadLimits
+
+PYSETL_GROUPS = {"pysetl.factories": "factory", "pysetl.pipelines": "pipeline"}
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFilename:
+    filename: str
+    name: NormalizedName
+    version: Version
+    packagetype: str  # "bdist_wheel" | "sdist"
+    stem: str  # "<name>-<version>" as written in the filename
+
+
+@dataclass(frozen=True, slots=True)
+class EntryPointInfo:
+    group: str
+    name: str
+    value: str
+    kind: str
+
+
+def check_form(form: UploadForm) -> UploadedFile:
+    """The envelope twine sends: action, protocol version, name, version and one file."""
+    action = form.get(":action")
+    if action != "file_upload":
+        raise BadRequest(
+            "form.action",
+            f"unsupported :action {action!r}: this endpoint accepts only file_upload",
+        )
+    protocol = form.get("protocol_version")
+    if protocol not in (None, "1"):
+        raise BadRequest("form.protocol_version", f"unsupported protocol_version {protocol!r}")
+    for required in ("name", "version"):
+        if not form.get(required):
+            raise BadRequest(f"form.{required}", f"the form field {required!r} is required")
+    if form.file is None:
+        raise BadRequest("form.content", "the form has no `content` file part")
+    return form.file
+
+
+def parse_filename(filename: str) -> ParsedFilename:
+    """A wheel or a PEP 625 sdist whose name part is normalized and whose version is PEP 440."""
+    if "/" in filename or "\\" in filename:
+        raise InvalidUpload("filename.invalid", f"filename {filename!r} must not contain a path")
+    try:
+        if filename.endswith(".whl"):
+            name, version, _build, _tags = parse_wheel_filename(filename)
+            packagetype = "bdist_wheel"
+        elif filename.endswith(".tar.gz"):
+            name, version = parse_sdist_filename(filename)
+            packagetype = "sdist"
+        else:
+            raise InvalidUpload(
+                "filename.extension",
+                f"{filename!r} is neither a wheel (.whl) nor an sdist (.tar.gz, PEP 625): "
+                "upload what `python -m build` produces",
+            )
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion) as exc:
+        raise InvalidUpload(
+            "filename.invalid", f"{filename!r} is not a valid distribution filename: {exc}"
+        ) from exc
+    name_part, version_part = filename.split("-")[:2]
+    if packagetype == "sdist":
+        stem = filename.removesuffix(".tar.gz")
+        name_part, _, version_part = stem.rpartition("-")
+    expected = name.replace("-", "_")
+    if name_part != expected:
+        raise InvalidUpload(
+            "filename.not_normalized",
+            f"{filename!r} does not use the normalized project name {expected!r}: rebuild with "
+            "a current build backend (PEP 427/625 filenames)",
+        )
+    if version.local is not None:
+        raise InvalidUpload(
+            "version.local",
+            f"version {version} has a local part (+{version.local}): local versions are for "
+            "private builds and cannot be published; drop the '+...' suffix",
+        )
+    return ParsedFilename(filename, name, version, packagetype, f"{name_part}-{version_part}")
+
+
+def check_form_agrees(form: UploadForm, parsed: ParsedFilename) -> None:
+    form_name = form.get("name") or ""
+    form_version = form.get("version") or ""
+    if canonicalize_name(form_name) != parsed.name:
+        raise InvalidUpload(
+            "form.name_mismatch",
+            f"the form says name {form_name!r} but the file {parsed.filename!r} is for "
+            f"{parsed.name!r}: upload the file with its own metadata",
+        )
+    try:
+        same = Version(form_version) == parsed.version
+    except InvalidVersion as exc:
+        raise InvalidUpload(
+            "version.invalid", f"version {form_version!r} is not a PEP 440 version"
+        ) from exc
+    if not same:
+        raise InvalidUpload(
+            "form.version_mismatch",
+            f"the form says version {form_version!r} but the file is version {parsed.version}",
+        )
+    filetype = form.get("filetype")
+    if filetype is not None and filetype != parsed.packagetype:
+        raise InvalidUpload(
+            "form.filetype_mismatch",
+            f"the form says filetype {filetype!r} but {parsed.filename!r} is a "
+            f"{parsed.packagetype}",
+        )
+
+
+def check_digests(form: UploadForm, file: UploadedFile) -> None:
+    """Every digest the client sent must equal the one computed over the bytes received."""
+    given = {
+        "sha256_digest": file.sha256,
+        "blake2_256_digest": file.blake2b_256,
+        "md5_digest": file.md5,
+    }
+    for field, actual in given.items():
+        value = form.get(field)
+        if value is not None and value.strip().lower() != actual:
+            raise InvalidUpload(
+                "digest.mismatch",
+                f"{field} {value!r} does not match the uploaded bytes ({actual}): the file was "
+                "corrupted in transit or changed after hashing; upload it again",
+            )
+    if file.size == 0:
+        raise InvalidUpload("upload.empty", "the uploaded file is empty")
+
+
+def inspect(path: Path, parsed: ParsedFilename, limits: UploadLimits) -> ArchiveContents:
+    if parsed.packagetype == "bdist_wheel":
+        return inspect_wheel(path, limits, parsed.stem)
+    return inspect_sdist(path, limits, parsed.stem)
+
+
+def parse_metadata(raw: bytes, parsed: ParsedFilename) -> Metadata:
+    """Core metadata must parse, agree with the filename and have no direct-URL dependencies."""
+    try:
+        metadata = Metadata.from_email(raw, validate=True)
+    except ExceptionGroup as group:
+        problems = "; ".join(str(e) for e in group.exceptions)
+        raise InvalidUpload(
+            "metadata.invalid", f"the core metadata does not validate: {problems}"
+        ) from group
+    except (InvalidMetadata, ValueError) as exc:
+        raise InvalidUpload("metadata.invalid", f"the core metadata does not parse: {exc}") from exc
+    if canonicalize_name(metadata.name) != parsed.name:
+        raise InvalidUpload(
+            "metadata.name_mismatch",
+            f"the metadata inside the archive names {metadata.name!r}, the filename "
+            f"{parsed.name!r}: rebuild instead of renaming",
+        )
+    if metadata.version != parsed.version:
+        raise InvalidUpload(
+            "metadata.version_mismatch",
+            f"the metadata inside the archive has version {metadata.version}, the filename "
+            f"{parsed.version}: rebuild instead of renaming",
+        )
+    for req in metadata.requires_dist or []:
+        if req.url:
+            raise InvalidUpload(
+                "metadata.direct_url",
+                f"dependency {str(req)!r} points at a URL: published components must depend on "
+                "names and versions from an index, not direct URLs",
+            )
+    return metadata
+
+
+def pysetl_entry_points(contents: ArchiveContents) -> list[EntryPointInfo]:
+    found = [
+        EntryPointInfo(group, name, value, kind)
+        for group, kind in PYSETL_GROUPS.items()
+        for name, value in sorted(contents.entry_points.get(group, {}).items())
+    ]
+    if not found:
+        groups = " or ".join(repr(g) for g in PYSETL_GROUPS)
+        raise InvalidUpload(
+            "component.not_pysetl",
+            "not a PySetl component: the distribution declares no entry point in "
+            f"{groups}; add one, e.g. [project.entry-points.\"pysetl.factories\"] "
+            'MyFactory = "my_pkg:MyFactory"',
+        )
+    return found

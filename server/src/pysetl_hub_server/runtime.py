@@ -1,0 +1,53 @@
+"""The services one server process holds: built once by `open_hub`, shared by handlers,
+CLI commands and tests alike (no HTTP needed to use them)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from pysetl_hub_server.db.engine import make_engine, make_sessionmaker
+from pysetl_hub_server.faults import Faults
+from pysetl_hub_server.settings import Settings
+from pysetl_hub_server.simple.cache import IndexCache
+from pysetl_hub_server.storage.blobs import BlobStore, open_blob_store
+
+
+@dataclass(slots=True)
+class Hub:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    blobs: BlobStore
+    cache: IndexCache
+    faults: Faults
+    spool_dir: Path
+
+    async def close(self) -> None:
+        await self.cache.stop()
+        await self.engine.dispose()
+
+
+def build_hub(settings: Settings) -> Hub:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    spool = settings.data_dir / "spool"
+    spool.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.effective_database_url)
+    sessions = make_sessionmaker(engine)
+    blobs = open_blob_store(settings.effective_storage_url)
+    cache = IndexCache(sessions, blobs, settings)
+    return Hub(settings, engine, sessions, blobs, cache, Faults(), spool)
+
+
+@asynccontextmanager
+async def open_hub(settings: Settings) -> AsyncIterator[Hub]:
+    """For CLI commands and jobs: the same services the app uses, without HTTP."""
+    hub = build_hub(settings)
+    try:
+        yield hub
+    finally:
+        await hub.close()

@@ -1,0 +1,123 @@
+"""Typed settings, parsed once from the environment and passed to `create_app`.
+
+Nothing here is read at import time, so tests build as many differently-configured apps as
+they like in one process.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+DEFAULT_PLATFORMS_PYSETL = ("1.0.0", "1.1.0", "1.1.2", "1.2.0", "1.2.1")
+DEFAULT_PLATFORMS_PYTHON = ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
+DEFAULT_PLATFORMS_SPARK = ("3.3.4", "3.4.4", "3.5.7", "4.0.1", "4.1.1")
+
+MiB = 1024 * 1024
+
+
+class SettingsError(ValueError):
+    """A setting has a value the server cannot run with."""
+
+
+@dataclass(frozen=True, slots=True)
+class UploadLimits:
+    """Caps applied to `POST /legacy/` while the body streams."""
+
+    max_file_size: int = 50 * MiB
+    max_field_size: int = 64 * 1024
+    max_description_size: int = 1 * MiB
+    max_attestations_size: int = 1 * MiB
+    max_fields: int = 200
+    max_archive_members: int = 10_000
+    max_uncompressed_size: int = 512 * MiB
+
+
+@dataclass(frozen=True, slots=True)
+class Platforms:
+    """Platform releases each component's specifiers are evaluated against."""
+
+    pysetl: tuple[str, ...] = DEFAULT_PLATFORMS_PYSETL
+    python: tuple[str, ...] = DEFAULT_PLATFORMS_PYTHON
+    spark: tuple[str, ...] = DEFAULT_PLATFORMS_SPARK
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the server reads from its environment."""
+
+    data_dir: Path = Path("hub-data")
+    database_url: str | None = None
+    storage_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    base_url: str | None = None
+    uploads: UploadLimits = field(default_factory=UploadLimits)
+    platforms: Platforms = field(default_factory=Platforms)
+    # Seconds between checks of the database serial, which keeps the in-memory index pages
+    # of several replicas coherent with each other.
+    serial_poll_interval: float = 1.0
+    memory_file_cache_bytes: int = 128 * MiB
+    memory_file_max_bytes: int = 1 * MiB
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured URL, or an SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'hub.sqlite3').resolve()}"
+
+    @property
+    def effective_storage_url(self) -> str:
+        """The configured blob store URL, or a directory in the data directory."""
+        if self.storage_url:
+            return self.storage_url
+        return (self.data_dir / "blobs").resolve().as_uri()
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """A copy with some fields replaced (CLI flags win over the environment)."""
+        clean = {k: v for k, v in changes.items() if v is not None}
+        return replace(self, **clean)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        """Read `PYSETL_HUB_*` variables; an invalid value fails fast with its name."""
+        env = dict(os.environ if env is None else env)
+
+        def integer(name: str, default: int) -> int:
+            raw = env.get(name)
+            if raw is None or raw == "":
+                return default
+            try:
+                value = int(raw)
+            except ValueError as exc:
+                raise SettingsError(f"{name}={raw!r} is not an integer") from exc
+            if value <= 0:
+                raise SettingsError(f"{name} must be positive, got {value}")
+            return value
+
+        def versions(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+            raw = env.get(name)
+            if not raw:
+                return default
+            return tuple(v.strip() for v in raw.split(",") if v.strip())
+
+        limits = UploadLimits(
+            max_file_size=integer("PYSETL_HUB_MAX_UPLOAD_SIZE", UploadLimits.max_file_size),
+        )
+        platforms = Platforms(
+            pysetl=versions("PYSETL_HUB_PLATFORMS_PYSETL", DEFAULT_PLATFORMS_PYSETL),
+            python=versions("PYSETL_HUB_PLATFORMS_PYTHON", DEFAULT_PLATFORMS_PYTHON),
+            spark=versions("PYSETL_HUB_PLATFORMS_SPARK", DEFAULT_PLATFORMS_SPARK),
+        )
+        return cls(
+            data_dir=Path(env.get("PYSETL_HUB_DATA_DIR") or "hub-data"),
+            database_url=env.get("PYSETL_HUB_DATABASE_URL") or None,
+            storage_url=env.get("PYSETL_HUB_STORAGE_URL") or None,
+            host=env.get("PYSETL_HUB_HOST") or "127.0.0.1",
+            port=integer("PYSETL_HUB_PORT", 8000),
+            base_url=env.get("PYSETL_HUB_BASE_URL") or None,
+            uploads=limits,
+            platforms=platforms,
+        )

@@ -1,0 +1,174 @@
+"""In-memory index pages and hot files, kept coherent across replicas by the DB serial.
+
+Each change moves a serial forward in the database (the audit journal). The process that made
+the change drops its own entries at once; every replica also polls the highest serial and
+drops the pages of components that changed since it last looked. A per-name generation counter
+stops a render that raced with a change from storing a stale page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from pysetl_hub_server.settings import Settings
+from pysetl_hub_server.simple import render, services
+from pysetl_hub_server.simple.services import StoredFile
+from pysetl_hub_server.storage.blobs import BlobStore, blob_key
+
+log = logging.getLogger(__name__)
+
+ROOT = "\x00root"
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedPage:
+    serial: int
+    html: bytes
+    json: bytes
+    etag_html: str
+    etag_json: str
+
+
+def _etag(body: bytes) -> str:
+    return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+
+
+def _page(serial: int, html: bytes, json: bytes) -> RenderedPage:
+    return RenderedPage(serial, html, json, _etag(html), _etag(json))
+
+
+class IndexCache:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], blobs: BlobStore, settings: Settings
+    ) -> None:
+        self._sessions = sessions
+        self._blobs = blobs
+        self._settings = settings
+        self._pages: dict[str, RenderedPage | None] = {}
+        self._generation: dict[str, int] = {}
+        self._files: dict[tuple[str, str], StoredFile] = {}
+        self._bytes: OrderedDict[str, bytes] = OrderedDict()
+        self._bytes_total = 0
+        self._serial = -1
+        self._task: asyncio.Task[None] | None = None
+
+    # -- pages ---------------------------------------------------------------------------------
+
+    def peek(self, name: str) -> RenderedPage | None:
+        """The cached page, without I/O: the hot path of `/simple/{name}/`."""
+        return self._pages.get(name)
+
+    async def project(self, name: str) -> RenderedPage | None:
+        if name in self._pages:
+            return self._pages[name]
+        return await self._load(name, self._render_project)
+
+    async def root(self) -> RenderedPage:
+        page = self._pages.get(ROOT)
+        if page is None:
+            page = await self._load(ROOT, self._render_root)
+        assert page is not None
+        return page
+
+    async def _load(
+        self, key: str, render_fn: Callable[[AsyncSession, str], Awaitable[RenderedPage | None]]
+    ) -> RenderedPage | None:
+        generation = self._generation.get(key, 0)
+        async with self._sessions() as session:
+            page = await render_fn(session, key)
+        if self._generation.get(key, 0) == generation:
+            if page is not None:
+                self._pages[key] = page
+            else:
+                self._pages.pop(key, None)  # never cache a 404: the name may appear any moment
+        return page
+
+    @staticmethod
+    async def _render_project(session: AsyncSession, name: str) -> RenderedPage | None:
+        snapshot = await services.load_project(session, name)
+        if snapshot is None:
+            return None
+        return _page(snapshot.serial, render.project_html(snapshot), render.project_json(snapshot))
+
+    @staticmethod
+    async def _render_root(session: AsyncSession, _key: str) -> RenderedPage | None:
+        snapshot = await services.load_root(session)
+        return _page(snapshot.serial, render.root_html(snapshot), render.root_json(snapshot))
+
+    def invalidate(self, name: str) -> None:
+        for key in (name, ROOT):
+            self._generation[key] = self._generation.get(key, 0) + 1
+            self._pages.pop(key, None)
+
+    # -- files ---------------------------------------------------------------------------------
+
+    async def file(self, sha256: str, filename: str) -> StoredFile | None:
+        """A published file. Only positive answers are cached: files never change."""
+        key = (sha256, filename)
+        found = self._files.get(key)
+        if found is None:
+            async with self._sessions() as session:
+                found = await services.find_file(session, sha256, filename)
+            if found is not None:
+                self._files[key] = found
+        return found
+
+    async def small_blob(self, sha256: str, size: int) -> bytes | None:
+        """Bytes of a small blob from memory (LRU), or None when it is too big to keep."""
+        if size > self._settings.memory_file_max_bytes:
+            return None
+        key = blob_key(sha256)
+        data = self._bytes.get(key)
+        if data is not None:
+            self._bytes.move_to_end(key)
+            return data
+        data = await self._blobs.get_bytes(key)
+        self._bytes[key] = data
+        self._bytes_total += len(data)
+        while self._bytes_total > self._settings.memory_file_cache_bytes and self._bytes:
+            _, dropped = self._bytes.popitem(last=False)
+            self._bytes_total -= len(dropped)
+        return data
+
+    # -- coherence across replicas ---------------------------------------------------------------
+
+    async def poll_once(self) -> None:
+        async with self._sessions() as session:
+            serial = await services.current_serial(session)
+            if serial == self._serial:
+                return
+            changed = await services.changed_since(session, max(self._serial, 0))
+        if self._serial >= 0:
+            for name in changed:
+                self.invalidate(name)
+            self._generation[ROOT] = self._generation.get(ROOT, 0) + 1
+            self._pages.pop(ROOT, None)
+        self._serial = serial
+
+    async def _poll_forever(self) -> None:
+        while True:
+            try:
+                await self.poll_once()
+            except Exception:  # a DB blip must not kill the poller; the next tick retries
+                log.warning("index cache poll failed", exc_info=True)
+            await asyncio.sleep(self._settings.serial_poll_interval)
+
+    async def start(self) -> None:
+        await self.poll_once()
+        self._task = asyncio.create_task(self._poll_forever(), name="index-cache-poll")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+

@@ -1,0 +1,83 @@
+"""Shared fixtures: real distributions, a throwaway PostgreSQL, live servers on loopback."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from pysetl_hub_server.db.migrate import upgrade
+from pysetl_hub_server.settings import Settings, UploadLimits
+
+from tests.support import postgres
+from tests.support.dists import build_example
+from tests.support.live import LiveServer, start_live
+
+
+@pytest.fixture(scope="session")
+def example_dists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Wheel and sdist of each example, built once per session."""
+    out = tmp_path_factory.mktemp("examples")
+    found: dict[str, Path] = {}
+    for example in ("csv-dedupe", "daily-sales-pipeline"):
+        for path in build_example(example, out / example):
+            kind = "wheel" if path.suffix == ".whl" else "sdist"
+            found[f"{example}:{kind}"] = path
+    return found
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[postgres.PostgresServer]:
+    try:
+        server = postgres.start()
+    except FileNotFoundError as exc:
+        pytest.skip(f"{exc}; `make test` installs them (apt-get install postgresql)")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each DB-touching test runs on SQLite and on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite3'}"
+    pg: postgres.PostgresServer = request.getfixturevalue("pg_server")
+    return pg.create_database(f"hub_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+def postgres_url(pg_server: postgres.PostgresServer) -> str:
+    return pg_server.create_database(f"hub_{uuid.uuid4().hex[:12]}")
+
+
+def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Settings:
+    uploads = overrides.pop("uploads", UploadLimits())
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        uploads=uploads,  # type: ignore[arg-type]
+        serial_poll_interval=0.2,
+        **overrides,  # type: ignore[arg-type]
+    )
+
+
+def start_hub(tmp_path: Path, database_url: str, **overrides: object) -> LiveServer:
+    settings = make_settings(tmp_path, database_url, **overrides)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.effective_database_url)
+    return start_live(settings)
+
+
+@pytest.fixture
+def live(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
+    server = start_hub(tmp_path, database_url)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def http(live: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=live.url, timeout=30) as client:
+        yield client
