@@ -1,0 +1,400 @@
+"""Each publishing rule rejects with its own 4xx problem, and leaves nothing behind."""
+
+from __future__ import annotations
+
+import hashlib
+import stat
+import tarfile
+import zipfile
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from pysetl_hub_server.db.models import AuditEvent, Component, File, FilenameRegistry
+from pysetl_hub_server.runtime import Hub
+from tests.support.dists import Members, read_wheel, repack, write_tar, write_zip
+from tests.support.live import LiveServer
+from tests.support.upload import problem, upload
+
+WHEEL = "csv-dedupe:wheel"
+
+
+def assert_nothing_stored(live: LiveServer) -> None:
+    async def counts(hub: Hub) -> tuple[int, int, int, int]:
+        async with hub.sessions() as s:
+            return (
+                await s.scalar(select(func.count(Component.id))) or 0,
+                await s.scalar(select(func.count(File.id))) or 0,
+                await s.scalar(select(func.count(FilenameRegistry.filename))) or 0,
+                await s.scalar(
+                    select(func.count(AuditEvent.id)).where(AuditEvent.action == "file.upload")
+                )
+                or 0,
+            )
+
+    assert live.run(counts) == (0, 0, 0, 0)
+    blobs = live.settings.data_dir / "blobs" / "sha256"
+    assert not blobs.exists() or not any(p.is_file() for p in blobs.rglob("*"))
+    spool = live.settings.data_dir / "spool"
+    assert not any(spool.iterdir()), "the spooled upload was not removed"
+
+
+def rejects(response: httpx.Response, status: int, code: str) -> dict[str, object]:
+    assert response.status_code == status, response.text
+    body = problem(response)
+    assert body["code"] == code, body
+    assert body["detail"]
+    return body
+
+
+@pytest.fixture
+def token(live: LiveServer) -> str:
+    return live.user_with_token("alice")
+
+
+def test_filename_must_be_wheel_or_sdist(
+    live: LiveServer, http: httpx.Client, token: str, example_dists: dict[str, Path]
+) -> None:
+    wheel = example_dists[WHEEL]
+    r = upload(http, token, wheel, filename="csv_dedupe-1.0.0.zip")
+    rejects(r, 400, "filename.extension")
+    assert_nothing_stored(live)
+
+
+def test_filename_must_parse(
+    live: LiveServer, http: httpx.Client, token: str, example_dists: dict[str, Path]
+) -> None:
+    r = upload(http, token, example_dists[WHEEL], filename="csv_dedupe-1.0.0.whl")
+    rejects(r, 400, "filename.invalid")
+    assert_nothing_stored(live)
+
+
+def test_filename_must_use_normalized_name(
+    live: LiveServer, http: httpx.Client, token: str, example_dists: dict[str, Path], tmp_path: Path
+) -> None:
+    wheel = repack(
+        example_dists[WHEEL], tmp_path, filename="CSV_Dedupe-1.0.0-py3-none-any.whl"
+    )
+    rejects(upload(http, token, wheel), 400, "filename.not_normalized")
+    assert_nothing_stored(live)
+
+
+def test_local_versions_are_refused(
+    live: LiveServer, http: httpx.Client, token: str, example_dists: dict[str, Path], tmp_path: Path
+) -> None:
+    wheel = repack(example_dists[WHEEL], tmp_path, version="1.0.0+local.1")
+    body = rejects(upload(http, token, wheel), 400, "version.local")
+    assert "local" in str(body["detail"])
+    assert_nothing_stored(live)
+
+
+def test_form_name_must_agree_with_filename(
+    live: LiveServer, http: httpx.Client, token: str, example_dists: dict[str, Path]
+) -> None:
+    r = upload(http, token, example_dists[WHEEL], name="other-thing")
+    rejects(r, 400, "form.name_mismatch")
+    assert_nothing_stored(live)
+
+
+def test_form_version_must_agree_with_filename(
+    live: LiveServer, http: httpx.Client, token: str, example_dists: dict[str, Path]
+) -> None:
+    rejects(upload(http, token, example_dists[WHEEL], version="2.0"), 400, "form.version_mismatch")
+    assert_nothing_stored(live)
+
+
+def test_metadata_must_agree_with_filename(
+    live: LiveServer, http: httpx.Client, token: str, example_dists: dict[str, Path], tmp_path: Path
+) -> None:
+    def other_version(m: Members) -> None:
+        key = next(k for k in m if k.endswith("METADATA"))
+        m[key] = m[key].replace(b"Version: 1.0.0", b"Version: 9.9.9")
+
+    wheel = repack(example_dists[WHEEL], tmp_path, mutate=other_version)
+    rejects(upload(http, token, wheel), 400, "metadata.version_mismatch")
+
+    def other_name(m: Members) -> None:
+        key = next(k for k in m if k.endswith("METADATA"))
+        m[key] = m[key].replace(b"Name: csv-dedupe", b"Name: csv-other")
+
+    wheel = repack(example_dists[WHEEL], tmp_path / "b", mutate=other_name)
+    rejects(upload(http, token, wheel), 400, "metadata.name_mismatch")
+    assert_nothing_stored(live)
+
+
+def test_metadata_must_parse(
+    live: LiveServer, http: httpx.Client, token: str, example_dists: dict[str, Path], tmp_path: Path
+) -> None:
+    def bad(m: Members) -> None:
+        key = next(k for k in m if k.endswith("METADATA"))
+        m[key] = m[key].replace(b"Requires-Python: >=3.9", b"Requires-Python: >=three")
+
+    wheel = repack(example_dists[WHEEL], tmp_path, mutate=bad)
+    rejects(upload(http, token, wheel), 400, "metadata.invalid")
+    assert_nothing_stored(live)
+
+
+def test_direct_url_dependencies_are_refused(
+    live: LiveServer, http: httpx.Client, token: str, example_dists: dict[str, Path], tmp_path: Path
+) -> None:
+    def direct(m: Members) -> None:
+        key = next(k for k in m if k.endswith("METADATA"))
+        m[key] = m[key].replace(
+            b"Requires-Dist: pyspark", b"Requires-Dist: evil @ https://example.org/e.whl\nRequires-Dist: pyspark"
+        )
+
+    wheel = repack(example_dists[WHEEL], tmp_path, mutate=direct)
+    rejects(upload(http, token, wheel), 400, "metadata.direct_url")
+    assert_nothing_stored(live)
+
+
+def test_sha256_digest_must_match(
+    live: LiveServer, http: httpx.Client, token: str, example_dists: dict[str, Path]
+) -> None:
+    r = upload(http, token, example_dists[WHEEL], sha256_digest="0" * 64)
+    rejects(r, 400, "digest.mismatch")
+    r = upload(http, token, example_dists[WHEEL], blake2_256_digest="1" * 64)
+    rejects(r, 400, "digest.mismatch")
+    assert_nothing_stored(live)
+
+
+def test_size_cap_is_enforced_while_streaming(
+    tmp_path: Path, database_url: str, example_dists: dict[str, Path]
+) -> None:
+    from pysetl_hub_server.settings import UploadLimits
+    from tests.conftest import start_hub
+
+    server = start_hub(tmp_path, database_url, uploads=UploadLimits(max_file_size=1000))
+    try:
+        token = server.user_with_token("alice")
+        with httpx.Client(base_url=server.url) as client:
+            rejects(upload(client, token, example_dists[WHEEL]), 413, "upload.too_large")
+
+            # Chunked (no Content-Length): the cap still holds, counted as the body streams.
+            big = b"x" * 5_000_000
+
+            def body():  # type: ignore[no-untyped-def]
+                boundary = b"b0undary"
+                yield b"--" + boundary + b'\r\nContent-Disposition: form-data; name=":action"\r\n\r\nfile_upload\r\n'
+                yield b"--" + boundary + b'\r\nContent-Disposition: form-data; name="content"; filename="csv_dedupe-1.0.0-py3-none-any.whl"\r\n\r\n'
+                for i in range(0, len(big), 65536):
+                    yield big[i : i + 65536]
+                yield b"\r\n--" + boundary + b"--\r\n"
+
+            r = client.post(
+                "/legacy/",
+                content=body(),
+                headers={"Content-Type": "multipart/form-data; boundary=b0undary"},
+                auth=("__token__", token),
+            )
+            rejects(r, 413, "upload.too_large")
+        assert_nothing_stored(server)
+    finally:
+        server.stop()
+
+
+def test_non_file_fields_are_capped(
+    live: LiveServer, http: httpx.Client, token: str, example_dists: dict[str, Path]
+) -> None:
+    r = upload(http, token, example_dists[WHEEL], summary="s" * 70_000)
+    rejects(r, 413, "form.field_too_large")
+    assert_nothing_stored(live)
+
+
+def _entries_with(wheel: Path, extra: list[tuple[zipfile.ZipInfo | str, bytes]]) -> list[
+    tuple[zipfile.ZipInfo | str, bytes]
+]:
+    return [(name, data) for name, data in read_wheel(wheel).items()] + extra
+
+
+@pytest.mark.parametrize(
+    ("member", "code"),
+    [
+        ("/etc/passwd", "archive.path"),
+        ("csv_dedupe/../../evil.py", "archive.path"),
+        ("csv_dedupe\\win.py", "archive.path"),
+    ],
+)
+def test_archive_member_paths(
+    live: LiveServer,
+    http: httpx.Client,
+    token: str,
+    example_dists: dict[str, Path],
+    tmp_path: Path,
+    member: str,
+    code: str,
+) -> None:
+    path = write_zip(
+        tmp_path / example_dists[WHEEL].name, _entries_with(example_dists[WHEEL], [(member, b"x")])
+    )
+    rejects(upload(http, token, path), 400, code)
+    assert_nothing_stored(live)
+
+
+def test_archive_symlinks_are_refused(
+    live: LiveServer, http: httpx.Client, token: str, example_dists: dict[str, Path], tmp_path: Path
+) -> None:
+    info = zipfile.ZipInfo("csv_dedupe/link.py")
+    info.external_attr = (stat.S_IFLNK | 0o777) << 16
+    path = write_zip(
+        tmp_path / example_dists[WHEEL].name,
+        _entries_with(example_dists[WHEEL], [(info, b"/etc/passwd")]),
+    )
+    rejects(upload(http, token, path), 400, "archive.link")
+    assert_nothing_stored(live)
+
+
+def test_archive_duplicate_members_are_refused(
+    live: LiveServer, http: httpx.Client, token: str, example_dists: dict[str, Path], tmp_path: Path
+) -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns about the duplicate we write on purpose
+        path = write_zip(
+            tmp_path / example_dists[WHEEL].name,
+            _entries_with(example_dists[WHEEL], [("csv_dedupe/__init__.py", b"print('evil')")]),
+        )
+    rejects(upload(http, token, path), 400, "archive.duplicate")
+    assert_nothing_stored(live)
+
+
+def test_archive_compression_method_must_be_stored_or_deflated(
+    live: LiveServer, http: httpx.Client, token: str, example_dists: dict[str, Path], tmp_path: Path
+) -> None:
+    info = zipfile.ZipInfo("csv_dedupe/extra.py")
+    info.compress_type = zipfile.ZIP_BZIP2
+    path = write_zip(
+        tmp_path / example_dists[WHEEL].name, _entries_with(example_dists[WHEEL], [(info, b"x=1")])
+    )
+    rejects(upload(http, token, path), 400, "archive.compression")
+    assert_nothing_stored(live)
+
+
+def test_zip_bomb_is_refused(
+    tmp_path: Path, database_url: str, example_dists: dict[str, Path]
+) -> None:
+    from pysetl_hub_server.settings import UploadLimits
+    from tests.conftest import start_hub
+
+    limits = UploadLimits(max_uncompressed_size=2_000_000, max_archive_members=50)
+    server = start_hub(tmp_path, database_url, uploads=limits)
+    try:
+        token = server.user_with_token("alice")
+
+        def bomb(m: Members) -> None:
+            m["csv_dedupe/zeros.bin"] = b"\0" * 5_000_000  # compresses to ~5 KB
+
+        wheel = repack(example_dists[WHEEL], tmp_path / "bomb", mutate=bomb)
+        assert wheel.stat().st_size < 100_000
+
+        def many(m: Members) -> None:
+            for i in range(60):
+                m[f"csv_dedupe/m{i}.py"] = b""
+
+        crowded = repack(example_dists[WHEEL], tmp_path / "many", mutate=many)
+        with httpx.Client(base_url=server.url) as client:
+            rejects(upload(client, token, wheel), 400, "archive.too_large_uncompressed")
+            rejects(upload(client, token, crowded), 400, "archive.too_many_members")
+        assert_nothing_stored(server)
+    finally:
+        server.stop()
+
+
+def test_wheel_needs_one_dist_info_with_metadata_wheel_record(
+    live: LiveServer, http: httpx.Client, token: str, example_dists: dict[str, Path], tmp_path: Path
+) -> None:
+    def no_wheel_file(m: Members) -> None:
+        del m[next(k for k in m if k.endswith(".dist-info/WHEEL"))]
+
+    rejects(
+        upload(http, token, repack(example_dists[WHEEL], tmp_path / "a", mutate=no_wheel_file)),
+        400,
+        "archive.dist_info",
+    )
+
+    def two_dist_infos(m: Members) -> None:
+        m["other-1.0.dist-info/METADATA"] = b"Metadata-Version: 2.1\nName: other\nVersion: 1.0\n"
+
+    rejects(
+        upload(http, token, repack(example_dists[WHEEL], tmp_path / "b", mutate=two_dist_infos)),
+        400,
+        "archive.dist_info",
+    )
+    assert_nothing_stored(live)
+
+
+def test_wheel_record_must_match_contents(
+    live: LiveServer, http: httpx.Client, token: str, example_dists: dict[str, Path], tmp_path: Path
+) -> None:
+    def tamper(m: Members) -> None:
+        m["csv_dedupe/__init__.py"] += b"\nimport os  # added after RECORD was written\n"
+
+    tampered = repack(example_dists[WHEEL], tmp_path / "a", mutate=tamper, rewrite_record=False)
+    rejects(upload(http, token, tampered), 400, "archive.record")
+
+    def unlisted(m: Members) -> None:
+        m["csv_dedupe/sneaky.py"] = b"x = 1\n"
+
+    sneaky = repack(example_dists[WHEEL], tmp_path / "b", mutate=unlisted, rewrite_record=False)
+    rejects(upload(http, token, sneaky), 400, "archive.record")
+    assert_nothing_stored(live)
+
+
+def test_not_a_pysetl_component(
+    live: LiveServer, http: httpx.Client, token: str, example_dists: dict[str, Path], tmp_path: Path
+) -> None:
+    def no_entry_points(m: Members) -> None:
+        del m[next(k for k in m if k.endswith("entry_points.txt"))]
+
+    wheel = repack(example_dists[WHEEL], tmp_path, mutate=no_entry_points)
+    body = rejects(upload(http, token, wheel), 400, "component.not_pysetl")
+    assert "not a PySetl component" in str(body["detail"])
+    assert "pysetl.factories" in str(body["detail"]) and "pysetl.pipelines" in str(body["detail"])
+    assert_nothing_stored(live)
+
+
+def _sdist_entries(stem: str, extra: list[tuple[tarfile.TarInfo, bytes]]) -> list[
+    tuple[tarfile.TarInfo, bytes]
+]:
+    pkg_info = f"Metadata-Version: 2.1\nName: csv-dedupe\nVersion: 1.0.0\n".encode()
+    pyproject = b'[project]\nname = "csv-dedupe"\n[project.entry-points."pysetl.factories"]\nX = "csv_dedupe:X"\n'
+    return [
+        (tarfile.TarInfo(f"{stem}/PKG-INFO"), pkg_info),
+        (tarfile.TarInfo(f"{stem}/pyproject.toml"), pyproject),
+        *extra,
+    ]
+
+
+@pytest.mark.parametrize("kind", ["symlink", "hardlink", "device", "dotdot"])
+def test_sdist_archive_safety(
+    live: LiveServer, http: httpx.Client, token: str, tmp_path: Path, kind: str
+) -> None:
+    stem = "csv_dedupe-1.0.0"
+    bad = tarfile.TarInfo(f"{stem}/bad")
+    code = "archive.link"
+    if kind == "symlink":
+        bad.type, bad.linkname = tarfile.SYMTYPE, "/etc/passwd"
+    elif kind == "hardlink":
+        bad.type, bad.linkname = tarfile.LNKTYPE, f"{stem}/PKG-INFO"
+    elif kind == "device":
+        bad.type = tarfile.CHRTYPE
+    else:
+        bad = tarfile.TarInfo(f"{stem}/../../escape.txt")
+        code = "archive.path"
+    path = write_tar(tmp_path / f"{stem}.tar.gz", _sdist_entries(stem, [(bad, b"")]))
+    rejects(upload(http, token, path), 400, code)
+    assert_nothing_stored(live)
+
+
+def test_good_handmade_sdist_is_accepted(
+    live: LiveServer, http: httpx.Client, token: str, tmp_path: Path
+) -> None:
+    """Control for the sdist safety tests: the same archive without the bad member passes."""
+    stem = "csv_dedupe-1.0.0"
+    path = write_tar(tmp_path / f"{stem}.tar.gz", _sdist_entries(stem, []))
+    r = upload(http, token, path)
+    assert r.status_code == 200, r.text
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == r.json()["sha256"]
