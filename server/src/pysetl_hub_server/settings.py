@@ -15,6 +15,7 @@ DEFAULT_PLATFORMS_PYTHON = ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
 DEFAULT_PLATFORMS_SPARK = ("3.3.4", "3.4.4", "3.5.7", "4.0.1", "4.1.1")
 
 MiB = 1024 * 1024
+DEFAULT_MAX_UPLOAD = 50 * MiB
 
 
 class SettingsError(ValueError):
@@ -25,7 +26,7 @@ class SettingsError(ValueError):
 class UploadLimits:
     """Caps applied to `POST /legacy/` while the body streams."""
 
-    max_file_size: int = 50 * MiB
+    max_file_size: int = DEFAULT_MAX_UPLOAD
     max_field_size: int = 64 * 1024
     max_description_size: int = 1 * MiB
     max_attestations_size: int = 1 * MiB
@@ -104,7 +105,7 @@ class Settings:
             return tuple(v.strip() for v in raw.split(",") if v.strip())
 
         limits = UploadLimits(
-            max_file_size=integer("PYSETL_HUB_MAX_UPLOAD_SIZE", UploadLimits.max_file_size),
+            max_file_size=integer("PYSETL_HUB_MAX_UPLOAD_SIZE", DEFAULT_MAX_UPLOAD),
         )
         platforms = Platforms(
             pysetl=versions("PYSETL_HUB_PLATFORMS_PYSETL", DEFAULT_PLATFORMS_PYSETL),
