@@ -8,9 +8,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from pysetl_hub_server.db.migrate import upgrade
 from pysetl_hub_server.settings import Settings, UploadLimits
-
 from tests.support import postgres
 from tests.support.dists import build_example
 from tests.support.live import LiveServer, start_live

@@ -35,7 +35,11 @@ class ServerProcess:
 def cli(data_dir: Path, *args: str, stdin: str | None = None) -> str:
     result = subprocess.run(
         [str(BIN / "pysetl-hub-server"), "--data-dir", str(data_dir), *args],
-        input=stdin, capture_output=True, text=True, check=True, timeout=120,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
     )
     return result.stdout
 
@@ -51,7 +55,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     log = (data_dir.parent / "server.log").open("w")
     proc = subprocess.Popen(
         [str(BIN / "pysetl-hub-server"), "--data-dir", str(data_dir), "serve", "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -74,10 +79,23 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 
 def twine(server: ServerProcess, *files: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(BIN / "twine"), "upload", "--non-interactive", "--disable-progress-bar",
-         "--repository-url", f"{server.url}/legacy/", "-u", "__token__", "-p", server.token,
-         *map(str, files)],
-        capture_output=True, text=True, timeout=120, check=False,
+        [
+            str(BIN / "twine"),
+            "upload",
+            "--non-interactive",
+            "--disable-progress-bar",
+            "--repository-url",
+            f"{server.url}/legacy/",
+            "-u",
+            "__token__",
+            "-p",
+            server.token,
+            *map(str, files),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -85,26 +103,46 @@ def pip(*args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
     return subprocess.run(
         [sys.executable, "-m", "pip", "--isolated", "--disable-pip-version-check", *args],
-        capture_output=True, text=True, timeout=300, check=False, env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env=env,
     )
 
 
 @pytest.fixture(scope="module")
-def uploaded(server: ServerProcess, example_dists: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> ServerProcess:
-    files = [example_dists[k] for k in ("csv-dedupe:wheel", "csv-dedupe:sdist",
-                                         "daily-sales-pipeline:wheel", "daily-sales-pipeline:sdist")]
+def uploaded(
+    server: ServerProcess, example_dists: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> ServerProcess:
+    files = [
+        example_dists[k]
+        for k in (
+            "csv-dedupe:wheel",
+            "csv-dedupe:sdist",
+            "daily-sales-pipeline:wheel",
+            "daily-sales-pipeline:sdist",
+        )
+    ]
     result = twine(server, *files)
     assert result.returncode == 0, result.stdout + result.stderr
     # 1.1.0 is published and then yanked.
-    newer = repack(example_dists["csv-dedupe:wheel"], tmp_path_factory.mktemp("newer"), version="1.1.0")
+    newer = repack(
+        example_dists["csv-dedupe:wheel"], tmp_path_factory.mktemp("newer"), version="1.1.0"
+    )
     assert twine(server, newer).returncode == 0
-    r = httpx.post(f"{server.url}/api/v1/components/csv-dedupe/1.1.0/yank",
-                   json={"reason": "broken"}, headers={"Authorization": f"Bearer {server.token}"})
+    r = httpx.post(
+        f"{server.url}/api/v1/components/csv-dedupe/1.1.0/yank",
+        json={"reason": "broken"},
+        headers={"Authorization": f"Bearer {server.token}"},
+    )
     assert r.status_code == 200, r.text
     return server
 
 
-def test_twine_reports_rule_violations(server: ServerProcess, example_dists: dict[str, Path], tmp_path: Path) -> None:
+def test_twine_reports_rule_violations(
+    server: ServerProcess, example_dists: dict[str, Path], tmp_path: Path
+) -> None:
     def no_eps(m: dict[str, bytes]) -> None:
         del m[next(k for k in m if k.endswith("entry_points.txt"))]
 
@@ -114,15 +152,24 @@ def test_twine_reports_rule_violations(server: ServerProcess, example_dists: dic
     assert "400" in result.stdout + result.stderr
 
 
-def test_twine_skip_existing_and_reupload(uploaded: ServerProcess, example_dists: dict[str, Path]) -> None:
+def test_twine_skip_existing_and_reupload(
+    uploaded: ServerProcess, example_dists: dict[str, Path]
+) -> None:
     result = twine(uploaded, example_dists["csv-dedupe:wheel"])
     assert result.returncode == 0, result.stderr  # same bytes again: a no-op
 
 
 def test_pip_installs_from_the_hub(uploaded: ServerProcess, tmp_path: Path) -> None:
     target = tmp_path / "t"
-    result = pip("install", "--index-url", f"{uploaded.url}/simple/", "--no-deps",
-                 "--target", str(target), "csv-dedupe")
+    result = pip(
+        "install",
+        "--index-url",
+        f"{uploaded.url}/simple/",
+        "--no-deps",
+        "--target",
+        str(target),
+        "csv-dedupe",
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     infos = sorted(p.name for p in target.glob("*.dist-info"))
     assert infos == ["csv_dedupe-1.0.0.dist-info"]  # 1.1.0 is yanked
@@ -133,15 +180,34 @@ def test_uv_installs_from_the_hub(uploaded: ServerProcess, tmp_path: Path) -> No
     target = tmp_path / "t"
     env = {**os.environ, "UV_CACHE_DIR": str(tmp_path / "uv-cache"), "UV_NO_CONFIG": "1"}
     result = subprocess.run(
-        [str(BIN / "uv"), "pip", "install", "--python", sys.executable, "--no-deps",
-         "--index-url", f"{uploaded.url}/simple/", "--target", str(target), "daily-sales-pipeline"],
-        capture_output=True, text=True, timeout=300, check=False, env=env,
+        [
+            str(BIN / "uv"),
+            "pip",
+            "install",
+            "--python",
+            sys.executable,
+            "--no-deps",
+            "--index-url",
+            f"{uploaded.url}/simple/",
+            "--target",
+            str(target),
+            "daily-sales-pipeline",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env=env,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert sorted(p.name for p in target.glob("*.dist-info")) == ["daily_sales_pipeline-0.3.0.dist-info"]
+    assert sorted(p.name for p in target.glob("*.dist-info")) == [
+        "daily_sales_pipeline-0.3.0.dist-info"
+    ]
 
 
-def test_pip_download_needs_an_exact_pin_for_a_yanked_release(uploaded: ServerProcess, tmp_path: Path) -> None:
+def test_pip_download_needs_an_exact_pin_for_a_yanked_release(
+    uploaded: ServerProcess, tmp_path: Path
+) -> None:
     index = ["--index-url", f"{uploaded.url}/simple/", "--no-deps", "--only-binary", ":all:"]
     plain = pip("download", *index, "-d", str(tmp_path / "a"), "csv-dedupe")
     assert plain.returncode == 0, plain.stderr

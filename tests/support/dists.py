@@ -91,9 +91,7 @@ def repack(
         mutate(renamed)
     record_name = new_info + "RECORD"
     if rewrite_record and record_name in renamed:
-        rows = [
-            f"{m},{_record_hash(d)},{len(d)}" for m, d in renamed.items() if m != record_name
-        ]
+        rows = [f"{m},{_record_hash(d)},{len(d)}" for m, d in renamed.items() if m != record_name]
         rows.append(f"{record_name},,")
         renamed[record_name] = ("\n".join(rows) + "\n").encode()
     tags = wheel.name.split("-", 2)[2]

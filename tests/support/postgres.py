@@ -46,16 +46,34 @@ class PostgresServer:
 
     def create_database(self, name: str) -> str:
         self._cmd(
-            str(self.bindir / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U",
-            "postgres", "-d", "postgres", "-c", f'CREATE DATABASE "{name}"',
+            str(self.bindir / "psql"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-c",
+            f'CREATE DATABASE "{name}"',
         )
         return self.url(name)
 
     def stop(self) -> None:
         subprocess.run(
-            [*self.run_as, str(self.bindir / "pg_ctl"), "-D", str(self.root / "data"), "-m",
-             "immediate", "stop"],
-            capture_output=True, timeout=60, check=False,
+            [
+                *self.run_as,
+                str(self.bindir / "pg_ctl"),
+                "-D",
+                str(self.root / "data"),
+                "-m",
+                "immediate",
+                "stop",
+            ],
+            capture_output=True,
+            timeout=60,
+            check=False,
         )
         shutil.rmtree(self.root, ignore_errors=True)
 
@@ -78,11 +96,26 @@ def start() -> PostgresServer:
     root.chmod(0o755)
     port = free_port()
     server = PostgresServer(bindir, root, port, run_as)
-    server._cmd(str(bindir / "initdb"), "-D", str(root / "data"), "-U", "postgres",
-                "--auth=trust", "-E", "UTF8", "--no-sync")
     server._cmd(
-        str(bindir / "pg_ctl"), "-D", str(root / "data"), "-w", "-l", str(root / "log"),
-        "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
+        str(bindir / "initdb"),
+        "-D",
+        str(root / "data"),
+        "-U",
+        "postgres",
+        "--auth=trust",
+        "-E",
+        "UTF8",
+        "--no-sync",
+    )
+    server._cmd(
+        str(bindir / "pg_ctl"),
+        "-D",
+        str(root / "data"),
+        "-w",
+        "-l",
+        str(root / "log"),
+        "-o",
+        f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
         "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
         "start",
     )

@@ -185,5 +185,3 @@ def tokens_revoke(ctx: click.Context, token_id: str) -> None:
 
     _run(go())
     click.echo(f"revoked {token_id}", err=True)
-
-

@@ -13,6 +13,7 @@ import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
 from pysetl_hub_schemas import Problem
 
 log = logging.getLogger("pysetl_hub_server")

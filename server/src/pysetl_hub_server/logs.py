@@ -29,6 +29,8 @@ def configure_logging(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     if not any(isinstance(f, SecretMaskingFilter) for h in root.handlers for f in h.filters):
         if not root.handlers:
-            logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+            logging.basicConfig(
+                level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+            )
         for handler in root.handlers:
             handler.addFilter(SecretMaskingFilter())

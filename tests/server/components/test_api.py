@@ -7,8 +7,8 @@ from pathlib import Path
 import httpx
 import msgspec
 import pytest
-from pysetl_hub_schemas import Component, ComponentPage, Release
 
+from pysetl_hub_schemas import Component, ComponentPage, Release
 from tests.support.dists import repack
 from tests.support.live import LiveServer
 from tests.support.upload import problem, upload
@@ -67,7 +67,9 @@ def test_platforms_are_configurable(
     from tests.conftest import start_hub
 
     server = start_hub(
-        tmp_path, database_url, platforms=Platforms(pysetl=("2.0.0",), python=("3.12",), spark=("3.5.0",))
+        tmp_path,
+        database_url,
+        platforms=Platforms(pysetl=("2.0.0",), python=("3.12",), spark=("3.5.0",)),
     )
     try:
         token = server.user_with_token("alice")
@@ -97,25 +99,35 @@ def test_yank_and_unyank_owners_only(
     newer = repack(example_dists["csv-dedupe:wheel"], tmp_path, version="1.1.0")
     upload(http, token, newer)
     mallory = live.user_with_token("mallory")
-    r = http.post("/api/v1/components/csv-dedupe/1.1.0/yank", json={"reason": "x"},
-                  headers={"Authorization": f"Bearer {mallory}"})
+    r = http.post(
+        "/api/v1/components/csv-dedupe/1.1.0/yank",
+        json={"reason": "x"},
+        headers={"Authorization": f"Bearer {mallory}"},
+    )
     assert r.status_code == 403 and problem(r)["code"] == "auth.role"
     r = http.post("/api/v1/components/csv-dedupe/1.1.0/yank", json={"reason": "broken"})
     assert r.status_code == 401
-    r = http.post("/api/v1/components/csv-dedupe/1.1.0/yank", json={"reason": "broken"},
-                  headers={"Authorization": f"Bearer {token}"})
+    r = http.post(
+        "/api/v1/components/csv-dedupe/1.1.0/yank",
+        json={"reason": "broken"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert r.status_code == 200 and r.json()["yanked"] is True
     detail = http.get("/api/v1/components/csv-dedupe").json()
     assert detail["latest_version"] == "1.0.0"  # a yanked release is not "latest"
-    r = http.post("/api/v1/components/csv-dedupe/1.1.0/unyank",
-                  headers={"Authorization": f"Bearer {token}"})
+    r = http.post(
+        "/api/v1/components/csv-dedupe/1.1.0/unyank", headers={"Authorization": f"Bearer {token}"}
+    )
     assert r.json()["yanked"] is False
     assert http.get("/api/v1/components/csv-dedupe").json()["latest_version"] == "1.1.0"
 
 
 def test_yank_body_is_strict(http: httpx.Client, token: str) -> None:
-    r = http.post("/api/v1/components/csv-dedupe/1.0.0/yank", json={"reasn": "typo"},
-                  headers={"Authorization": f"Bearer {token}"})
+    r = http.post(
+        "/api/v1/components/csv-dedupe/1.0.0/yank",
+        json={"reasn": "typo"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert r.status_code == 400
     problem(r)
 

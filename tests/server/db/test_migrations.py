@@ -29,8 +29,14 @@ def test_migrations_match_models(database_url: str) -> None:
     changes, tables = asyncio.run(diff())
     assert changes == []
     assert {
-        "components", "releases", "files", "filename_registry", "users", "api_tokens",
-        "roles", "audit_events",
+        "components",
+        "releases",
+        "files",
+        "filename_registry",
+        "users",
+        "api_tokens",
+        "roles",
+        "audit_events",
     } <= tables
 
 

@@ -250,14 +250,17 @@ async def _race(url: str, requests: list[tuple[str, Path, bytes]]) -> list[httpx
     async with httpx.AsyncClient(base_url=url, timeout=60) as client:
 
         async def one(token: str, path: Path, body: bytes) -> httpx.Response:
-            from tests.support.upload import form_for as fields
-
             import hashlib
 
-            form = fields(path, sha256_digest=hashlib.sha256(body).hexdigest(),
-                          blake2_256_digest=None)
+            from tests.support.upload import form_for as fields
+
+            form = fields(
+                path, sha256_digest=hashlib.sha256(body).hexdigest(), blake2_256_digest=None
+            )
             return await client.post(
-                "/legacy/", data=form, files={"content": (path.name, body)},
+                "/legacy/",
+                data=form,
+                files={"content": (path.name, body)},
                 auth=("__token__", token),
             )
 
@@ -276,6 +279,7 @@ def test_concurrent_uploads_of_one_filename_exactly_one_wins(
         base = example_dists[WHEEL]
         variants = []
         for i in range(8):
+
             def change(m: dict[str, bytes], i: int = i) -> None:
                 m["csv_dedupe/__init__.py"] += f"\n# variant {i}\n".encode()
 

@@ -74,9 +74,7 @@ def test_filename_must_parse(
 def test_filename_must_use_normalized_name(
     live: LiveServer, http: httpx.Client, token: str, example_dists: dict[str, Path], tmp_path: Path
 ) -> None:
-    wheel = repack(
-        example_dists[WHEEL], tmp_path, filename="CSV_Dedupe-1.0.0-py3-none-any.whl"
-    )
+    wheel = repack(example_dists[WHEEL], tmp_path, filename="CSV_Dedupe-1.0.0-py3-none-any.whl")
     rejects(upload(http, token, wheel), 400, "filename.not_normalized")
     assert_nothing_stored(live)
 
@@ -142,7 +140,8 @@ def test_direct_url_dependencies_are_refused(
     def direct(m: Members) -> None:
         key = next(k for k in m if k.endswith("METADATA"))
         m[key] = m[key].replace(
-            b"Requires-Dist: pyspark", b"Requires-Dist: evil @ https://example.org/e.whl\nRequires-Dist: pyspark"
+            b"Requires-Dist: pyspark",
+            b"Requires-Dist: evil @ https://example.org/e.whl\nRequires-Dist: pyspark",
         )
 
     wheel = repack(example_dists[WHEEL], tmp_path, mutate=direct)
@@ -177,8 +176,17 @@ def test_size_cap_is_enforced_while_streaming(
 
             def body():  # type: ignore[no-untyped-def]
                 boundary = b"b0undary"
-                yield b"--" + boundary + b'\r\nContent-Disposition: form-data; name=":action"\r\n\r\nfile_upload\r\n'
-                yield b"--" + boundary + b'\r\nContent-Disposition: form-data; name="content"; filename="csv_dedupe-1.0.0-py3-none-any.whl"\r\n\r\n'
+                yield (
+                    b"--"
+                    + boundary
+                    + b'\r\nContent-Disposition: form-data; name=":action"\r\n\r\nfile_upload\r\n'
+                )
+                yield (
+                    b"--"
+                    + boundary
+                    + b'\r\nContent-Disposition: form-data; name="content"; '
+                    + b'filename="csv_dedupe-1.0.0-py3-none-any.whl"\r\n\r\n'
+                )
                 for i in range(0, len(big), 65536):
                     yield big[i : i + 65536]
                 yield b"\r\n--" + boundary + b"--\r\n"
@@ -203,9 +211,9 @@ def test_non_file_fields_are_capped(
     assert_nothing_stored(live)
 
 
-def _entries_with(wheel: Path, extra: list[tuple[zipfile.ZipInfo | str, bytes]]) -> list[
-    tuple[zipfile.ZipInfo | str, bytes]
-]:
+def _entries_with(
+    wheel: Path, extra: list[tuple[zipfile.ZipInfo | str, bytes]]
+) -> list[tuple[zipfile.ZipInfo | str, bytes]]:
     return [(name, data) for name, data in read_wheel(wheel).items()] + extra
 
 
@@ -356,11 +364,14 @@ def test_not_a_pysetl_component(
     assert_nothing_stored(live)
 
 
-def _sdist_entries(stem: str, extra: list[tuple[tarfile.TarInfo, bytes]]) -> list[
-    tuple[tarfile.TarInfo, bytes]
-]:
-    pkg_info = f"Metadata-Version: 2.1\nName: csv-dedupe\nVersion: 1.0.0\n".encode()
-    pyproject = b'[project]\nname = "csv-dedupe"\n[project.entry-points."pysetl.factories"]\nX = "csv_dedupe:X"\n'
+def _sdist_entries(
+    stem: str, extra: list[tuple[tarfile.TarInfo, bytes]]
+) -> list[tuple[tarfile.TarInfo, bytes]]:
+    pkg_info = b"Metadata-Version: 2.1\nName: csv-dedupe\nVersion: 1.0.0\n"
+    pyproject = (
+        b'[project]\nname = "csv-dedupe"\n'
+        b'[project.entry-points."pysetl.factories"]\nX = "csv_dedupe:X"\n'
+    )
     return [
         (tarfile.TarInfo(f"{stem}/PKG-INFO"), pkg_info),
         (tarfile.TarInfo(f"{stem}/pyproject.toml"), pyproject),

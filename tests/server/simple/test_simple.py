@@ -51,15 +51,20 @@ def test_project_html(http: httpx.Client, published: str) -> None:
     html = r.text
     assert '<meta name="pypi:repository-version" content="1.1">' in html
     links = re.findall(r"<a ([^>]*)>([^<]*)</a>", html)
-    assert [name for _, name in links] == ["csv_dedupe-1.0.0-py3-none-any.whl", "csv_dedupe-1.0.0.tar.gz"]
+    assert [name for _, name in links] == [
+        "csv_dedupe-1.0.0-py3-none-any.whl",
+        "csv_dedupe-1.0.0.tar.gz",
+    ]
     attrs = links[0][0]
     assert 'data-requires-python="&gt;=3.9"' in attrs
     assert re.search(r'data-core-metadata="sha256=[0-9a-f]{64}"', attrs)
     assert re.search(r'data-dist-info-metadata="sha256=[0-9a-f]{64}"', attrs)
     assert re.search(r'href="/files/[0-9a-f]{64}/[^"#]+#sha256=[0-9a-f]{64}"', attrs)
-    assert http.get("/simple/csv-dedupe/", headers={"Accept": HTML}).headers[
-        "content-type"
-    ].startswith(HTML)
+    assert (
+        http.get("/simple/csv-dedupe/", headers={"Accept": HTML})
+        .headers["content-type"]
+        .startswith(HTML)
+    )
 
 
 @pytest.mark.parametrize(
@@ -71,7 +76,9 @@ def test_project_html(http: httpx.Client, published: str) -> None:
         ("*/*", "text/html"),
     ],
 )
-def test_content_negotiation(http: httpx.Client, published: str, accept: str, expected: str) -> None:
+def test_content_negotiation(
+    http: httpx.Client, published: str, accept: str, expected: str
+) -> None:
     r = http.get("/simple/csv-dedupe/", headers={"Accept": accept})
     assert r.headers["content-type"].startswith(expected)
     assert r.headers["vary"] == "Accept"
@@ -100,7 +107,13 @@ def test_unknown_project_is_404_problem(http: httpx.Client, published: str) -> N
     assert r.status_code == 404 and problem(r)["code"] == "component.missing"
 
 
-def test_etag_and_304(http: httpx.Client, published: str, live: LiveServer, example_dists: dict[str, Path], tmp_path: Path) -> None:
+def test_etag_and_304(
+    http: httpx.Client,
+    published: str,
+    live: LiveServer,
+    example_dists: dict[str, Path],
+    tmp_path: Path,
+) -> None:
     first = http.get("/simple/csv-dedupe/", headers={"Accept": JSON})
     etag = first.headers["etag"]
     again = http.get("/simple/csv-dedupe/", headers={"Accept": JSON, "If-None-Match": etag})
@@ -155,7 +168,9 @@ def test_files_are_immutable_and_exact(
         assert again.status_code == 304
 
 
-def test_core_metadata_file(http: httpx.Client, published: str, example_dists: dict[str, Path]) -> None:
+def test_core_metadata_file(
+    http: httpx.Client, published: str, example_dists: dict[str, Path]
+) -> None:
     wheel = http.get("/simple/csv-dedupe/", headers={"Accept": JSON}).json()["files"][0]
     r = http.get(wheel["url"] + ".metadata")
     assert r.status_code == 200
@@ -208,14 +223,18 @@ def test_replicas_stay_coherent_through_the_database_serial(
         with httpx.Client(base_url=a.url) as ca, httpx.Client(base_url=b.url) as cb:
             assert upload(ca, token, example_dists["csv-dedupe:wheel"]).status_code == 200
             # b renders (and caches) the page.
-            assert cb.get("/simple/csv-dedupe/", headers={"Accept": JSON}).json()["versions"] == ["1.0.0"]
+            assert cb.get("/simple/csv-dedupe/", headers={"Accept": JSON}).json()["versions"] == [
+                "1.0.0"
+            ]
             newer = repack(example_dists["csv-dedupe:wheel"], tmp_path / "n", version="1.1.0")
             assert upload(ca, token, newer).status_code == 200
             import time
 
             deadline = time.monotonic() + 5
             while True:
-                versions = cb.get("/simple/csv-dedupe/", headers={"Accept": JSON}).json()["versions"]
+                versions = cb.get("/simple/csv-dedupe/", headers={"Accept": JSON}).json()[
+                    "versions"
+                ]
                 if versions == ["1.0.0", "1.1.0"] or time.monotonic() > deadline:
                     break
                 time.sleep(0.05)

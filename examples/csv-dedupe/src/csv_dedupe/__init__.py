@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Optional
 
-from pyspark.sql import DataFrame, SparkSession
 from pysetl.workflow import Factory
+from pyspark.sql import DataFrame, SparkSession
 from typing_extensions import Self
 
 __all__ = ["CsvDedupe"]

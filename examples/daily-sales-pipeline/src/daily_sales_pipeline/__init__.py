@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Optional
 
+from pysetl.workflow import Factory, Pipeline
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pysetl.workflow import Factory, Pipeline
 from typing_extensions import Self
 
 __all__ = ["DailyTotals", "build_pipeline"]

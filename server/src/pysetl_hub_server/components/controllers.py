@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
-from pysetl_hub_schemas import Component, ComponentPage, Release, YankRequest
 
+from pysetl_hub_schemas import Component, ComponentPage, Release, YankRequest
 from pysetl_hub_server.accounts.services import authenticate
 from pysetl_hub_server.components import services
 from pysetl_hub_server.runtime import Hub
@@ -51,9 +51,7 @@ class ComponentController(Controller):
     ) -> Release:
         async with hub.sessions() as session:
             who = await authenticate(session, request.headers.get("authorization"))
-        return await services.set_yanked(
-            hub, who, name, version, yanked=True, reason=data.reason
-        )
+        return await services.set_yanked(hub, who, name, version, yanked=True, reason=data.reason)
 
     @post("/{name:str}/{version:str}/unyank", status_code=200, summary="Unyank (owners)")
     async def unyank(

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from packaging.utils import canonicalize_name, canonicalize_version
 from packaging.version import InvalidVersion, Version
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
 from pysetl_hub_schemas import (
     Compatibility,
     Component,
@@ -14,10 +18,6 @@ from pysetl_hub_schemas import (
     PlatformCheck,
     Release,
 )
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
-
 from pysetl_hub_server.accounts.services import Identity, owners_of, require_role
 from pysetl_hub_server.audit.services import touch
 from pysetl_hub_server.db import models
@@ -150,7 +150,8 @@ def _find_release(c: models.Component, version: str) -> models.Release:
         if r.canonical_version == canonical:
             return r
     raise NotFound(
-        "release.missing", f"{c.display_name!r} has no release {version!r}",
+        "release.missing",
+        f"{c.display_name!r} has no release {version!r}",
         versions=[r.version for r in _newest_first(list(c.releases))],
     )
 
@@ -166,15 +167,16 @@ async def set_yanked(
     """Yank (PEP 592: hidden from resolution, installable by exact pin) or unyank."""
     async with hub.sessions() as session:
         c = await _load(session, name)
-        await require_role(
-            session, who, c, roles={"owner"}, action="yank" if yanked else "unyank"
-        )
+        await require_role(session, who, c, roles={"owner"}, action="yank" if yanked else "unyank")
         r = _find_release(c, version)
         r.yanked = yanked
         r.yanked_reason = (reason or None) if yanked else None
         await touch(
-            session, c, "release.yank" if yanked else "release.unyank",
-            user_id=who.user_id, detail={"version": r.version, "reason": reason},
+            session,
+            c,
+            "release.yank" if yanked else "release.unyank",
+            user_id=who.user_id,
+            detail={"version": r.version, "reason": reason},
         )
         await session.commit()
         view = release_view(c, r)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from litestar import Response, get
 from litestar.di import NamedDependency
-from pysetl_hub_schemas import Health
 from sqlalchemy import text
 
+from pysetl_hub_schemas import Health
 from pysetl_hub_server.runtime import Hub
 
 

@@ -85,9 +85,9 @@ class _Budget:
             )
 
 
-def _read_bounded(handle: IO[bytes], budget: _Budget, *, keep: bool, digest: bool) -> tuple[
-    bytes, str, int
-]:
+def _read_bounded(
+    handle: IO[bytes], budget: _Budget, *, keep: bool, digest: bool
+) -> tuple[bytes, str, int]:
     data = bytearray()
     sha = hashlib.sha256()
     total = 0
@@ -164,9 +164,7 @@ def inspect_wheel(path: Path, limits: UploadLimits, dist_info_stem: str) -> Arch
                 )
             files.append(info)
 
-        dist_infos = {
-            n.split("/", 1)[0] for n in seen if n.split("/", 1)[0].endswith(".dist-info")
-        }
+        dist_infos = {n.split("/", 1)[0] for n in seen if n.split("/", 1)[0].endswith(".dist-info")}
         if len(dist_infos) != 1:
             raise _bad(
                 "dist_info",

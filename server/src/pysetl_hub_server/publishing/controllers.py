@@ -7,8 +7,8 @@ from typing import Any
 
 from litestar import Request, post
 from litestar.di import NamedDependency
-from pysetl_hub_schemas import UploadResult
 
+from pysetl_hub_schemas import UploadResult
 from pysetl_hub_server.accounts.services import authenticate
 from pysetl_hub_server.errors import PayloadTooLarge
 from pysetl_hub_server.publishing.multipart import parse_upload
@@ -25,9 +25,7 @@ FORM_ALLOWANCE = 4 * 1024 * 1024  # room for metadata fields next to the file it
     summary="Upload a distribution file (legacy upload API, as `twine upload` sends it)",
     tags=["publishing"],
 )
-async def upload(
-    request: Request[Any, Any, Any], hub: NamedDependency[Hub]
-) -> UploadResult:
+async def upload(request: Request[Any, Any, Any], hub: NamedDependency[Hub]) -> UploadResult:
     limits = hub.settings.uploads
     cap = limits.max_file_size + limits.max_attestations_size + FORM_ALLOWANCE
     declared = request.headers.get("content-length")
@@ -52,9 +50,7 @@ async def upload(
                 )
             yield chunk
 
-    form = await parse_upload(
-        request.headers.get("content-type"), capped(), limits, hub.spool_dir
-    )
+    form = await parse_upload(request.headers.get("content-type"), capped(), limits, hub.spool_dir)
     try:
         outcome = await publish(hub, who, form)
     finally:

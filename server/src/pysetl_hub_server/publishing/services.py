@@ -112,7 +112,11 @@ def _outcome_for_existing(
         )
     hub.cache.invalidate(parsed.name)
     return PublishOutcome(
-        parsed.name, str(parsed.version), parsed.filename, sha256, False,
+        parsed.name,
+        str(parsed.version),
+        parsed.filename,
+        sha256,
+        False,
         file_url(sha256, parsed.filename),
     )
 
@@ -184,7 +188,10 @@ async def _record_in(
         session.add(release)
         await session.flush()
         await touch(
-            session, component, "release.create", user_id=who.user_id,
+            session,
+            component,
+            "release.create",
+            user_id=who.user_id,
             detail={"version": release.version},
         )
     else:
@@ -206,7 +213,10 @@ async def _record_in(
         )
     )
     await touch(
-        session, component, "file.upload", user_id=who.user_id,
+        session,
+        component,
+        "file.upload",
+        user_id=who.user_id,
         detail={"filename": parsed.filename, "sha256": c.file.sha256, "token": who.token_id},
     )
     await session.flush()
@@ -214,7 +224,11 @@ async def _record_in(
     await session.commit()
     hub.faults.check("publish.after_commit")
     return PublishOutcome(
-        parsed.name, release.version, parsed.filename, c.file.sha256, True,
+        parsed.name,
+        release.version,
+        parsed.filename,
+        c.file.sha256,
+        True,
         file_url(c.file.sha256, parsed.filename),
     )
 
@@ -282,4 +296,3 @@ async def _drop_unreferenced(hub: Hub, sha256: str, metadata_sha: str) -> None:
         await hub.blobs.delete(blob_key(sha256))
     if meta_used is None:
         await hub.blobs.delete(blob_key(metadata_sha))
-

@@ -199,7 +199,7 @@ def pysetl_entry_points(contents: ArchiveContents) -> list[EntryPointInfo]:
         raise InvalidUpload(
             "component.not_pysetl",
             "not a PySetl component: the distribution declares no entry point in "
-            f"{groups}; add one, e.g. [project.entry-points.\"pysetl.factories\"] "
+            f'{groups}; add one, e.g. [project.entry-points."pysetl.factories"] '
             'MyFactory = "my_pkg:MyFactory"',
         )
     return found

@@ -171,4 +171,3 @@ class IndexCache:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-

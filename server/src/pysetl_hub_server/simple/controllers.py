@@ -101,7 +101,7 @@ async def simple_project(
     if page is None:
         normalized = canonicalize_name(name)
         if normalized != name:
-            return Redirect(f"/simple/{normalized}/", status_code=301)  # type: ignore[return-value]
+            return Redirect(f"/simple/{normalized}/", status_code=301)
         page = await hub.cache.project(name)
         if page is None:
             raise NotFound(

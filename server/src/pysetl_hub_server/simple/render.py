@@ -25,9 +25,7 @@ def _meta(serial: int) -> dict[str, Any]:
 def project_json(p: ProjectSnapshot) -> bytes:
     files = []
     for f in p.files:
-        meta: dict[str, str] | bool = (
-            {"sha256": f.metadata_sha256} if f.metadata_sha256 else False
-        )
+        meta: dict[str, str] | bool = {"sha256": f.metadata_sha256} if f.metadata_sha256 else False
         entry: dict[str, Any] = {
             "filename": f.filename,
             "url": f.url,

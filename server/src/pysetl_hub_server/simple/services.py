@@ -108,9 +108,7 @@ async def changed_since(session: AsyncSession, serial: int) -> list[str]:
 
 
 async def find_file(session: AsyncSession, sha256: str, filename: str) -> StoredFile | None:
-    row = await session.scalar(
-        select(File).where(File.filename == filename, File.sha256 == sha256)
-    )
+    row = await session.scalar(select(File).where(File.filename == filename, File.sha256 == sha256))
     if row is None:
         return None
     return StoredFile(row.filename, row.sha256, row.size, row.metadata_sha256)

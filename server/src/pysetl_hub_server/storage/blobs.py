@@ -71,7 +71,7 @@ class LocalBlobStore:
             raise ValueError(f"invalid blob key {key!r}")
         return self.root / key
 
-    def _write_atomic(self, key: str, write: "WriteFn") -> None:
+    def _write_atomic(self, key: str, write: WriteFn) -> None:
         target = self._path(key)
         if target.exists():
             return  # content-addressed: the same key always holds the same bytes
@@ -93,7 +93,7 @@ class LocalBlobStore:
             raise
 
     async def put_file(self, key: str, source: Path) -> None:
-        def copy(out: "BinaryOut") -> None:
+        def copy(out: BinaryOut) -> None:
             with source.open("rb") as src:
                 while chunk := src.read(CHUNK):
                     out.write(chunk)
@@ -137,11 +137,12 @@ class LocalBlobStore:
 class ObjectStoreBlobStore:
     """Blobs in any store obstore supports: `s3://`, `gs://`, `az://`, `memory://`."""
 
-    def __init__(self, url: str, **options: object) -> None:
+    def __init__(self, url: str) -> None:
         from obstore.store import from_url
 
         self.url = url
-        self._store = from_url(url, **options)
+        # Credentials and endpoints come from the standard AWS_/GOOGLE_/AZURE_ variables.
+        self._store = from_url(url)
 
     async def put_file(self, key: str, source: Path) -> None:
         import obstore
