@@ -81,3 +81,14 @@ def live(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
 def http(live: LiveServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=live.url, timeout=30) as client:
         yield client
+
+
+@pytest.fixture
+def published_catalog(live: LiveServer, http: httpx.Client, example_dists: dict[str, Path]) -> str:
+    """alice's token, after she published both csv-dedupe files and the pipeline wheel."""
+    from tests.support.upload import upload
+
+    token = live.user_with_token("alice")
+    for key in ("csv-dedupe:wheel", "csv-dedupe:sdist", "daily-sales-pipeline:wheel"):
+        assert upload(http, token, example_dists[key]).status_code == 200
+    return token

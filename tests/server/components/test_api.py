@@ -15,11 +15,8 @@ from tests.support.upload import problem, upload
 
 
 @pytest.fixture
-def token(live: LiveServer, http: httpx.Client, example_dists: dict[str, Path]) -> str:
-    token = live.user_with_token("alice")
-    for key in ("csv-dedupe:wheel", "csv-dedupe:sdist", "daily-sales-pipeline:wheel"):
-        assert upload(http, token, example_dists[key]).status_code == 200
-    return token
+def token(published_catalog: str) -> str:
+    return published_catalog
 
 
 def test_component_detail(http: httpx.Client, token: str) -> None:
