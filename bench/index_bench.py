@@ -88,10 +88,25 @@ def upload_all(url: str, token: str, files: list[Path]) -> None:
 
 
 def rss_kb(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
+    """RSS of a process and all its descendants (granian serves from worker processes)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        todo.extend(children.get(current, []))
+        try:
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total
 
 
 def main() -> None:
@@ -140,7 +155,7 @@ def main() -> None:
         for f in files:
             shutil.copy(f, pkgdir / f.name)
         venv = ROOT / "bench" / ".venv-pypiserver"
-        if not (venv / "bin" / "gunicorn").exists():
+        if not (venv / "bin" / "gunicorn").exists() or not (venv / ".watchdog-pinned").exists():
             subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
             subprocess.run(
                 [
@@ -151,11 +166,16 @@ def main() -> None:
                     "--index-url",
                     "https://pypi.org/simple",
                     "pypiserver[cache]==2.4.*",
+                    # watchdog 2.3+ reports file-opened events, and pypiserver 2.4 drops its
+                    # whole listing cache on any event: every request then re-reads the
+                    # directory (~10 req/s here). Older watchdog gives the cache its best case.
+                    "watchdog<2.3",
                     "gunicorn",
                     "passlib",
                 ],
                 check=True,
             )
+            (venv / ".watchdog-pinned").touch()
         pport = free_port()
         pypi = subprocess.Popen(
             [
@@ -164,7 +184,7 @@ def main() -> None:
                 "2",
                 "-b",
                 f"127.0.0.1:{pport}",
-                f"pypiserver:app(root='{pkgdir}', backend_arg='cached-dir', "
+                f"pypiserver:app(roots=['{pkgdir}'], backend_arg='cached-dir', "
                 "authenticate=[], password_file='.')",
             ],
             stdout=subprocess.DEVNULL,
@@ -174,16 +194,18 @@ def main() -> None:
         pypi_url = f"http://127.0.0.1:{pport}"
         wait_up(f"{pypi_url}/simple/", pypi)
 
-        # bare Litestar constant page (the ceiling for any Litestar handler under uvicorn)
-        bport = free_port()
-        bare = subprocess.Popen(
-            [str(BIN / "python"), str(ROOT / "bench" / "bare_app.py"), str(bport)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        procs.append(bare)
-        bare_url = f"http://127.0.0.1:{bport}"
-        wait_up(f"{bare_url}/", bare)
+        # bare Litestar constant page: the ceiling for any Litestar handler, under each server
+        bare_urls = {}
+        for server in ("granian", "uvicorn"):
+            bport = free_port()
+            bare = subprocess.Popen(
+                [str(BIN / "python"), str(ROOT / "bench" / "bare_app.py"), str(bport), server],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            procs.append(bare)
+            bare_urls[server] = f"http://127.0.0.1:{bport}"
+            wait_up(f"{bare_urls[server]}/", bare)
 
         name = "bench-component-0042"
         hub_file = httpx.get(f"{hub_url}/simple/{name}/", headers={"Accept": JSON}).json()["files"][
@@ -200,14 +222,15 @@ def main() -> None:
             ("pypiserver", "project HTML", f"{pypi_url}/simple/{name}/", None),
             ("pypiserver", "root /simple/", f"{pypi_url}/simple/", None),
             ("pypiserver", "wheel download", str(pypi_file_url), None),
-            ("bare litestar", "constant page", f"{bare_url}/", None),
+            ("bare litestar granian", "constant page", f"{bare_urls['granian']}/", None),
+            ("bare litestar uvicorn", "constant page", f"{bare_urls['uvicorn']}/", None),
         ]
         for c in (16, 64):
             for who, what, url, headers in targets:
                 rps, p50, p99 = wrk(url, c, args.seconds, headers)
                 rows.append((who, what, c, rps, p50, p99))
                 print(
-                    f"{who:14} {what:16} c={c:<3} {rps:9.0f} req/s  "
+                    f"{who:22} {what:16} c={c:<3} {rps:9.0f} req/s  "
                     f"p50 {p50:6.2f} ms  p99 {p99:6.2f} ms",
                     file=sys.stderr,
                 )
@@ -264,42 +287,50 @@ def main() -> None:
             )
             return time.perf_counter() - t
 
-        installs = {}
-        for who, index in (("hub", f"{hub_url}/simple/"), ("pypiserver", f"{pypi_url}/simple/")):
+        installs: dict[tuple[str, str], list[float]] = {}
+        for _round, who, index in [
+            (r, who, index)
+            for r in range(5)  # interleaved rounds, median reported: pip's start-up is noisy
+            for who, index in (("hub", f"{hub_url}/simple/"), ("pypiserver", f"{pypi_url}/simple/"))
+        ]:
             tgt = Path(tempfile.mkdtemp(dir=work))
-            installs[(who, "pip")] = timed(
-                [
-                    sys.executable,
-                    "-m",
-                    "pip",
-                    "--isolated",
-                    "install",
-                    "--no-deps",
-                    "--no-cache-dir",
-                    "--index-url",
-                    index,
-                    "--target",
-                    str(tgt),
-                    name,
-                ]
+            installs.setdefault((who, "pip"), []).append(
+                timed(
+                    [
+                        sys.executable,
+                        "-m",
+                        "pip",
+                        "--isolated",
+                        "install",
+                        "--no-deps",
+                        "--no-cache-dir",
+                        "--index-url",
+                        index,
+                        "--target",
+                        str(tgt),
+                        name,
+                    ]
+                )
             )
             tgt = Path(tempfile.mkdtemp(dir=work))
-            installs[(who, "uv")] = timed(
-                [
-                    str(BIN / "uv"),
-                    "pip",
-                    "install",
-                    "--no-config",
-                    "--no-cache",
-                    "--no-deps",
-                    "--python",
-                    sys.executable,
-                    "--index-url",
-                    index,
-                    "--target",
-                    str(tgt),
-                    name,
-                ]
+            installs.setdefault((who, "uv"), []).append(
+                timed(
+                    [
+                        str(BIN / "uv"),
+                        "pip",
+                        "install",
+                        "--no-config",
+                        "--no-cache",
+                        "--no-deps",
+                        "--python",
+                        sys.executable,
+                        "--index-url",
+                        index,
+                        "--target",
+                        str(tgt),
+                        name,
+                    ]
+                )
             )
 
         print(
@@ -309,8 +340,8 @@ def main() -> None:
             print(f"| {who} | {what} | {c} | {rps:,.0f} | {p50:.2f} | {p99:.2f} |")
         print(f"\npublish of a ~100 KB wheel: p50 {publish_p50:.1f} ms (30 uploads)")
         print(f"100 MiB upload (status {r.status_code}): server RSS growth {rss_growth_mb:.1f} MB")
-        for (who, tool), secs in sorted(installs.items()):
-            print(f"{tool} install from {who}: {secs:.2f} s")
+        for (who, tool), times in sorted(installs.items()):
+            print(f"{tool} install from {who}: median {statistics.median(times):.2f} s of 5")
     finally:
         for p in procs:
             p.terminate()

@@ -17,9 +17,11 @@ from pysetl_hub_server.deps import provide_hub
 from pysetl_hub_server.errors import exception_handlers
 from pysetl_hub_server.files.controllers import download
 from pysetl_hub_server.health.controllers import healthz, readyz
+from pysetl_hub_server.hotpath import HotPath
 from pysetl_hub_server.logs import configure_logging
 from pysetl_hub_server.publishing.controllers import upload
 from pysetl_hub_server.runtime import Hub, build_hub
+from pysetl_hub_server.search.controllers import search
 from pysetl_hub_server.settings import Settings
 from pysetl_hub_server.simple.controllers import simple_project, simple_root
 
@@ -48,6 +50,7 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Lite
             simple_project,
             download,
             ComponentController,
+            search,
             healthz,
             readyz,
         ],
@@ -64,4 +67,6 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Lite
         debug=False,
     )
     app.state.hub = the_hub
+    # Cached index pages and small files skip routing and DI (see hotpath.py).
+    app.asgi_handler = HotPath(app.asgi_handler, the_hub.cache)
     return app

@@ -56,14 +56,25 @@ def main(ctx: click.Context, data_dir: Path | None, database_url: str | None) ->
 @click.option("--host", help="Interface to bind (127.0.0.1).")
 @click.option("--port", type=int, help="Port (8000).")
 @click.option("--workers", type=int, default=1, show_default=True)
+@click.option(
+    "--server",
+    "server_name",
+    type=click.Choice(["granian", "uvicorn"]),
+    default="granian",
+    show_default=True,
+    help="ASGI server: granian (Rust HTTP stack, the fast default) or uvicorn.",
+)
 @click.option("--access-log/--no-access-log", default=True, show_default=True)
 @click.pass_context
 def serve(
-    ctx: click.Context, host: str | None, port: int | None, workers: int, access_log: bool
+    ctx: click.Context,
+    host: str | None,
+    port: int | None,
+    workers: int,
+    server_name: str,
+    access_log: bool,
 ) -> None:
     """Apply migrations, then serve the registry."""
-    import uvicorn
-
     settings = _settings(ctx).with_overrides(host=host, port=port)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.effective_database_url)
@@ -72,8 +83,25 @@ def serve(
     if settings.database_url:
         os.environ["PYSETL_HUB_DATABASE_URL"] = settings.database_url
     click.echo(f"PySetl Hub serving on http://{settings.host}:{settings.port}", err=True)
+    target = "pysetl_hub_server.app:create_app"
+    if server_name == "granian":
+        from granian import Granian
+        from granian.constants import Interfaces
+
+        Granian(
+            target,
+            address=settings.host,
+            port=settings.port,
+            interface=Interfaces.ASGI,
+            workers=workers,
+            factory=True,
+            log_access=access_log,
+        ).serve()
+        return
+    import uvicorn
+
     uvicorn.run(
-        "pysetl_hub_server.app:create_app",
+        target,
         factory=True,
         host=settings.host,
         port=settings.port,

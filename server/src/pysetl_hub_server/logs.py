@@ -25,12 +25,15 @@ class SecretMaskingFilter(logging.Filter):
         return True
 
 
+# The ASGI servers give their loggers handlers of their own, which the root's filter never sees.
+_SERVER_LOGGERS = ("_granian", "granian.access", "uvicorn", "uvicorn.error", "uvicorn.access")
+
+
 def configure_logging(level: int = logging.INFO) -> None:
     root = logging.getLogger()
-    if not any(isinstance(f, SecretMaskingFilter) for h in root.handlers for f in h.filters):
-        if not root.handlers:
-            logging.basicConfig(
-                level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-            )
-        for handler in root.handlers:
-            handler.addFilter(SecretMaskingFilter())
+    if not root.handlers:
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for logger in (root, *(logging.getLogger(name) for name in _SERVER_LOGGERS)):
+        for handler in logger.handlers:
+            if not any(isinstance(f, SecretMaskingFilter) for f in handler.filters):
+                handler.addFilter(SecretMaskingFilter())

@@ -121,6 +121,12 @@ class IndexCache:
                 self._files[key] = found
         return found
 
+    def peek_file_bytes(self, sha256: str, filename: str) -> bytes | None:
+        """The bytes of a known file when they are in memory, without I/O: the download hot path."""
+        if (sha256, filename) not in self._files:
+            return None
+        return self._bytes.get(blob_key(sha256))
+
     async def small_blob(self, sha256: str, size: int) -> bytes | None:
         """Bytes of a small blob from memory (LRU), or None when it is too big to keep."""
         if size > self._settings.memory_file_max_bytes:
