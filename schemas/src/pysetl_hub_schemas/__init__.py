@@ -16,6 +16,7 @@ from pysetl_hub_schemas.components import (
 )
 from pysetl_hub_schemas.errors import Problem
 from pysetl_hub_schemas.health import Health
+from pysetl_hub_schemas.search import SearchHit, SearchResults
 
 __all__ = [
     "Compatibility",
@@ -32,6 +33,8 @@ __all__ = [
     "Release",
     "Request",
     "Response",
+    "SearchHit",
+    "SearchResults",
     "Sha256",
     "UploadResult",
     "Version",

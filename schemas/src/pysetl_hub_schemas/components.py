@@ -68,6 +68,7 @@ class Release(Response):
     author: str | None = None
     kinds: list[Kind] = []
     entry_points: list[EntryPoint] = []
+    requires_dist: list[str] = []
     compatibility: Compatibility = msgspec.field(default_factory=Compatibility)
     yanked: bool = False
     yanked_reason: str | None = None

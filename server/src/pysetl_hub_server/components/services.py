@@ -30,7 +30,7 @@ def _newest_first(releases: list[models.Release]) -> list[models.Release]:
     return sorted(releases, key=lambda r: Version(r.version), reverse=True)
 
 
-def _latest(releases: list[models.Release]) -> models.Release | None:
+def latest_release(releases: list[models.Release]) -> models.Release | None:
     """Newest non-yanked final release, else newest non-yanked, else newest (as PyPI)."""
     ordered = _newest_first(releases)
     for candidates in (
@@ -60,6 +60,7 @@ def release_view(component: models.Component, r: models.Release) -> Release:
         project_urls=dict(r.project_urls or {}),
         author=r.author,
         kinds=list(r.kinds or []),  # type: ignore[arg-type]
+        requires_dist=list(r.requires_dist or []),
         entry_points=[EntryPoint(**e) for e in r.entry_points or []],  # type: ignore[arg-type]
         compatibility=Compatibility(
             requires_python=r.requires_python,
@@ -113,7 +114,7 @@ async def list_components(session: AsyncSession, page: int, per_page: int) -> Co
     )
     items = []
     for c in rows:
-        latest = _latest(list(c.releases))
+        latest = latest_release(list(c.releases))
         items.append(
             ComponentSummary(
                 name=c.display_name,
@@ -129,7 +130,7 @@ async def list_components(session: AsyncSession, page: int, per_page: int) -> Co
 async def get_component(session: AsyncSession, name: str) -> Component:
     c = await _load(session, name)
     releases = _newest_first(list(c.releases))
-    latest = _latest(releases)
+    latest = latest_release(releases)
     return Component(
         name=c.name,
         display_name=c.display_name,

@@ -143,6 +143,7 @@ class Release(Base):
     requires_python: Mapped[str | None] = mapped_column(String(255), nullable=True)
     pysetl_specifier: Mapped[str | None] = mapped_column(String(255), nullable=True)
     pyspark_specifier: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    requires_dist: Mapped[list[str]] = mapped_column(JSON, default=list)
     kinds: Mapped[list[str]] = mapped_column(JSON, default=list)
     entry_points: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     # The compatibility matrix evaluated at publish time against the configured platforms.

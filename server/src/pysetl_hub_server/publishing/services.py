@@ -258,6 +258,7 @@ def _new_release(hub: Hub, component: Component, c: _Checked) -> Release:
         requires_python=requires_python,
         pysetl_specifier=pysetl,
         pyspark_specifier=pyspark,
+        requires_dist=[str(r) for r in requires],
         kinds=sorted({e.kind for e in c.entry_points}),
         entry_points=[
             {"group": e.group, "name": e.name, "value": e.value, "kind": e.kind}

@@ -1,0 +1,35 @@
+"""`GET /api/v1/search`: catalog search results."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pysetl_hub_schemas.base import ComponentName, Response, Version
+from pysetl_hub_schemas.components import Kind
+
+
+class SearchHit(Response):
+    """One component that matched, described by its latest release."""
+
+    name: ComponentName
+    version: Version | None = None
+    summary: str | None = None
+    kinds: list[Kind] = []
+    keywords: list[str] = []
+    entry_points: list[str] = []
+    requires_python: str | None = None
+    pysetl: str | None = None
+    pyspark: str | None = None
+    updated: datetime | None = None
+    exact: bool = False
+    score: float = 0.0
+
+
+class SearchResults(Response):
+    """One page of search hits, best first."""
+
+    query: str
+    hits: list[SearchHit]
+    total: int
+    page: int
+    per_page: int
