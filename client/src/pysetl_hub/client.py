@@ -1,0 +1,373 @@
+"""`HubClient` and `AsyncHubClient`: thin I/O shells over `core`.
+
+Both take an optional `httpx.Client` / `httpx.AsyncClient` (or a transport) so callers can
+share connection pools, add proxies or run the client against an in-process app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, Self, cast
+
+import httpx
+
+from pysetl_hub import core
+from pysetl_hub.config import Config, origin
+from pysetl_hub.dists import open_dist, upload_fields
+from pysetl_hub.errors import IntegrityError, TransportError, Unauthorized
+from pysetl_hub_schemas import Component, FileInfo, Problem, Release, SearchResults, UploadResult
+
+Progress = Callable[[int], None]
+CHUNK = 1 << 16
+
+
+def _client_kwargs(config: Config) -> dict[str, Any]:
+    # httpx drops the Authorization header when a redirect leaves the origin; the core also
+    # only ever adds it for the configured hub's origin.
+    return {
+        "timeout": config.timeout,
+        "follow_redirects": True,
+        "headers": {"User-Agent": core.USER_AGENT},
+    }
+
+
+def _basic(token: str) -> str:
+    return "Basic " + base64.b64encode(f"__token__:{token}".encode()).decode()
+
+
+class _Reader:
+    """A file wrapper that reports bytes read, for upload progress bars."""
+
+    def __init__(self, f: IO[bytes], progress: Progress | None) -> None:
+        self._f, self._progress = f, progress
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._f.read(n)
+        if self._progress and data:
+            self._progress(len(data))
+        return data
+
+    def __iter__(self) -> Iterator[bytes]:
+        while data := self.read(CHUNK):
+            yield data
+
+
+def _file_url(config: Config, file: FileInfo) -> str:
+    return file.url if "://" in file.url else f"{config.url}{file.url}"
+
+
+def _expected_sha256(file: FileInfo) -> str:
+    digest = file.hashes.get("sha256")
+    if not digest:
+        raise IntegrityError(file.filename, "(none)", "(not checked)")
+    return digest
+
+
+def _publish_request(
+    http: httpx.Client | httpx.AsyncClient,
+    config: Config,
+    path: Path,
+    f: IO[bytes],
+    attestations: str | None,
+    progress: Progress | None,
+) -> httpx.Request:
+    if not config.token:
+        raise Unauthorized(
+            401,
+            Problem(
+                title="Unauthorized",
+                status=401,
+                detail="publishing needs an API token, and none is configured",
+            ),
+        )
+    fields = upload_fields(open_dist(path))
+    if attestations is not None:
+        fields.append(("attestations", attestations))
+    data: dict[str, list[str]] = {}
+    for key, value in fields:
+        data.setdefault(key, []).append(value)
+    url = f"{config.url}/legacy/"
+    headers = {"User-Agent": core.USER_AGENT, "Authorization": _basic(config.token)}
+    return http.build_request(
+        "POST",
+        url,
+        data=data,
+        files={
+            "content": (
+                path.name,
+                cast(IO[bytes], _Reader(f, progress)),
+                "application/octet-stream",
+            )
+        },
+        headers=headers,
+    )
+
+
+class HubClient:
+    """Synchronous client for one hub."""
+
+    def __init__(
+        self,
+        config: Config | None = None,
+        *,
+        http: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.config = config or Config.load()
+        self._own = http is None
+        self.http = http or httpx.Client(transport=transport, **_client_kwargs(self.config))
+        self._sleep = sleep
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._own:
+            self.http.close()
+
+    # -- transport with retries -------------------------------------------------------------
+
+    def _send(self, build: Callable[[], httpx.Request], stream: bool = False) -> httpx.Response:
+        attempts = self.config.retries + 1
+        for attempt in range(attempts):
+            request = build()
+            try:
+                response = self.http.send(request, stream=stream)
+            except httpx.TransportError as exc:
+                delay = core.retry_delay(attempt, None)
+                if attempt + 1 >= attempts or delay is None:
+                    raise TransportError(
+                        str(request.url), str(exc) or type(exc).__name__, attempt + 1
+                    ) from exc
+                self._sleep(delay)
+                continue
+            delay = core.retry_delay(
+                attempt, response.status_code, response.headers.get("retry-after")
+            )
+            if delay is None or attempt + 1 >= attempts:
+                if stream and response.status_code >= 400:
+                    response.read()
+                return response
+            response.close()
+            self._sleep(delay)
+        raise AssertionError("unreachable")
+
+    def _call(self, call: core.Call) -> httpx.Response:
+        return self._send(lambda: core.build(self.http, self.config, call))
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def search(
+        self, query: str, *, kind: str | None = None, page: int = 1, per_page: int = 20
+    ) -> SearchResults:
+        call = core.search(query, kind=kind, page=page, per_page=per_page)
+        return core.parse(self._call(call), SearchResults)
+
+    def component(self, name: str) -> Component:
+        return core.parse(self._call(core.component(name)), Component)
+
+    def release(self, name: str, version: str) -> Release:
+        return core.parse(self._call(core.release(name, version)), Release)
+
+    def versions(self, name: str) -> list[str]:
+        return list(self.component(name).versions)
+
+    def download(self, file: FileInfo, dest: Path, progress: Progress | None = None) -> Path:
+        """Stream `file` into the directory `dest`, checking sha256 as the bytes arrive."""
+        expected = _expected_sha256(file)
+        url = _file_url(self.config, file)
+        dest.mkdir(parents=True, exist_ok=True)
+        target = dest / file.filename
+        part = dest / f".{file.filename}.{os.getpid()}.part"
+        h = hashlib.sha256()
+        try:
+            response = self._send(
+                lambda: self.http.build_request(
+                    "GET", url, headers=core.headers(self.config, False, url)
+                ),
+                stream=True,
+            )
+            try:
+                core.check(response)
+                with part.open("wb") as out:
+                    for chunk in response.iter_bytes(CHUNK):
+                        h.update(chunk)
+                        out.write(chunk)
+                        if progress:
+                            progress(len(chunk))
+            finally:
+                response.close()
+            if h.hexdigest() != expected:
+                raise IntegrityError(file.filename, expected, h.hexdigest())
+            os.replace(part, target)
+            return target
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                part.unlink()
+
+    # -- writes -----------------------------------------------------------------------------
+
+    def publish(
+        self,
+        path: Path,
+        *,
+        attestations: str | None = None,
+        progress: Progress | None = None,
+    ) -> UploadResult:
+        """Upload one wheel or sdist through the legacy upload API (as twine does)."""
+
+        def build() -> httpx.Request:
+            f = stack.enter_context(path.open("rb"))
+            return _publish_request(self.http, self.config, path, f, attestations, progress)
+
+        with contextlib.ExitStack() as stack:
+            return core.parse(self._send(build), UploadResult)
+
+    def publish_many(
+        self, paths: Sequence[Path], progress: Progress | None = None
+    ) -> list[UploadResult]:
+        return [self.publish(p, progress=progress) for p in paths]
+
+    def yank(self, name: str, version: str, reason: str = "") -> Release:
+        return core.parse(self._call(core.yank(name, version, reason)), Release)
+
+    def unyank(self, name: str, version: str) -> Release:
+        return core.parse(self._call(core.unyank(name, version)), Release)
+
+
+class AsyncHubClient:
+    """Asynchronous client for one hub; the same calls as `HubClient`."""
+
+    def __init__(
+        self,
+        config: Config | None = None,
+        *,
+        http: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.config = config or Config.load()
+        self._own = http is None
+        self.http = http or httpx.AsyncClient(transport=transport, **_client_kwargs(self.config))
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._own:
+            await self.http.aclose()
+
+    async def _send(
+        self, build: Callable[[], httpx.Request], stream: bool = False
+    ) -> httpx.Response:
+        attempts = self.config.retries + 1
+        for attempt in range(attempts):
+            request = build()
+            try:
+                response = await self.http.send(request, stream=stream)
+            except httpx.TransportError as exc:
+                delay = core.retry_delay(attempt, None)
+                if attempt + 1 >= attempts or delay is None:
+                    raise TransportError(
+                        str(request.url), str(exc) or type(exc).__name__, attempt + 1
+                    ) from exc
+                await asyncio.sleep(delay)
+                continue
+            delay = core.retry_delay(
+                attempt, response.status_code, response.headers.get("retry-after")
+            )
+            if delay is None or attempt + 1 >= attempts:
+                if stream and response.status_code >= 400:
+                    await response.aread()
+                return response
+            await response.aclose()
+            await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+    async def _call(self, call: core.Call) -> httpx.Response:
+        return await self._send(lambda: core.build(self.http, self.config, call))
+
+    async def search(
+        self, query: str, *, kind: str | None = None, page: int = 1, per_page: int = 20
+    ) -> SearchResults:
+        call = core.search(query, kind=kind, page=page, per_page=per_page)
+        return core.parse(await self._call(call), SearchResults)
+
+    async def component(self, name: str) -> Component:
+        return core.parse(await self._call(core.component(name)), Component)
+
+    async def release(self, name: str, version: str) -> Release:
+        return core.parse(await self._call(core.release(name, version)), Release)
+
+    async def versions(self, name: str) -> list[str]:
+        return list((await self.component(name)).versions)
+
+    async def download(self, file: FileInfo, dest: Path, progress: Progress | None = None) -> Path:
+        expected = _expected_sha256(file)
+        url = _file_url(self.config, file)
+        await asyncio.to_thread(dest.mkdir, parents=True, exist_ok=True)
+        target = dest / file.filename
+        part = dest / f".{file.filename}.{os.getpid()}.part"
+        h = hashlib.sha256()
+        try:
+            response = await self._send(
+                lambda: self.http.build_request(
+                    "GET", url, headers=core.headers(self.config, False, url)
+                ),
+                stream=True,
+            )
+            try:
+                core.check(response)
+                with part.open("wb") as out:
+                    async for chunk in response.aiter_bytes(CHUNK):
+                        h.update(chunk)
+                        out.write(chunk)
+                        if progress:
+                            progress(len(chunk))
+            finally:
+                await response.aclose()
+            if h.hexdigest() != expected:
+                raise IntegrityError(file.filename, expected, h.hexdigest())
+            os.replace(part, target)
+            return target
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                part.unlink()
+
+    async def publish(
+        self, path: Path, *, attestations: str | None = None, progress: Progress | None = None
+    ) -> UploadResult:
+        with contextlib.ExitStack() as stack:
+
+            def build() -> httpx.Request:
+                f = stack.enter_context(path.open("rb"))
+                return _publish_request(self.http, self.config, path, f, attestations, progress)
+
+            return core.parse(await self._send(build), UploadResult)
+
+    async def yank(self, name: str, version: str, reason: str = "") -> Release:
+        return core.parse(await self._call(core.yank(name, version, reason)), Release)
+
+    async def unyank(self, name: str, version: str) -> Release:
+        return core.parse(await self._call(core.unyank(name, version)), Release)
+
+
+__all__ = ["AsyncHubClient", "HubClient", "origin"]

@@ -1,0 +1,142 @@
+"""Client settings: arguments, then the environment, then the config file.
+
+The file is `~/.config/pysetl-hub/config.toml` (or `$XDG_CONFIG_HOME/...`, or
+`$PYSETL_HUB_CONFIG`). Tokens live in a `[tokens]` table keyed by the hub's origin, so a token
+saved for one hub is never sent to another. Whenever the file holds a token it is written 0600.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+import tomli_w
+
+from pysetl_hub.errors import ConfigError
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+KEYS = ("url", "installer", "timeout", "retries")
+
+
+def config_path(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    if env.get("PYSETL_HUB_CONFIG"):
+        return Path(env["PYSETL_HUB_CONFIG"])
+    base = Path(env.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return base / "pysetl-hub" / "config.toml"
+
+
+def cache_dir(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    if env.get("PYSETL_HUB_CACHE_DIR"):
+        return Path(env["PYSETL_HUB_CACHE_DIR"])
+    return Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pysetl-hub"
+
+
+def origin(url: str) -> str:
+    """scheme://host[:port], the unit a token is bound to."""
+    u = httpx.URL(url)
+    default = {"http": 80, "https": 443}.get(u.scheme)
+    port = f":{u.port}" if u.port and u.port != default else ""
+    return f"{u.scheme}://{u.host}{port}"
+
+
+def read_file(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        return tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from exc
+
+
+def write_file(path: Path, data: dict[str, Any]) -> None:
+    """Write atomically; 0600 whenever a token is in it (and the directory 0700)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    secret = bool(data.get("tokens"))
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if secret else 0o644)
+    with os.fdopen(fd, "wb") as f:
+        f.write(tomli_w.dumps(data).encode())
+    os.chmod(tmp, 0o600 if secret else 0o644)
+    os.replace(tmp, path)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the client needs to talk to one hub."""
+
+    url: str = DEFAULT_URL
+    token: str | None = field(default=None, repr=False)
+    timeout: float = 30.0
+    retries: int = 3
+    installer: str = "pip"
+    cache_dir: Path = field(default_factory=cache_dir)
+    path: Path = field(default_factory=config_path)
+
+    @classmethod
+    def load(
+        cls,
+        *,
+        url: str | None = None,
+        token: str | None = None,
+        path: Path | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> Config:
+        env = os.environ if env is None else env
+        path = path or config_path(env)
+        stored = read_file(path)
+        hub_url = (url or env.get("PYSETL_HUB_URL") or stored.get("url") or DEFAULT_URL).rstrip("/")
+        scheme = httpx.URL(hub_url).scheme
+        if scheme not in ("http", "https"):
+            raise ConfigError(f"hub URL {hub_url!r} must start with http:// or https://")
+        tokens = stored.get("tokens") or {}
+        try:
+            timeout = float(env.get("PYSETL_HUB_TIMEOUT") or stored.get("timeout") or 30.0)
+            retries = int(stored.get("retries", 3))
+        except ValueError as exc:
+            raise ConfigError(f"bad timeout or retries in {path}: {exc}") from exc
+        installer = str(stored.get("installer") or "pip")
+        if installer not in ("pip", "uv"):
+            raise ConfigError(f"installer must be 'pip' or 'uv', not {installer!r} ({path})")
+        return cls(
+            url=hub_url,
+            token=token or env.get("PYSETL_HUB_TOKEN") or tokens.get(origin(hub_url)),
+            timeout=timeout,
+            retries=retries,
+            installer=installer,
+            cache_dir=cache_dir(env),
+            path=path,
+        )
+
+    def with_url(self, url: str) -> Config:
+        return replace(self, url=url.rstrip("/"))
+
+
+def save_token(path: Path, url: str, token: str) -> None:
+    data = read_file(path)
+    data.setdefault("tokens", {})[origin(url)] = token
+    write_file(path, data)
+
+
+def forget_token(path: Path, url: str) -> bool:
+    data = read_file(path)
+    tokens = data.get("tokens") or {}
+    found = tokens.pop(origin(url), None) is not None
+    if not tokens:
+        data.pop("tokens", None)
+    write_file(path, data)
+    return found
+
+
+def set_value(path: Path, key: str, value: str) -> None:
+    if key not in KEYS:
+        raise ConfigError(f"unknown setting {key!r}: the settings are {', '.join(KEYS)}")
+    data = read_file(path)
+    data[key] = value
+    write_file(path, data)

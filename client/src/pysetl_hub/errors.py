@@ -1,0 +1,140 @@
+"""The client's error tree. Every error carries its data and says how to fix it.
+
+HubError
+├── ConfigError          bad or missing configuration
+├── TransportError       the hub could not be reached (after retries)
+├── APIError             the hub answered 4xx/5xx with a problem+json body
+│   ├── Invalid          400, 413, 415, 422: the request broke a rule
+│   ├── Unauthorized     401: no token, or a bad one
+│   ├── Forbidden        403: the token may not do this
+│   ├── NotFound         404
+│   └── Conflict         409: e.g. a filename already taken
+├── IntegrityError       downloaded bytes differ from the published digest
+├── ResolutionError      no release fits the requirement and environment
+└── InstallError         the installer (pip or uv) failed
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pysetl_hub_schemas import Problem
+
+
+class HubError(Exception):
+    """Base of every error the client raises."""
+
+    hint = ""
+
+    def diagnostics(self) -> str:
+        """The message and the fix, as the CLI prints them."""
+        text = str(self)
+        return f"{text}\nhint: {self.hint}" if self.hint else text
+
+
+class ConfigError(HubError):
+    hint = "check `pysetl-hub config`, PYSETL_HUB_URL and PYSETL_HUB_TOKEN"
+
+
+class TransportError(HubError):
+    def __init__(self, url: str, cause: str, attempts: int) -> None:
+        super().__init__(f"could not reach {url}: {cause} ({attempts} attempts)")
+        self.url, self.cause, self.attempts = url, cause, attempts
+        self.hint = "check the hub URL (`pysetl-hub config`) and that the server is running"
+
+
+class APIError(HubError):
+    """An error answer from the hub; `problem` is its RFC 9457 body."""
+
+    def __init__(self, status: int, problem: Problem, url: str = "") -> None:
+        detail = problem.detail or problem.title or f"HTTP {status}"
+        super().__init__(f"{detail} (HTTP {status}{', ' + problem.code if problem.code else ''})")
+        self.status, self.problem, self.url = status, problem, url
+        self.hint = self.default_hint()
+
+    def default_hint(self) -> str:
+        return ""
+
+
+class Invalid(APIError):
+    def default_hint(self) -> str:
+        return "the hub named the rule above; fix the request or the file and try again"
+
+
+class Unauthorized(APIError):
+    def default_hint(self) -> str:
+        return "log in with `pysetl-hub login` or set PYSETL_HUB_TOKEN to a valid API token"
+
+
+class Forbidden(APIError):
+    def default_hint(self) -> str:
+        return "use a token of an owner of this component, or ask an owner to add you"
+
+
+class NotFound(APIError):
+    def default_hint(self) -> str:
+        return "check the spelling, or find the name with `pysetl-hub search`"
+
+
+class Conflict(APIError):
+    def default_hint(self) -> str:
+        return "published files never change: bump the version and build again"
+
+
+_BY_STATUS: dict[int, type[APIError]] = {
+    400: Invalid,
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+    413: Invalid,
+    415: Invalid,
+    422: Invalid,
+}
+
+
+def api_error(status: int, problem: Problem, url: str = "") -> APIError:
+    return _BY_STATUS.get(status, APIError)(status, problem, url)
+
+
+class IntegrityError(HubError):
+    def __init__(self, filename: str, expected: str, actual: str) -> None:
+        super().__init__(
+            f"{filename}: sha256 is {actual}, but the hub published {expected}; "
+            "the partial file was deleted"
+        )
+        self.filename, self.expected, self.actual = filename, expected, actual
+        self.hint = (
+            "the bytes were changed in transit or in storage: try again, and report it to "
+            "the hub's operators if it repeats"
+        )
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Why one release of a component cannot be used."""
+
+    version: str
+    reason: str
+
+
+class ResolutionError(HubError):
+    def __init__(
+        self, requirement: str, rejections: list[Rejection], summary: str = "", hint: str = ""
+    ) -> None:
+        self.summary = summary or f"no release of {requirement} fits this environment"
+        lines = [self.summary]
+        lines += [f"  {r.version}: {r.reason}" for r in rejections]
+        super().__init__("\n".join(lines))
+        self.requirement, self.rejections = requirement, rejections
+        self.hint = hint or (
+            "relax the version specifier, or target another environment with "
+            "--python / --pysetl-version / --spark-version / --python-version"
+        )
+
+
+class InstallError(HubError):
+    def __init__(self, command: list[str], returncode: int, output: str) -> None:
+        super().__init__(f"{command[0]} exited with {returncode}:\n{output.strip()}")
+        self.command, self.returncode, self.output = command, returncode, output
+        self.hint = "the files were verified; the installer's own message is above"

@@ -1,0 +1,240 @@
+"""Compatibility-aware resolution: the newest release that really runs in the target environment.
+
+Pure functions over the hub's `Component` views: no I/O, so the rules are unit- and
+property-tested directly. `resolve` walks dependencies: a dependency the hub hosts comes from the
+hub with the same rules; anything else (PySpark, pandas, ...) is left to the installer and its
+own index, so a look-alike name on the hub can never replace a PyPI package by accident.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import (
+    InvalidWheelFilename,
+    NormalizedName,
+    canonicalize_name,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
+
+from pysetl_hub.environment import Environment
+from pysetl_hub.errors import Rejection, ResolutionError
+from pysetl_hub_schemas import Component, FileInfo, Release
+
+# Platform packages: never taken from the hub, whatever it hosts.
+PLATFORM = frozenset({"pysetl", "pyspark"})
+MAX_RESTARTS = 50
+
+
+@dataclass(frozen=True)
+class Pick:
+    """One release chosen for the environment, and the file to install."""
+
+    name: str
+    version: str
+    release: Release
+    file: FileInfo
+    required_by: str | None = None
+
+
+@dataclass
+class Plan:
+    picks: list[Pick]
+    external: list[str] = field(default_factory=list)  # requirements left to the installer
+
+    def describe(self) -> list[str]:
+        lines = [f"{p.name} {p.version} ({p.file.filename})" for p in self.picks]
+        lines += [f"{r} (from the installer's index)" for r in self.external]
+        return lines
+
+
+def parse_requirement(text: str) -> Requirement:
+    try:
+        return Requirement(text)
+    except InvalidRequirement as exc:
+        raise ResolutionError(text, [], f"{text!r} is not a valid requirement: {exc}") from exc
+
+
+def exact_pin(spec: SpecifierSet) -> bool:
+    """True for `==V` / `===V` without a wildcard: the only way to ask for a yanked release."""
+    specs = list(spec)
+    return (
+        len(specs) == 1
+        and specs[0].operator in ("==", "===")
+        and not specs[0].version.endswith(".*")
+    )
+
+
+def _admits(spec: str | None, version: str | None) -> bool:
+    if not spec or version is None:
+        return True  # no constraint, or the installer will bring a version that satisfies it
+    try:
+        return SpecifierSet(spec).contains(version, prereleases=True)
+    except (InvalidSpecifier, InvalidVersion):
+        return False
+
+
+def best_file(release: Release, env: Environment) -> FileInfo | None:
+    """The wheel with the most specific tag this environment supports, else the sdist."""
+    priority = {t: i for i, t in enumerate(env.tags)}
+    best: tuple[int, FileInfo] | None = None
+    sdist = None
+    for f in release.files:
+        if f.packagetype == "sdist":
+            sdist = f
+            continue
+        try:
+            _, _, _, file_tags = parse_wheel_filename(f.filename)
+        except InvalidWheelFilename:
+            continue
+        ranks = [priority[str(t)] for t in file_tags if str(t) in priority]
+        if ranks and (best is None or min(ranks) < best[0]):
+            best = (min(ranks), f)
+    return best[1] if best else sdist
+
+
+def why_not(
+    release: Release, spec: SpecifierSet, env: Environment, *, allow_yanked: bool
+) -> str | None:
+    """The reason `release` cannot be used, or None when it can."""
+    v = release.version
+    if not spec.contains(v, prereleases=True):
+        return f"excluded by {spec}"
+    if release.yanked and not allow_yanked:
+        why = f" ({release.yanked_reason})" if release.yanked_reason else ""
+        return f"yanked{why}; pin it with =={v} to use it anyway"
+    c = release.compatibility
+    if not _admits(c.requires_python, env.python_version):
+        return f"needs Python {c.requires_python}, you have {env.python_version}"
+    if not _admits(c.pysetl, env.pysetl):
+        return f"needs pysetl{c.pysetl}, you have {env.pysetl}"
+    if not _admits(c.pyspark, env.pyspark):
+        return f"needs pyspark{c.pyspark}, you have {env.pyspark}"
+    if best_file(release, env) is None:
+        files = ", ".join(f.filename for f in release.files) or "no files"
+        return f"no file for this platform ({files})"
+    return None
+
+
+def choose(
+    component: Component, spec: SpecifierSet, env: Environment, *, required_by: str | None = None
+) -> Pick:
+    """The newest usable release of `component` within `spec` (PEP 440, PEP 592 rules)."""
+    allow_yanked = exact_pin(spec)
+    releases = []
+    for r in component.releases:
+        try:
+            releases.append((Version(r.version), r))
+        except InvalidVersion:
+            continue
+    releases.sort(key=lambda vr: vr[0], reverse=True)
+    rejections: list[Rejection] = []
+    # Pre-releases only when the specifier names one, or when no final release fits (as pip).
+    passes = [bool(spec.prereleases)] if spec.prereleases else [False, True]
+    for with_pre in passes:
+        rejections = []
+        for v, r in releases:
+            if v.is_prerelease and not with_pre:
+                rejections.append(Rejection(r.version, "a pre-release (ask for it explicitly)"))
+                continue
+            reason = why_not(r, spec, env, allow_yanked=allow_yanked)
+            if reason is None:
+                f = best_file(r, env)
+                assert f is not None
+                return Pick(component.display_name, r.version, r, f, required_by)
+            rejections.append(Rejection(r.version, reason))
+    requirement = f"{component.display_name}{spec}"
+    if not releases:
+        raise ResolutionError(requirement, [], f"{component.display_name} has no releases")
+    raise ResolutionError(
+        requirement,
+        rejections,
+        f"no release of {requirement} fits {env.describe()}",
+    )
+
+
+def _wanted(req: Requirement, env: Environment, extras: Iterable[str]) -> bool:
+    if req.marker is None:
+        return True
+    return any(req.marker.evaluate({**env.markers, "extra": e}) for e in (*extras, ""))
+
+
+def resolve(
+    requirements: list[str],
+    env: Environment,
+    fetch: Callable[[str], Component | None],
+    *,
+    with_deps: bool = True,
+) -> Plan:
+    """Pick a release for each requirement and, recursively, each dependency the hub hosts.
+
+    `fetch(name)` returns the hub's view of a component, or None when the hub does not host it.
+    """
+    roots = [parse_requirement(r) for r in requirements]
+    cache: dict[NormalizedName, Component | None] = {}
+
+    def lookup(name: NormalizedName) -> Component | None:
+        if name not in cache:
+            cache[name] = fetch(name)
+        return cache[name]
+
+    for req in roots:
+        if lookup(canonicalize_name(req.name)) is None:
+            raise ResolutionError(
+                str(req),
+                [],
+                f"{req.name} is not on this hub",
+                hint="check the name with `pysetl-hub search`, or the hub with `pysetl-hub config`",
+            )
+    constraints: dict[NormalizedName, list[tuple[Requirement, str | None]]] = {}
+    for _ in range(MAX_RESTARTS):
+        picks: dict[NormalizedName, Pick] = {}
+        external: dict[str, None] = {}
+        queue: list[tuple[Requirement, str | None, frozenset[str]]] = [
+            (r, None, frozenset()) for r in roots
+        ]
+        restart = False
+        while queue and not restart:
+            req, parent, parent_extras = queue.pop(0)
+            if not _wanted(req, env, parent_extras):
+                continue
+            key = canonicalize_name(req.name)
+            component = None if (parent and key in PLATFORM) else lookup(key)
+            if component is None:
+                external[str(req)] = None
+                continue
+            seen = constraints.setdefault(key, [])
+            if (req, parent) not in seen:
+                seen.append((req, parent))
+            spec = SpecifierSet(",".join(str(r.specifier) for r, _ in seen if r.specifier))
+            current = picks.get(key)
+            if current is not None:
+                if spec.contains(current.version, prereleases=True):
+                    continue
+                restart = True  # a later constraint rules out an earlier pick: start over with it
+                break
+            try:
+                pick = choose(component, spec, env, required_by=parent)
+            except ResolutionError as exc:
+                if len(seen) == 1 and seen[0][1] is None:
+                    raise
+                asked = "; ".join(f"{r} by {p or 'you'}" for r, p in seen)
+                raise ResolutionError(
+                    exc.requirement, exc.rejections, f"{exc.summary} (asked for: {asked})"
+                ) from exc
+            picks[key] = pick
+            if with_deps:
+                for dep in pick.release.requires_dist:
+                    try:
+                        queue.append((Requirement(dep), pick.name, frozenset(req.extras)))
+                    except InvalidRequirement:
+                        external[dep] = None  # the installer will say what is wrong with it
+        if not restart:
+            return Plan(list(picks.values()), list(external))
+    raise ResolutionError(
+        ", ".join(requirements), [], "dependencies keep conflicting; pin the versions you need"
+    )

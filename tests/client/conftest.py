@@ -1,0 +1,35 @@
+"""Client tests: a real hub on loopback (SQLite; the server suite covers PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pysetl_hub.client import HubClient
+from pysetl_hub.config import Config
+from tests.support.live import LiveServer
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite3'}"
+
+
+@pytest.fixture
+def config(live: LiveServer, tmp_path: Path, published_catalog: str) -> Config:
+    """alice's client: her token, a private cache and config file."""
+    return Config(
+        url=live.url,
+        token=published_catalog,
+        cache_dir=tmp_path / "cache",
+        path=tmp_path / "config.toml",
+        retries=1,
+    )
+
+
+@pytest.fixture
+def client(config: Config) -> Iterator[HubClient]:
+    with HubClient(config) as c:
+        yield c
