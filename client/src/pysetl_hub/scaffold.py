@@ -54,6 +54,7 @@ class {cls}(Factory[DataFrame]):
     """Read rows, keep the distinct ones. Replace the body of each step with your logic."""
 
     def __init__(self, rows: Optional[list[tuple[str, int]]] = None) -> None:
+        super().__init__()  # gives the factory the uuid a pipeline tracks it by
         self.rows = rows if rows is not None else [("a", 1), ("a", 1), ("b", 2)]
         self.output: Optional[DataFrame] = None
 
@@ -93,6 +94,7 @@ class {cls}Stage(Factory[DataFrame]):
     """The pipeline's one stage: totals per key. Add stages for your own steps."""
 
     def __init__(self, rows: Optional[list[tuple[str, int]]] = None) -> None:
+        super().__init__()  # gives the factory the uuid a pipeline tracks it by
         self.rows = rows if rows is not None else [("a", 1), ("a", 2), ("b", 5)]
         self.output: Optional[DataFrame] = None
 

@@ -15,6 +15,7 @@ class CsvDedupe(Factory[DataFrame]):
     """Read a CSV with a header and keep one row per distinct key."""
 
     def __init__(self, path: str = "", subset: Optional[list[str]] = None) -> None:
+        super().__init__()  # gives the factory the uuid a pipeline tracks it by
         self.path = path
         self.subset = subset
         self.output: Optional[DataFrame] = None

@@ -16,6 +16,7 @@ class DailyTotals(Factory[DataFrame]):
     """Sum `amount` per `day` over rows of (day, amount)."""
 
     def __init__(self, rows: Optional[list[tuple[str, float]]] = None) -> None:
+        super().__init__()  # gives the factory the uuid a pipeline tracks it by
         self.rows = rows or []
         self.output: Optional[DataFrame] = None
 
