@@ -167,6 +167,16 @@ def test_connection_refused_is_a_transport_error(tmp_path: Path) -> None:
     assert info.value.attempts == 2 and "check the hub URL" in info.value.diagnostics()
 
 
+def test_a_slow_hub_times_out(tmp_path: Path) -> None:
+    with scripted_server([Reply(200, b"{}", delay=2.0)] * 2) as server:
+        cfg = Config(
+            url=server.url, timeout=0.3, retries=1, cache_dir=tmp_path, path=tmp_path / "c"
+        )
+        with HubClient(cfg, sleep=lambda _: None) as c, pytest.raises(errors.TransportError):
+            c.component("x")
+    assert len(server.paths) == 2  # a timeout is retried like any connection failure
+
+
 def test_token_never_follows_a_redirect_to_another_origin(tmp_path: Path) -> None:
     body = msgspec.json.encode({"name": "x", "version": "1.0"})
     with scripted_server([Reply(200, body)]) as elsewhere:

@@ -24,10 +24,15 @@ BIN = Path(sys.executable).parent
 
 RUN = """
 from pysetl.workflow import Pipeline
-from pysetl_hub.plugins import factories, load_factory, load_pipeline, pipelines
+from pysetl_hub.plugins import PluginNotFound, factories, load_factory, load_pipeline, pipelines
 
 assert [p.spec for p in pipelines()] == ["nightly-totals:NightlyTotals"], list(pipelines())
 assert "row-dedupe:RowDedupe" in [p.spec for p in factories()]
+try:
+    load_factory("row-dedupe:Nope")
+    raise SystemExit("a missing factory loaded")
+except PluginNotFound as exc:
+    assert "installed: row-dedupe:RowDedupe" in str(exc), exc
 RowDedupe = load_factory("row-dedupe:RowDedupe")
 out = Pipeline().add_stage_from_factory(RowDedupe()).run().get_last_output()
 print(sorted(tuple(r) for r in out.collect()))

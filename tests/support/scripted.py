@@ -7,6 +7,7 @@ it is a real server on a real socket, so the client's real transport is what get
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ class Reply:
     status: int
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
 
 
 @dataclass
@@ -40,6 +42,7 @@ def scripted_server(replies: list[Reply]) -> Iterator[Scripted]:
             if length:
                 self.rfile.read(length)
             reply = state.replies.pop(0) if state.replies else Reply(500, b"script exhausted")
+            time.sleep(reply.delay)
             self.send_response(reply.status)
             for k, v in reply.headers.items():
                 self.send_header(k, v)
