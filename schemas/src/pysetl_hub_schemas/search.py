@@ -20,9 +20,15 @@ class SearchHit(Response):
     requires_python: str | None = None
     pysetl: str | None = None
     pyspark: str | None = None
+    license: str | None = None
+    verified: bool = False
+    yanked: bool = False
+    downloads: int = 0
     updated: datetime | None = None
     exact: bool = False
     score: float = 0.0
+    highlights: dict[str, str] = {}
+    explain: str | None = None
 
 
 class SearchResults(Response):
@@ -33,3 +39,6 @@ class SearchResults(Response):
     total: int
     page: int
     per_page: int
+    facets: dict[str, dict[str, int]] = {}
+    corrected_query: str | None = None
+    engine: str = ""

@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Lite
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.hub = the_hub
         await the_hub.cache.start()
+        await the_hub.indexer.start()
         try:
             yield
         finally:

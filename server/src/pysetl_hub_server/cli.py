@@ -213,3 +213,25 @@ def tokens_revoke(ctx: click.Context, token_id: str) -> None:
 
     _run(go())
     click.echo(f"revoked {token_id}", err=True)
+
+
+@main.group()
+def search() -> None:
+    """The search index."""
+
+
+@search.command("reindex")
+@click.pass_context
+def search_reindex(ctx: click.Context) -> None:
+    """Rebuild the search index from the database (any engine)."""
+    settings = _settings(ctx)
+    upgrade(settings.effective_database_url)
+
+    async def go() -> int:
+        async with open_hub(settings) as hub:
+            await hub.search.start()
+            return await hub.indexer.reindex()
+
+    count = _run(go())
+    engine = "meilisearch" if settings.search_url else "built-in"
+    click.echo(f"indexed {count} components with the {engine} engine", err=True)

@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from pysetl_hub_server.db.engine import make_engine, make_sessionmaker
 from pysetl_hub_server.faults import Faults
+from pysetl_hub_server.search.engine import SearchEngine
+from pysetl_hub_server.search.indexer import Indexer
 from pysetl_hub_server.settings import Settings
 from pysetl_hub_server.simple.cache import IndexCache
 from pysetl_hub_server.storage.blobs import BlobStore, open_blob_store
@@ -26,8 +28,19 @@ class Hub:
     cache: IndexCache
     faults: Faults
     spool_dir: Path
+    indexer: Indexer
+
+    @property
+    def search(self) -> SearchEngine:
+        return self.indexer.engine
+
+    def changed(self, name: str) -> None:
+        """After a commit that changed `name`: drop its cached pages, refresh its index entry."""
+        self.cache.invalidate(name)
+        self.indexer.kick()
 
     async def close(self) -> None:
+        await self.indexer.stop()
         await self.cache.stop()
         await self.engine.dispose()
 
@@ -40,7 +53,30 @@ def build_hub(settings: Settings) -> Hub:
     sessions = make_sessionmaker(engine)
     blobs = open_blob_store(settings.effective_storage_url)
     cache = IndexCache(sessions, blobs, settings)
-    return Hub(settings, engine, sessions, blobs, cache, Faults(), spool)
+    return Hub(
+        settings,
+        engine,
+        sessions,
+        blobs,
+        cache,
+        Faults(),
+        spool,
+        Indexer(sessions, search_engine(settings, sessions, engine.dialect.name)),
+    )
+
+
+def search_engine(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], dialect: str
+) -> SearchEngine:
+    if settings.search_url:
+        from pysetl_hub_server.search.meili import MeilisearchEngine
+
+        p = settings.platforms
+        versions = {"python": p.python, "pysetl": p.pysetl, "spark": p.spark}
+        return MeilisearchEngine(settings.search_url, settings.search_key, versions)
+    from pysetl_hub_server.search.builtin import BuiltinEngine
+
+    return BuiltinEngine(sessions, dialect)
 
 
 @asynccontextmanager

@@ -61,6 +61,9 @@ class Settings:
     serial_poll_interval: float = 1.0
     memory_file_cache_bytes: int = 128 * MiB
     memory_file_max_bytes: int = 1 * MiB
+    # Meilisearch; when unset the built-in engine searches the main database.
+    search_url: str | None = None
+    search_key: str | None = field(default=None, repr=False)
 
     @property
     def effective_database_url(self) -> str:
@@ -121,4 +124,6 @@ class Settings:
             base_url=env.get("PYSETL_HUB_BASE_URL") or None,
             uploads=limits,
             platforms=platforms,
+            search_url=env.get("PYSETL_HUB_SEARCH_URL") or None,
+            search_key=env.get("PYSETL_HUB_SEARCH_KEY") or None,
         )

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pysetl_hub_server.db.models import AuditEvent, Component
+from pysetl_hub_server.db.models import AuditEvent, Component, SearchOutbox
 
 
 async def record(
@@ -35,11 +35,13 @@ async def touch(
     user_id: int | None,
     detail: dict[str, Any] | None = None,
 ) -> int:
-    """Record a change to a component and move its serial forward."""
+    """Record a change to a component, move its serial forward, and queue its search update
+    (in the same transaction, so the index cannot miss a committed change)."""
     serial = await record(
         session, action, user_id=user_id, component_id=component.id, detail=detail
     )
     component.last_serial = serial
+    session.add(SearchOutbox(component=component.name))
     return serial
 
 

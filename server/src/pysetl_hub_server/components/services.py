@@ -20,27 +20,11 @@ from pysetl_hub_schemas import (
 )
 from pysetl_hub_server.accounts.services import Identity, owners_of, require_role
 from pysetl_hub_server.audit.services import touch
+from pysetl_hub_server.components.latest import latest_release, newest_first
 from pysetl_hub_server.db import models
 from pysetl_hub_server.errors import BadRequest, NotFound
 from pysetl_hub_server.runtime import Hub
 from pysetl_hub_server.simple.services import file_url
-
-
-def _newest_first(releases: list[models.Release]) -> list[models.Release]:
-    return sorted(releases, key=lambda r: Version(r.version), reverse=True)
-
-
-def latest_release(releases: list[models.Release]) -> models.Release | None:
-    """Newest non-yanked final release, else newest non-yanked, else newest (as PyPI)."""
-    ordered = _newest_first(releases)
-    for candidates in (
-        [r for r in ordered if not r.yanked and not r.is_prerelease],
-        [r for r in ordered if not r.yanked],
-        ordered,
-    ):
-        if candidates:
-            return candidates[0]
-    return None
 
 
 def _matrix(stored: dict[str, bool]) -> list[PlatformCheck]:
@@ -129,7 +113,7 @@ async def list_components(session: AsyncSession, page: int, per_page: int) -> Co
 
 async def get_component(session: AsyncSession, name: str) -> Component:
     c = await _load(session, name)
-    releases = _newest_first(list(c.releases))
+    releases = newest_first(list(c.releases))
     latest = latest_release(releases)
     return Component(
         name=c.name,
@@ -153,7 +137,7 @@ def _find_release(c: models.Component, version: str) -> models.Release:
     raise NotFound(
         "release.missing",
         f"{c.display_name!r} has no release {version!r}",
-        versions=[r.version for r in _newest_first(list(c.releases))],
+        versions=[r.version for r in newest_first(list(c.releases))],
     )
 
 
@@ -181,5 +165,5 @@ async def set_yanked(
         )
         await session.commit()
         view = release_view(c, r)
-    hub.cache.invalidate(c.name)
+    hub.changed(c.name)
     return view

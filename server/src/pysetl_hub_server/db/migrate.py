@@ -28,3 +28,14 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 
 def current(database_url: str) -> None:
     command.current(alembic_config(database_url))
+
+
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare: object
+) -> bool:
+    """Leave the per-dialect full-text structures (FTS5 tables, tsvector) out of model diffs."""
+    if type_ == "table" and name and name.startswith("search_fts"):
+        return False
+    if type_ == "index" and name in ("search_docs_tsv", "search_docs_name_trgm"):
+        return False
+    return not (type_ == "column" and name == "tsv")

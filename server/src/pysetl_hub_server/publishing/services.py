@@ -79,7 +79,7 @@ async def publish(hub: Hub, who: Identity, form: UploadForm) -> PublishOutcome:
     except BaseException:
         await _drop_unreferenced(hub, file.sha256, metadata_sha)
         raise
-    hub.cache.invalidate(parsed.name)
+    hub.changed(parsed.name)
     return outcome
 
 
@@ -110,7 +110,7 @@ def _outcome_for_existing(
             f"{parsed.filename!r} was published and later deleted: its name cannot be reused; "
             "bump the version",
         )
-    hub.cache.invalidate(parsed.name)
+    hub.changed(parsed.name)
     return PublishOutcome(
         parsed.name,
         str(parsed.version),

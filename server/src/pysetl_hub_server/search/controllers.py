@@ -11,6 +11,7 @@ from litestar.params import FromQuery, QueryParameter
 from pysetl_hub_schemas import SearchResults
 from pysetl_hub_server.runtime import Hub
 from pysetl_hub_server.search import services
+from pysetl_hub_server.search.engine import SearchQuery
 
 
 @get("/api/v1/search", tags=["search"], summary="Search the catalog")
@@ -18,8 +19,32 @@ async def search(
     hub: NamedDependency[Hub],
     q: FromQuery[str] = "",
     kind: FromQuery[Literal["factory", "pipeline"] | None] = None,
+    pysetl: FromQuery[str | None] = None,
+    python: FromQuery[str | None] = None,
+    spark: FromQuery[str | None] = None,
+    license: FromQuery[str | None] = None,
+    keyword: FromQuery[list[str] | None] = None,
+    verified: FromQuery[bool | None] = None,
+    include_yanked: FromQuery[bool] = False,
+    sort: FromQuery[Literal["relevance", "newest", "name"]] = "relevance",
+    explain: FromQuery[bool] = False,
     page: Annotated[int, QueryParameter(ge=1)] = 1,
     per_page: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
 ) -> SearchResults:
-    async with hub.sessions() as session:
-        return await services.search(session, q, kind=kind, page=page, per_page=per_page)
+    """Exact name first, then relevance; filters by kind, compatibility, license, keywords."""
+    query = SearchQuery(
+        q=q,
+        kind=kind,
+        pysetl=pysetl,
+        python=python,
+        spark=spark,
+        license=license,
+        keywords=tuple(keyword or ()),
+        verified=verified,
+        include_yanked=include_yanked,
+        sort=sort,
+        explain=explain,
+        page=page,
+        per_page=per_page,
+    )
+    return await services.search(hub, query)

@@ -1,0 +1,499 @@
+"""The built-in engine: full-text search in the main database, nothing to install.
+
+SQLite: an FTS5 table (porter stemming, prefix indexes) ranked by bm25 with field weights
+name 10 > entry points 6 > summary and keywords 3 > README 1. PostgreSQL: a weighted tsvector
+(A name, B entry points, C summary and keywords, D README) ranked by ts_rank, plus a pg_trgm
+index on names for look-alikes, so every replica shares one index.
+
+Typos are fixed before the query runs: a query word the catalog does not contain is replaced
+by the closest catalog word within one or two edits (rapidfuzz over an in-memory vocabulary).
+Facet counts and filters are SQL over the matched set; compatibility filters keep the stored
+PEP 440 specifiers that admit the requested version.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+from sqlalchemy import JSON, Boolean, bindparam, delete, insert, select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from pysetl_hub_schemas import SearchHit, SearchResults
+from pysetl_hub_server.db import models
+from pysetl_hub_server.search.engine import (
+    Document,
+    SearchQuery,
+    admitted_specs,
+    exact_name,
+    highlight,
+    version_facets,
+    words,
+)
+from pysetl_hub_server.search.synonyms import expand
+
+WEIGHTS = (10.0, 6.0, 3.0, 1.0)  # name, entry points, summary+keywords, readme
+VOCAB_TTL = 5.0
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+SPEC_COLUMNS = {"python": "requires_python", "pysetl": "pysetl", "spark": "pyspark"}
+
+
+def name_text(doc: Document) -> str:
+    """`csv-dedupe` is found as `csv`, `dedupe` and `csvdedupe`."""
+    parts = re.split(r"[-_.]+", doc.name)
+    return " ".join([*parts, "".join(parts)])
+
+
+def entry_text(doc: Document) -> str:
+    """`CsvDedupe` is found as `csvdedupe`, `csv` and `dedupe`."""
+    out = []
+    for ep in doc.entry_points:
+        out.append(ep)
+        out.extend(_CAMEL.sub(" ", ep).replace("_", " ").split())
+    return " ".join(out)
+
+
+def body_text(doc: Document) -> str:
+    return " ".join([doc.summary, *doc.keywords])
+
+
+@dataclass
+class _Catalog:
+    """Per-process view of slow-changing catalog facts: vocabulary and distinct specifiers."""
+
+    loaded: float
+    vocabulary: list[str]
+    vocab_set: frozenset[str]
+    specs: dict[str, list[str | None]]
+
+
+class BuiltinEngine:
+    name = "builtin"
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], dialect: str) -> None:
+        self._sessions = sessions
+        self._pg = dialect == "postgresql"
+        self._catalog: _Catalog | None = None
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    # -- writing --------------------------------------------------------------------------------
+
+    async def index(self, docs: Sequence[Document]) -> None:
+        if not docs:
+            return
+        async with self._sessions() as session, session.begin():
+            ids = [d.id for d in docs]
+            await self._delete(session, ids)
+            await session.execute(
+                insert(models.SearchDoc),
+                [
+                    {
+                        "component_id": d.id,
+                        "name": d.name,
+                        "display_name": d.display_name,
+                        "version": d.version,
+                        "summary": d.summary,
+                        "entry_points": " ".join(d.entry_points),
+                        "keywords": d.keywords,
+                        "readme": d.readme,
+                        "license": d.license,
+                        "verified": d.verified,
+                        "yanked": d.yanked,
+                        "updated": d.updated,
+                        "downloads": d.downloads,
+                        "requires_python": d.requires_python,
+                        "pysetl": d.pysetl,
+                        "pyspark": d.pyspark,
+                    }
+                    for d in docs
+                ],
+            )
+            tags = [
+                {"component_id": d.id, "facet": facet, "value": value[:128]}
+                for d in docs
+                for facet, values in (("kind", d.kinds), ("keyword", d.keywords))
+                for value in dict.fromkeys(values)
+            ]
+            if tags:
+                await session.execute(insert(models.SearchTag), tags)
+            if self._pg:
+                await session.execute(
+                    text(
+                        "UPDATE search_docs SET tsv = "
+                        "setweight(to_tsvector('english', :n), 'A') || "
+                        "setweight(to_tsvector('english', :e), 'B') || "
+                        "setweight(to_tsvector('english', :b), 'C') || "
+                        "setweight(to_tsvector('english', :r), 'D') "
+                        "WHERE component_id = :id"
+                    ),
+                    [
+                        {
+                            "id": d.id,
+                            "n": name_text(d),
+                            "e": entry_text(d),
+                            "b": body_text(d),
+                            "r": d.readme,
+                        }
+                        for d in docs
+                    ],
+                )
+            else:
+                await session.execute(
+                    text(
+                        "INSERT INTO search_fts(rowid, name, entry_points, text, readme) "
+                        "VALUES (:id, :n, :e, :b, :r)"
+                    ),
+                    [
+                        {
+                            "id": d.id,
+                            "n": name_text(d),
+                            "e": entry_text(d),
+                            "b": body_text(d),
+                            "r": d.readme,
+                        }
+                        for d in docs
+                    ],
+                )
+        self._catalog = None
+
+    async def _delete(self, session: AsyncSession, ids: list[int]) -> None:
+        await session.execute(
+            delete(models.SearchTag).where(models.SearchTag.component_id.in_(ids))
+        )
+        await session.execute(
+            delete(models.SearchDoc).where(models.SearchDoc.component_id.in_(ids))
+        )
+        if not self._pg:
+            await session.execute(
+                text("DELETE FROM search_fts WHERE rowid IN :ids").bindparams(
+                    bindparam("ids", expanding=True)
+                ),
+                {"ids": ids},
+            )
+
+    async def remove(self, names: Sequence[str]) -> None:
+        if not names:
+            return
+        async with self._sessions() as session, session.begin():
+            ids = list(
+                await session.scalars(
+                    select(models.SearchDoc.component_id).where(models.SearchDoc.name.in_(names))
+                )
+            )
+            if ids:
+                await self._delete(session, ids)
+        self._catalog = None
+
+    async def clear(self) -> None:
+        async with self._sessions() as session, session.begin():
+            await session.execute(delete(models.SearchTag))
+            await session.execute(delete(models.SearchDoc))
+            if not self._pg:
+                await session.execute(text("DELETE FROM search_fts"))
+        self._catalog = None
+
+    # -- reading --------------------------------------------------------------------------------
+
+    async def _load_catalog(self, session: AsyncSession) -> _Catalog:
+        cat = self._catalog
+        if cat is not None and time.monotonic() - cat.loaded < VOCAB_TTL:
+            return cat
+        rows = (
+            await session.execute(
+                select(
+                    models.SearchDoc.name,
+                    models.SearchDoc.entry_points,
+                    models.SearchDoc.summary,
+                    models.SearchDoc.keywords,
+                    models.SearchDoc.requires_python,
+                    models.SearchDoc.pysetl,
+                    models.SearchDoc.pyspark,
+                )
+            )
+        ).all()
+        vocab: set[str] = set()
+        specs: dict[str, set[str | None]] = {"python": set(), "pysetl": set(), "spark": set()}
+        for name, eps, summary, keywords, py, pysetl, spark in rows:
+            vocab.update(words(name.replace("-", " ")))
+            vocab.update(words(_CAMEL.sub(" ", eps)))
+            vocab.update(words(eps))
+            vocab.update(words(summary))
+            for k in keywords or []:
+                vocab.update(words(k))
+            specs["python"].add(py)
+            specs["pysetl"].add(pysetl)
+            specs["spark"].add(spark)
+        ordered = sorted(vocab)
+        cat = _Catalog(
+            time.monotonic(), ordered, frozenset(vocab), {k: list(v) for k, v in specs.items()}
+        )
+        self._catalog = cat
+        return cat
+
+    @staticmethod
+    def correct(terms: list[str], cat: _Catalog) -> tuple[list[str], dict[str, str]]:
+        """Replace unknown words by the nearest catalog word (1 edit up to 5 letters, else 2)."""
+        fixed, changes = [], {}
+        for t in terms:
+            if t in cat.vocab_set or len(t) < 4 or t.isdigit():
+                fixed.append(t)
+                continue
+            if _has_prefix(cat.vocabulary, t):
+                fixed.append(t)  # a prefix of a real word: search-as-you-type, not a typo
+                continue
+            limit = 1 if len(t) <= 5 else 2
+            best = process.extractOne(
+                t, cat.vocabulary, scorer=Levenshtein.distance, score_cutoff=limit
+            )
+            if best is None:
+                fixed.append(t)
+            else:
+                fixed.append(best[0])
+                changes[t] = best[0]
+        return fixed, changes
+
+    def _match_sql(self, groups: list[list[str]], conj: str) -> tuple[str, dict[str, Any]]:
+        """SQL yielding (id, score) for documents matching the query word groups."""
+        params: dict[str, Any] = {}
+        if self._pg:
+            parts = []
+            for group in groups:
+                parts.append("(" + " | ".join(f"{w}:*" for w in group) + ")")
+            params["tsq"] = f" {'&' if conj == 'AND' else '|'} ".join(parts)
+            return (
+                "SELECT component_id AS id, "
+                "ts_rank(tsv, to_tsquery('english', :tsq), 1) * 100 AS score "
+                "FROM search_docs WHERE tsv @@ to_tsquery('english', :tsq)",
+                params,
+            )
+        parts = []
+        for group in groups:
+            parts.append("(" + " OR ".join(f'"{w}"*' for w in group) + ")")
+        params["fts"] = f" {conj} ".join(parts)
+        w = ", ".join(str(x) for x in WEIGHTS)
+        return (
+            f"SELECT rowid AS id, -bm25(search_fts, {w}) AS score "
+            "FROM search_fts WHERE search_fts MATCH :fts",
+            params,
+        )
+
+    async def search(self, query: SearchQuery) -> SearchResults:
+        async with self._sessions() as session:
+            cat = await self._load_catalog(session)
+            raw_terms = words(query.q)
+            terms, changes = self.correct(raw_terms, cat)
+            norm = exact_name(query.q)
+            filters, params = self._filters(query, cat)
+            params["norm"] = norm
+            result = None
+            for conj in ("AND", "OR") if terms else (None,):
+                match, mparams = (
+                    self._match_sql([expand(t) for t in terms], conj) if conj else ("", {})
+                )
+                result = await self._run(session, query, match, filters, {**params, **mparams})
+                if result[1] > 0 or (len(terms) < 2):
+                    break
+            assert result is not None
+            rows, total, facet_rows = result
+        facets = self._facets(facet_rows, query)
+        marked = [t for term in terms for t in expand(term)]
+        hits = []
+        for r in rows:
+            hit = SearchHit(
+                name=r.display_name,
+                version=r.version,
+                summary=r.summary,
+                kinds=sorted(k for k in (r.kinds or "").split(",") if k),  # type: ignore[misc]
+                keywords=list(r.keywords or []),
+                entry_points=(r.entry_points or "").split(),
+                requires_python=r.requires_python,
+                pysetl=r.pysetl,
+                pyspark=r.pyspark,
+                license=r.license,
+                verified=bool(r.verified),
+                yanked=bool(r.yanked),
+                downloads=int(r.downloads),
+                updated=r.updated,
+                exact=bool(r.exact),
+                score=round(float(r.score), 4),
+                highlights={
+                    "name": highlight(r.display_name, marked),
+                    "summary": highlight(r.summary or "", marked),
+                },
+                explain=self._explain(r, changes) if query.explain else None,
+            )
+            hits.append(hit)
+        corrected = " ".join(terms) if changes else None
+        return SearchResults(
+            query=query.q,
+            hits=hits,
+            total=total,
+            page=query.page,
+            per_page=query.per_page,
+            facets=facets,
+            corrected_query=corrected,
+            engine=self.name,
+        )
+
+    def _filters(self, query: SearchQuery, cat: _Catalog) -> tuple[list[str], dict[str, Any]]:
+        where: list[str] = []
+        params: dict[str, Any] = {}
+        if query.kind:
+            where.append(
+                "EXISTS (SELECT 1 FROM search_tags t WHERE t.component_id = d.component_id "
+                "AND t.facet = 'kind' AND t.value = :kind)"
+            )
+            params["kind"] = query.kind
+        for i, kw in enumerate(query.keywords):
+            where.append(
+                "EXISTS (SELECT 1 FROM search_tags t WHERE t.component_id = d.component_id "
+                f"AND t.facet = 'keyword' AND t.value = :kw{i})"
+            )
+            params[f"kw{i}"] = kw.lower()
+        if query.license:
+            where.append("lower(d.license) = :license")
+            params["license"] = query.license.lower()
+        if query.verified is not None:
+            where.append("d.verified = :verified")
+            params["verified"] = query.verified
+        if not query.include_yanked:
+            where.append("d.yanked = :no")
+            params["no"] = False
+        for platform, column in SPEC_COLUMNS.items():
+            specs = admitted_specs(cat.specs[platform], getattr(query, platform))
+            if specs is None:
+                continue
+            listed = [s for s in specs if s is not None]
+            clause = f"d.{column} IS NULL"
+            if listed:
+                key = f"specs_{platform}"
+                clause = f"({clause} OR d.{column} IN :{key})"
+                params[key] = listed
+            where.append(clause)
+        return where, params
+
+    async def _run(
+        self,
+        session: AsyncSession,
+        query: SearchQuery,
+        match: str,
+        where: list[str],
+        params: dict[str, Any],
+    ) -> tuple[list[Any], int, list[Any]]:
+        if match:
+            best = (
+                f"WITH matched AS ({match} UNION ALL SELECT component_id AS id, 1000000.0 "
+                "FROM search_docs WHERE name = :norm), "
+                "best AS (SELECT id, max(score) AS score FROM matched GROUP BY id)"
+            )
+        else:
+            best = "WITH best AS (SELECT component_id AS id, 0.0 AS score FROM search_docs)"
+        agg = "string_agg(value, ',')" if self._pg else "group_concat(value, ',')"
+        kinds = (
+            f"(SELECT {agg} FROM search_tags t "
+            "WHERE t.component_id = d.component_id AND t.facet = 'kind')"
+        )
+        filtered = (
+            f"{best}, filtered AS (SELECT d.*, b.score AS score, "
+            f"CASE WHEN d.name = :norm THEN 1 ELSE 0 END AS exact "
+            "FROM best b JOIN search_docs d ON d.component_id = b.id"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + ")"
+        )
+        order = {
+            "relevance": "exact DESC, score DESC, downloads DESC, updated DESC, name",
+            "newest": "updated DESC, name",
+            "name": "name",
+        }[query.sort]
+        expanding: list[Any] = [
+            bindparam(k, expanding=True) for k, v in params.items() if isinstance(v, list)
+        ]
+        hits_sql = (
+            text(
+                f"{filtered} SELECT d.*, {kinds} AS kinds FROM filtered d "
+                f"ORDER BY {order} LIMIT :limit OFFSET :offset"
+            )
+            .bindparams(*expanding)
+            .columns(
+                updated=models.UTCDateTime(),
+                keywords=JSON(),
+                verified=Boolean(),
+                yanked=Boolean(),
+            )
+        )
+        rows = (
+            await session.execute(
+                hits_sql,
+                {**params, "limit": query.per_page, "offset": (query.page - 1) * query.per_page},
+            )
+        ).all()
+        verified = "CASE WHEN verified THEN 'true' ELSE 'false' END"
+        facets_sql = text(
+            f"{filtered} "
+            "SELECT 'kind' AS facet, t.value AS value, count(*) AS n FROM filtered f "
+            "JOIN search_tags t ON t.component_id = f.component_id AND t.facet = 'kind' "
+            "GROUP BY t.value "
+            "UNION ALL SELECT 'keyword', t.value, count(*) FROM filtered f "
+            "JOIN search_tags t ON t.component_id = f.component_id AND t.facet = 'keyword' "
+            "GROUP BY t.value "
+            "UNION ALL SELECT 'license', coalesce(license, ''), count(*) FROM filtered "
+            "GROUP BY coalesce(license, '') "
+            f"UNION ALL SELECT 'verified', {verified}, count(*) FROM filtered GROUP BY {verified} "
+            "UNION ALL SELECT 'spec:python', coalesce(requires_python, ''), count(*) "
+            "FROM filtered GROUP BY coalesce(requires_python, '') "
+            "UNION ALL SELECT 'spec:pysetl', coalesce(pysetl, ''), count(*) FROM filtered "
+            "GROUP BY coalesce(pysetl, '') "
+            "UNION ALL SELECT 'spec:spark', coalesce(pyspark, ''), count(*) FROM filtered "
+            "GROUP BY coalesce(pyspark, '')"
+        ).bindparams(*expanding)
+        facet_rows = (await session.execute(facets_sql, params)).all()
+        total = sum(int(r.n) for r in facet_rows if r.facet == "license")
+        return list(rows), total, list(facet_rows)
+
+    @staticmethod
+    def _facets(rows: list[Any], query: SearchQuery) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {"kind": {}, "license": {}, "verified": {}, "keyword": {}}
+        specs: dict[str, dict[str | None, int]] = {"python": {}, "pysetl": {}, "spark": {}}
+        for r in rows:
+            if r.facet.startswith("spec:"):
+                specs[r.facet[5:]][r.value or None] = int(r.n)
+            elif r.value != "":
+                out[r.facet][r.value] = int(r.n)
+        top = sorted(out["keyword"].items(), key=lambda kv: (-kv[1], kv[0]))[:20]
+        out["keyword"] = dict(top)
+        for platform in ("python", "pysetl", "spark"):
+            versions = query.platforms.get(platform, ())
+            out[platform] = version_facets(specs[platform], versions)
+        return out
+
+    @staticmethod
+    def _explain(row: Any, changes: dict[str, str]) -> str:
+        parts = []
+        if row.exact:
+            parts.append("exact name match: always first")
+        else:
+            parts.append(
+                f"text score {float(row.score):.3f} "
+                "(weights: name 10, entry points 6, summary and keywords 3, README 1)"
+            )
+        if changes:
+            parts.append("typo fixes: " + ", ".join(f"{a}->{b}" for a, b in changes.items()))
+        parts.append(f"ties: downloads {int(row.downloads)}, updated {row.updated}")
+        return "; ".join(parts)
+
+
+def _has_prefix(vocabulary: list[str], prefix: str) -> bool:
+    import bisect
+
+    i = bisect.bisect_left(vocabulary, prefix)
+    return i < len(vocabulary) and vocabulary[i].startswith(prefix)

@@ -1,0 +1,108 @@
+"""Applies the search outbox to the engine: right after each commit, on start, and every few
+seconds (which also picks up rows other replicas or a crashed process left behind)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from pysetl_hub_server.db import models
+from pysetl_hub_server.search import documents
+from pysetl_hub_server.search.engine import SearchEngine
+
+log = logging.getLogger(__name__)
+BATCH = 500
+
+
+class Indexer:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        engine: SearchEngine,
+        interval: float = 2.0,
+    ) -> None:
+        self._sessions = sessions
+        self.engine = engine
+        self._interval = interval
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+
+    async def drain(self) -> int:
+        """Index every component named in the outbox; returns how many rows were applied."""
+        applied = 0
+        async with self._lock:
+            while True:
+                async with self._sessions() as session:
+                    rows = list(
+                        await session.execute(
+                            select(models.SearchOutbox.id, models.SearchOutbox.component)
+                            .order_by(models.SearchOutbox.id)
+                            .limit(BATCH)
+                        )
+                    )
+                    if not rows:
+                        return applied
+                    names = sorted({r.component for r in rows})
+                    docs = await documents.load(session, names)
+                found = {d.name for d in docs}
+                await self.engine.index(docs)
+                await self.engine.remove([n for n in names if n not in found])
+                async with self._sessions() as session, session.begin():
+                    await session.execute(
+                        delete(models.SearchOutbox).where(
+                            models.SearchOutbox.id.in_([r.id for r in rows])
+                        )
+                    )
+                applied += len(rows)
+
+    async def reindex(self) -> int:
+        """Rebuild the whole index from the database."""
+        async with self._lock:
+            async with self._sessions() as session:
+                docs = await documents.load(session)
+                last = await session.scalar(
+                    select(models.SearchOutbox.id).order_by(models.SearchOutbox.id.desc()).limit(1)
+                )
+            await self.engine.clear()
+            for i in range(0, len(docs), BATCH):
+                await self.engine.index(docs[i : i + BATCH])
+            if last is not None:
+                async with self._sessions() as session, session.begin():
+                    await session.execute(
+                        delete(models.SearchOutbox).where(models.SearchOutbox.id <= last)
+                    )
+        return len(docs)
+
+    def kick(self) -> None:
+        self._wake.set()
+
+    async def _loop(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._interval)
+            self._wake.clear()
+            try:
+                await self.drain()
+            except Exception:  # the next tick retries; rows stay in the outbox until applied
+                log.warning("search index update failed", exc_info=True)
+
+    async def start(self) -> None:
+        await self.engine.start()
+        try:
+            await self.drain()
+        except Exception:
+            log.warning("search index catch-up failed; retrying in the background", exc_info=True)
+        self._task = asyncio.create_task(self._loop(), name="search-indexer")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.engine.close()
