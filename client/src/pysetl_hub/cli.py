@@ -198,26 +198,20 @@ def search(
     as_json: bool,
 ) -> None:
     """Search the catalog; an exact name comes first."""
-    with ctx.client() as client:
-        results = client.search(query, kind=kind, page=page, per_page=per_page)
-    if compatible:
-        from pysetl_hub.resolve import _admits
-
+    filters: dict[str, Any] = {"kind": kind, "page": page, "per_page": per_page}
+    if compatible:  # the hub evaluates each component's specifiers for this environment
         env = environment(python, python_version, pysetl_version, spark_version)
-        hits = [
-            h
-            for h in results.hits
-            if _admits(h.requires_python, env.python_version)
-            and _admits(h.pysetl, env.pysetl)
-            and _admits(h.pyspark, env.pyspark)
-        ]
-        results = msgspec.structs.replace(results, hits=hits)
+        filters.update(python=env.python_version, pysetl=env.pysetl, spark=env.pyspark)
+    with ctx.client() as client:
+        results = client.search(query, **filters)
     if as_json:
         emit_json(results)
         return
     if not results.hits:
         err.print(f"no component matches {query!r}")
         return
+    if results.corrected_query:
+        err.print(f"showing results for [bold]{results.corrected_query}[/]")
     table = Table(title=f"{results.total} match(es) for {query!r}", title_justify="left")
     for col in ("name", "version", "kind", "summary"):
         table.add_column(col)

@@ -171,10 +171,10 @@ class HubClient:
 
     # -- reads ------------------------------------------------------------------------------
 
-    def search(
-        self, query: str, *, kind: str | None = None, page: int = 1, per_page: int = 20
-    ) -> SearchResults:
-        call = core.search(query, kind=kind, page=page, per_page=per_page)
+    def search(self, query: str, **filters: Any) -> SearchResults:
+        """Search the catalog; `filters` are kind, python, pysetl, spark, license, sort,
+        page and per_page, as in `GET /api/v1/search`."""
+        call = core.search(query, **filters)
         return core.parse(self._call(call), SearchResults)
 
     def component(self, name: str) -> Component:
@@ -305,10 +305,10 @@ class AsyncHubClient:
     async def _call(self, call: core.Call) -> httpx.Response:
         return await self._send(lambda: core.build(self.http, self.config, call))
 
-    async def search(
-        self, query: str, *, kind: str | None = None, page: int = 1, per_page: int = 20
-    ) -> SearchResults:
-        call = core.search(query, kind=kind, page=page, per_page=per_page)
+    async def search(self, query: str, **filters: Any) -> SearchResults:
+        """Search the catalog; `filters` are kind, python, pysetl, spark, license, sort,
+        page and per_page, as in `GET /api/v1/search`."""
+        call = core.search(query, **filters)
         return core.parse(await self._call(call), SearchResults)
 
     async def component(self, name: str) -> Component:

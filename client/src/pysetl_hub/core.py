@@ -55,10 +55,28 @@ def release(name: str, version: str) -> Call:
     return Call("GET", f"/api/v1/components/{_seg(name)}/{_seg(version)}")
 
 
-def search(query: str, *, kind: str | None = None, page: int = 1, per_page: int = 20) -> Call:
+def search(
+    query: str,
+    *,
+    kind: str | None = None,
+    page: int = 1,
+    per_page: int = 20,
+    python: str | None = None,
+    pysetl: str | None = None,
+    spark: str | None = None,
+    license: str | None = None,
+    sort: str | None = None,
+) -> Call:
     params = {"q": query, "page": str(page), "per_page": str(per_page)}
-    if kind:
-        params["kind"] = kind
+    optional = {
+        "kind": kind,
+        "python": python,
+        "pysetl": pysetl,
+        "spark": spark,
+        "license": license,
+        "sort": sort,
+    }
+    params.update({k: v for k, v in optional.items() if v})
     return Call("GET", "/api/v1/search", params=params)
 
 

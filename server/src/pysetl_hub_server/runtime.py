@@ -61,7 +61,11 @@ def build_hub(settings: Settings) -> Hub:
         cache,
         Faults(),
         spool,
-        Indexer(sessions, search_engine(settings, sessions, engine.dialect.name)),
+        Indexer(
+            sessions,
+            search_engine(settings, sessions, engine.dialect.name),
+            settings.search_interval,
+        ),
     )
 
 

@@ -61,6 +61,8 @@ class Settings:
     serial_poll_interval: float = 1.0
     memory_file_cache_bytes: int = 128 * MiB
     memory_file_max_bytes: int = 1 * MiB
+    # Seconds between sweeps of the search outbox (changes are also applied at once on commit).
+    search_interval: float = 2.0
     # Meilisearch; when unset the built-in engine searches the main database.
     search_url: str | None = None
     search_key: str | None = field(default=None, repr=False)
