@@ -13,10 +13,12 @@ PEP 440 specifiers that admit the requested version.
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from rapidfuzz import process
@@ -70,6 +72,16 @@ class _Catalog:
     vocabulary: list[str]
     vocab_set: frozenset[str]
     specs: dict[str, list[str | None]]
+    by_length: dict[int, list[str]] = field(default_factory=dict)
+    corrections: dict[str, str | None] = field(default_factory=dict)
+
+    def near(self, word: str, edits: int) -> list[str]:
+        """Catalog words whose length is within `edits` of the word's: the only candidates."""
+        return [
+            w
+            for n in range(len(word) - edits, len(word) + edits + 1)
+            for w in self.by_length.get(n, [])
+        ]
 
 
 class BuiltinEngine:
@@ -79,12 +91,14 @@ class BuiltinEngine:
         self._sessions = sessions
         self._pg = dialect == "postgresql"
         self._catalog: _Catalog | None = None
+        self._refresh: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         return None
 
     async def close(self) -> None:
-        return None
+        if self._refresh is not None:
+            await self._refresh
 
     # -- writing --------------------------------------------------------------------------------
 
@@ -205,9 +219,23 @@ class BuiltinEngine:
     # -- reading --------------------------------------------------------------------------------
 
     async def _load_catalog(self, session: AsyncSession) -> _Catalog:
+        """The cached catalog facts; when stale, refreshed in the background (the query path
+        never waits for a rebuild once a first one exists)."""
         cat = self._catalog
-        if cat is not None and time.monotonic() - cat.loaded < VOCAB_TTL:
+        if cat is not None:
+            if time.monotonic() - cat.loaded > VOCAB_TTL and self._refresh is None:
+                self._refresh = asyncio.create_task(self._refresh_catalog())
             return cat
+        return await self._read_catalog(session)
+
+    async def _refresh_catalog(self) -> None:
+        try:
+            async with self._sessions() as session:
+                await self._read_catalog(session)
+        finally:
+            self._refresh = None
+
+    async def _read_catalog(self, session: AsyncSession) -> _Catalog:
         rows = (
             await session.execute(
                 select(
@@ -234,8 +262,15 @@ class BuiltinEngine:
             specs["pysetl"].add(pysetl)
             specs["spark"].add(spark)
         ordered = sorted(vocab)
+        by_length: dict[int, list[str]] = {}
+        for w in ordered:
+            by_length.setdefault(len(w), []).append(w)
         cat = _Catalog(
-            time.monotonic(), ordered, frozenset(vocab), {k: list(v) for k, v in specs.items()}
+            time.monotonic(),
+            ordered,
+            frozenset(vocab),
+            {k: list(v) for k, v in specs.items()},
+            by_length,
         )
         self._catalog = cat
         return cat
@@ -251,41 +286,73 @@ class BuiltinEngine:
             if _has_prefix(cat.vocabulary, t):
                 fixed.append(t)  # a prefix of a real word: search-as-you-type, not a typo
                 continue
-            limit = 1 if len(t) <= 5 else 2
-            best = process.extractOne(
-                t, cat.vocabulary, scorer=Levenshtein.distance, score_cutoff=limit
-            )
-            if best is None:
-                fixed.append(t)
-            else:
-                fixed.append(best[0])
-                changes[t] = best[0]
+            if t not in cat.corrections:
+                limit = 1 if len(t) <= 5 else 2
+                best = process.extractOne(
+                    t, cat.near(t, limit), scorer=Levenshtein.distance, score_cutoff=limit
+                )
+                cat.corrections[t] = best[0] if best else None
+            found = cat.corrections[t]
+            fixed.append(found or t)
+            if found:
+                changes[t] = found
         return fixed, changes
 
-    def _match_sql(self, groups: list[list[str]], conj: str) -> tuple[str, dict[str, Any]]:
-        """SQL yielding (id, score) for documents matching the query word groups."""
+    def _match_sql(
+        self, groups: list[list[tuple[str, bool]]], clauses: list[tuple[int, ...]]
+    ) -> tuple[str, dict[str, Any]]:
+        """SQL yielding (id, score) for documents matching any of `clauses`, each an AND of
+        word groups (by index). A group is a word and its synonyms, any of which may match;
+        `True` marks a word matched as a prefix (the word being typed, or one the catalog does
+        not contain)."""
         params: dict[str, Any] = {}
         if self._pg:
-            parts = []
-            for group in groups:
-                parts.append("(" + " | ".join(f"{w}:*" for w in group) + ")")
-            params["tsq"] = f" {'&' if conj == 'AND' else '|'} ".join(parts)
+            parts = [
+                "(" + " | ".join(f"{w}:*" if pre else w for w, pre in group) + ")"
+                for group in groups
+            ]
+            params["tsq"] = " | ".join(
+                "(" + " & ".join(parts[i] for i in clause) + ")" for clause in clauses
+            )
             return (
                 "SELECT component_id AS id, "
                 "ts_rank(tsv, to_tsquery('english', :tsq), 1) * 100 AS score "
                 "FROM search_docs WHERE tsv @@ to_tsquery('english', :tsq)",
                 params,
             )
-        parts = []
-        for group in groups:
-            parts.append("(" + " OR ".join(f'"{w}"*' for w in group) + ")")
-        params["fts"] = f" {conj} ".join(parts)
+        parts = [
+            "(" + " OR ".join(f'"{w}"*' if pre else f'"{w}"' for w, pre in group) + ")"
+            for group in groups
+        ]
+        params["fts"] = " OR ".join(
+            "(" + " AND ".join(parts[i] for i in clause) + ")" for clause in clauses
+        )
         w = ", ".join(str(x) for x in WEIGHTS)
         return (
             f"SELECT rowid AS id, -bm25(search_fts, {w}) AS score "
             "FROM search_fts WHERE search_fts MATCH :fts",
             params,
         )
+
+    @staticmethod
+    def _attempts(n: int) -> list[list[tuple[int, ...]]]:
+        """All words; then all but one (for up to 5 words); then any word."""
+        every = tuple(range(n))
+        attempts = [[every]]
+        if 3 <= n <= 5:
+            attempts.append(list(itertools.combinations(every, n - 1)))
+        if n >= 2:
+            attempts.append([(i,) for i in every])
+        return attempts
+
+    @staticmethod
+    def _groups(terms: list[str], cat: _Catalog, synonyms: bool) -> list[list[tuple[str, bool]]]:
+        groups = []
+        for i, term in enumerate(terms):
+            typing = i == len(terms) - 1 or term not in cat.vocab_set
+            alternatives = expand(term)[1:] if synonyms else []
+            groups.append([(term, typing)] + [(syn, False) for syn in alternatives])
+        return groups
 
     async def search(self, query: SearchQuery) -> SearchResults:
         async with self._sessions() as session:
@@ -295,13 +362,13 @@ class BuiltinEngine:
             norm = exact_name(query.q)
             filters, params = self._filters(query, cat)
             params["norm"] = norm
+            # A name typed with separators is looked up as written; words get synonyms.
+            groups = self._groups(terms, cat, synonyms=not re.search(r"[-_.]", query.q))
             result = None
-            for conj in ("AND", "OR") if terms else (None,):
-                match, mparams = (
-                    self._match_sql([expand(t) for t in terms], conj) if conj else ("", {})
-                )
+            for clauses in self._attempts(len(terms)) if terms else [[]]:
+                match, mparams = self._match_sql(groups, clauses) if clauses else ("", {})
                 result = await self._run(session, query, match, filters, {**params, **mparams})
-                if result[1] > 0 or (len(terms) < 2):
+                if result[1] > 0:
                     break
             assert result is not None
             rows, total, facet_rows = result
@@ -403,12 +470,18 @@ class BuiltinEngine:
             f"(SELECT {agg} FROM search_tags t "
             "WHERE t.component_id = d.component_id AND t.facet = 'kind')"
         )
+        # SQLite plans joins without knowing the match is small; CROSS JOIN keeps it driving
+        # (PostgreSQL has statistics and reorders a CROSS JOIN + WHERE freely).
+        join = "CROSS JOIN"
+        conditions = ["d.component_id = b.id", *where]
+        # Only the small columns, computed once (MATERIALIZED: both SQLite and PostgreSQL
+        # would otherwise repeat the join for each facet).
         filtered = (
-            f"{best}, filtered AS (SELECT d.*, b.score AS score, "
+            f"{best}, filtered AS MATERIALIZED (SELECT d.component_id, d.name, d.license, "
+            "d.verified, d.updated, d.downloads, d.requires_python, d.pysetl, d.pyspark, "
+            "b.score AS score, "
             f"CASE WHEN d.name = :norm THEN 1 ELSE 0 END AS exact "
-            "FROM best b JOIN search_docs d ON d.component_id = b.id"
-            + (" WHERE " + " AND ".join(where) if where else "")
-            + ")"
+            f"FROM best b {join} search_docs d WHERE " + " AND ".join(conditions) + ")"
         )
         order = {
             "relevance": "exact DESC, score DESC, downloads DESC, updated DESC, name",
@@ -418,47 +491,64 @@ class BuiltinEngine:
         expanding: list[Any] = [
             bindparam(k, expanding=True) for k, v in params.items() if isinstance(v, list)
         ]
-        hits_sql = (
-            text(
-                f"{filtered} SELECT d.*, {kinds} AS kinds FROM filtered d "
-                f"ORDER BY {order} LIMIT :limit OFFSET :offset"
-            )
-            .bindparams(*expanding)
-            .columns(
-                updated=models.UTCDateTime(),
-                keywords=JSON(),
-                verified=Boolean(),
-                yanked=Boolean(),
-            )
-        )
-        rows = (
+        verified = "CASE WHEN verified THEN 'true' ELSE 'false' END"
+        # One statement, so the text match runs once: the page of hits (ids in rank order,
+        # facet 'hit') and every facet count over the whole filtered match.
+        one_sql = text(
+            f"{filtered} "
+            "SELECT 'hit' AS facet, CAST(component_id AS TEXT) AS value, 0 AS n, "
+            "score AS score, rk AS rk FROM (SELECT component_id, score, "
+            f"row_number() OVER (ORDER BY {order}) AS rk FROM filtered) ranked "
+            "WHERE rk > :offset AND rk <= :offset + :limit "
+            "UNION ALL SELECT 'kind', t.value, count(*), 0, 0 FROM filtered f "
+            f"{join} search_tags t WHERE t.component_id = f.component_id AND t.facet = 'kind' "
+            "GROUP BY t.value "
+            "UNION ALL SELECT 'keyword', t.value, count(*), 0, 0 FROM filtered f "
+            f"{join} search_tags t WHERE t.component_id = f.component_id AND t.facet = 'keyword' "
+            "GROUP BY t.value "
+            "UNION ALL SELECT 'license', coalesce(license, ''), count(*), 0, 0 FROM filtered "
+            "GROUP BY coalesce(license, '') "
+            f"UNION ALL SELECT 'verified', {verified}, count(*), 0, 0 FROM filtered "
+            f"GROUP BY {verified} "
+            "UNION ALL SELECT 'spec:python', coalesce(requires_python, ''), count(*), 0, 0 "
+            "FROM filtered GROUP BY coalesce(requires_python, '') "
+            "UNION ALL SELECT 'spec:pysetl', coalesce(pysetl, ''), count(*), 0, 0 "
+            "FROM filtered GROUP BY coalesce(pysetl, '') "
+            "UNION ALL SELECT 'spec:spark', coalesce(pyspark, ''), count(*), 0, 0 "
+            "FROM filtered GROUP BY coalesce(pyspark, '')"
+        ).bindparams(*expanding)
+        every = (
             await session.execute(
-                hits_sql,
+                one_sql,
                 {**params, "limit": query.per_page, "offset": (query.page - 1) * query.per_page},
             )
         ).all()
-        verified = "CASE WHEN verified THEN 'true' ELSE 'false' END"
-        facets_sql = text(
-            f"{filtered} "
-            "SELECT 'kind' AS facet, t.value AS value, count(*) AS n FROM filtered f "
-            "JOIN search_tags t ON t.component_id = f.component_id AND t.facet = 'kind' "
-            "GROUP BY t.value "
-            "UNION ALL SELECT 'keyword', t.value, count(*) FROM filtered f "
-            "JOIN search_tags t ON t.component_id = f.component_id AND t.facet = 'keyword' "
-            "GROUP BY t.value "
-            "UNION ALL SELECT 'license', coalesce(license, ''), count(*) FROM filtered "
-            "GROUP BY coalesce(license, '') "
-            f"UNION ALL SELECT 'verified', {verified}, count(*) FROM filtered GROUP BY {verified} "
-            "UNION ALL SELECT 'spec:python', coalesce(requires_python, ''), count(*) "
-            "FROM filtered GROUP BY coalesce(requires_python, '') "
-            "UNION ALL SELECT 'spec:pysetl', coalesce(pysetl, ''), count(*) FROM filtered "
-            "GROUP BY coalesce(pysetl, '') "
-            "UNION ALL SELECT 'spec:spark', coalesce(pyspark, ''), count(*) FROM filtered "
-            "GROUP BY coalesce(pyspark, '')"
-        ).bindparams(*expanding)
-        facet_rows = (await session.execute(facets_sql, params)).all()
+        facet_rows = [r for r in every if r.facet != "hit"]
+        ranked = sorted((r for r in every if r.facet == "hit"), key=lambda r: int(r.rk))
+        rows: list[Any] = []
+        if ranked:
+            ids = [int(r.value) for r in ranked]
+            docs_sql = (
+                text(
+                    f"SELECT d.*, {kinds} AS kinds FROM search_docs d WHERE d.component_id IN :ids"
+                )
+                .bindparams(bindparam("ids", expanding=True))
+                .columns(
+                    updated=models.UTCDateTime(),
+                    keywords=JSON(),
+                    verified=Boolean(),
+                    yanked=Boolean(),
+                )
+            )
+            found = {r.component_id: r for r in await session.execute(docs_sql, {"ids": ids})}
+            norm = params.get("norm")
+            rows = [
+                _Row(found[i], float(r.score), found[i].name == norm)
+                for i, r in zip(ids, ranked, strict=True)
+                if i in found
+            ]
         total = sum(int(r.n) for r in facet_rows if r.facet == "license")
-        return list(rows), total, list(facet_rows)
+        return rows, total, facet_rows
 
     @staticmethod
     def _facets(rows: list[Any], query: SearchQuery) -> dict[str, dict[str, int]]:
@@ -490,6 +580,16 @@ class BuiltinEngine:
             parts.append("typo fixes: " + ", ".join(f"{a}->{b}" for a, b in changes.items()))
         parts.append(f"ties: downloads {int(row.downloads)}, updated {row.updated}")
         return "; ".join(parts)
+
+
+class _Row:
+    """A hit: the stored document's columns, its score and whether it is the exact name."""
+
+    def __init__(self, row: Any, score: float, exact: bool) -> None:
+        self._row, self.score, self.exact = row, score, exact
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, name)
 
 
 def _has_prefix(vocabulary: list[str], prefix: str) -> bool:
