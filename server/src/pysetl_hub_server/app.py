@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Lite
         app.state.hub = the_hub
         await the_hub.cache.start()
         await the_hub.indexer.start()
+        the_hub.downloads.start()
         try:
             yield
         finally:
@@ -69,5 +70,5 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Lite
     )
     app.state.hub = the_hub
     # Cached index pages and small files skip routing and DI (see hotpath.py).
-    app.asgi_handler = HotPath(app.asgi_handler, the_hub.cache)
+    app.asgi_handler = HotPath(app.asgi_handler, the_hub.cache, the_hub.downloads.count)
     return app

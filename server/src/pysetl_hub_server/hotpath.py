@@ -11,6 +11,8 @@ memory) goes on to the framework, which stays the single place that renders erro
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from litestar.enums import ScopeType
 from litestar.types import (
     ASGIApp,
@@ -45,9 +47,12 @@ def _header(scope: Scope, name: bytes) -> str | None:
 class HotPath:
     """ASGI layer in front of the router; see the module docstring for what it may answer."""
 
-    def __init__(self, app: ASGIApp, cache: IndexCache) -> None:
+    def __init__(
+        self, app: ASGIApp, cache: IndexCache, on_download: Callable[[str], None] = lambda _: None
+    ) -> None:
         self._app = app
         self._cache = cache
+        self._on_download = on_download
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope["method"] if scope["type"] == ScopeType.HTTP else None
@@ -69,6 +74,8 @@ class HotPath:
                     "more_body": False,
                 }
                 await send(end)
+                if status == 200 and method == "GET" and scope["path"].startswith("/files/"):
+                    self._on_download(scope["path"].rsplit("/", 1)[1])
                 return
         await self._app(scope, receive, send)
 

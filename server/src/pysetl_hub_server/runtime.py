@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from pysetl_hub_server.db.engine import make_engine, make_sessionmaker
+from pysetl_hub_server.downloads import DownloadCounter
 from pysetl_hub_server.faults import Faults
 from pysetl_hub_server.search.engine import SearchEngine
 from pysetl_hub_server.search.indexer import Indexer
@@ -29,6 +30,7 @@ class Hub:
     faults: Faults
     spool_dir: Path
     indexer: Indexer
+    downloads: DownloadCounter
 
     @property
     def search(self) -> SearchEngine:
@@ -40,6 +42,7 @@ class Hub:
         self.indexer.kick()
 
     async def close(self) -> None:
+        await self.downloads.stop()
         await self.indexer.stop()
         await self.cache.stop()
         await self.engine.dispose()
@@ -53,6 +56,14 @@ def build_hub(settings: Settings) -> Hub:
     sessions = make_sessionmaker(engine)
     blobs = open_blob_store(settings.effective_storage_url)
     cache = IndexCache(sessions, blobs, settings)
+    indexer = Indexer(
+        sessions,
+        search_engine(settings, sessions, engine.dialect.name),
+        settings.search_interval,
+    )
+    downloads = DownloadCounter(
+        sessions, engine.dialect.name, settings.download_flush_interval, indexer.kick
+    )
     return Hub(
         settings,
         engine,
@@ -61,11 +72,8 @@ def build_hub(settings: Settings) -> Hub:
         cache,
         Faults(),
         spool,
-        Indexer(
-            sessions,
-            search_engine(settings, sessions, engine.dialect.name),
-            settings.search_interval,
-        ),
+        indexer,
+        downloads,
     )
 
 

@@ -63,6 +63,8 @@ class Settings:
     memory_file_max_bytes: int = 1 * MiB
     # Seconds between sweeps of the search outbox (changes are also applied at once on commit).
     search_interval: float = 2.0
+    # Seconds between writes of the in-memory download counts to the database.
+    download_flush_interval: float = 30.0
     # Meilisearch; when unset the built-in engine searches the main database.
     search_url: str | None = None
     search_key: str | None = field(default=None, repr=False)

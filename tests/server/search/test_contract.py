@@ -225,3 +225,19 @@ async def test_highlights_and_explain(engine: SearchEngine) -> None:
     assert hit.explain
     exact = await engine.search(SearchQuery(q="csv", explain=True, platforms=PLATFORMS))
     assert exact.hits[0].exact
+
+
+async def test_ties_go_to_downloads_then_recency(engine: SearchEngine) -> None:
+    twins = [
+        doc(20, "tie-aaa", "Pivot wide tables", downloads=5, updated=T0),
+        doc(21, "tie-bbb", "Pivot wide tables", downloads=50, updated=T0),
+        doc(22, "tie-ccc", "Pivot wide tables", downloads=5, updated=T0 + timedelta(days=9)),
+    ]
+    if engine.name == "builtin":
+        async with engine._sessions() as session, session.begin():  # type: ignore[attr-defined]
+            for d in twins:
+                session.add(
+                    models.Component(id=d.id, name=d.name, display_name=d.name, last_serial=0)
+                )
+    await engine.index(twins)
+    assert await find(engine, "pivot") == ["tie-bbb", "tie-ccc", "tie-aaa"]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Integer,
@@ -259,3 +260,15 @@ class SearchOutbox(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     component: Mapped[str] = mapped_column(String(128))
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DownloadCount(Base):
+    """Downloads of a component's files per UTC day (recent ones break search ties)."""
+
+    __tablename__ = "download_counts"
+
+    component_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("components.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, default=0)

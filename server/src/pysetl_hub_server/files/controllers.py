@@ -55,6 +55,8 @@ async def download(
     if request.method == "HEAD":
         headers["Content-Length"] = str(size)
         return Response(content=b"", media_type=media, headers=headers)
+    if not is_metadata:
+        hub.downloads.count(filename)
     data = await hub.cache.small_blob(digest, size)
     if data is not None:
         return Response(content=data, media_type=media, headers=headers)

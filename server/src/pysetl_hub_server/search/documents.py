@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from pysetl_hub_server.components.latest import latest_release
 from pysetl_hub_server.db import models
+from pysetl_hub_server.downloads import recent
 from pysetl_hub_server.search.engine import Document
 
 README_LIMIT = 20_000
@@ -23,7 +24,7 @@ def enqueue(session: AsyncSession, component: str) -> None:
     session.add(models.SearchOutbox(component=canonicalize_name(component)))
 
 
-def document(component: models.Component) -> Document | None:
+def document(component: models.Component, downloads: int = 0) -> Document | None:
     """The document of a component with releases (None when it has none)."""
     releases = list(component.releases)
     latest = latest_release(releases)
@@ -43,7 +44,7 @@ def document(component: models.Component) -> Document | None:
         verified=False,  # set once releases carry verified provenance
         yanked=all(r.yanked for r in releases),
         updated=max(r.created for r in releases),
-        downloads=0,
+        downloads=downloads,
         requires_python=latest.requires_python,
         pysetl=latest.pysetl_specifier,
         pyspark=latest.pyspark_specifier,
@@ -55,9 +56,10 @@ async def load(session: AsyncSession, names: list[str] | None = None) -> list[Do
     stmt = select(models.Component).options(selectinload(models.Component.releases))
     if names is not None:
         stmt = stmt.where(models.Component.name.in_(names))
+    counts = await recent(session, names)
     docs = []
     for component in await session.scalars(stmt):
-        doc = document(component)
+        doc = document(component, counts.get(component.id, 0))
         if doc is not None:
             docs.append(doc)
     return docs
