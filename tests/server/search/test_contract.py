@@ -136,7 +136,8 @@ async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
     await asyncio.to_thread(upgrade, url)
     settings = Settings(data_dir=tmp_path / "data", database_url=url)
     if request.param == "meilisearch":
-        settings = replace(settings, search_url=_meili_url())
+        key = os.environ.get("PYSETL_HUB_TEST_MEILISEARCH_KEY")
+        settings = replace(settings, search_url=_meili_url(), search_key=key)
     async with open_hub(settings) as hub:
         await _components(hub, CATALOG)
         engine = hub.search
