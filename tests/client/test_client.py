@@ -33,6 +33,20 @@ def test_reads(client: HubClient, example_dists: dict[str, Path]) -> None:
     assert client.search("csv", kind="pipeline").hits == []
 
 
+def test_resolve_against_the_hub(client: HubClient) -> None:
+    from pysetl_hub.environment import Environment
+
+    env = Environment.probe().override(pysetl="1.2.1", pyspark="3.5.1")
+    plan = client.resolve("csv-dedupe>=1", env)
+    assert [(p.name, p.version) for p in plan.picks] == [("csv-dedupe", "1.0.0")]
+    assert sorted(plan.external) == ["pysetl<2,>=1.2", "pyspark<4,>=3.4"]
+    with pytest.raises(errors.ResolutionError) as info:
+        client.resolve("daily-sales-pipeline", env.override(python_version="3.9"))
+    assert "needs Python >=3.10, you have 3.9" in str(info.value)
+    with pytest.raises(errors.ResolutionError, match="not on this hub"):
+        client.resolve("no-such-thing", env)
+
+
 def test_error_tree(client: HubClient, live: LiveServer, config: Config) -> None:
     with pytest.raises(errors.NotFound) as nf:
         client.component("no-such-component")

@@ -37,9 +37,9 @@ from pysetl_hub import config as cfg
 from pysetl_hub.client import HubClient
 from pysetl_hub.environment import Environment
 from pysetl_hub.install import FileCache, install, installed, uninstall
-from pysetl_hub.resolve import Plan, resolve
+from pysetl_hub.resolve import Plan
 from pysetl_hub.scaffold import scaffold
-from pysetl_hub_schemas import Component, PlatformCheck, Release
+from pysetl_hub_schemas import PlatformCheck, Release
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -136,16 +136,6 @@ def environment(
     return Environment.probe(python).override(
         python_version=python_version, pysetl=pysetl_version, pyspark=spark_version
     )
-
-
-def _fetch(client: HubClient) -> Callable[[str], Component | None]:
-    def fetch(name: str) -> Component | None:
-        try:
-            return client.component(name)
-        except errors.NotFound:
-            return None
-
-    return fetch
 
 
 def _mark(ok: bool) -> str:
@@ -343,7 +333,7 @@ def versions(
 def _plan(
     ctx: Ctx, client: HubClient, requirements: tuple[str, ...], env: Environment, no_deps: bool
 ) -> Plan:
-    return resolve(list(requirements), env, _fetch(client), with_deps=not no_deps)
+    return client.resolve(list(requirements), env, with_deps=not no_deps)
 
 
 def _print_plan(plan: Plan, env: Environment) -> None:

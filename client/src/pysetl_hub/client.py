@@ -22,7 +22,10 @@ import httpx
 from pysetl_hub import core
 from pysetl_hub.config import Config, origin
 from pysetl_hub.dists import open_dist, upload_fields
-from pysetl_hub.errors import IntegrityError, TransportError, Unauthorized
+from pysetl_hub.environment import Environment
+from pysetl_hub.errors import IntegrityError, NotFound, TransportError, Unauthorized
+from pysetl_hub.resolve import Plan
+from pysetl_hub.resolve import resolve as resolve_plan
 from pysetl_hub_schemas import Component, FileInfo, Problem, Release, SearchResults, UploadResult
 
 Progress = Callable[[int], None]
@@ -185,6 +188,26 @@ class HubClient:
 
     def versions(self, name: str) -> list[str]:
         return list(self.component(name).versions)
+
+    def resolve(
+        self,
+        requirement: str | Sequence[str],
+        environment: Environment | None = None,
+        *,
+        with_deps: bool = True,
+    ) -> Plan:
+        """What to install for `requirement` (PEP 508) in `environment` (default: the running
+        interpreter); see `pysetl_hub.resolve` for the rules."""
+        wanted = [requirement] if isinstance(requirement, str) else list(requirement)
+        env = environment or Environment.probe()
+
+        def fetch(name: str) -> Component | None:
+            try:
+                return self.component(name)
+            except NotFound:
+                return None
+
+        return resolve_plan(wanted, env, fetch, with_deps=with_deps)
 
     def download(self, file: FileInfo, dest: Path, progress: Progress | None = None) -> Path:
         """Stream `file` into the directory `dest`, checking sha256 as the bytes arrive."""
