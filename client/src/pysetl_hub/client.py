@@ -67,11 +67,50 @@ def _file_url(config: Config, file: FileInfo) -> str:
     return file.url if "://" in file.url else f"{config.url}{file.url}"
 
 
-def _expected_sha256(file: FileInfo) -> str:
-    digest = file.hashes.get("sha256")
-    if not digest:
-        raise IntegrityError(file.filename, "(none)", "(not checked)")
-    return digest
+class _Sink:
+    """Where a download goes: a `.part` file hashed as it is written; `finish` checks the
+    sha256 and renames it into place, and leaving the block any other way deletes it."""
+
+    def __init__(self, file: FileInfo, dest: Path, progress: Progress | None) -> None:
+        expected = file.hashes.get("sha256")
+        if not expected:
+            raise IntegrityError(file.filename, "(none)", "(not checked)")
+        self._file, self._expected, self._progress = file, expected, progress
+        dest.mkdir(parents=True, exist_ok=True)
+        self._target = dest / file.filename
+        self._part = dest / f".{file.filename}.{os.getpid()}.part"
+        self._hash = hashlib.sha256()
+        self._out: IO[bytes] | None = None
+
+    def __enter__(self) -> Self:
+        self._out = self._part.open("wb")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._out is not None:
+            self._out.close()
+        with contextlib.suppress(FileNotFoundError):
+            self._part.unlink()
+
+    @staticmethod
+    def headers(config: Config, url: str) -> dict[str, str]:
+        return core.headers(config, False, url)
+
+    def write(self, chunk: bytes) -> None:
+        assert self._out is not None
+        self._hash.update(chunk)
+        self._out.write(chunk)
+        if self._progress:
+            self._progress(len(chunk))
+
+    def finish(self) -> Path:
+        assert self._out is not None
+        self._out.close()
+        actual = self._hash.hexdigest()
+        if actual != self._expected:
+            raise IntegrityError(self._file.filename, self._expected, actual)
+        os.replace(self._part, self._target)
+        return self._target
 
 
 def _publish_request(
@@ -211,36 +250,19 @@ class HubClient:
 
     def download(self, file: FileInfo, dest: Path, progress: Progress | None = None) -> Path:
         """Stream `file` into the directory `dest`, checking sha256 as the bytes arrive."""
-        expected = _expected_sha256(file)
         url = _file_url(self.config, file)
-        dest.mkdir(parents=True, exist_ok=True)
-        target = dest / file.filename
-        part = dest / f".{file.filename}.{os.getpid()}.part"
-        h = hashlib.sha256()
-        try:
+        with _Sink(file, dest, progress) as sink:
             response = self._send(
-                lambda: self.http.build_request(
-                    "GET", url, headers=core.headers(self.config, False, url)
-                ),
+                lambda: self.http.build_request("GET", url, headers=sink.headers(self.config, url)),
                 stream=True,
             )
             try:
                 core.check(response)
-                with part.open("wb") as out:
-                    for chunk in response.iter_bytes(CHUNK):
-                        h.update(chunk)
-                        out.write(chunk)
-                        if progress:
-                            progress(len(chunk))
+                for chunk in response.iter_bytes(CHUNK):
+                    sink.write(chunk)
             finally:
                 response.close()
-            if h.hexdigest() != expected:
-                raise IntegrityError(file.filename, expected, h.hexdigest())
-            os.replace(part, target)
-            return target
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                part.unlink()
+            return sink.finish()
 
     # -- writes -----------------------------------------------------------------------------
 
@@ -344,36 +366,19 @@ class AsyncHubClient:
         return list((await self.component(name)).versions)
 
     async def download(self, file: FileInfo, dest: Path, progress: Progress | None = None) -> Path:
-        expected = _expected_sha256(file)
         url = _file_url(self.config, file)
-        await asyncio.to_thread(dest.mkdir, parents=True, exist_ok=True)
-        target = dest / file.filename
-        part = dest / f".{file.filename}.{os.getpid()}.part"
-        h = hashlib.sha256()
-        try:
+        with _Sink(file, dest, progress) as sink:
             response = await self._send(
-                lambda: self.http.build_request(
-                    "GET", url, headers=core.headers(self.config, False, url)
-                ),
+                lambda: self.http.build_request("GET", url, headers=sink.headers(self.config, url)),
                 stream=True,
             )
             try:
                 core.check(response)
-                with part.open("wb") as out:
-                    async for chunk in response.aiter_bytes(CHUNK):
-                        h.update(chunk)
-                        out.write(chunk)
-                        if progress:
-                            progress(len(chunk))
+                async for chunk in response.aiter_bytes(CHUNK):
+                    sink.write(chunk)
             finally:
                 await response.aclose()
-            if h.hexdigest() != expected:
-                raise IntegrityError(file.filename, expected, h.hexdigest())
-            os.replace(part, target)
-            return target
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                part.unlink()
+            return sink.finish()
 
     async def publish(
         self, path: Path, *, attestations: str | None = None, progress: Progress | None = None

@@ -3,8 +3,6 @@ added to per-day totals every few seconds, and fed to search as the 30-day count
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections import Counter
 from collections.abc import Callable
@@ -21,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from pysetl_hub_server.db import models
+from pysetl_hub_server.periodic import Periodic
 
 log = logging.getLogger(__name__)
 RECENT_DAYS = 30
@@ -59,9 +58,8 @@ class DownloadCounter:
         self._on_flush = on_flush
         self._sessions = sessions
         self._dialect = dialect
-        self._interval = interval
         self._counts: Counter[str] = Counter()
-        self._task: asyncio.Task[None] | None = None
+        self._flusher = Periodic("download-counts", self._flush_and_reindex, interval)
 
     def count(self, filename: str) -> None:
         name = project_of(filename)
@@ -99,23 +97,16 @@ class DownloadCounter:
             raise
         return [name for _, name in found]
 
-    async def _loop(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                if await self.flush():
-                    self._on_flush()
-            except Exception:
-                log.warning("download counts flush failed; retrying later", exc_info=True)
+    async def _flush_and_reindex(self) -> None:
+        if await self.flush():
+            self._on_flush()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="download-counts")
+        self._flusher.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        with contextlib.suppress(Exception):
+        await self._flusher.stop()
+        try:
             await self.flush()
+        except Exception:  # shutting down: the counts are lost, the service is not
+            log.warning("final download counts flush failed", exc_info=True)

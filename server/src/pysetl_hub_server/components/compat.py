@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from packaging.requirements import Requirement
@@ -31,7 +32,9 @@ def platform_specifier(requires_dist: Iterable[Requirement], name: str) -> str |
     return str(specs)
 
 
-def _admits(specifier: str | None, version: str) -> bool:
+@lru_cache(maxsize=4096)
+def admits(specifier: str | None, version: str) -> bool:
+    """Does a stored specifier admit `version`? No specifier admits everything."""
     if not specifier:
         return True
     try:
@@ -49,7 +52,7 @@ def evaluate(
 ) -> dict[str, Any]:
     """The matrix stored with each release (and shown by the API)."""
     return {
-        "python": {v: _admits(requires_python, v) for v in platforms.python},
-        "pysetl": {v: _admits(pysetl, v) for v in platforms.pysetl},
-        "spark": {v: _admits(pyspark, v) for v in platforms.spark},
+        "python": {v: admits(requires_python, v) for v in platforms.python},
+        "pysetl": {v: admits(pysetl, v) for v in platforms.pysetl},
+        "spark": {v: admits(pyspark, v) for v in platforms.spark},
     }

@@ -64,6 +64,17 @@ def body_text(doc: Document) -> str:
     return " ".join([doc.summary, *doc.keywords])
 
 
+def text_fields(doc: Document) -> dict[str, Any]:
+    """The four weighted fields of a document (name, entry points, body, README)."""
+    return {
+        "id": doc.id,
+        "n": name_text(doc),
+        "e": entry_text(doc),
+        "b": body_text(doc),
+        "r": doc.readme,
+    }
+
+
 @dataclass
 class _Catalog:
     """Per-process view of slow-changing catalog facts: vocabulary and distinct specifiers."""
@@ -150,16 +161,7 @@ class BuiltinEngine:
                         "setweight(to_tsvector('english', :r), 'D') "
                         "WHERE component_id = :id"
                     ),
-                    [
-                        {
-                            "id": d.id,
-                            "n": name_text(d),
-                            "e": entry_text(d),
-                            "b": body_text(d),
-                            "r": d.readme,
-                        }
-                        for d in docs
-                    ],
+                    [text_fields(d) for d in docs],
                 )
             else:
                 await session.execute(
@@ -167,16 +169,7 @@ class BuiltinEngine:
                         "INSERT INTO search_fts(rowid, name, entry_points, text, readme) "
                         "VALUES (:id, :n, :e, :b, :r)"
                     ),
-                    [
-                        {
-                            "id": d.id,
-                            "n": name_text(d),
-                            "e": entry_text(d),
-                            "b": body_text(d),
-                            "r": d.readme,
-                        }
-                        for d in docs
-                    ],
+                    [text_fields(d) for d in docs],
                 )
         self._catalog = None
 

@@ -12,14 +12,13 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 from typing import Literal, Protocol
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from pysetl_hub_schemas import SearchResults
+from pysetl_hub_server.components.compat import admits
 
 Sort = Literal["relevance", "newest", "name"]
 PLATFORMS = ("python", "pysetl", "spark")
@@ -91,17 +90,6 @@ def words(text: str) -> list[str]:
 
 def exact_name(q: str) -> str:
     return canonicalize_name(q.strip()) if q.strip() else ""
-
-
-@lru_cache(maxsize=4096)
-def admits(spec: str | None, version: str) -> bool:
-    """Does a stored specifier admit `version`? No specifier admits everything."""
-    if not spec:
-        return True
-    try:
-        return SpecifierSet(spec).contains(Version(version), prereleases=True)
-    except (InvalidSpecifier, InvalidVersion):
-        return False
 
 
 def check_version(label: str, value: str | None) -> str | None:

@@ -4,13 +4,13 @@ seconds (which also picks up rows other replicas or a crashed process left behin
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from pysetl_hub_server.db import models
+from pysetl_hub_server.periodic import Periodic
 from pysetl_hub_server.search import documents
 from pysetl_hub_server.search.engine import SearchEngine
 
@@ -27,9 +27,7 @@ class Indexer:
     ) -> None:
         self._sessions = sessions
         self.engine = engine
-        self._interval = interval
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._sweeper = Periodic("search-indexer", self.drain, interval)
         self._lock = asyncio.Lock()
 
     async def drain(self) -> int:
@@ -79,17 +77,8 @@ class Indexer:
         return len(docs)
 
     def kick(self) -> None:
-        self._wake.set()
-
-    async def _loop(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._interval)
-            self._wake.clear()
-            try:
-                await self.drain()
-            except Exception:  # the next tick retries; rows stay in the outbox until applied
-                log.warning("search index update failed", exc_info=True)
+        """Apply the outbox now (after a commit); rows stay there until applied."""
+        self._sweeper.wake()
 
     async def start(self) -> None:
         await self.engine.start()
@@ -97,12 +86,8 @@ class Indexer:
             await self.drain()
         except Exception:
             log.warning("search index catch-up failed; retrying in the background", exc_info=True)
-        self._task = asyncio.create_task(self._loop(), name="search-indexer")
+        self._sweeper.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._sweeper.stop()
         await self.engine.close()

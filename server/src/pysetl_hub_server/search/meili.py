@@ -15,10 +15,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pysetl_hub_schemas import SearchHit, SearchResults
+from pysetl_hub_server.components.compat import admits
 from pysetl_hub_server.search.engine import (
     Document,
     SearchQuery,
-    admits,
     exact_name,
     highlight,
     words,

@@ -8,8 +8,6 @@ stops a render that raced with a change from storing a stale page.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import logging
 from collections import OrderedDict
@@ -18,6 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from pysetl_hub_server.periodic import Periodic
 from pysetl_hub_server.settings import Settings
 from pysetl_hub_server.simple import render, services
 from pysetl_hub_server.simple.services import StoredFile
@@ -58,7 +57,7 @@ class IndexCache:
         self._bytes: OrderedDict[str, bytes] = OrderedDict()
         self._bytes_total = 0
         self._serial = -1
-        self._task: asyncio.Task[None] | None = None
+        self._poller = Periodic("index-cache-poll", self.poll_once, settings.serial_poll_interval)
 
     # -- pages ---------------------------------------------------------------------------------
 
@@ -159,21 +158,9 @@ class IndexCache:
             self._pages.pop(ROOT, None)
         self._serial = serial
 
-    async def _poll_forever(self) -> None:
-        while True:
-            try:
-                await self.poll_once()
-            except Exception:  # a DB blip must not kill the poller; the next tick retries
-                log.warning("index cache poll failed", exc_info=True)
-            await asyncio.sleep(self._settings.serial_poll_interval)
-
     async def start(self) -> None:
         await self.poll_once()
-        self._task = asyncio.create_task(self._poll_forever(), name="index-cache-poll")
+        self._poller.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._poller.stop()
