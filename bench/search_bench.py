@@ -31,6 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from sqlalchemy import text as sql_text  # noqa: E402
+
 from pysetl_hub_server.db import models  # noqa: E402
 from pysetl_hub_server.db.migrate import upgrade  # noqa: E402
 from pysetl_hub_server.runtime import open_hub  # noqa: E402
@@ -240,6 +242,11 @@ async def load(engine: SearchEngine, hub_sessions: object, docs: list[Document])
     await engine.clear()
     for i in range(0, len(docs), 500):
         await engine.index(docs[i : i + 500])
+    async with hub_sessions() as session:  # type: ignore[operator]
+        if session.bind.dialect.name == "postgresql":
+            # What autovacuum does soon after a bulk load: planner statistics.
+            await session.execute(sql_text("ANALYZE"))
+            await session.commit()
 
 
 async def run_engine(
@@ -272,11 +279,15 @@ async def run_engine(
                 per_kind.setdefault(q.kind, []).append(
                     (mrr_at_10(ranked, q.grades), ndcg_at_10(ranked, q.grades))
                 )
+            slow: list[tuple[float, str]] = []
             for _ in range(4):  # more latency samples
                 for q in queries:
                     t = time.perf_counter()
                     await engine.search(SearchQuery(q=q.query, platforms=platforms))
                     lat.append((time.perf_counter() - t) * 1000)
+                    slow.append((lat[-1], q.query))
+            slow.sort(reverse=True)
+            print(f"{label} {size} slowest: {slow[:5]}", file=sys.stderr)
             lat.sort()
             out[f"p50_{size}"] = statistics.median(lat)
             out[f"p99_{size}"] = lat[int(len(lat) * 0.99) - 1]

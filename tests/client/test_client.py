@@ -133,6 +133,13 @@ def test_async_client_same_answers(config: Config, tmp_path: Path) -> None:
             assert list((tmp_path / "b").iterdir()) == []
             with pytest.raises(errors.NotFound):
                 await ac.release("csv-dedupe", "9.9.9")
+            from pysetl_hub.environment import Environment
+
+            env = Environment.probe().override(pysetl="1.2.1", pyspark="3.5.1")
+            plan = await ac.resolve(["csv-dedupe", "daily-sales-pipeline"], env)
+            assert [p.name for p in plan.picks] == ["csv-dedupe", "daily-sales-pipeline"]
+            with pytest.raises(errors.ResolutionError, match="not on this hub"):
+                await ac.resolve("nope", env)
             r = await ac.yank("csv-dedupe", "1.0.0", "async")
             assert r.yanked and not (await ac.unyank("csv-dedupe", "1.0.0")).yanked
 

@@ -67,6 +67,12 @@ def _file_url(config: Config, file: FileInfo) -> str:
     return file.url if "://" in file.url else f"{config.url}{file.url}"
 
 
+class _Unfetched(Exception):
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
 class _Sink:
     """Where a download goes: a `.part` file hashed as it is written; `finish` checks the
     sha256 and renames it into place, and leaving the block any other way deletes it."""
@@ -364,6 +370,35 @@ class AsyncHubClient:
 
     async def versions(self, name: str) -> list[str]:
         return list((await self.component(name)).versions)
+
+    async def resolve(
+        self,
+        requirement: str | Sequence[str],
+        environment: Environment | None = None,
+        *,
+        with_deps: bool = True,
+    ) -> Plan:
+        """As `HubClient.resolve`. The resolver is pure and synchronous: it runs again each
+        time it meets a name not fetched yet, so every fetch is awaited outside it."""
+        wanted = [requirement] if isinstance(requirement, str) else list(requirement)
+        env = environment
+        if env is None:
+            env = await asyncio.to_thread(Environment.probe, None)
+        known: dict[str, Component | None] = {}
+
+        def fetch(name: str) -> Component | None:
+            if name not in known:
+                raise _Unfetched(name)
+            return known[name]
+
+        while True:
+            try:
+                return resolve_plan(wanted, env, fetch, with_deps=with_deps)
+            except _Unfetched as missing:
+                try:
+                    known[missing.name] = await self.component(missing.name)
+                except NotFound:
+                    known[missing.name] = None
 
     async def download(self, file: FileInfo, dest: Path, progress: Progress | None = None) -> Path:
         url = _file_url(self.config, file)

@@ -272,3 +272,13 @@ class DownloadCount(Base):
     )
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     count: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class SearchVersion(Base):
+    """One row, bumped by every write to the built-in index: replicas compare it to know when
+    their cached vocabulary is stale (a primary-key read instead of a table scan)."""
+
+    __tablename__ = "search_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)

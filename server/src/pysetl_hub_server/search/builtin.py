@@ -14,7 +14,9 @@ PEP 440 specifiers that admit the requested version.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import itertools
+import logging
 import re
 import time
 from collections.abc import Sequence
@@ -23,7 +25,7 @@ from typing import Any
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
-from sqlalchemy import JSON, Boolean, bindparam, delete, insert, select, text
+from sqlalchemy import JSON, Boolean, bindparam, delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from pysetl_hub_schemas import SearchHit, SearchResults
@@ -39,8 +41,10 @@ from pysetl_hub_server.search.engine import (
 )
 from pysetl_hub_server.search.synonyms import expand
 
-WEIGHTS = (10.0, 6.0, 3.0, 1.0)  # name, entry points, summary+keywords, readme
-VOCAB_TTL = 5.0
+log = logging.getLogger(__name__)
+WEIGHTS = (10.0, 6.0, 3.0, 1.0)
+FALLBACK_LIMIT = 200  # name, entry points, summary+keywords, readme
+STAMP_EVERY = 1.0  # seconds between checks that the index changed
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 SPEC_COLUMNS = {"python": "requires_python", "pysetl": "pysetl", "spark": "pyspark"}
 
@@ -81,10 +85,29 @@ class _Catalog:
 
     loaded: float
     vocabulary: list[str]
-    vocab_set: frozenset[str]
+    vocab_set: set[str]
     specs: dict[str, list[str | None]]
     by_length: dict[int, list[str]] = field(default_factory=dict)
     corrections: dict[str, str | None] = field(default_factory=dict)
+    stamp: int = 0
+
+    def learn(self, docs: Sequence[Document]) -> None:
+        """Add the words of documents this process just indexed, so a new word is never
+        "corrected" into an old one while a full re-read is pending."""
+        for d in docs:
+            for w in doc_words(d.name, " ".join(d.entry_points), d.summary, d.keywords):
+                if w not in self.vocab_set:
+                    self.vocab_set.add(w)
+                    bisect.insort(self.vocabulary, w)
+                    self.by_length.setdefault(len(w), []).append(w)
+            for platform, spec in (
+                ("python", d.requires_python),
+                ("pysetl", d.pysetl),
+                ("spark", d.pyspark),
+            ):
+                if spec not in self.specs[platform]:
+                    self.specs[platform].append(spec)
+        self.corrections.clear()
 
     def near(self, word: str, edits: int) -> list[str]:
         """Catalog words whose length is within `edits` of the word's: the only candidates."""
@@ -103,6 +126,7 @@ class BuiltinEngine:
         self._pg = dialect == "postgresql"
         self._catalog: _Catalog | None = None
         self._refresh: asyncio.Task[None] | None = None
+        self._checked = 0.0
 
     async def start(self) -> None:
         return None
@@ -117,6 +141,7 @@ class BuiltinEngine:
         if not docs:
             return
         async with self._sessions() as session, session.begin():
+            await self._bump(session)
             ids = [d.id for d in docs]
             await self._delete(session, ids)
             await session.execute(
@@ -171,7 +196,9 @@ class BuiltinEngine:
                     ),
                     [text_fields(d) for d in docs],
                 )
-        self._catalog = None
+        if self._catalog is not None:
+            self._catalog.learn(docs)
+        self._checked = 0.0
 
     async def _delete(self, session: AsyncSession, ids: list[int]) -> None:
         await session.execute(
@@ -192,6 +219,7 @@ class BuiltinEngine:
         if not names:
             return
         async with self._sessions() as session, session.begin():
+            await self._bump(session)
             ids = list(
                 await session.scalars(
                     select(models.SearchDoc.component_id).where(models.SearchDoc.name.in_(names))
@@ -199,36 +227,60 @@ class BuiltinEngine:
             )
             if ids:
                 await self._delete(session, ids)
-        self._catalog = None
+        self._checked = 0.0
 
     async def clear(self) -> None:
         async with self._sessions() as session, session.begin():
+            await self._bump(session)
             await session.execute(delete(models.SearchTag))
             await session.execute(delete(models.SearchDoc))
             if not self._pg:
                 await session.execute(text("DELETE FROM search_fts"))
-        self._catalog = None
+        self._checked = 0.0
 
     # -- reading --------------------------------------------------------------------------------
 
     async def _load_catalog(self, session: AsyncSession) -> _Catalog:
-        """The cached catalog facts; when stale, refreshed in the background (the query path
-        never waits for a rebuild once a first one exists)."""
+        """The cached catalog facts. At most every `STAMP_EVERY` seconds a one-row query checks
+        whether the index changed (here or in another process); a changed index is re-read in
+        the background while queries go on with the previous facts."""
         cat = self._catalog
-        if cat is not None:
-            if time.monotonic() - cat.loaded > VOCAB_TTL and self._refresh is None:
-                self._refresh = asyncio.create_task(self._refresh_catalog())
-            return cat
-        return await self._read_catalog(session)
+        if cat is None:
+            return await self._read_catalog(session)
+        now = time.monotonic()
+        if now - self._checked >= STAMP_EVERY and self._refresh is None:
+            self._checked = now
+            self._refresh = asyncio.create_task(self._refresh_catalog())
+        return cat
+
+    @staticmethod
+    async def _stamp(session: AsyncSession) -> int:
+        version = await session.scalar(
+            select(models.SearchVersion.version).where(models.SearchVersion.id == 1)
+        )
+        return int(version or 0)
+
+    @staticmethod
+    async def _bump(session: AsyncSession) -> None:
+        await session.execute(
+            update(models.SearchVersion)
+            .where(models.SearchVersion.id == 1)
+            .values(version=models.SearchVersion.version + 1)
+        )
 
     async def _refresh_catalog(self) -> None:
         try:
             async with self._sessions() as session:
-                await self._read_catalog(session)
+                cat = self._catalog
+                if cat is None or await self._stamp(session) != cat.stamp:
+                    await self._read_catalog(session)
+        except Exception:  # the next check retries; queries go on with what they have
+            log.warning("search vocabulary refresh failed", exc_info=True)
         finally:
             self._refresh = None
 
     async def _read_catalog(self, session: AsyncSession) -> _Catalog:
+        stamp = await self._stamp(session)
         rows = (
             await session.execute(
                 select(
@@ -242,29 +294,8 @@ class BuiltinEngine:
                 )
             )
         ).all()
-        vocab: set[str] = set()
-        specs: dict[str, set[str | None]] = {"python": set(), "pysetl": set(), "spark": set()}
-        for name, eps, summary, keywords, py, pysetl, spark in rows:
-            vocab.update(words(name.replace("-", " ")))
-            vocab.update(words(_CAMEL.sub(" ", eps)))
-            vocab.update(words(eps))
-            vocab.update(words(summary))
-            for k in keywords or []:
-                vocab.update(words(k))
-            specs["python"].add(py)
-            specs["pysetl"].add(pysetl)
-            specs["spark"].add(spark)
-        ordered = sorted(vocab)
-        by_length: dict[int, list[str]] = {}
-        for w in ordered:
-            by_length.setdefault(len(w), []).append(w)
-        cat = _Catalog(
-            time.monotonic(),
-            ordered,
-            frozenset(vocab),
-            {k: list(v) for k, v in specs.items()},
-            by_length,
-        )
+        # The word splitting is CPU work: off the event loop, so queries keep flowing.
+        cat = await asyncio.to_thread(_build_catalog, list(rows), stamp)
         self._catalog = cat
         return cat
 
@@ -340,6 +371,7 @@ class BuiltinEngine:
 
     @staticmethod
     def _groups(terms: list[str], cat: _Catalog, synonyms: bool) -> list[list[tuple[str, bool]]]:
+        """Per query word: the word (a prefix when being typed or unknown) and its synonyms."""
         groups = []
         for i, term in enumerate(terms):
             typing = i == len(terms) - 1 or term not in cat.vocab_set
@@ -350,16 +382,21 @@ class BuiltinEngine:
     async def search(self, query: SearchQuery) -> SearchResults:
         async with self._sessions() as session:
             cat = await self._load_catalog(session)
-            raw_terms = words(query.q)
-            terms, changes = self.correct(raw_terms, cat)
+            raw = words(query.q)
+            terms, changes = self.correct(raw, cat)
             norm = exact_name(query.q)
             filters, params = self._filters(query, cat)
             params["norm"] = norm
             # A name typed with separators is looked up as written; words get synonyms.
             groups = self._groups(terms, cat, synonyms=not re.search(r"[-_.]", query.q))
             result = None
-            for clauses in self._attempts(len(terms)) if terms else [[]]:
+            attempts = self._attempts(len(terms)) if terms else [[]]
+            for n, clauses in enumerate(attempts):
                 match, mparams = self._match_sql(groups, clauses) if clauses else ("", {})
+                if match and n == len(attempts) - 1 and n > 0:
+                    # The any-word fallback can match most of the catalog: rank, count and
+                    # facet its best FALLBACK_LIMIT matches only.
+                    match = f"SELECT * FROM ({match} ORDER BY score DESC LIMIT {FALLBACK_LIMIT}) fb"
                 result = await self._run(session, query, match, filters, {**params, **mparams})
                 if result[1] > 0:
                     break
@@ -583,6 +620,38 @@ class _Row:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._row, name)
+
+
+def doc_words(name: str, eps: str, summary: str, keywords: list[str] | None) -> set[str]:
+    out = set(words(name.replace("-", " ")))
+    out.update(words(_CAMEL.sub(" ", eps)))
+    out.update(words(eps))
+    out.update(words(summary))
+    for k in keywords or []:
+        out.update(words(k))
+    return out
+
+
+def _build_catalog(rows: list[Any], stamp: int) -> _Catalog:
+    vocab: set[str] = set()
+    specs: dict[str, set[str | None]] = {"python": set(), "pysetl": set(), "spark": set()}
+    for name, eps, summary, keywords, py, pysetl, spark in rows:
+        vocab.update(doc_words(name, eps, summary, keywords))
+        specs["python"].add(py)
+        specs["pysetl"].add(pysetl)
+        specs["spark"].add(spark)
+    ordered = sorted(vocab)
+    by_length: dict[int, list[str]] = {}
+    for w in ordered:
+        by_length.setdefault(len(w), []).append(w)
+    return _Catalog(
+        time.monotonic(),
+        ordered,
+        vocab,
+        {k: list(v) for k, v in specs.items()},
+        by_length,
+        stamp=stamp,
+    )
 
 
 def _has_prefix(vocabulary: list[str], prefix: str) -> bool:
