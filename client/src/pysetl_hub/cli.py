@@ -14,7 +14,7 @@ import functools
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -113,8 +113,40 @@ def main(ctx: click.Context, url: str | None, token: str | None) -> None:
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
 
 
-def env_options(fn: Callable[P, R]) -> Callable[P, R]:
-    """The target environment: an interpreter, and/or explicit versions that override it."""
+@dataclass(frozen=True)
+class Target:
+    """The environment options of a resolving command; probed only when needed."""
+
+    python: str | None = None
+    python_version: str | None = None
+    pysetl_version: str | None = None
+    spark_version: str | None = None
+
+    def environment(self) -> Environment:
+        return Environment.probe(self.python).override(
+            python_version=self.python_version,
+            pysetl=self.pysetl_version,
+            pyspark=self.spark_version,
+        )
+
+
+def env_options(fn: Callable[..., R]) -> Callable[..., R]:
+    """Adds --python, --python-version, --pysetl-version, --spark-version; the command gets
+    them as one `target: Target`."""
+
+    @functools.wraps(fn)
+    def wrapper(
+        *args: Any,
+        python: str | None = None,
+        python_version: str | None = None,
+        pysetl_version: str | None = None,
+        spark_version: str | None = None,
+        **kwargs: Any,
+    ) -> R:
+        target = Target(python, python_version, pysetl_version, spark_version)
+        return fn(*args, target=target, **kwargs)
+
+    command: Callable[..., R] = wrapper
     for option in reversed(
         [
             click.option("--python", "python", help="Target interpreter (default: this one)."),
@@ -123,19 +155,8 @@ def env_options(fn: Callable[P, R]) -> Callable[P, R]:
             click.option("--spark-version", help="Resolve for this Spark (pyspark) version."),
         ]
     ):
-        fn = option(fn)
-    return fn
-
-
-def environment(
-    python: str | None,
-    python_version: str | None,
-    pysetl_version: str | None,
-    spark_version: str | None,
-) -> Environment:
-    return Environment.probe(python).override(
-        python_version=python_version, pysetl=pysetl_version, pyspark=spark_version
-    )
+        command = option(command)
+    return command
 
 
 def _mark(ok: bool) -> str:
@@ -181,16 +202,13 @@ def search(
     compatible: bool,
     page: int,
     per_page: int,
-    python: str | None,
-    python_version: str | None,
-    pysetl_version: str | None,
-    spark_version: str | None,
+    target: Target,
     as_json: bool,
 ) -> None:
     """Search the catalog; an exact name comes first."""
     filters: dict[str, Any] = {"kind": kind, "page": page, "per_page": per_page}
     if compatible:  # the hub evaluates each component's specifiers for this environment
-        env = environment(python, python_version, pysetl_version, spark_version)
+        env = target.environment()
         filters.update(python=env.python_version, pysetl=env.pysetl, spark=env.pyspark)
     with ctx.client() as client:
         results = client.search(query, **filters)
@@ -280,10 +298,7 @@ def info(ctx: Ctx, spec: str, as_json: bool) -> None:
 def versions(
     ctx: Ctx,
     name: str,
-    python: str | None,
-    python_version: str | None,
-    pysetl_version: str | None,
-    spark_version: str | None,
+    target: Target,
     as_json: bool,
 ) -> None:
     """Every release, and whether it fits the environment."""
@@ -291,7 +306,7 @@ def versions(
 
     from pysetl_hub.resolve import why_not
 
-    env = environment(python, python_version, pysetl_version, spark_version)
+    env = target.environment()
     with ctx.client() as client:
         component = client.component(name)
     rows = []
@@ -377,17 +392,14 @@ def _plan_json(plan: Plan, env: Environment) -> dict[str, Any]:
 def install_cmd(
     ctx: Ctx,
     requirements: tuple[str, ...],
-    python: str | None,
-    python_version: str | None,
-    pysetl_version: str | None,
-    spark_version: str | None,
+    target: Target,
     installer: str | None,
     no_deps: bool,
     dry_run: bool,
     as_json: bool,
 ) -> None:
     """Resolve for the environment, download, verify, and install with pip or uv."""
-    env = environment(python, python_version, pysetl_version, spark_version)
+    env = target.environment()
     with ctx.client() as client:
         plan = _plan(ctx, client, requirements, env, no_deps)
         if as_json:
@@ -460,16 +472,13 @@ def download(
     requirements: tuple[str, ...],
     dest: Path,
     no_deps: bool,
-    python: str | None,
-    python_version: str | None,
-    pysetl_version: str | None,
-    spark_version: str | None,
+    target: Target,
     as_json: bool,
 ) -> None:
     """Resolve and download (verified) files without installing them."""
     import shutil
 
-    env = environment(python, python_version, pysetl_version, spark_version)
+    env = target.environment()
     with ctx.client() as client:
         plan = _plan(ctx, client, requirements, env, no_deps)
         cache = FileCache(client.config.cache_dir)
@@ -477,9 +486,9 @@ def download(
         for p in plan.picks:
             cached = cache.fetch(client, p.name, p.version, p.file)
             dest.mkdir(parents=True, exist_ok=True)
-            target = dest / p.file.filename
-            shutil.copyfile(cached, target)
-            paths.append(str(target))
+            saved = dest / p.file.filename
+            shutil.copyfile(cached, saved)
+            paths.append(str(saved))
     if as_json:
         emit_json({**_plan_json(plan, env), "files": paths})
     else:
