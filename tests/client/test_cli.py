@@ -126,6 +126,31 @@ def test_publish(run, example_dists: dict[str, Path], published_catalog: str) ->
     assert r.exit_code == 8
 
 
+def test_publish_sends_attestation_files(  # type: ignore[no-untyped-def]
+    run, live: LiveServer, example_dists: dict[str, Path], published_catalog: str, tmp_path: Path
+) -> None:
+    """As twine --attestations: the files beside the dist go up as one JSON list (stored as
+    received; the provenance issue verifies them)."""
+    from sqlalchemy import select
+
+    from pysetl_hub_server.db.models import File
+    from tests.support.dists import repack
+
+    wheel = repack(example_dists["csv-dedupe:wheel"], tmp_path, version="1.0.1")
+    assert run("publish", "--attestations", str(wheel), token=published_catalog).exit_code == 1
+    statement = {"version": 1, "verification_material": {}, "envelope": {"statement": "e30="}}
+    Path(f"{wheel}.publish.attestation").write_text(json.dumps(statement))
+    ok(run("publish", "--attestations", str(wheel), token=published_catalog))
+
+    async def stored(hub):  # type: ignore[no-untyped-def]
+        async with hub.sessions() as session:
+            return await session.scalar(
+                select(File.attestations).where(File.filename == wheel.name)
+            )
+
+    assert json.loads(live.run(stored)) == [statement]
+
+
 def test_new_scaffolds_a_buildable_project(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     ok(run("new", "factory", "my-dedupe", "--dir", str(tmp_path)))
     root = tmp_path / "my-dedupe"
@@ -137,7 +162,8 @@ def test_new_scaffolds_a_buildable_project(run, tmp_path: Path) -> None:  # type
     assert "class MyDedupe(Factory[DataFrame])" in (root / "src/my_dedupe/__init__.py").read_text()
     assert (root / "tests/test_my_dedupe.py").exists() and (root / "README.md").exists()
     workflow = (root / ".github/workflows/publish.yml").read_text()
-    assert "id-token: write" in workflow and "pysetl-hub publish --attest" in workflow
+    assert "id-token: write" in workflow and "pypi_attestations sign" in workflow
+    assert "pysetl-hub publish --attestations" in workflow
     ok(run("new", "pipeline", "nightly_totals", "--dir", str(tmp_path)))
     code = (tmp_path / "nightly-totals/src/nightly_totals/__init__.py").read_text()
     assert "class NightlyTotals(Pipeline)" in code

@@ -11,6 +11,7 @@ be reached; 8 authentication or permission refused.
 from __future__ import annotations
 
 import functools
+import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -502,10 +503,22 @@ def download(
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--skip-existing", is_flag=True, help="Do not fail on a file already published.")
+@click.option(
+    "--attestations",
+    "with_attestations",
+    is_flag=True,
+    help="Upload each file's <file>.*.attestation files too (as twine).",
+)
 @json_option
 @pass_ctx
 @handled
-def publish(ctx: Ctx, files: tuple[Path, ...], skip_existing: bool, as_json: bool) -> None:
+def publish(
+    ctx: Ctx,
+    files: tuple[Path, ...],
+    skip_existing: bool,
+    with_attestations: bool,
+    as_json: bool,
+) -> None:
     """Upload wheels and sdists (the legacy upload API, as twine)."""
     dists = [f for f in files if f.name.endswith((".whl", ".tar.gz"))]
     if not dists:
@@ -515,7 +528,11 @@ def publish(ctx: Ctx, files: tuple[Path, ...], skip_existing: bool, as_json: boo
         for path in dists:
             task = bar.add_task(path.name, total=path.stat().st_size)
             try:
-                result = client.publish(path, progress=functools.partial(_advance, bar, task))
+                result = client.publish(
+                    path,
+                    attestations=attestations_for(path) if with_attestations else None,
+                    progress=functools.partial(_advance, bar, task),
+                )
             except errors.Conflict:
                 if not skip_existing:
                     raise
@@ -526,6 +543,20 @@ def publish(ctx: Ctx, files: tuple[Path, ...], skip_existing: bool, as_json: boo
             err.print(f"[green]{verb}[/] {result.filename}", soft_wrap=True)
     if as_json:
         emit_json(results)
+
+
+def attestations_for(path: Path) -> str:
+    """The JSON list twine sends: every `<file>.<kind>.attestation` beside the file."""
+    found = sorted(path.parent.glob(f"{path.name}.*.attestation"))
+    if not found:
+        raise errors.HubError(
+            f"--attestations: no {path.name}.*.attestation file beside {path.name}; sign the "
+            "dists first (python -m pypi_attestations sign dist/*)"
+        )
+    try:
+        return json.dumps([json.loads(f.read_text()) for f in found])
+    except (OSError, ValueError) as exc:
+        raise errors.HubError(f"cannot read the attestations of {path.name}: {exc}") from exc
 
 
 def _advance(bar: Progress, task: TaskID, n: int) -> None:

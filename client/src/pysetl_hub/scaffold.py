@@ -168,8 +168,8 @@ from pysetl_hub.plugins import load_{kind}
     python -m build
     pysetl-hub publish dist/*
 
-The CI workflow in `.github/workflows/publish.yml` builds, tests, signs (Sigstore, from the
-workflow's OIDC identity) and publishes each tagged release.
+The CI workflow in `.github/workflows/publish.yml` builds, tests, signs (PEP 740 attestations
+with Sigstore, from the workflow's OIDC identity) and publishes each tagged release.
 """
 
 WORKFLOW = """\
@@ -192,10 +192,12 @@ jobs:
         with:
           distribution: temurin
           java-version: "17"
-      - run: python -m pip install build '.[test]' 'pysetl[pyspark]' pysetl-hub
+      - run: python -m pip install build pypi-attestations '.[test]' 'pysetl[pyspark]' pysetl-hub
       - run: python -m pytest
       - run: python -m build
-      - run: pysetl-hub publish --attest dist/*
+      # PEP 740 attestations signed with Sigstore from this workflow's OIDC identity
+      - run: python -m pypi_attestations sign dist/*
+      - run: pysetl-hub publish --attestations dist/*.whl dist/*.tar.gz
         env:
           PYSETL_HUB_URL: ${{{{ vars.PYSETL_HUB_URL }}}}
           PYSETL_HUB_TOKEN: ${{{{ secrets.PYSETL_HUB_TOKEN }}}}
