@@ -346,12 +346,6 @@ def versions(
 # -- install -----------------------------------------------------------------------------------
 
 
-def _plan(
-    ctx: Ctx, client: HubClient, requirements: tuple[str, ...], env: Environment, no_deps: bool
-) -> Plan:
-    return client.resolve(list(requirements), env, with_deps=not no_deps)
-
-
 def _print_plan(plan: Plan, env: Environment) -> None:
     err.print(f"plan for {env.describe()}:")
     for p in plan.picks:
@@ -402,7 +396,7 @@ def install_cmd(
     """Resolve for the environment, download, verify, and install with pip or uv."""
     env = target.environment()
     with ctx.client() as client:
-        plan = _plan(ctx, client, requirements, env, no_deps)
+        plan = client.resolve(list(requirements), env, with_deps=not no_deps)
         if as_json:
             emit_json(_plan_json(plan, env))
         else:
@@ -481,7 +475,7 @@ def download(
 
     env = target.environment()
     with ctx.client() as client:
-        plan = _plan(ctx, client, requirements, env, no_deps)
+        plan = client.resolve(list(requirements), env, with_deps=not no_deps)
         cache = FileCache(client.config.cache_dir)
         paths = []
         for p in plan.picks:

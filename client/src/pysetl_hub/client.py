@@ -288,11 +288,6 @@ class HubClient:
         with contextlib.ExitStack() as stack:
             return core.parse(self._send(build), UploadResult)
 
-    def publish_many(
-        self, paths: Sequence[Path], progress: Progress | None = None
-    ) -> list[UploadResult]:
-        return [self.publish(p, progress=progress) for p in paths]
-
     def yank(self, name: str, version: str, reason: str = "") -> Release:
         return core.parse(self._call(core.yank(name, version, reason)), Release)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -113,9 +113,6 @@ class Config:
             cache_dir=cache_dir(env),
             path=path,
         )
-
-    def with_url(self, url: str) -> Config:
-        return replace(self, url=url.rstrip("/"))
 
 
 def save_token(path: Path, url: str, token: str) -> None:

@@ -46,11 +46,6 @@ class Plan:
     picks: list[Pick]
     external: list[str] = field(default_factory=list)  # requirements left to the installer
 
-    def describe(self) -> list[str]:
-        lines = [f"{p.name} {p.version} ({p.file.filename})" for p in self.picks]
-        lines += [f"{r} (from the installer's index)" for r in self.external]
-        return lines
-
 
 def parse_requirement(text: str) -> Requirement:
     try:
