@@ -15,10 +15,28 @@ from pysetl_hub_schemas.components import (
     YankRequest,
 )
 from pysetl_hub_schemas.errors import Problem
+from pysetl_hub_schemas.provenance import (
+    AttestationBundle,
+    ComponentSettings,
+    Provenance,
+    Publisher,
+    PublisherKind,
+    PublisherList,
+    PublisherRequest,
+    TrustedPublisher,
+)
 from pysetl_hub_schemas.health import Health
 from pysetl_hub_schemas.search import SearchHit, SearchResults
 
 __all__ = [
+    "AttestationBundle",
+    "ComponentSettings",
+    "Provenance",
+    "Publisher",
+    "PublisherKind",
+    "PublisherList",
+    "PublisherRequest",
+    "TrustedPublisher",
     "Compatibility",
     "Component",
     "ComponentName",

@@ -9,6 +9,7 @@ import msgspec
 from msgspec import Meta
 
 from pysetl_hub_schemas.base import ComponentName, Request, Response, Version
+from pysetl_hub_schemas.provenance import Publisher
 
 Kind = Literal["factory", "pipeline"]
 
@@ -34,6 +35,10 @@ class FileInfo(Response):
     requires_python: str | None = None
     has_metadata: bool = False
     yanked: bool = False
+    provenance: str | None = None
+    """URL of the file's PEP 740 provenance object; None when the file is unsigned."""
+    signer: Publisher | None = None
+    """The trusted publisher whose attestation the hub verified at upload."""
 
 
 class PlatformCheck(Response):
@@ -102,6 +107,9 @@ class Component(Response):
     display_name: str
     latest_version: Version | None = None
     owners: list[str] = []
+    verified: bool = False
+    """Every file of the latest release carries an attestation the hub verified."""
+    require_attestations: bool = False
     versions: list[Version] = []
     latest: Release | None = None
     releases: list[Release] = []
