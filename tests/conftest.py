@@ -14,6 +14,7 @@ from pysetl_hub_server.settings import Settings, UploadLimits
 from tests.support import postgres
 from tests.support.dists import build_example
 from tests.support.live import LiveServer, start_live
+from tests.support.sigstore_instance import SigstoreInstance
 
 
 @pytest.fixture(scope="session")
@@ -70,9 +71,15 @@ def start_hub(tmp_path: Path, database_url: str, **overrides: object) -> LiveSer
     return start_live(settings)
 
 
+@pytest.fixture(scope="session")
+def sigstore(tmp_path_factory: pytest.TempPathFactory) -> SigstoreInstance:
+    """The private Sigstore deployment every live hub of the suite trusts (no network)."""
+    return SigstoreInstance(tmp_path_factory.mktemp("sigstore"))
+
+
 @pytest.fixture
-def live(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
-    server = start_hub(tmp_path, database_url)
+def live(tmp_path: Path, database_url: str, sigstore: SigstoreInstance) -> Iterator[LiveServer]:
+    server = start_hub(tmp_path, database_url, sigstore_trust_root=sigstore.trusted_root)
     yield server
     server.stop()
 

@@ -226,7 +226,11 @@ class SigstoreInstance:
                     "uri": "https://fulcio.hub.test",
                     "certChain": {
                         "certificates": [
-                            {"rawBytes": _b64(self.ca.cert.public_bytes(serialization.Encoding.DER))}
+                            {
+                                "rawBytes": _b64(
+                                    self.ca.cert.public_bytes(serialization.Encoding.DER)
+                                )
+                            }
                         ]
                     },
                     "validFor": {"start": start},

@@ -5,7 +5,8 @@ Human output (tables, progress) goes to stderr through Rich, so stdout carries o
 
 Exit codes: 0 ok; 1 the hub refused or failed; 2 usage error; 3 not found; 4 nothing fits the
 environment; 5 integrity failure (digest mismatch); 6 the installer failed; 7 the hub could not
-be reached; 8 authentication or permission refused.
+be reached; 8 authentication or permission refused; 9 a signature check failed (bad
+attestation, publisher changed, signatures removed, or unsigned under --require-signatures).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar, cast
 
 import click
 import msgspec
@@ -36,11 +37,26 @@ from rich.table import Table
 from pysetl_hub import __version__, errors
 from pysetl_hub import config as cfg
 from pysetl_hub.client import HubClient
+from pysetl_hub.config import VERIFY_MODES
 from pysetl_hub.environment import Environment
-from pysetl_hub.install import FileCache, install, installed, uninstall
+from pysetl_hub.install import FileCache, install, installed, sha256_of, uninstall
+from pysetl_hub.provenance import (
+    AttestationRejected,
+    PublisherSpecError,
+    TrustRootError,
+    from_pep740,
+    load_attestation,
+    parse_publisher,
+    trust_root_path,
+    verify_attestation,
+)
 from pysetl_hub.resolve import Plan
 from pysetl_hub.scaffold import scaffold
-from pysetl_hub_schemas import PlatformCheck, Release
+from pysetl_hub.signatures import Checker, VerifyMode
+from pysetl_hub.signatures import Policy as SignaturePolicy
+from pysetl_hub.signing import attest
+from pysetl_hub.trust import TrustStore
+from pysetl_hub_schemas import PlatformCheck, Publisher, PublisherList, Release
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -49,6 +65,7 @@ EXIT_CODES: list[tuple[type[BaseException], int]] = [
     (errors.NotFound, 3),
     (errors.ResolutionError, 4),
     (errors.IntegrityError, 5),
+    (errors.ProvenanceError, 9),
     (errors.InstallError, 6),
     (errors.TransportError, 7),
     (errors.Unauthorized, 8),
@@ -112,6 +129,16 @@ def main(ctx: click.Context, url: str | None, token: str | None) -> None:
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
+trust_root_option = click.option(
+    "--trust-root",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Sigstore trusted_root.json (config `trust_root`, $PYSETL_HUB_SIGSTORE_TRUST_ROOT; "
+    "default: Sigstore production, pinned).",
+)
+
+
+def _warn(message: str) -> None:
+    err.print(f"[yellow]warning:[/] {message}", soft_wrap=True)
 
 
 @dataclass(frozen=True)
@@ -381,6 +408,18 @@ def _plan_json(plan: Plan, env: Environment) -> dict[str, Any]:
 )
 @click.option("--no-deps", is_flag=True, help="Install only what was named.")
 @click.option("--dry-run", is_flag=True, help="Print the plan and stop.")
+@click.option(
+    "--verify",
+    type=click.Choice(VERIFY_MODES),
+    help="Signature policy (config `verify`; default: signed files must verify, unsigned warn).",
+)
+@click.option("--require-signatures", is_flag=True, help="Refuse unsigned files.")
+@click.option(
+    "--accept-new-publisher",
+    is_flag=True,
+    help="Trust a component's new signer (or its turning unsigned) instead of refusing.",
+)
+@trust_root_option
 @json_option
 @pass_ctx
 @handled
@@ -391,10 +430,21 @@ def install_cmd(
     installer: str | None,
     no_deps: bool,
     dry_run: bool,
+    verify: str | None,
+    require_signatures: bool,
+    accept_new_publisher: bool,
+    trust_root: Path | None,
     as_json: bool,
 ) -> None:
-    """Resolve for the environment, download, verify, and install with pip or uv."""
+    """Resolve for the environment, download, check digests and signatures, and install
+    with pip or uv."""
     env = target.environment()
+    policy = SignaturePolicy(
+        mode=cast(VerifyMode | None, verify or ctx.config.verify),
+        require_signatures=require_signatures,
+        accept_new_publisher=accept_new_publisher,
+        trust_root=trust_root or ctx.config.trust_root,
+    )
     with ctx.client() as client:
         plan = client.resolve(list(requirements), env, with_deps=not no_deps)
         if as_json:
@@ -404,6 +454,7 @@ def install_cmd(
         if dry_run:
             return
         total = sum(p.file.size for p in plan.picks)
+        checker = Checker(client, TrustStore(ctx.config.trust_file), policy, warn=_warn)
         with _progress() as bar:
             task = bar.add_task("downloading", total=total)
             install(
@@ -413,7 +464,11 @@ def install_cmd(
                 installer=installer or ctx.config.installer,
                 no_deps=no_deps,
                 progress=lambda n: bar.advance(task, n),
+                checker=checker,
             )
+    for c in checker.results:
+        signer = f"signed by {c.publisher}" if c.publisher else c.status
+        err.print(f"  {c.filename}: [{'green' if c.publisher else 'yellow'}]{signer}[/]")
     names = ", ".join(f"{p.name} {p.version}" for p in plan.picks)
     err.print(f"[green]installed[/] {names} into {env.python}")
 
@@ -503,6 +558,12 @@ def download(
     is_flag=True,
     help="Upload each file's <file>.*.attestation files too (as twine).",
 )
+@click.option(
+    "--attest",
+    "attest_",
+    is_flag=True,
+    help="Sign each file with Sigstore from the CI job's identity, then upload with it.",
+)
 @json_option
 @pass_ctx
 @handled
@@ -511,12 +572,17 @@ def publish(
     files: tuple[Path, ...],
     skip_existing: bool,
     with_attestations: bool,
+    attest_: bool,
     as_json: bool,
 ) -> None:
     """Upload wheels and sdists (the legacy upload API, as twine)."""
     dists = [f for f in files if f.name.endswith((".whl", ".tar.gz"))]
     if not dists:
         raise errors.HubError("no .whl or .tar.gz among the files given")
+    if attest_:
+        for written in attest(dists):
+            err.print(f"[green]signed[/] {written.name}")
+        with_attestations = True
     results = []
     with ctx.client() as client, _progress() as bar:
         for path in dists:
@@ -664,3 +730,177 @@ def new(kind: str, name: str, parent: Path) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# -- provenance --------------------------------------------------------------------------------
+
+
+@main.group()
+def publishers() -> None:
+    """Who may sign a component's releases (its trusted publishers)."""
+
+
+def _print_publishers(listing: PublisherList) -> None:
+    table = Table(title=f"trusted publishers of {listing.component}")
+    for column in ("id", "publisher", "environment", "added", "by"):
+        table.add_column(column)
+    for t in listing.publishers:
+        table.add_row(
+            str(t.id),
+            str(t.publisher),
+            t.publisher.environment or "-",
+            t.added.strftime("%Y-%m-%d"),
+            t.added_by or "-",
+        )
+    err.print(table)
+    state = "refused" if listing.require_attestations else "accepted"
+    err.print(f"unsigned uploads: {state}")
+
+
+@publishers.command("list")
+@click.argument("name")
+@json_option
+@pass_ctx
+@handled
+def publishers_list(ctx: Ctx, name: str, as_json: bool) -> None:
+    """List a component's trusted publishers."""
+    with ctx.client() as client:
+        listing = client.publishers(name)
+    emit_json(listing) if as_json else _print_publishers(listing)
+
+
+def _publisher(spec: str, issuer: str | None, environment: str | None) -> Publisher:
+    try:
+        return parse_publisher(spec, issuer=issuer, environment=environment)
+    except PublisherSpecError as exc:
+        raise click.BadParameter(str(exc), param_hint="PUBLISHER") from exc
+
+
+@publishers.command("add")
+@click.argument("name")
+@click.argument("publisher")
+@click.option("--issuer", help="OIDC issuer URL (sigstore: publishers).")
+@click.option("--environment", help="GitHub/GitLab deployment environment (informational).")
+@json_option
+@pass_ctx
+@handled
+def publishers_add(
+    ctx: Ctx, name: str, publisher: str, issuer: str | None, environment: str | None, as_json: bool
+) -> None:
+    """Trust PUBLISHER to sign NAME: github:OWNER/REPO/WORKFLOW.yml,
+    gitlab:NAMESPACE/PROJECT//CI_FILE, or sigstore:EMAIL_OR_URI --issuer URL.
+
+    For a name not published yet, this reserves it for you, so the first upload can be signed.
+    """
+    p = _publisher(publisher, issuer, environment)
+    with ctx.client() as client:
+        listing = client.add_publisher(name, p)
+    emit_json(listing) if as_json else _print_publishers(listing)
+
+
+@publishers.command("remove")
+@click.argument("name")
+@click.argument("publisher_id", type=int)
+@pass_ctx
+@handled
+def publishers_remove(ctx: Ctx, name: str, publisher_id: int) -> None:
+    """Stop trusting publisher PUBLISHER_ID (from `publishers list`)."""
+    with ctx.client() as client:
+        _print_publishers(client.remove_publisher(name, publisher_id))
+
+
+@publishers.command("require")
+@click.argument("name")
+@click.option("--off", is_flag=True, help="Accept unsigned uploads again.")
+@pass_ctx
+@handled
+def publishers_require(ctx: Ctx, name: str, off: bool) -> None:
+    """Refuse unsigned uploads of NAME from now on (require_attestations)."""
+    with ctx.client() as client:
+        _print_publishers(client.require_attestations(name, not off))
+
+
+def _attestations_in(path: Path) -> list[tuple[Publisher | None, dict[str, Any]]]:
+    """The attestations in a file: one PEP 740 attestation, or a provenance object."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise errors.HubError(f"cannot read {path}: {exc}") from exc
+    if isinstance(data, dict) and "attestation_bundles" in data:
+        found: list[tuple[Publisher | None, dict[str, Any]]] = []
+        for bundle in data["attestation_bundles"]:
+            try:
+                declared: Publisher | None = from_pep740(bundle.get("publisher") or {})
+            except PublisherSpecError:
+                declared = None
+            found += [(declared, a) for a in bundle.get("attestations", [])]
+        return found
+    if isinstance(data, dict):
+        return [(None, data)]
+    raise errors.HubError(f"{path} is neither a PEP 740 attestation nor a provenance object")
+
+
+@main.command("verify")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--attestation",
+    "attestation_files",
+    multiple=True,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A PEP 740 attestation or provenance JSON file (repeatable).",
+)
+@click.option("--publisher", "spec", required=True, help="Expected signer, e.g. github:O/R/W.yml.")
+@click.option("--issuer", help="OIDC issuer URL (sigstore: publishers).")
+@trust_root_option
+@json_option
+@pass_ctx
+@handled
+def verify_cmd(
+    ctx: Ctx,
+    file: Path,
+    attestation_files: tuple[Path, ...],
+    spec: str,
+    issuer: str | None,
+    trust_root: Path | None,
+    as_json: bool,
+) -> None:
+    """Verify a local distribution FILE against its attestation and an expected publisher.
+
+    Works offline, on any Python distribution (component or not).
+    """
+    expected = _publisher(spec, issuer, None)
+    sha = sha256_of(file)
+    root = trust_root_path(trust_root or ctx.config.trust_root)
+    results = []
+    for source in attestation_files:
+        for _declared, raw in _attestations_in(source):
+            try:
+                verified = verify_attestation(
+                    load_attestation(raw, file.name),
+                    filename=file.name,
+                    sha256=sha,
+                    publishers=[expected],
+                    trust_root=root,
+                )
+            except AttestationRejected as exc:
+                raise errors.SignatureInvalid(file.name, exc.check, exc.detail) from exc
+            except TrustRootError as exc:
+                raise errors.ConfigError(str(exc)) from exc
+            results.append(verified)
+    if not results:
+        raise errors.SignatureInvalid(file.name, "format", "no attestation in the files given")
+    if as_json:
+        emit_json(
+            [
+                {
+                    "filename": v.filename,
+                    "sha256": v.sha256,
+                    "publisher": v.publisher,
+                    "predicate_type": v.predicate_type,
+                }
+                for v in results
+            ]
+        )
+    for v in results:
+        err.print(f"[green]OK[/] {v.filename}: signed by {v.publisher} ({v.predicate_type})")

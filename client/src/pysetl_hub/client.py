@@ -26,7 +26,17 @@ from pysetl_hub.environment import Environment
 from pysetl_hub.errors import IntegrityError, NotFound, TransportError, Unauthorized
 from pysetl_hub.resolve import Plan
 from pysetl_hub.resolve import resolve as resolve_plan
-from pysetl_hub_schemas import Component, FileInfo, Problem, Release, SearchResults, UploadResult
+from pysetl_hub_schemas import (
+    Component,
+    FileInfo,
+    Problem,
+    Provenance,
+    Publisher,
+    PublisherList,
+    Release,
+    SearchResults,
+    UploadResult,
+)
 
 Progress = Callable[[int], None]
 CHUNK = 1 << 16
@@ -234,6 +244,16 @@ class HubClient:
     def versions(self, name: str) -> list[str]:
         return list(self.component(name).versions)
 
+    def publishers(self, name: str) -> PublisherList:
+        """The component's trusted publishers (public: installers check signatures with them)."""
+        return core.parse(self._call(core.publishers(name)), PublisherList)
+
+    def provenance(self, file: FileInfo) -> Provenance | None:
+        """The PEP 740 provenance of `file`, or None when it was uploaded unsigned."""
+        if not file.provenance:
+            return None
+        return core.parse(self._call(core.provenance(file.provenance)), Provenance)
+
     def resolve(
         self,
         requirement: str | Sequence[str],
@@ -293,6 +313,18 @@ class HubClient:
 
     def unyank(self, name: str, version: str) -> Release:
         return core.parse(self._call(core.unyank(name, version)), Release)
+
+    def add_publisher(self, name: str, publisher: Publisher) -> PublisherList:
+        """Trust `publisher` to sign `name`'s releases (owners; reserves a new name)."""
+        return core.parse(self._call(core.add_publisher(name, publisher)), PublisherList)
+
+    def remove_publisher(self, name: str, publisher_id: int) -> PublisherList:
+        return core.parse(self._call(core.remove_publisher(name, publisher_id)), PublisherList)
+
+    def require_attestations(self, name: str, required: bool = True) -> PublisherList:
+        """Refuse (or accept again) unsigned uploads of `name`."""
+        call = core.settings(name, require_attestations=required)
+        return core.parse(self._call(call), PublisherList)
 
 
 class AsyncHubClient:
@@ -366,6 +398,14 @@ class AsyncHubClient:
     async def versions(self, name: str) -> list[str]:
         return list((await self.component(name)).versions)
 
+    async def publishers(self, name: str) -> PublisherList:
+        return core.parse(await self._call(core.publishers(name)), PublisherList)
+
+    async def provenance(self, file: FileInfo) -> Provenance | None:
+        if not file.provenance:
+            return None
+        return core.parse(await self._call(core.provenance(file.provenance)), Provenance)
+
     async def resolve(
         self,
         requirement: str | Sequence[str],
@@ -426,6 +466,17 @@ class AsyncHubClient:
 
     async def unyank(self, name: str, version: str) -> Release:
         return core.parse(await self._call(core.unyank(name, version)), Release)
+
+    async def add_publisher(self, name: str, publisher: Publisher) -> PublisherList:
+        return core.parse(await self._call(core.add_publisher(name, publisher)), PublisherList)
+
+    async def remove_publisher(self, name: str, publisher_id: int) -> PublisherList:
+        call = core.remove_publisher(name, publisher_id)
+        return core.parse(await self._call(call), PublisherList)
+
+    async def require_attestations(self, name: str, required: bool = True) -> PublisherList:
+        call = core.settings(name, require_attestations=required)
+        return core.parse(await self._call(call), PublisherList)
 
 
 __all__ = ["AsyncHubClient", "HubClient", "origin"]

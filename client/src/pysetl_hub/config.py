@@ -20,7 +20,8 @@ import tomli_w
 from pysetl_hub.errors import ConfigError
 
 DEFAULT_URL = "http://127.0.0.1:8000"
-KEYS = ("url", "installer", "timeout", "retries")
+KEYS = ("url", "installer", "timeout", "retries", "verify", "trust_root")
+VERIFY_MODES = ("require", "warn", "off")
 
 
 def config_path(env: Mapping[str, str] | None = None) -> Path:
@@ -78,6 +79,15 @@ class Config:
     installer: str = "pip"
     cache_dir: Path = field(default_factory=cache_dir)
     path: Path = field(default_factory=config_path)
+    # Signature policy at install (None: signed files must verify, unsigned ones warn).
+    verify: str | None = None
+    # Sigstore trusted_root.json; None: $PYSETL_HUB_SIGSTORE_TRUST_ROOT, else production.
+    trust_root: Path | None = None
+
+    @property
+    def trust_file(self) -> Path:
+        """Publisher pins (trust on first use), beside the config file."""
+        return self.path.parent / "trust.json"
 
     @classmethod
     def load(
@@ -104,6 +114,12 @@ class Config:
         installer = str(stored.get("installer") or "pip")
         if installer not in ("pip", "uv"):
             raise ConfigError(f"installer must be 'pip' or 'uv', not {installer!r} ({path})")
+        verify = stored.get("verify") or None
+        if verify is not None and verify not in VERIFY_MODES:
+            raise ConfigError(
+                f"verify must be one of {', '.join(VERIFY_MODES)}, not {verify!r} ({path})"
+            )
+        trust_root = env.get("PYSETL_HUB_SIGSTORE_TRUST_ROOT") or stored.get("trust_root")
         return cls(
             url=hub_url,
             token=token or env.get("PYSETL_HUB_TOKEN") or tokens.get(origin(hub_url)),
@@ -112,6 +128,8 @@ class Config:
             installer=installer,
             cache_dir=cache_dir(env),
             path=path,
+            verify=verify,
+            trust_root=Path(trust_root) if trust_root else None,
         )
 
 

@@ -19,7 +19,13 @@ import msgspec
 from pysetl_hub import __version__
 from pysetl_hub.config import Config, origin
 from pysetl_hub.errors import APIError, api_error
-from pysetl_hub_schemas import Problem, YankRequest
+from pysetl_hub_schemas import (
+    ComponentSettings,
+    Problem,
+    Publisher,
+    PublisherRequest,
+    YankRequest,
+)
 
 T = TypeVar("T")
 
@@ -91,6 +97,38 @@ def unyank(name: str, version: str) -> Call:
     return Call(
         "POST", f"/api/v1/components/{_seg(name)}/{_seg(version)}/unyank", body=b"{}", auth=True
     )
+
+
+def publishers(name: str) -> Call:
+    return Call("GET", f"/api/v1/components/{_seg(name)}/publishers")
+
+
+def add_publisher(name: str, publisher: Publisher) -> Call:
+    body = msgspec.json.encode(
+        PublisherRequest(
+            kind=publisher.kind,
+            repository=publisher.repository,
+            workflow=publisher.workflow,
+            environment=publisher.environment,
+            issuer=publisher.issuer,
+            identity=publisher.identity,
+        )
+    )
+    return Call("POST", f"/api/v1/components/{_seg(name)}/publishers", body=body, auth=True)
+
+
+def remove_publisher(name: str, publisher_id: int) -> Call:
+    return Call("DELETE", f"/api/v1/components/{_seg(name)}/publishers/{publisher_id}", auth=True)
+
+
+def settings(name: str, *, require_attestations: bool | None = None) -> Call:
+    body = msgspec.json.encode(ComponentSettings(require_attestations=require_attestations))
+    return Call("PATCH", f"/api/v1/components/{_seg(name)}", body=body, auth=True)
+
+
+def provenance(url: str) -> Call:
+    """The PEP 740 provenance object at `url` (a path on the hub, as FileInfo.provenance)."""
+    return Call("GET", url)
 
 
 def headers(config: Config, call_auth: bool, url: str) -> dict[str, str]:

@@ -138,3 +138,53 @@ class InstallError(HubError):
         super().__init__(f"{command[0]} exited with {returncode}:\n{output.strip()}")
         self.command, self.returncode, self.output = command, returncode, output
         self.hint = "the files were verified; the installer's own message is above"
+
+
+class ProvenanceError(HubError):
+    """A file's signed provenance does not hold up; nothing was installed."""
+
+
+class SignatureInvalid(ProvenanceError):
+    def __init__(self, filename: str, check: str, detail: str) -> None:
+        super().__init__(f"{filename}: its attestation failed the {check} check: {detail}")
+        self.filename, self.check = filename, check
+        self.hint = (
+            "do not install this file: it is not what its publisher signed, or not signed by "
+            "whom the hub says; report it to the component's owners and the hub's operators"
+        )
+
+
+class PublisherChanged(ProvenanceError):
+    def __init__(self, name: str, pinned: str, now: str, trust_file: str) -> None:
+        super().__init__(
+            f"{name} was signed by {pinned} when you first installed it, but this release is "
+            f"signed by {now}"
+        )
+        self.name, self.pinned, self.now = name, pinned, now
+        self.hint = (
+            f"if the owners moved their release workflow, pass --accept-new-publisher to trust "
+            f"{now} from now on (pins are kept in {trust_file})"
+        )
+
+
+class SignaturesRemoved(ProvenanceError):
+    def __init__(self, name: str, filename: str, pinned: str) -> None:
+        super().__init__(
+            f"{name} was signed by {pinned} when you first installed it, but {filename} is "
+            "unsigned: its signatures were removed (downgrade)"
+        )
+        self.name, self.filename = name, filename
+        self.hint = (
+            "a signed component does not usually stop signing; check with its owners, then "
+            "pass --accept-new-publisher to accept unsigned releases of it"
+        )
+
+
+class Unsigned(ProvenanceError):
+    def __init__(self, filenames: list[str]) -> None:
+        super().__init__(f"unsigned, so refused by --require-signatures: {', '.join(filenames)}")
+        self.filenames = filenames
+        self.hint = (
+            "ask the owners to publish with attestations, or drop --require-signatures "
+            '(or set verify = "warn")'
+        )

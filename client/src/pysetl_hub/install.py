@@ -21,6 +21,7 @@ import msgspec
 from pysetl_hub.client import HubClient
 from pysetl_hub.errors import HubError, InstallError
 from pysetl_hub.resolve import Plan
+from pysetl_hub.signatures import Checker
 from pysetl_hub_schemas import FileInfo
 
 GROUPS = {"pysetl.factories": "factory", "pysetl.pipelines": "pipeline"}
@@ -129,11 +130,18 @@ def install(
     installer: str = "pip",
     no_deps: bool = False,
     progress: Callable[[int], None] | None = None,
+    checker: Checker | None = None,
 ) -> list[Path]:
-    """Download and verify every file of the plan, then install them all in one call."""
+    """Download every file of the plan, check its digest and its signatures, then install
+    them all in one call. The publisher pins are saved only once the installer succeeded."""
     cache = FileCache(client.config.cache_dir)
     files = [cache.fetch(client, p.name, p.version, p.file, progress) for p in plan.picks]
+    if checker is not None:
+        for pick, path in zip(plan.picks, files, strict=True):
+            checker.check(pick, sha256_of(path))
     run_installer(install_command(installer, python or sys.executable, files, no_deps=no_deps))
+    if checker is not None:
+        checker.trust.save()
     return files
 
 

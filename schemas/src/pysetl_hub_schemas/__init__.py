@@ -15,6 +15,7 @@ from pysetl_hub_schemas.components import (
     YankRequest,
 )
 from pysetl_hub_schemas.errors import Problem
+from pysetl_hub_schemas.health import Health
 from pysetl_hub_schemas.provenance import (
     AttestationBundle,
     ComponentSettings,
@@ -25,22 +26,15 @@ from pysetl_hub_schemas.provenance import (
     PublisherRequest,
     TrustedPublisher,
 )
-from pysetl_hub_schemas.health import Health
 from pysetl_hub_schemas.search import SearchHit, SearchResults
 
 __all__ = [
     "AttestationBundle",
-    "ComponentSettings",
-    "Provenance",
-    "Publisher",
-    "PublisherKind",
-    "PublisherList",
-    "PublisherRequest",
-    "TrustedPublisher",
     "Compatibility",
     "Component",
     "ComponentName",
     "ComponentPage",
+    "ComponentSettings",
     "ComponentSummary",
     "EntryPoint",
     "FileInfo",
@@ -48,12 +42,18 @@ __all__ = [
     "Kind",
     "PlatformCheck",
     "Problem",
+    "Provenance",
+    "Publisher",
+    "PublisherKind",
+    "PublisherList",
+    "PublisherRequest",
     "Release",
     "Request",
     "Response",
     "SearchHit",
     "SearchResults",
     "Sha256",
+    "TrustedPublisher",
     "UploadResult",
     "Version",
     "YankRequest",

@@ -19,7 +19,7 @@ PublisherKind = Literal["github", "gitlab", "sigstore"]
 _Text = Annotated[str, Meta(min_length=1, max_length=255)]
 
 
-class Publisher(Response, frozen=True):
+class Publisher(Response):
     """One signing identity.
 
     - github: `repository` (OWNER/REPO), `workflow` (file name), optional `environment`;

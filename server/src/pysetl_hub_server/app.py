@@ -19,6 +19,7 @@ from pysetl_hub_server.files.controllers import download
 from pysetl_hub_server.health.controllers import healthz, readyz
 from pysetl_hub_server.hotpath import HotPath
 from pysetl_hub_server.logs import configure_logging
+from pysetl_hub_server.provenance.controllers import PublisherController, provenance
 from pysetl_hub_server.publishing.controllers import upload
 from pysetl_hub_server.runtime import Hub, build_hub
 from pysetl_hub_server.search.controllers import search
@@ -52,6 +53,8 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Lite
             simple_project,
             download,
             ComponentController,
+            PublisherController,
+            provenance,
             search,
             healthz,
             readyz,

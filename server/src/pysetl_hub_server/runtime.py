@@ -10,6 +10,8 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from pysetl_hub.provenance import PRODUCTION_TRUST_ROOT
+from pysetl_hub.provenance.verify import verifier_for
 from pysetl_hub_server.db.engine import make_engine, make_sessionmaker
 from pysetl_hub_server.downloads import DownloadCounter
 from pysetl_hub_server.faults import Faults
@@ -31,6 +33,8 @@ class Hub:
     spool_dir: Path
     indexer: Indexer
     downloads: DownloadCounter
+    # The Sigstore trusted_root.json upload attestations are verified against.
+    trust_root: Path
 
     @property
     def search(self) -> SearchEngine:
@@ -64,6 +68,8 @@ def build_hub(settings: Settings) -> Hub:
     downloads = DownloadCounter(
         sessions, engine.dialect.name, settings.download_flush_interval, indexer.kick
     )
+    trust_root = settings.sigstore_trust_root or PRODUCTION_TRUST_ROOT
+    verifier_for(trust_root)  # fail at start, not at the first signed upload
     return Hub(
         settings,
         engine,
@@ -74,6 +80,7 @@ def build_hub(settings: Settings) -> Hub:
         spool,
         indexer,
         downloads,
+        trust_root,
     )
 
 

@@ -68,6 +68,9 @@ class Settings:
     # Meilisearch; when unset the built-in engine searches the main database.
     search_url: str | None = None
     search_key: str | None = field(default=None, repr=False)
+    # Sigstore trusted_root.json that upload attestations are verified against; None means
+    # the pinned Sigstore production root. Never the user's TUF cache.
+    sigstore_trust_root: Path | None = None
 
     @property
     def effective_database_url(self) -> str:
@@ -130,4 +133,7 @@ class Settings:
             platforms=platforms,
             search_url=env.get("PYSETL_HUB_SEARCH_URL") or None,
             search_key=env.get("PYSETL_HUB_SEARCH_KEY") or None,
+            sigstore_trust_root=Path(env["PYSETL_HUB_SIGSTORE_TRUST_ROOT"])
+            if env.get("PYSETL_HUB_SIGSTORE_TRUST_ROOT")
+            else None,
         )

@@ -92,11 +92,13 @@ def check_publisher(p: Publisher) -> Publisher:
 
 def policy_for(p: Publisher) -> policy.VerificationPolicy:
     if p.kind == "github":
-        return GitHubPublisher(repository=p.repository or "", workflow=p.workflow or "")._as_policy()  # noqa: SLF001
+        return GitHubPublisher(
+            repository=p.repository or "", workflow=p.workflow or ""
+        )._as_policy()
     if p.kind == "gitlab":
         return GitLabPublisher(
             repository=p.repository or "", workflow_filepath=p.workflow or ""
-        )._as_policy()  # noqa: SLF001
+        )._as_policy()
     return policy.Identity(identity=p.identity or "", issuer=p.issuer)
 
 
@@ -186,9 +188,7 @@ class AnyOf:
             self.matched = p
             return
         expected = " or ".join(str(p) for p in self.publishers) or "no trusted publisher"
-        raise IdentityMismatch(
-            f"signed by {describe_certificate(cert)}, which is not {expected}"
-        )
+        raise IdentityMismatch(f"signed by {describe_certificate(cert)}, which is not {expected}")
 
 
 class IdentityMismatch(VerificationError):

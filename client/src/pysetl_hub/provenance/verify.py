@@ -18,11 +18,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from packaging.utils import InvalidSdistFilename, InvalidWheelFilename
-from packaging.utils import parse_sdist_filename, parse_wheel_filename
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
 from pydantic import ValidationError
 from pypi_attestations import Attestation, AttestationType, ConversionError
-from sigstore.errors import CertValidationError, Error as SigstoreError
+from sigstore.errors import CertValidationError
+from sigstore.errors import Error as SigstoreError
 from sigstore.models import TrustedRoot
 from sigstore.verify import Verifier
 
@@ -154,6 +159,7 @@ def verify_attestation(
 
     Raises `AttestationRejected` naming the first failed check.
     """
+    verifier = verifier_for(trust_root_path(trust_root))
     if isinstance(attestation, dict):
         attestation = load_attestation(attestation, filename)
     if not publishers:
@@ -164,7 +170,6 @@ def verify_attestation(
         raise AttestationRejected(filename, "format", str(exc)) from exc
 
     match = AnyOf(list(publishers))
-    verifier = verifier_for(trust_root_path(trust_root))
     try:
         payload_type, payload = verifier.verify_dsse(bundle, match)
     except SigstoreError as exc:

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from pysetl_hub_schemas import Component, ComponentPage, Release, YankRequest
+from pysetl_hub_schemas import (
+    Component,
+    ComponentPage,
+    ComponentSettings,
+    PublisherList,
+    Release,
+    YankRequest,
+)
 from pysetl_hub_server.accounts.services import authenticate
 from pysetl_hub_server.components import services
+from pysetl_hub_server.provenance import publishers
+from pysetl_hub_server.provenance.controllers import who_is
 from pysetl_hub_server.runtime import Hub
 
 
@@ -32,6 +41,16 @@ class ComponentController(Controller):
     async def component(self, name: FromPath[str], hub: NamedDependency[Hub]) -> Component:
         async with hub.sessions() as session:
             return await services.get_component(session, name)
+
+    @patch("/{name:str}", summary="Change component settings (owners)")
+    async def settings(
+        self,
+        request: Request[Any, Any, Any],
+        name: FromPath[str],
+        data: JSONBody[ComponentSettings],
+        hub: NamedDependency[Hub],
+    ) -> PublisherList:
+        return await publishers.update_settings(hub, await who_is(hub, request), name, data)
 
     @get("/{name:str}/{version:str}", summary="One release")
     async def release(

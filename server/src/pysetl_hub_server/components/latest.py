@@ -22,3 +22,8 @@ def latest_release(releases: list[models.Release]) -> models.Release | None:
         if candidates:
             return candidates[0]
     return None
+
+
+def fully_attested(release: models.Release | None) -> bool:
+    """Every file of the release carries a verified attestation (what "verified" means)."""
+    return release is not None and bool(release.files) and all(f.signer for f in release.files)

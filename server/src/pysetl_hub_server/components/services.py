@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import msgspec
 from packaging.utils import canonicalize_name, canonicalize_version
 from packaging.version import InvalidVersion, Version
 from sqlalchemy import func, select
@@ -16,15 +17,16 @@ from pysetl_hub_schemas import (
     EntryPoint,
     FileInfo,
     PlatformCheck,
+    Publisher,
     Release,
 )
 from pysetl_hub_server.accounts.services import Identity, owners_of, require_role
 from pysetl_hub_server.audit.services import touch
-from pysetl_hub_server.components.latest import latest_release, newest_first
+from pysetl_hub_server.components.latest import fully_attested, latest_release, newest_first
 from pysetl_hub_server.db import models
 from pysetl_hub_server.errors import BadRequest, NotFound
 from pysetl_hub_server.runtime import Hub
-from pysetl_hub_server.simple.services import file_url
+from pysetl_hub_server.simple.services import file_url, provenance_url
 
 
 def _matrix(stored: dict[str, bool]) -> list[PlatformCheck]:
@@ -68,6 +70,10 @@ def release_view(component: models.Component, r: models.Release) -> Release:
                 requires_python=f.requires_python,
                 has_metadata=f.metadata_sha256 is not None,
                 yanked=r.yanked,
+                provenance=provenance_url(component.name, r.version, f.filename)
+                if f.signer
+                else None,
+                signer=msgspec.convert(f.signer, Publisher) if f.signer else None,
             )
             for f in sorted(r.files, key=lambda f: f.filename)
         ],
@@ -120,6 +126,8 @@ async def get_component(session: AsyncSession, name: str) -> Component:
         display_name=c.display_name,
         latest_version=latest.version if latest else None,
         owners=await owners_of(session, c.id),
+        verified=fully_attested(latest),
+        require_attestations=c.require_attestations,
         versions=[r.version for r in releases],
         latest=release_view(c, latest) if latest else None,
         releases=[release_view(c, r) for r in releases],

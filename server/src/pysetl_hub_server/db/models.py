@@ -18,7 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -102,6 +102,8 @@ class Component(Base):
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Serial of the last change to this component (audit event id); drives ETags and caches.
     last_serial: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Once on, an upload without a verified attestation is refused.
+    require_attestations: Mapped[bool] = mapped_column(Boolean, default=False)
 
     releases: Mapped[list[Release]] = relationship(
         back_populates="component", lazy="raise", cascade="all, delete-orphan"
@@ -173,13 +175,40 @@ class File(Base):
     blake2b_256: Mapped[str] = mapped_column(String(64))
     metadata_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     requires_python: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    attestations: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The PEP 740 provenance object built from the attestations verified at upload, and the
+    # trusted publisher that signed them (Publisher fields); both None for an unsigned file.
+    # Deferred: index pages never need it; the integrity endpoint selects it alone.
+    provenance: Mapped[str | None] = deferred(mapped_column(Text, nullable=True))
+    signer: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     uploader_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )
     upload_time: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     release: Mapped[Release] = relationship(back_populates="files", lazy="raise")
+
+
+class TrustedPublisher(Base):
+    """An identity allowed to sign a component's releases (PEP 740 attestations)."""
+
+    __tablename__ = "trusted_publishers"
+    __table_args__ = (UniqueConstraint("component_id", "spec"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    component_id: Mapped[int] = mapped_column(
+        ForeignKey("components.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))  # "github" | "gitlab" | "sigstore"
+    spec: Mapped[str] = mapped_column(String(600))  # canonical text form, unique per component
+    repository: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    workflow: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    environment: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    issuer: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    identity: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
 
 
 class FilenameRegistry(Base):

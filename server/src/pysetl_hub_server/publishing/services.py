@@ -24,6 +24,8 @@ from pysetl_hub_server.audit.services import touch
 from pysetl_hub_server.components.compat import evaluate, platform_specifier
 from pysetl_hub_server.db.models import Component, File, FilenameRegistry, Release, Role
 from pysetl_hub_server.errors import Conflict, Forbidden
+from pysetl_hub_server.provenance.publishers import trusted
+from pysetl_hub_server.provenance.uploads import Policy, Signed, check_upload
 from pysetl_hub_server.publishing import validate
 from pysetl_hub_server.publishing.multipart import UploadedFile, UploadForm
 from pysetl_hub_server.runtime import Hub
@@ -48,7 +50,7 @@ class _Checked:
     metadata: Metadata
     metadata_raw: bytes
     entry_points: list[validate.EntryPointInfo]
-    attestations: str | None
+    signed: Signed | None
 
 
 async def publish(hub: Hub, who: Identity, form: UploadForm) -> PublishOutcome:
@@ -64,10 +66,15 @@ async def publish(hub: Hub, who: Identity, form: UploadForm) -> PublishOutcome:
     contents = await asyncio.to_thread(validate.inspect, file.path, parsed, hub.settings.uploads)
     metadata = validate.parse_metadata(contents.metadata, parsed)
     entry_points = validate.pysetl_entry_points(contents)
-    checked = _Checked(
-        parsed, file, metadata, contents.metadata, entry_points, form.get("attestations")
+    policy = await _authorize(hub, who, parsed)
+    signed = await check_upload(
+        form.get("attestations"),
+        filename=parsed.filename,
+        sha256=file.sha256,
+        policy=policy,
+        trust_root=hub.trust_root,
     )
-    await _authorize(hub, who, parsed)
+    checked = _Checked(parsed, file, metadata, contents.metadata, entry_points, signed)
 
     metadata_sha = hashlib.sha256(contents.metadata).hexdigest()
     await hub.blobs.put_file(blob_key(file.sha256), file.path)
@@ -121,19 +128,26 @@ def _outcome_for_existing(
     )
 
 
-async def _authorize(hub: Hub, who: Identity, parsed: validate.ParsedFilename) -> None:
+async def _authorize(hub: Hub, who: Identity, parsed: validate.ParsedFilename) -> Policy:
+    """May `who` upload this file, and what does the component ask of its provenance?"""
     async with hub.sessions() as session:
         component = await session.scalar(select(Component).where(Component.name == parsed.name))
         if component is not None:
             await require_role(
                 session, who, component, roles={"owner", "maintainer"}, action="upload to"
             )
-        elif who.scope_component_id is not None:
+            return Policy(
+                component.display_name,
+                await trusted(session, component.id),
+                component.require_attestations,
+            )
+        if who.scope_component_id is not None:
             raise Forbidden(
                 "auth.scope",
                 f"this token is scoped to one component and cannot create {parsed.name!r}: "
                 "use an unscoped token for the first upload",
             )
+        return Policy(parsed.name, [], require_attestations=False)
 
 
 async def _record(hub: Hub, who: Identity, c: _Checked, metadata_sha: str) -> PublishOutcome:
@@ -208,7 +222,8 @@ async def _record_in(
             blake2b_256=c.file.blake2b_256,
             metadata_sha256=metadata_sha if parsed.packagetype == "bdist_wheel" else None,
             requires_python=requires_python,
-            attestations=c.attestations,
+            provenance=c.signed.provenance if c.signed else None,
+            signer=c.signed.signer if c.signed else None,
             uploader_id=who.user_id,
         )
     )

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from pysetl_hub_server.components.latest import latest_release
+from pysetl_hub_server.components.latest import fully_attested, latest_release
 from pysetl_hub_server.db import models
 from pysetl_hub_server.downloads import recent
 from pysetl_hub_server.search.engine import Document
@@ -41,7 +41,7 @@ def document(component: models.Component, downloads: int = 0) -> Document | None
         readme=(latest.description or "")[:README_LIMIT],
         license=latest.license[:255] if latest.license else None,
         kinds=sorted(latest.kinds or []),
-        verified=False,  # set once releases carry verified provenance
+        verified=fully_attested(latest),
         yanked=all(r.yanked for r in releases),
         updated=max(r.created for r in releases),
         downloads=downloads,

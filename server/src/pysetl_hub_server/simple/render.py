@@ -1,4 +1,4 @@
-"""Render index pages: PEP 503 HTML and PEP 691 JSON, with PEP 592/629/658/700/714 data.
+"""Render index pages: PEP 503 HTML and PEP 691 JSON, with PEP 592/629/658/700/714/740 data.
 
 Pages are derived data, rendered once per change and served from memory (simple/cache.py).
 """
@@ -36,6 +36,7 @@ def project_json(p: ProjectSnapshot) -> bytes:
             "size": f.size,
             "upload-time": f.upload_time.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             "yanked": f.yanked if f.yanked else (f.yanked is not None),
+            "provenance": f.provenance,  # PEP 740
         }
         files.append(entry)
     body = {"meta": _meta(p.serial), "name": p.name, "versions": p.versions, "files": files}
@@ -62,6 +63,8 @@ def project_html(p: ProjectSnapshot) -> bytes:
             attrs.append(f'data-dist-info-metadata="sha256={f.metadata_sha256}"')
         if f.yanked is not None:
             attrs.append(f'data-yanked="{escape(f.yanked)}"')
+        if f.provenance:
+            attrs.append(f'data-provenance="{escape(f.provenance)}"')
         lines.append(f"<a {' '.join(attrs)}>{escape(f.filename)}</a><br>")
     lines += ["</body>", "</html>", ""]
     return "\n".join(lines).encode()

@@ -23,6 +23,7 @@ class IndexFile:
     requires_python: str | None
     metadata_sha256: str | None
     yanked: str | None  # None = not yanked; "" = yanked without a reason
+    provenance: str | None  # URL of the PEP 740 provenance object, None when unsigned
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,11 @@ def file_url(sha256: str, filename: str) -> str:
     return f"/files/{sha256}/{filename}"
 
 
+def provenance_url(name: str, version: str, filename: str) -> str:
+    """PEP 740 integrity API location of a file's provenance object."""
+    return f"/integrity/{name}/{version}/{filename}/provenance"
+
+
 async def load_project(session: AsyncSession, name: str) -> ProjectSnapshot | None:
     component = await session.scalar(
         select(Component)
@@ -76,6 +82,9 @@ async def load_project(session: AsyncSession, name: str) -> ProjectSnapshot | No
                     requires_python=f.requires_python,
                     metadata_sha256=f.metadata_sha256,
                     yanked=yanked,
+                    provenance=provenance_url(component.name, release.version, f.filename)
+                    if f.signer
+                    else None,
                 )
             )
     return ProjectSnapshot(

@@ -1,0 +1,1 @@
+"""Signed provenance: trusted publishers, attestation checks at upload, the integrity API."""

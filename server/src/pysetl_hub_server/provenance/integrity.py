@@ -1,0 +1,32 @@
+"""PEP 740 integrity API: the provenance object of one file, as verified at upload."""
+
+from __future__ import annotations
+
+from packaging.utils import canonicalize_name, canonicalize_version
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pysetl_hub_server.db.models import Component, File, Release
+from pysetl_hub_server.errors import NotFound
+
+
+async def provenance_of(session: AsyncSession, name: str, version: str, filename: str) -> bytes:
+    row = await session.execute(
+        select(File.provenance)
+        .join(Release, Release.id == File.release_id)
+        .join(Component, Component.id == Release.component_id)
+        .where(
+            Component.name == canonicalize_name(name),
+            Release.canonical_version == canonicalize_version(version),
+            File.filename == filename,
+        )
+    )
+    found = row.first()
+    if found is None:
+        raise NotFound("file.missing", f"{name!r} {version} has no file {filename!r} on this hub")
+    if found[0] is None:
+        raise NotFound(
+            "provenance.missing",
+            f"{filename} was uploaded without attestations, so it has no provenance",
+        )
+    return str(found[0]).encode()

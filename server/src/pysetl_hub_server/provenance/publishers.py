@@ -1,0 +1,208 @@
+"""Trusted publishers of a component, and its `require_attestations` setting.
+
+Registering a publisher for a name nobody has published yet reserves it for the caller (as
+PyPI's pending publishers do), so the very first upload can already be a signed one.
+"""
+
+from __future__ import annotations
+
+import re
+
+from packaging.utils import canonicalize_name
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pysetl_hub.provenance import PublisherSpecError, check_publisher
+from pysetl_hub_schemas import (
+    ComponentSettings,
+    Publisher,
+    PublisherList,
+    PublisherRequest,
+    TrustedPublisher,
+)
+from pysetl_hub_server.accounts.services import Identity, require_role
+from pysetl_hub_server.audit.services import touch
+from pysetl_hub_server.db import models
+from pysetl_hub_server.errors import BadRequest, Conflict, Forbidden, NotFound
+from pysetl_hub_server.runtime import Hub
+
+NAME_RE = re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])$")
+
+
+def publisher_of(row: models.TrustedPublisher) -> Publisher:
+    return Publisher(
+        kind=row.kind,  # type: ignore[arg-type]
+        repository=row.repository,
+        workflow=row.workflow,
+        environment=row.environment,
+        issuer=row.issuer,
+        identity=row.identity,
+    )
+
+
+async def trusted(session: AsyncSession, component_id: int) -> list[Publisher]:
+    rows = await session.scalars(
+        select(models.TrustedPublisher)
+        .where(models.TrustedPublisher.component_id == component_id)
+        .order_by(models.TrustedPublisher.id)
+    )
+    return [publisher_of(r) for r in rows]
+
+
+async def _component(session: AsyncSession, name: str) -> models.Component:
+    row = await session.scalar(
+        select(models.Component).where(models.Component.name == canonicalize_name(name))
+    )
+    if row is None:
+        raise NotFound("component.missing", f"no component named {name!r} on this hub")
+    return row
+
+
+async def _view(session: AsyncSession, c: models.Component) -> PublisherList:
+    rows = await session.execute(
+        select(models.TrustedPublisher, models.User.username)
+        .outerjoin(models.User, models.User.id == models.TrustedPublisher.created_by)
+        .where(models.TrustedPublisher.component_id == c.id)
+        .order_by(models.TrustedPublisher.id)
+    )
+    return PublisherList(
+        component=c.name,
+        require_attestations=c.require_attestations,
+        publishers=[
+            TrustedPublisher(
+                id=r.id, publisher=publisher_of(r), spec=r.spec, added=r.created, added_by=user
+            )
+            for r, user in rows
+        ],
+    )
+
+
+async def list_publishers(session: AsyncSession, name: str) -> PublisherList:
+    return await _view(session, await _component(session, name))
+
+
+async def add_publisher(
+    hub: Hub, who: Identity, name: str, data: PublisherRequest
+) -> PublisherList:
+    try:
+        publisher = check_publisher(
+            Publisher(
+                kind=data.kind,
+                repository=data.repository,
+                workflow=data.workflow,
+                environment=data.environment,
+                issuer=data.issuer,
+                identity=data.identity,
+            )
+        )
+    except PublisherSpecError as exc:
+        raise BadRequest("publisher.invalid", str(exc)) from exc
+    spec = str(publisher)
+    async with hub.sessions() as session:
+        normalized = canonicalize_name(name)
+        c = await session.scalar(
+            select(models.Component).where(models.Component.name == normalized)
+        )
+        if c is None:
+            c = await _reserve(session, who, name)
+        else:
+            await require_role(session, who, c, roles={"owner"}, action="add publishers to")
+        exists = await session.scalar(
+            select(models.TrustedPublisher.id).where(
+                models.TrustedPublisher.component_id == c.id,
+                models.TrustedPublisher.spec == spec,
+            )
+        )
+        if exists is not None:
+            raise Conflict(
+                "publisher.exists", f"{spec} is already a trusted publisher of {c.display_name!r}"
+            )
+        session.add(
+            models.TrustedPublisher(
+                component_id=c.id,
+                kind=publisher.kind,
+                spec=spec,
+                repository=publisher.repository,
+                workflow=publisher.workflow,
+                environment=publisher.environment,
+                issuer=publisher.issuer,
+                identity=publisher.identity,
+                created_by=who.user_id,
+            )
+        )
+        await touch(session, c, "publisher.add", user_id=who.user_id, detail={"publisher": spec})
+        await session.commit()
+        view = await _view(session, c)
+    hub.changed(c.name)
+    return view
+
+
+async def _reserve(session: AsyncSession, who: Identity, name: str) -> models.Component:
+    """A new, empty component owned by the caller: the pending-publisher case."""
+    if not NAME_RE.match(name) or len(name) > 128:
+        raise BadRequest("component.name", f"{name!r} is not a valid distribution name (PEP 508)")
+    if who.scope_component_id is not None:
+        raise Forbidden(
+            "auth.scope",
+            f"this token is scoped to one component and cannot create {name!r}: "
+            "use an unscoped token",
+        )
+    c = models.Component(name=canonicalize_name(name), display_name=name)
+    session.add(c)
+    await session.flush()
+    session.add(models.Role(user_id=who.user_id, component_id=c.id, role="owner"))
+    await touch(session, c, "component.create", user_id=who.user_id)
+    return c
+
+
+async def remove_publisher(hub: Hub, who: Identity, name: str, publisher_id: int) -> PublisherList:
+    async with hub.sessions() as session:
+        c = await _component(session, name)
+        await require_role(session, who, c, roles={"owner"}, action="remove publishers from")
+        row = await session.scalar(
+            select(models.TrustedPublisher).where(
+                models.TrustedPublisher.id == publisher_id,
+                models.TrustedPublisher.component_id == c.id,
+            )
+        )
+        if row is None:
+            raise NotFound(
+                "publisher.missing",
+                f"{c.display_name!r} has no trusted publisher #{publisher_id}; "
+                "list them with `pysetl-hub publishers list`",
+            )
+        await session.delete(row)
+        await touch(
+            session, c, "publisher.remove", user_id=who.user_id, detail={"publisher": row.spec}
+        )
+        await session.commit()
+        view = await _view(session, c)
+    hub.changed(c.name)
+    return view
+
+
+async def update_settings(
+    hub: Hub, who: Identity, name: str, data: ComponentSettings
+) -> PublisherList:
+    async with hub.sessions() as session:
+        c = await _component(session, name)
+        await require_role(session, who, c, roles={"owner"}, action="change settings of")
+        if data.require_attestations is not None:
+            if data.require_attestations and not await trusted(session, c.id):
+                raise BadRequest(
+                    "publisher.none",
+                    f"{c.display_name!r} has no trusted publisher, so requiring attestations "
+                    "would refuse every upload: add one first with `pysetl-hub publishers add`",
+                )
+            c.require_attestations = data.require_attestations
+            await touch(
+                session,
+                c,
+                "component.settings",
+                user_id=who.user_id,
+                detail={"require_attestations": data.require_attestations},
+            )
+        await session.commit()
+        view = await _view(session, c)
+    hub.changed(c.name)
+    return view
