@@ -127,28 +127,43 @@ def test_publish(run, example_dists: dict[str, Path], published_catalog: str) ->
 
 
 def test_publish_sends_attestation_files(  # type: ignore[no-untyped-def]
-    run, live: LiveServer, example_dists: dict[str, Path], published_catalog: str, tmp_path: Path
+    run, example_dists: dict[str, Path], published_catalog: str, tmp_path: Path, sigstore
 ) -> None:
-    """As twine --attestations: the files beside the dist go up as one JSON list (stored as
-    received; the provenance issue verifies them)."""
-    from sqlalchemy import select
-
-    from pysetl_hub_server.db.models import File
+    """As twine --attestations: the files beside the dist go up as one JSON list, and the hub
+    verifies them against the component's trusted publisher."""
+    from tests.support import sigstore_instance as sig
     from tests.support.dists import repack
 
     wheel = repack(example_dists["csv-dedupe:wheel"], tmp_path, version="1.0.1")
-    assert run("publish", "--attestations", str(wheel), token=published_catalog).exit_code == 1
-    statement = {"version": 1, "verification_material": {}, "envelope": {"statement": "e30="}}
-    Path(f"{wheel}.publish.attestation").write_text(json.dumps(statement))
+    r = run("publish", "--attestations", str(wheel), token=published_catalog)
+    assert r.exit_code == 1 and "no csv_dedupe-1.0.1-py3-none-any.whl.*.attestation" in r.stderr
+    sigstore.write(wheel, sig.Signing(sig.github("acme/csv-dedupe", "release.yml")))
+    r = run("publish", "--attestations", str(wheel), token=published_catalog)
+    assert r.exit_code == 1 and "attestation.publisher" not in r.stdout
+    assert "no trusted publisher" in r.stderr
+    ok(
+        run(
+            "publishers", "add", "csv-dedupe", "github:acme/csv-dedupe/release.yml",
+            token=published_catalog,
+        )
+    )  # fmt: skip
     ok(run("publish", "--attestations", str(wheel), token=published_catalog))
+    r = ok(run("info", "csv-dedupe", "--json"))
+    files = json.loads(r.stdout)["files"]
+    assert files[0]["signer"]["repository"] == "acme/csv-dedupe"
 
-    async def stored(hub):  # type: ignore[no-untyped-def]
-        async with hub.sessions() as session:
-            return await session.scalar(
-                select(File.attestations).where(File.filename == wheel.name)
-            )
 
-    assert json.loads(live.run(stored)) == [statement]
+def test_publish_attest_outside_ci_is_a_clear_error(  # type: ignore[no-untyped-def]
+    run, example_dists: dict[str, Path], published_catalog: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No ambient OIDC credential here (the variables CI would set are removed)."""
+    for var in ("GITHUB_ACTIONS", "ACTIONS_ID_TOKEN_REQUEST_URL", "GITLAB_CI", "SIGSTORE_ID_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("GOOGLE_SERVICE_ACCOUNT_NAME", "")
+    r = run("publish", "--attest", str(example_dists["csv-dedupe:wheel"]), token=published_catalog)
+    assert r.exit_code == 1
+    assert "no ambient OIDC credential" in r.stderr and "id-token: write" in r.stderr
+    assert "hint:" in r.stderr
 
 
 def test_new_scaffolds_a_buildable_project(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -162,8 +177,8 @@ def test_new_scaffolds_a_buildable_project(run, tmp_path: Path) -> None:  # type
     assert "class MyDedupe(Factory[DataFrame])" in (root / "src/my_dedupe/__init__.py").read_text()
     assert (root / "tests/test_my_dedupe.py").exists() and (root / "README.md").exists()
     workflow = (root / ".github/workflows/publish.yml").read_text()
-    assert "id-token: write" in workflow and "pypi_attestations sign" in workflow
-    assert "pysetl-hub publish --attestations" in workflow
+    assert "id-token: write" in workflow and "pysetl-hub publish --attest dist/" in workflow
+    assert "pysetl-hub publishers add my-dedupe github:" in (root / "README.md").read_text()
     ok(run("new", "pipeline", "nightly_totals", "--dir", str(tmp_path)))
     code = (tmp_path / "nightly-totals/src/nightly_totals/__init__.py").read_text()
     assert "class NightlyTotals(Pipeline)" in code

@@ -311,9 +311,10 @@ def info(ctx: Ctx, spec: str, as_json: bool) -> None:
     err.print(_matrix("Python", c.python_matrix))
     err.print(_matrix("PySetl", c.pysetl_matrix))
     err.print(_matrix("Spark ", c.spark_matrix))
-    table = Table("file", "size", "sha256")
+    table = Table("file", "size", "sha256", "signed by")
     for f in release.files:
-        table.add_row(f.filename, f"{f.size:,}", f.hashes.get("sha256", "")[:16] + "…")
+        signer = f"[green]{f.signer}[/]" if f.signer else "[yellow]unsigned[/]"
+        table.add_row(f.filename, f"{f.size:,}", f.hashes.get("sha256", "")[:16] + "…", signer)
     err.print(table)
 
 
@@ -468,9 +469,10 @@ def install_cmd(
             )
     for c in checker.results:
         signer = f"signed by {c.publisher}" if c.publisher else c.status
-        err.print(f"  {c.filename}: [{'green' if c.publisher else 'yellow'}]{signer}[/]")
+        color = "green" if c.publisher else "yellow"
+        err.print(f"  {c.filename}: [{color}]{signer}[/]", soft_wrap=True)
     names = ", ".join(f"{p.name} {p.version}" for p in plan.picks)
-    err.print(f"[green]installed[/] {names} into {env.python}")
+    err.print(f"[green]installed[/] {names} into {env.python}", soft_wrap=True)
 
 
 @main.command("uninstall")
@@ -903,4 +905,7 @@ def verify_cmd(
             ]
         )
     for v in results:
-        err.print(f"[green]OK[/] {v.filename}: signed by {v.publisher} ({v.predicate_type})")
+        err.print(
+            f"[green]OK[/] {v.filename}: signed by {v.publisher} ({v.predicate_type})",
+            soft_wrap=True,
+        )

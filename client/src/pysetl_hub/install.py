@@ -116,7 +116,10 @@ def install_command(installer: str, python: str, files: list[Path], *, no_deps: 
 
 
 def run_installer(command: list[str]) -> str:
-    proc = subprocess.run(command, capture_output=True, text=True, check=False)
+    try:
+        proc = subprocess.run(command, capture_output=True, text=True, check=False)
+    except OSError as exc:
+        raise InstallError(command, 127, f"cannot run {command[0]}: {exc.strerror}") from exc
     if proc.returncode != 0:
         raise InstallError(command, proc.returncode, proc.stderr or proc.stdout)
     return proc.stdout

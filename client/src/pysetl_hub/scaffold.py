@@ -169,7 +169,10 @@ from pysetl_hub.plugins import load_{kind}
     pysetl-hub publish dist/*
 
 The CI workflow in `.github/workflows/publish.yml` builds, tests, signs (PEP 740 attestations
-with Sigstore, from the workflow's OIDC identity) and publishes each tagged release.
+with Sigstore, from the workflow's OIDC identity) and publishes each tagged release. Register
+it once as the component's trusted publisher, so installers can check who built each file:
+
+    pysetl-hub publishers add {dist} github:OWNER/REPO/publish.yml
 """
 
 WORKFLOW = """\
@@ -192,12 +195,11 @@ jobs:
         with:
           distribution: temurin
           java-version: "17"
-      - run: python -m pip install build pypi-attestations '.[test]' 'pysetl[pyspark]' pysetl-hub
+      - run: python -m pip install build '.[test]' 'pysetl[pyspark]' pysetl-hub
       - run: python -m pytest
       - run: python -m build
-      # PEP 740 attestations signed with Sigstore from this workflow's OIDC identity
-      - run: python -m pypi_attestations sign dist/*
-      - run: pysetl-hub publish --attestations dist/*.whl dist/*.tar.gz
+      # --attest signs each file (PEP 740, Sigstore) with this workflow's OIDC identity
+      - run: pysetl-hub publish --attest dist/*.whl dist/*.tar.gz
         env:
           PYSETL_HUB_URL: ${{{{ vars.PYSETL_HUB_URL }}}}
           PYSETL_HUB_TOKEN: ${{{{ secrets.PYSETL_HUB_TOKEN }}}}

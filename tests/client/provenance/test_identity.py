@@ -18,12 +18,24 @@ from pysetl_hub_schemas import Publisher
 @pytest.mark.parametrize(
     ("spec", "expected"),
     [
-        ("github:acme/dedupe/release.yml", Publisher(kind="github", repository="acme/dedupe", workflow="release.yml")),
-        ("gitlab:grp/sub/proj//ci/release.yml", Publisher(kind="gitlab", repository="grp/sub/proj", workflow="ci/release.yml")),
-        ("gitlab:grp/proj/publish.yaml", Publisher(kind="gitlab", repository="grp/proj", workflow="publish.yaml")),
-        ("gitlab:grp/proj", Publisher(kind="gitlab", repository="grp/proj", workflow=".gitlab-ci.yml")),
+        (
+            "github:acme/dedupe/release.yml",
+            Publisher(kind="github", repository="acme/dedupe", workflow="release.yml"),
+        ),
+        (
+            "gitlab:grp/sub/proj//ci/release.yml",
+            Publisher(kind="gitlab", repository="grp/sub/proj", workflow="ci/release.yml"),
+        ),
+        (
+            "gitlab:grp/proj/publish.yaml",
+            Publisher(kind="gitlab", repository="grp/proj", workflow="publish.yaml"),
+        ),
+        (
+            "gitlab:grp/proj",
+            Publisher(kind="gitlab", repository="grp/proj", workflow=".gitlab-ci.yml"),
+        ),
     ],
-)  # fmt: skip
+)
 def test_specs_parse(spec: str, expected: Publisher) -> None:
     assert parse_publisher(spec) == expected
     assert from_pep740(to_pep740(expected)) == expected
@@ -44,7 +56,7 @@ def test_sigstore_identity_needs_its_issuer() -> None:
 def test_bad_specs_say_which_form_is_expected(spec: str) -> None:
     with pytest.raises(PublisherSpecError) as info:
         parse_publisher(spec)
-    assert ":" in str(info.value) and "must be" in str(info.value) or "kind" in str(info.value)
+    assert (":" in str(info.value) and "must be" in str(info.value)) or "kind" in str(info.value)
 
 
 def test_fields_are_checked_per_kind() -> None:

@@ -23,7 +23,7 @@ from tests.conftest import start_hub
 from tests.support import sigstore_instance as sig
 from tests.support.dists import repack
 from tests.support.live import LiveServer
-from tests.support.sigstore_instance import SigstoreInstance, Signing, but
+from tests.support.sigstore_instance import Signing, SigstoreInstance, but
 from tests.support.upload import problem, upload
 
 PUBLISHER = {"kind": "github", "repository": "acme/csv-dedupe", "workflow": "release.yml"}
@@ -100,17 +100,29 @@ WRONG_ISSUER = sig.Identity(
 @pytest.mark.parametrize(
     ("case", "signing", "check"),
     [
-        ("attestation for another file", but(HONEST, subject_name="csv_dedupe-9.0.0-py3-none-any.whl"), "subject-name"),
+        (
+            "attestation for another file",
+            but(HONEST, subject_name="csv_dedupe-9.0.0-py3-none-any.whl"),
+            "subject-name",
+        ),
         ("wrong repository", Signing(sig.github("mallory/csv-dedupe", "release.yml")), "publisher"),
         ("wrong workflow", Signing(sig.github("acme/csv-dedupe", "nightly.yml")), "publisher"),
         ("wrong issuer", Signing(WRONG_ISSUER), "publisher"),
         ("certificate from an untrusted CA", but(HONEST, untrusted_ca=True), "certificate-chain"),
-        ("logged after the certificate expired", but(HONEST, logged_after_expiry=True), "signed-time"),
+        (
+            "logged after the certificate expired",
+            but(HONEST, logged_after_expiry=True),
+            "signed-time",
+        ),
         ("bad SCT", but(HONEST, bad_sct=True), "sct"),
         ("bad checkpoint", but(HONEST, bad_checkpoint=True), "checkpoint"),
-        ("unknown predicate", but(HONEST, predicate_type="https://example.test/v9"), "predicate-type"),
+        (
+            "unknown predicate",
+            but(HONEST, predicate_type="https://example.test/v9"),
+            "predicate-type",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_bad_attestation_rejects_the_whole_upload(
     hub: LiveServer,
     alice: str,

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from pathlib import Path
 
 import pytest
 
 from pysetl_hub.provenance import PRODUCTION_TRUST_ROOT, parse_publisher
 from pysetl_hub_server.errors import InvalidUpload
 from pysetl_hub_server.provenance.uploads import Policy, check_upload
+from tests.support.vectors import PA, PA_PUBLISHER, VECTORS
 
-VECTORS = Path(__file__).resolve().parents[2] / "vectors" / "sigstore"
-ARTIFACT = "pypi_attestations-0.0.19.tar.gz"
+ARTIFACT = PA
 
 
 def run(publisher: str, digest: str | None = None) -> str:
@@ -40,7 +39,7 @@ def run(publisher: str, digest: str | None = None) -> str:
 @pytest.mark.parametrize(
     ("publisher", "expected"),
     [
-        ("github:trailofbits/pypi-attestations/release.yml", "ok"),
+        (PA_PUBLISHER, "ok"),
         ("github:trailofbits/pypi-attestations/other.yml", "attestation.publisher"),
         ("github:mallory/pypi-attestations/release.yml", "attestation.publisher"),
     ],
@@ -53,6 +52,4 @@ def test_server_check_rejects_a_changed_byte() -> None:
     data = bytearray((VECTORS / ARTIFACT).read_bytes())
     data[100] ^= 0xFF
     digest = hashlib.sha256(bytes(data)).hexdigest()
-    assert run("github:trailofbits/pypi-attestations/release.yml", digest) == (
-        "attestation.subject-digest"
-    )
+    assert run(PA_PUBLISHER, digest) == ("attestation.subject-digest")
