@@ -134,27 +134,7 @@ def attempt(config: Config, requirement: str, **policy: Any) -> list[str]:
     raise AssertionError("unreachable: the installer cannot succeed for " + NOWHERE)
 
 
-WRONG_ISSUER = sig.Identity(
-    issuer="https://token.evil.test", san=HONEST.identity.san, claims=HONEST.identity.claims
-)
-
-
-@pytest.mark.parametrize(
-    ("case", "signing", "check"),
-    [
-        ("wrong repository", Signing(sig.github("mallory/csv-dedupe", "release.yml")), "publisher"),
-        ("wrong workflow", Signing(sig.github("acme/csv-dedupe", "debug.yml")), "publisher"),
-        ("wrong issuer", Signing(WRONG_ISSUER), "publisher"),
-        ("certificate from an untrusted CA", but(HONEST, untrusted_ca=True), "certificate-chain"),
-        (
-            "logged after the certificate expired",
-            but(HONEST, logged_after_expiry=True),
-            "signed-time",
-        ),
-        ("bad SCT", but(HONEST, bad_sct=True), "sct"),
-        ("bad checkpoint", but(HONEST, bad_checkpoint=True), "checkpoint"),
-    ],
-)
+@pytest.mark.parametrize(("case", "signing", "check"), sig.broken(HONEST))
 def test_a_bad_signature_stops_the_install(
     hub: Hub_, config: Config, case: str, signing: Signing, check: str
 ) -> None:

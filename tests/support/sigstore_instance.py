@@ -471,6 +471,29 @@ def but(signing: Signing, **changes: Any) -> Signing:
     return replace(signing, **changes)
 
 
+def broken(honest: Signing) -> list[tuple[str, Signing, str]]:
+    """(case, signing, the check that must fail): one broken fact each, from `honest`.
+
+    Tampering with the file itself is not here: it needs the bytes, not the signer."""
+    ident = honest.identity
+    repository = ident.claims["12"].removeprefix("https://github.com/")
+    workflow = ident.claims["18"].split("/.github/workflows/")[1].split("@")[0]
+    wrong_issuer = Identity(issuer="https://token.evil.test", san=ident.san, claims=ident.claims)
+    return [
+        ("attestation for another file", but(honest, subject_name="other-9.9.9.tar.gz"),
+         "subject-name"),
+        ("wrong repository", Signing(github("mallory/" + repository.split("/")[1], workflow)),
+         "publisher"),
+        ("wrong workflow", Signing(github(repository, "debug.yml")), "publisher"),
+        ("wrong issuer", Signing(wrong_issuer), "publisher"),
+        ("certificate from an untrusted CA", but(honest, untrusted_ca=True), "certificate-chain"),
+        ("logged after the certificate expired", but(honest, logged_after_expiry=True),
+         "signed-time"),
+        ("bad SCT", but(honest, bad_sct=True), "sct"),
+        ("bad checkpoint", but(honest, bad_checkpoint=True), "checkpoint"),
+    ]  # fmt: skip
+
+
 # --- RFC 6962 Merkle tree ------------------------------------------------------------------
 
 

@@ -104,16 +104,7 @@ def publishers(name: str) -> Call:
 
 
 def add_publisher(name: str, publisher: Publisher) -> Call:
-    body = msgspec.json.encode(
-        PublisherRequest(
-            kind=publisher.kind,
-            repository=publisher.repository,
-            workflow=publisher.workflow,
-            environment=publisher.environment,
-            issuer=publisher.issuer,
-            identity=publisher.identity,
-        )
-    )
+    body = msgspec.json.encode(PublisherRequest(**msgspec.structs.asdict(publisher)))
     return Call("POST", f"/api/v1/components/{_seg(name)}/publishers", body=body, auth=True)
 
 

@@ -63,33 +63,17 @@ def test_an_honest_attestation_verifies(sigstore: SigstoreInstance) -> None:
     assert verified.predicate_type == sig.PUBLISH_V1
 
 
-WRONG_ISSUER = sig.Identity(
-    issuer="https://token.evil.test", san=HONEST.identity.san, claims=HONEST.identity.claims
-)
-
-
 @pytest.mark.parametrize(
     ("case", "signing", "failed"),
     [
+        *sig.broken(HONEST),
         ("tampered file", but(HONEST, subject_digest="ab" * 32), "subject-digest"),
-        (
-            "another file",
-            but(HONEST, subject_name="csv_dedupe-1.0.1-py3-none-any.whl"),
-            "subject-name",
-        ),
         ("two subjects", but(HONEST, extra_subjects=1), "subject-count"),
         (
             "unknown predicate",
             but(HONEST, predicate_type="https://example.test/v9"),
             "predicate-type",
         ),
-        ("wrong repository", Signing(sig.github("mallory/csv-dedupe", "release.yml")), "publisher"),
-        ("wrong workflow", Signing(sig.github("acme/csv-dedupe", "debug.yml")), "publisher"),
-        ("wrong issuer", Signing(WRONG_ISSUER), "publisher"),
-        ("untrusted CA", but(HONEST, untrusted_ca=True), "certificate-chain"),
-        ("logged after expiry", but(HONEST, logged_after_expiry=True), "signed-time"),
-        ("bad SCT", but(HONEST, bad_sct=True), "sct"),
-        ("bad checkpoint", but(HONEST, bad_checkpoint=True), "checkpoint"),
         ("bad inclusion promise", but(HONEST, bad_set=True), "inclusion-promise"),
     ],
 )

@@ -92,30 +92,10 @@ def api(hub: LiveServer) -> Iterator[httpx.Client]:
         yield client
 
 
-WRONG_ISSUER = sig.Identity(
-    issuer="https://token.evil.test", san=HONEST.identity.san, claims=HONEST.identity.claims
-)
-
-
 @pytest.mark.parametrize(
     ("case", "signing", "check"),
     [
-        (
-            "attestation for another file",
-            but(HONEST, subject_name="csv_dedupe-9.0.0-py3-none-any.whl"),
-            "subject-name",
-        ),
-        ("wrong repository", Signing(sig.github("mallory/csv-dedupe", "release.yml")), "publisher"),
-        ("wrong workflow", Signing(sig.github("acme/csv-dedupe", "nightly.yml")), "publisher"),
-        ("wrong issuer", Signing(WRONG_ISSUER), "publisher"),
-        ("certificate from an untrusted CA", but(HONEST, untrusted_ca=True), "certificate-chain"),
-        (
-            "logged after the certificate expired",
-            but(HONEST, logged_after_expiry=True),
-            "signed-time",
-        ),
-        ("bad SCT", but(HONEST, bad_sct=True), "sct"),
-        ("bad checkpoint", but(HONEST, bad_checkpoint=True), "checkpoint"),
+        *sig.broken(HONEST),
         (
             "unknown predicate",
             but(HONEST, predicate_type="https://example.test/v9"),

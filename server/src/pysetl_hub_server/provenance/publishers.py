@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+import msgspec
 from packaging.utils import canonicalize_name
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -85,16 +86,7 @@ async def add_publisher(
     hub: Hub, who: Identity, name: str, data: PublisherRequest
 ) -> PublisherList:
     try:
-        publisher = check_publisher(
-            Publisher(
-                kind=data.kind,
-                repository=data.repository,
-                workflow=data.workflow,
-                environment=data.environment,
-                issuer=data.issuer,
-                identity=data.identity,
-            )
-        )
+        publisher = check_publisher(Publisher(**msgspec.structs.asdict(data)))
     except PublisherSpecError as exc:
         raise BadRequest("publisher.invalid", str(exc)) from exc
     spec = str(publisher)
