@@ -253,21 +253,38 @@ def cli(config: Config, *args: str) -> Result:
 def test_signed_component_publish_to_install_through_the_cli(
     hub: Hub_, config: Config, tmp_path: Path
 ) -> None:
+    newer = hub.version("1.1.0")
+    hub.sigstore.write(newer, HONEST)
+    r = cli(config, "--token", hub.token, "publish", "--attestations", str(newer))
+    assert r.exit_code == 0, r.stderr
+
     python = venv_python(tmp_path / "venv", with_pip=False)
     target = ("--python", python, "--no-deps", "--installer", "uv")
     r = cli(config, "install", "csv-dedupe", *target)
     assert r.exit_code == 0, r.stderr
-    assert f"{hub.wheel.name}: signed by {ACME}" in r.stderr
-    assert "installed csv-dedupe 1.0.0" in r.stderr
+    assert f"{newer.name}: signed by {ACME}" in r.stderr
+    assert "installed csv-dedupe 1.1.0" in r.stderr
     pins = json.loads(config.trust_file.read_text())["hubs"][config.url]
-    assert pins["csv-dedupe"]["first_version"] == "1.0.0"
+    assert pins["csv-dedupe"]["first_version"] == "1.1.0"
 
-    hub.http_upload(hub.version("1.0.1"), signing=None)
+    hub.http_upload(hub.version("1.2.0"), signing=None)
     r = cli(config, "install", "csv-dedupe", *target)
     assert r.exit_code == 9, r.stderr
     assert "signatures were removed" in r.stderr and "hint:" in r.stderr
     r = cli(config, "install", "csv-dedupe==1.0.0", "--require-signatures", *target)
     assert r.exit_code == 0, r.stderr
+
+
+def test_download_checks_signatures_too(hub: Hub_, config: Config, tmp_path: Path) -> None:
+    hub.serve_provenance(
+        hub.wheel.name, [hub.sigstore.attest(hub.wheel, but(HONEST, bad_sct=True))]
+    )
+    dest = tmp_path / "out"
+    r = cli(config, "download", "csv-dedupe", "--no-deps", "-d", str(dest))
+    assert r.exit_code == 9 and "sct check" in r.stderr
+    assert not dest.exists()
+    r = cli(config, "download", "csv-dedupe", "--no-deps", "-d", str(dest), "--verify", "off")
+    assert r.exit_code == 0 and (dest / hub.wheel.name).exists()
 
 
 def test_verify_command_checks_a_local_file(

@@ -142,6 +142,71 @@ def _warn(message: str) -> None:
 
 
 @dataclass(frozen=True)
+class Signatures:
+    """The signature options of a downloading command (see pysetl_hub.signatures)."""
+
+    verify: str | None = None
+    require_signatures: bool = False
+    accept_new_publisher: bool = False
+    trust_root: Path | None = None
+
+    def checker(self, config: cfg.Config, client: HubClient) -> Checker:
+        policy = SignaturePolicy(
+            mode=cast(VerifyMode | None, self.verify or config.verify),
+            require_signatures=self.require_signatures,
+            accept_new_publisher=self.accept_new_publisher,
+            trust_root=self.trust_root or config.trust_root,
+        )
+        return Checker(client, TrustStore(config.trust_file), policy, warn=_warn)
+
+
+def signature_options(fn: Callable[..., R]) -> Callable[..., R]:
+    """Adds --verify, --require-signatures, --accept-new-publisher and --trust-root; the
+    command gets them as one `signatures: Signatures`."""
+
+    @functools.wraps(fn)
+    def wrapper(
+        *args: Any,
+        verify: str | None = None,
+        require_signatures: bool = False,
+        accept_new_publisher: bool = False,
+        trust_root: Path | None = None,
+        **kwargs: Any,
+    ) -> R:
+        chosen = Signatures(verify, require_signatures, accept_new_publisher, trust_root)
+        return fn(*args, signatures=chosen, **kwargs)
+
+    command: Callable[..., R] = wrapper
+    for option in reversed(
+        [
+            click.option(
+                "--verify",
+                type=click.Choice(VERIFY_MODES),
+                help="Signature policy (config `verify`; default: signed files must verify, "
+                "unsigned ones warn).",
+            ),
+            click.option("--require-signatures", is_flag=True, help="Refuse unsigned files."),
+            click.option(
+                "--accept-new-publisher",
+                is_flag=True,
+                help="Trust a component's new signer (or its turning unsigned) instead of "
+                "refusing.",
+            ),
+            trust_root_option,
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def _print_checks(checker: Checker) -> None:
+    for c in checker.results:
+        signer = f"signed by {c.publisher}" if c.publisher else c.status
+        color = "green" if c.publisher else "yellow"
+        err.print(f"  {c.filename}: [{color}]{signer}[/]", soft_wrap=True)
+
+
+@dataclass(frozen=True)
 class Target:
     """The environment options of a resolving command; probed only when needed."""
 
@@ -409,18 +474,7 @@ def _plan_json(plan: Plan, env: Environment) -> dict[str, Any]:
 )
 @click.option("--no-deps", is_flag=True, help="Install only what was named.")
 @click.option("--dry-run", is_flag=True, help="Print the plan and stop.")
-@click.option(
-    "--verify",
-    type=click.Choice(VERIFY_MODES),
-    help="Signature policy (config `verify`; default: signed files must verify, unsigned warn).",
-)
-@click.option("--require-signatures", is_flag=True, help="Refuse unsigned files.")
-@click.option(
-    "--accept-new-publisher",
-    is_flag=True,
-    help="Trust a component's new signer (or its turning unsigned) instead of refusing.",
-)
-@trust_root_option
+@signature_options
 @json_option
 @pass_ctx
 @handled
@@ -431,21 +485,12 @@ def install_cmd(
     installer: str | None,
     no_deps: bool,
     dry_run: bool,
-    verify: str | None,
-    require_signatures: bool,
-    accept_new_publisher: bool,
-    trust_root: Path | None,
+    signatures: Signatures,
     as_json: bool,
 ) -> None:
     """Resolve for the environment, download, check digests and signatures, and install
     with pip or uv."""
     env = target.environment()
-    policy = SignaturePolicy(
-        mode=cast(VerifyMode | None, verify or ctx.config.verify),
-        require_signatures=require_signatures,
-        accept_new_publisher=accept_new_publisher,
-        trust_root=trust_root or ctx.config.trust_root,
-    )
     with ctx.client() as client:
         plan = client.resolve(list(requirements), env, with_deps=not no_deps)
         if as_json:
@@ -455,7 +500,7 @@ def install_cmd(
         if dry_run:
             return
         total = sum(p.file.size for p in plan.picks)
-        checker = Checker(client, TrustStore(ctx.config.trust_file), policy, warn=_warn)
+        checker = signatures.checker(ctx.config, client)
         with _progress() as bar:
             task = bar.add_task("downloading", total=total)
             install(
@@ -467,10 +512,7 @@ def install_cmd(
                 progress=lambda n: bar.advance(task, n),
                 checker=checker,
             )
-    for c in checker.results:
-        signer = f"signed by {c.publisher}" if c.publisher else c.status
-        color = "green" if c.publisher else "yellow"
-        err.print(f"  {c.filename}: [{color}]{signer}[/]", soft_wrap=True)
+    _print_checks(checker)
     names = ", ".join(f"{p.name} {p.version}" for p in plan.picks)
     err.print(f"[green]installed[/] {names} into {env.python}", soft_wrap=True)
 
@@ -516,6 +558,7 @@ def list_cmd(ctx: Ctx, python: str | None, as_json: bool) -> None:
 @click.option("-d", "--dest", type=click.Path(path_type=Path), default=Path("."), show_default=True)
 @click.option("--no-deps", is_flag=True)
 @env_options
+@signature_options
 @json_option
 @pass_ctx
 @handled
@@ -525,27 +568,33 @@ def download(
     dest: Path,
     no_deps: bool,
     target: Target,
+    signatures: Signatures,
     as_json: bool,
 ) -> None:
-    """Resolve and download (verified) files without installing them."""
+    """Resolve and download files, their digests and signatures checked, without installing."""
     import shutil
 
     env = target.environment()
     with ctx.client() as client:
         plan = client.resolve(list(requirements), env, with_deps=not no_deps)
         cache = FileCache(client.config.cache_dir)
+        checker = signatures.checker(ctx.config, client)
+        cached = [cache.fetch(client, p.name, p.version, p.file) for p in plan.picks]
+        for p, path in zip(plan.picks, cached, strict=True):
+            checker.check(p, sha256_of(path))
+        checker.trust.save()
         paths = []
-        for p in plan.picks:
-            cached = cache.fetch(client, p.name, p.version, p.file)
+        for p, path in zip(plan.picks, cached, strict=True):
             dest.mkdir(parents=True, exist_ok=True)
             saved = dest / p.file.filename
-            shutil.copyfile(cached, saved)
+            shutil.copyfile(path, saved)
             paths.append(str(saved))
+    _print_checks(checker)
     if as_json:
         emit_json({**_plan_json(plan, env), "files": paths})
     else:
-        for path in paths:
-            err.print(f"[green]saved[/] {path}")
+        for saved_path in paths:
+            err.print(f"[green]saved[/] {saved_path}")
 
 
 # -- publishing --------------------------------------------------------------------------------
