@@ -154,6 +154,13 @@ def test_a_tampered_file_stops_the_install(hub: Hub_, config: Config, tmp_path: 
     assert info.value.check == "subject-digest"
 
 
+def test_a_provenance_without_attestations_stops_the_install(hub: Hub_, config: Config) -> None:
+    hub.serve_provenance(hub.wheel.name, [])
+    with pytest.raises(errors.SignatureInvalid) as info:
+        attempt(config, "csv-dedupe")
+    assert info.value.check == "format"
+
+
 def test_an_attestation_for_another_file_stops_the_install(hub: Hub_, config: Config) -> None:
     newer = hub.version("1.0.1")
     hub.http_upload(newer)

@@ -131,7 +131,10 @@ class Checker:
                         f"{verified.publisher}",
                     )
                 matched = verified.publisher
-        assert matched is not None
+        if matched is None:
+            raise errors.SignatureInvalid(
+                filename, "format", "the provenance object holds no attestation"
+            )
         if pin is not None and not same_identity(pin.publisher, matched):
             if not self.policy.accept_new_publisher:
                 raise errors.PublisherChanged(
