@@ -153,6 +153,33 @@ def test_publish_sends_attestation_files(  # type: ignore[no-untyped-def]
     assert files[0]["signer"]["repository"] == "acme/csv-dedupe"
 
 
+def test_publishers_commands(run, published_catalog: str) -> None:  # type: ignore[no-untyped-def]
+    spec = "github:acme/csv-dedupe/release.yml"
+    assert (
+        run("publishers", "add", "csv-dedupe", "acme/csv-dedupe", token=published_catalog).exit_code
+        == 2
+    )
+    ok(
+        run(
+            "publishers", "add", "csv-dedupe", spec, "--environment", "hub", token=published_catalog
+        )
+    )
+    listing = json.loads(ok(run("publishers", "list", "csv-dedupe", "--json")).stdout)
+    (entry,) = listing["publishers"]
+    assert entry["spec"] == spec and entry["publisher"]["environment"] == "hub"
+    r = ok(run("publishers", "require", "csv-dedupe", token=published_catalog))
+    assert "unsigned uploads: refused" in r.stderr
+    r = ok(run("publishers", "remove", "csv-dedupe", str(entry["id"]), token=published_catalog))
+    assert spec not in r.stderr
+    assert (
+        run(
+            "publishers", "remove", "csv-dedupe", str(entry["id"]), token=published_catalog
+        ).exit_code
+        == 3
+    )
+    ok(run("publishers", "require", "csv-dedupe", "--off", token=published_catalog))
+
+
 def test_publish_attest_outside_ci_is_a_clear_error(  # type: ignore[no-untyped-def]
     run, example_dists: dict[str, Path], published_catalog: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
