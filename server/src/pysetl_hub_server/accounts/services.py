@@ -7,6 +7,7 @@ import binascii
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
 from sqlalchemy import select
@@ -20,6 +21,9 @@ from pysetl_hub_server.errors import BadRequest, Conflict, Forbidden, NotFound, 
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}[A-Za-z0-9]$|^[A-Za-z0-9]$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+if TYPE_CHECKING:
+    from pysetl_hub_server.runtime import Hub
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +160,12 @@ async def authenticate(session: AsyncSession, authorization: str | None) -> Iden
     if not token.user.is_active:
         raise Unauthorized("auth.inactive", f"user {token.user.username!r} is disabled")
     return Identity(token.user_id, token.user.username, token.token_id, token.component_id)
+
+
+async def identify(hub: Hub, authorization: str | None) -> Identity:
+    """Who a request's Authorization header names, in a session of its own."""
+    async with hub.sessions() as session:
+        return await authenticate(session, authorization)
 
 
 async def role_of(session: AsyncSession, user_id: int, component_id: int) -> str | None:

@@ -16,10 +16,9 @@ from pysetl_hub_schemas import (
     Release,
     YankRequest,
 )
-from pysetl_hub_server.accounts.services import authenticate
+from pysetl_hub_server.accounts.services import identify
 from pysetl_hub_server.components import services
 from pysetl_hub_server.provenance import publishers
-from pysetl_hub_server.provenance.controllers import who_is
 from pysetl_hub_server.runtime import Hub
 
 
@@ -50,7 +49,8 @@ class ComponentController(Controller):
         data: JSONBody[ComponentSettings],
         hub: NamedDependency[Hub],
     ) -> PublisherList:
-        return await publishers.update_settings(hub, await who_is(hub, request), name, data)
+        who = await identify(hub, request.headers.get("authorization"))
+        return await publishers.update_settings(hub, who, name, data)
 
     @get("/{name:str}/{version:str}", summary="One release")
     async def release(
@@ -68,8 +68,7 @@ class ComponentController(Controller):
         data: JSONBody[YankRequest],
         hub: NamedDependency[Hub],
     ) -> Release:
-        async with hub.sessions() as session:
-            who = await authenticate(session, request.headers.get("authorization"))
+        who = await identify(hub, request.headers.get("authorization"))
         return await services.set_yanked(hub, who, name, version, yanked=True, reason=data.reason)
 
     @post("/{name:str}/{version:str}/unyank", status_code=200, summary="Unyank (owners)")
@@ -80,6 +79,5 @@ class ComponentController(Controller):
         version: FromPath[str],
         hub: NamedDependency[Hub],
     ) -> Release:
-        async with hub.sessions() as session:
-            who = await authenticate(session, request.headers.get("authorization"))
+        who = await identify(hub, request.headers.get("authorization"))
         return await services.set_yanked(hub, who, name, version, yanked=False)

@@ -9,14 +9,9 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from pysetl_hub_schemas import PublisherList, PublisherRequest
-from pysetl_hub_server.accounts.services import Identity, authenticate
+from pysetl_hub_server.accounts.services import identify
 from pysetl_hub_server.provenance import integrity, publishers
 from pysetl_hub_server.runtime import Hub
-
-
-async def who_is(hub: Hub, request: Request[Any, Any, Any]) -> Identity:
-    async with hub.sessions() as session:
-        return await authenticate(session, request.headers.get("authorization"))
 
 
 class PublisherController(Controller):
@@ -42,7 +37,8 @@ class PublisherController(Controller):
         data: JSONBody[PublisherRequest],
         hub: NamedDependency[Hub],
     ) -> PublisherList:
-        return await publishers.add_publisher(hub, await who_is(hub, request), name, data)
+        who = await identify(hub, request.headers.get("authorization"))
+        return await publishers.add_publisher(hub, who, name, data)
 
     @delete(
         "/{name:str}/publishers/{publisher_id:int}",
@@ -56,9 +52,8 @@ class PublisherController(Controller):
         publisher_id: FromPath[int],
         hub: NamedDependency[Hub],
     ) -> PublisherList:
-        return await publishers.remove_publisher(
-            hub, await who_is(hub, request), name, publisher_id
-        )
+        who = await identify(hub, request.headers.get("authorization"))
+        return await publishers.remove_publisher(hub, who, name, publisher_id)
 
 
 @get(
