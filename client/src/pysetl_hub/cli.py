@@ -580,8 +580,8 @@ def download(
         cache = FileCache(client.config.cache_dir)
         checker = signatures.checker(ctx.config, client)
         cached = [cache.fetch(client, p.name, p.version, p.file) for p in plan.picks]
-        for p, path in zip(plan.picks, cached, strict=True):
-            checker.check(p, sha256_of(path))
+        for p in plan.picks:  # fetch() checked each file against this digest
+            checker.check(p, p.file.hashes["sha256"])
         checker.trust.save()
         paths = []
         for p, path in zip(plan.picks, cached, strict=True):

@@ -140,8 +140,10 @@ def install(
     cache = FileCache(client.config.cache_dir)
     files = [cache.fetch(client, p.name, p.version, p.file, progress) for p in plan.picks]
     if checker is not None:
-        for pick, path in zip(plan.picks, files, strict=True):
-            checker.check(pick, sha256_of(path))
+        # fetch() proved each file's bytes hash to the published digest (while streaming,
+        # or re-hashed from the cache), so the signature check takes that digest as is.
+        for pick in plan.picks:
+            checker.check(pick, pick.file.hashes["sha256"])
     run_installer(install_command(installer, python or sys.executable, files, no_deps=no_deps))
     if checker is not None:
         checker.trust.save()
