@@ -7,7 +7,7 @@ export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 
 .PHONY: serve test lint typecheck bench system-deps clean
 
-$(STAMP): uv.lock pyproject.toml schemas/pyproject.toml server/pyproject.toml client/pyproject.toml
+$(STAMP): uv.lock pyproject.toml schemas/pyproject.toml provenance/pyproject.toml server/pyproject.toml client/pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	@test -x $(VENV)/bin/uv || $(VENV)/bin/python -m pip install --isolated --quiet --index-url https://pypi.org/simple uv
 	$(VENV)/bin/uv sync --frozen --all-packages --quiet

@@ -28,13 +28,13 @@ sys.path.insert(0, str(ROOT))
 from pysetl_hub.client import HubClient  # noqa: E402
 from pysetl_hub.config import Config  # noqa: E402
 from pysetl_hub.environment import Environment  # noqa: E402
-from pysetl_hub.provenance import (  # noqa: E402
+from pysetl_hub.signatures import Checker, Policy  # noqa: E402
+from pysetl_hub.trust import TrustStore  # noqa: E402
+from pysetl_hub_provenance import (  # noqa: E402
     PRODUCTION_TRUST_ROOT,
     parse_publisher,
     verify_attestation,
 )
-from pysetl_hub.signatures import Checker, Policy  # noqa: E402
-from pysetl_hub.trust import TrustStore  # noqa: E402
 from tests.support import sigstore_instance as sig  # noqa: E402
 from tests.support.dists import build_example, repack  # noqa: E402
 from tests.support.postgres import free_port  # noqa: E402

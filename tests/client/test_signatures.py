@@ -26,9 +26,9 @@ from pysetl_hub.client import HubClient
 from pysetl_hub.config import Config
 from pysetl_hub.environment import Environment
 from pysetl_hub.install import install
-from pysetl_hub.provenance import to_pep740
 from pysetl_hub.signatures import Checker, Policy
 from pysetl_hub.trust import TrustStore
+from pysetl_hub_provenance import to_pep740
 from pysetl_hub_schemas import AttestationBundle, Provenance, Publisher
 from pysetl_hub_server.db.models import File
 from pysetl_hub_server.runtime import Hub

@@ -12,7 +12,6 @@ attestation, publisher changed, signatures removed, or unsigned under --require-
 from __future__ import annotations
 
 import functools
-import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -40,22 +39,25 @@ from pysetl_hub.client import HubClient
 from pysetl_hub.config import VERIFY_MODES
 from pysetl_hub.environment import Environment
 from pysetl_hub.install import FileCache, install, installed, sha256_of, uninstall
-from pysetl_hub.provenance import (
-    AttestationRejected,
-    PublisherSpecError,
-    TrustRootError,
-    from_pep740,
-    load_attestation,
-    parse_publisher,
-    trust_root_path,
-    verify_attestation,
-)
 from pysetl_hub.resolve import Plan
 from pysetl_hub.scaffold import scaffold
 from pysetl_hub.signatures import Checker, VerifyMode
 from pysetl_hub.signatures import Policy as SignaturePolicy
 from pysetl_hub.signing import attest
 from pysetl_hub.trust import TrustStore
+from pysetl_hub_provenance import (
+    AttestationFileError,
+    AttestationRejected,
+    Declared,
+    PublisherSpecError,
+    TrustRootError,
+    load_attestation,
+    parse_publisher,
+    read_attestations,
+    trust_root_path,
+    twine_attestations,
+    verify_attestation,
+)
 from pysetl_hub_schemas import PlatformCheck, Publisher, PublisherList, Release
 
 P = ParamSpec("P")
@@ -658,16 +660,10 @@ def publish(
 
 def attestations_for(path: Path) -> str:
     """The JSON list twine sends: every `<file>.<kind>.attestation` beside the file."""
-    found = sorted(path.parent.glob(f"{path.name}.*.attestation"))
-    if not found:
-        raise errors.HubError(
-            f"--attestations: no {path.name}.*.attestation file beside {path.name}; sign the "
-            "dists first (python -m pypi_attestations sign dist/*)"
-        )
     try:
-        return json.dumps([json.loads(f.read_text()) for f in found])
-    except (OSError, ValueError) as exc:
-        raise errors.HubError(f"cannot read the attestations of {path.name}: {exc}") from exc
+        return twine_attestations(path)
+    except AttestationFileError as exc:
+        raise errors.HubError(f"--attestations: {exc}") from exc
 
 
 def _advance(bar: Progress, task: TaskID, n: int) -> None:
@@ -871,24 +867,12 @@ def publishers_require(ctx: Ctx, name: str, off: bool) -> None:
         _print_publishers(client.require_attestations(name, not off))
 
 
-def _attestations_in(path: Path) -> list[tuple[Publisher | None, dict[str, Any]]]:
+def _attestations_in(path: Path) -> list[Declared]:
     """The attestations in a file: one PEP 740 attestation, or a provenance object."""
     try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise errors.HubError(f"cannot read {path}: {exc}") from exc
-    if isinstance(data, dict) and "attestation_bundles" in data:
-        found: list[tuple[Publisher | None, dict[str, Any]]] = []
-        for bundle in data["attestation_bundles"]:
-            try:
-                declared: Publisher | None = from_pep740(bundle.get("publisher") or {})
-            except PublisherSpecError:
-                declared = None
-            found += [(declared, a) for a in bundle.get("attestations", [])]
-        return found
-    if isinstance(data, dict):
-        return [(None, data)]
-    raise errors.HubError(f"{path} is neither a PEP 740 attestation nor a provenance object")
+        return read_attestations(path)
+    except AttestationFileError as exc:
+        raise errors.HubError(str(exc)) from exc
 
 
 @main.command("verify")

@@ -22,9 +22,8 @@ from pysetl_hub.client import HubClient
 from pysetl_hub.errors import HubError, InstallError
 from pysetl_hub.resolve import Plan
 from pysetl_hub.signatures import Checker
-from pysetl_hub_schemas import FileInfo
+from pysetl_hub_schemas import GROUPS, FileInfo
 
-GROUPS = {"pysetl.factories": "factory", "pysetl.pipelines": "pipeline"}
 CHUNK = 1 << 16
 
 

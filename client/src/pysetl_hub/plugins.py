@@ -14,14 +14,12 @@ from typing import Any
 from packaging.utils import canonicalize_name
 
 from pysetl_hub.errors import HubError
-
-FACTORIES = "pysetl.factories"
-PIPELINES = "pysetl.pipelines"
+from pysetl_hub_schemas import FACTORIES, GROUPS, PIPELINES
 
 
 class PluginNotFound(HubError, LookupError):
     def __init__(self, spec: str, group: str, available: list[str]) -> None:
-        kind = "factory" if group == FACTORIES else "pipeline"
+        kind = GROUPS[group]
         listing = ", ".join(available) if available else "none"
         super().__init__(f"no installed {kind} {spec!r}; installed: {listing}")
         self.spec, self.group, self.available = spec, group, available
@@ -46,7 +44,7 @@ class Plugin:
 
     @property
     def kind(self) -> str:
-        return "factory" if self.group == FACTORIES else "pipeline"
+        return GROUPS[self.group]
 
     def load(self) -> Any:
         return metadata.EntryPoint(self.name, self.value, self.group).load()

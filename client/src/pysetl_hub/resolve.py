@@ -23,10 +23,10 @@ from packaging.version import InvalidVersion, Version
 
 from pysetl_hub.environment import Environment
 from pysetl_hub.errors import Rejection, ResolutionError
-from pysetl_hub_schemas import Component, FileInfo, Release
+from pysetl_hub_schemas import PLATFORM_DISTS, Component, FileInfo, Release
 
 # Platform packages: never taken from the hub, whatever it hosts.
-PLATFORM = frozenset({"pysetl", "pyspark"})
+PLATFORM = frozenset(PLATFORM_DISTS.values())
 MAX_RESTARTS = 50
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from pysetl_hub.errors import HubError
+from pysetl_hub_schemas import FACTORIES, PIPELINES
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9._-]*[A-Za-z0-9]$")
 
@@ -231,7 +232,7 @@ def scaffold(kind: str, name: str, parent: Path) -> Path:
         "cls": cls,
         "entry": cls,
         "kind": kind,
-        "group": "pysetl.factories" if kind == "factory" else "pysetl.pipelines",
+        "group": FACTORIES if kind == "factory" else PIPELINES,
         "summary": f"A PySetl {kind}.",
     }
     files = {

@@ -21,7 +21,9 @@ from typing import Literal
 
 from pysetl_hub import errors
 from pysetl_hub.client import HubClient
-from pysetl_hub.provenance import (
+from pysetl_hub.resolve import Pick
+from pysetl_hub.trust import TrustStore
+from pysetl_hub_provenance import (
     AttestationRejected,
     PublisherSpecError,
     TrustRootError,
@@ -29,8 +31,6 @@ from pysetl_hub.provenance import (
     same_identity,
     verify_attestation,
 )
-from pysetl_hub.resolve import Pick
-from pysetl_hub.trust import TrustStore
 from pysetl_hub_schemas import Publisher
 
 VerifyMode = Literal["require", "warn", "off"]

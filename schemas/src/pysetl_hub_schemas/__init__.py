@@ -16,6 +16,19 @@ from pysetl_hub_schemas.components import (
 )
 from pysetl_hub_schemas.errors import Problem
 from pysetl_hub_schemas.health import Health
+from pysetl_hub_schemas.names import (
+    FACTORIES,
+    GROUPS,
+    PIPELINES,
+    PLATFORM_DISTS,
+    PLATFORMS,
+    PYSETL,
+    PYSETL_DIST,
+    PYTHON,
+    SPARK,
+    SPARK_DIST,
+    Platform,
+)
 from pysetl_hub_schemas.provenance import (
     AttestationBundle,
     ComponentSettings,
@@ -29,6 +42,16 @@ from pysetl_hub_schemas.provenance import (
 from pysetl_hub_schemas.search import SearchHit, SearchResults
 
 __all__ = [
+    "FACTORIES",
+    "GROUPS",
+    "PIPELINES",
+    "PLATFORMS",
+    "PLATFORM_DISTS",
+    "PYSETL",
+    "PYSETL_DIST",
+    "PYTHON",
+    "SPARK",
+    "SPARK_DIST",
     "AttestationBundle",
     "Compatibility",
     "Component",
@@ -40,6 +63,7 @@ __all__ = [
     "FileInfo",
     "Health",
     "Kind",
+    "Platform",
     "PlatformCheck",
     "Problem",
     "Provenance",

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from pysetl_hub.provenance import PRODUCTION_TRUST_ROOT
-from pysetl_hub.provenance.verify import verifier_for
+from pysetl_hub_provenance import PRODUCTION_TRUST_ROOT
+from pysetl_hub_provenance.verify import verifier_for
 from pysetl_hub_server.db.engine import make_engine, make_sessionmaker
 from pysetl_hub_server.downloads import DownloadCounter
 from pysetl_hub_server.faults import Faults
@@ -90,8 +90,7 @@ def search_engine(
     if settings.search_url:
         from pysetl_hub_server.search.meili import MeilisearchEngine
 
-        p = settings.platforms
-        versions = {"python": p.python, "pysetl": p.pysetl, "spark": p.spark}
+        versions = settings.platforms.by_axis()
         return MeilisearchEngine(settings.search_url, settings.search_key, versions)
     from pysetl_hub_server.search.builtin import BuiltinEngine
 

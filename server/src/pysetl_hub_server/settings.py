@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from pysetl_hub_schemas import PYSETL, PYTHON, SPARK
+
 DEFAULT_PLATFORMS_PYSETL = ("1.0.0", "1.1.0", "1.1.2", "1.2.0", "1.2.1")
 DEFAULT_PLATFORMS_PYTHON = ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
 DEFAULT_PLATFORMS_SPARK = ("3.3.4", "3.4.4", "3.5.7", "4.0.1", "4.1.1")
@@ -42,6 +44,10 @@ class Platforms:
     pysetl: tuple[str, ...] = DEFAULT_PLATFORMS_PYSETL
     python: tuple[str, ...] = DEFAULT_PLATFORMS_PYTHON
     spark: tuple[str, ...] = DEFAULT_PLATFORMS_SPARK
+
+    def by_axis(self) -> dict[str, tuple[str, ...]]:
+        """The versions of each platform axis, keyed by the shared axis names."""
+        return {PYTHON: self.python, PYSETL: self.pysetl, SPARK: self.spark}
 
 
 @dataclass(frozen=True, slots=True)

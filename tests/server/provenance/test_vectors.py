@@ -7,7 +7,7 @@ import hashlib
 
 import pytest
 
-from pysetl_hub.provenance import PRODUCTION_TRUST_ROOT, parse_publisher
+from pysetl_hub_provenance import PRODUCTION_TRUST_ROOT, parse_publisher
 from pysetl_hub_server.errors import InvalidUpload
 from pysetl_hub_server.provenance.uploads import Policy, check_upload
 from tests.support.vectors import PA, PA_PUBLISHER, VECTORS

@@ -11,6 +11,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from pysetl_hub_schemas import PYSETL, PYTHON, SPARK
 from pysetl_hub_server.settings import Platforms
 
 
@@ -52,7 +53,7 @@ def evaluate(
 ) -> dict[str, Any]:
     """The matrix stored with each release (and shown by the API)."""
     return {
-        "python": {v: admits(requires_python, v) for v in platforms.python},
-        "pysetl": {v: admits(pysetl, v) for v in platforms.pysetl},
-        "spark": {v: admits(pyspark, v) for v in platforms.spark},
+        PYTHON: {v: admits(requires_python, v) for v in platforms.python},
+        PYSETL: {v: admits(pysetl, v) for v in platforms.pysetl},
+        SPARK: {v: admits(pyspark, v) for v in platforms.spark},
     }

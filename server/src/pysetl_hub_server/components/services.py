@@ -10,6 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from pysetl_hub_schemas import (
+    PYSETL,
+    PYTHON,
+    SPARK,
     Compatibility,
     Component,
     ComponentPage,
@@ -52,9 +55,9 @@ def release_view(component: models.Component, r: models.Release) -> Release:
             requires_python=r.requires_python,
             pysetl=r.pysetl_specifier,
             pyspark=r.pyspark_specifier,
-            python_matrix=_matrix(compat.get("python", {})),
-            pysetl_matrix=_matrix(compat.get("pysetl", {})),
-            spark_matrix=_matrix(compat.get("spark", {})),
+            python_matrix=_matrix(compat.get(PYTHON, {})),
+            pysetl_matrix=_matrix(compat.get(PYSETL, {})),
+            spark_matrix=_matrix(compat.get(SPARK, {})),
         ),
         yanked=r.yanked,
         yanked_reason=r.yanked_reason if r.yanked else None,

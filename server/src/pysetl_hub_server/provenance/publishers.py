@@ -13,7 +13,7 @@ from packaging.utils import canonicalize_name
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pysetl_hub.provenance import PublisherSpecError, check_publisher
+from pysetl_hub_provenance import PublisherSpecError, check_publisher
 from pysetl_hub_schemas import (
     ComponentSettings,
     Publisher,

@@ -15,8 +15,13 @@ from typing import Any
 
 import msgspec
 
-from pysetl_hub.provenance import AttestationRejected, Verified, to_pep740, verify_attestation
-from pysetl_hub_schemas import AttestationBundle, Provenance, Publisher
+from pysetl_hub_provenance import (
+    AttestationRejected,
+    Verified,
+    provenance_from,
+    verify_attestation,
+)
+from pysetl_hub_schemas import Publisher
 from pysetl_hub_server.errors import InvalidUpload
 
 MAX_ATTESTATIONS = 8
@@ -107,15 +112,7 @@ async def check_upload(
             "attestation.duplicate",
             f"{filename} has more than one attestation of one predicate type; send one of each",
         )
-    bundles: dict[str, tuple[Publisher, list[dict[str, Any]]]] = {}
-    for v, raw_attestation in zip(verified, attestations, strict=True):
-        bundles.setdefault(str(v.publisher), (v.publisher, []))[1].append(raw_attestation)
-    provenance = Provenance(
-        attestation_bundles=[
-            AttestationBundle(publisher=to_pep740(p), attestations=atts)
-            for p, atts in bundles.values()
-        ]
-    )
+    provenance = provenance_from(list(zip(verified, attestations, strict=True)))
     return Signed(
         provenance=msgspec.json.encode(provenance).decode(),
         signer=msgspec.to_builtins(verified[0].publisher),

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pysetl_hub_schemas import PYSETL_DIST, SPARK_DIST
 from pysetl_hub_server.accounts.services import Identity, require_role
 from pysetl_hub_server.audit.services import touch
 from pysetl_hub_server.components.compat import evaluate, platform_specifier
@@ -252,8 +253,8 @@ def _new_release(hub: Hub, component: Component, c: _Checked) -> Release:
     meta = c.metadata
     requires = list(meta.requires_dist or [])
     requires_python = str(meta.requires_python) if meta.requires_python else None
-    pysetl = platform_specifier(requires, "pysetl")
-    pyspark = platform_specifier(requires, "pyspark")
+    pysetl = platform_specifier(requires, PYSETL_DIST)
+    pyspark = platform_specifier(requires, SPARK_DIST)
     license_text = meta.license_expression or meta.license
     urls = dict(meta.project_urls or {})
     if meta.home_page and "Homepage" not in urls:

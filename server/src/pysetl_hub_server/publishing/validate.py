@@ -16,12 +16,13 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
+from pysetl_hub_schemas import FACTORIES, GROUPS
 from pysetl_hub_server.errors import BadRequest, InvalidUpload
 from pysetl_hub_server.publishing.archive import ArchiveContents, inspect_sdist, inspect_wheel
 from pysetl_hub_server.publishing.multipart import UploadedFile, UploadForm
 from pysetl_hub_server.settings import UploadLimits
 
-PYSETL_GROUPS = {"pysetl.factories": "factory", "pysetl.pipelines": "pipeline"}
+PYSETL_GROUPS = GROUPS
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +200,7 @@ def pysetl_entry_points(contents: ArchiveContents) -> list[EntryPointInfo]:
         raise InvalidUpload(
             "component.not_pysetl",
             "not a PySetl component: the distribution declares no entry point in "
-            f'{groups}; add one, e.g. [project.entry-points."pysetl.factories"] '
+            f'{groups}; add one, e.g. [project.entry-points."{FACTORIES}"] '
             'MyFactory = "my_pkg:MyFactory"',
         )
     return found

@@ -28,7 +28,7 @@ from rapidfuzz.distance import Levenshtein
 from sqlalchemy import JSON, Boolean, bindparam, delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from pysetl_hub_schemas import SearchHit, SearchResults
+from pysetl_hub_schemas import PLATFORMS, PYSETL, PYTHON, SPARK, SearchHit, SearchResults
 from pysetl_hub_server.db import models
 from pysetl_hub_server.search.engine import (
     Document,
@@ -46,7 +46,7 @@ WEIGHTS = (10.0, 6.0, 3.0, 1.0)
 FALLBACK_LIMIT = 200  # name, entry points, summary+keywords, readme
 STAMP_EVERY = 1.0  # seconds between checks that the index changed
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-SPEC_COLUMNS = {"python": "requires_python", "pysetl": "pysetl", "spark": "pyspark"}
+SPEC_COLUMNS = {PYTHON: "requires_python", PYSETL: "pysetl", SPARK: "pyspark"}
 
 
 def name_text(doc: Document) -> str:
@@ -101,9 +101,9 @@ class _Catalog:
                     bisect.insort(self.vocabulary, w)
                     self.by_length.setdefault(len(w), []).append(w)
             for platform, spec in (
-                ("python", d.requires_python),
-                ("pysetl", d.pysetl),
-                ("spark", d.pyspark),
+                (PYTHON, d.requires_python),
+                (PYSETL, d.pysetl),
+                (SPARK, d.pyspark),
             ):
                 if spec not in self.specs[platform]:
                     self.specs[platform].append(spec)
@@ -583,7 +583,7 @@ class BuiltinEngine:
     @staticmethod
     def _facets(rows: list[Any], query: SearchQuery) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {"kind": {}, "license": {}, "verified": {}, "keyword": {}}
-        specs: dict[str, dict[str | None, int]] = {"python": {}, "pysetl": {}, "spark": {}}
+        specs: dict[str, dict[str | None, int]] = {p: {} for p in PLATFORMS}
         for r in rows:
             if r.facet.startswith("spec:"):
                 specs[r.facet[5:]][r.value or None] = int(r.n)
@@ -591,7 +591,7 @@ class BuiltinEngine:
                 out[r.facet][r.value] = int(r.n)
         top = sorted(out["keyword"].items(), key=lambda kv: (-kv[1], kv[0]))[:20]
         out["keyword"] = dict(top)
-        for platform in ("python", "pysetl", "spark"):
+        for platform in PLATFORMS:
             versions = query.platforms.get(platform, ())
             out[platform] = version_facets(specs[platform], versions)
         return out
@@ -634,12 +634,12 @@ def doc_words(name: str, eps: str, summary: str, keywords: list[str] | None) -> 
 
 def _build_catalog(rows: list[Any], stamp: int) -> _Catalog:
     vocab: set[str] = set()
-    specs: dict[str, set[str | None]] = {"python": set(), "pysetl": set(), "spark": set()}
+    specs: dict[str, set[str | None]] = {p: set() for p in PLATFORMS}
     for name, eps, summary, keywords, py, pysetl, spark in rows:
         vocab.update(doc_words(name, eps, summary, keywords))
-        specs["python"].add(py)
-        specs["pysetl"].add(pysetl)
-        specs["spark"].add(spark)
+        specs[PYTHON].add(py)
+        specs[PYSETL].add(pysetl)
+        specs[SPARK].add(spark)
     ordered = sorted(vocab)
     by_length: dict[int, list[str]] = {}
     for w in ordered:

@@ -21,7 +21,6 @@ from pysetl_hub_schemas import SearchResults
 from pysetl_hub_server.components.compat import admits
 
 Sort = Literal["relevance", "newest", "name"]
-PLATFORMS = ("python", "pysetl", "spark")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from pysetl_hub_schemas import SearchHit, SearchResults
+from pysetl_hub_schemas import PLATFORMS, PYSETL, PYTHON, SPARK, SearchHit, SearchResults
 from pysetl_hub_server.components.compat import admits
 from pysetl_hub_server.search.engine import (
     Document,
@@ -86,12 +86,10 @@ class MeilisearchEngine:
             "pysetl": d.pysetl,
             "pyspark": d.pyspark,
             "python_versions": [
-                v for v in self._platforms.get("python", ()) if admits(d.requires_python, v)
+                v for v in self._platforms.get(PYTHON, ()) if admits(d.requires_python, v)
             ],
-            "pysetl_versions": [
-                v for v in self._platforms.get("pysetl", ()) if admits(d.pysetl, v)
-            ],
-            "spark_versions": [v for v in self._platforms.get("spark", ()) if admits(d.pyspark, v)],
+            "pysetl_versions": [v for v in self._platforms.get(PYSETL, ()) if admits(d.pysetl, v)],
+            "spark_versions": [v for v in self._platforms.get(SPARK, ()) if admits(d.pyspark, v)],
         }
 
     async def index(self, docs: Sequence[Document]) -> None:
@@ -120,7 +118,7 @@ class MeilisearchEngine:
             out.append(f"verified = {str(q.verified).lower()}")
         if not q.include_yanked:
             out.append("yanked = false")
-        for platform in ("python", "pysetl", "spark"):
+        for platform in PLATFORMS:
             version = getattr(q, platform)
             if version:
                 out.append(f'{platform}_versions = "{version}"')
@@ -136,7 +134,7 @@ class MeilisearchEngine:
                 "license",
                 "keywords",
                 "verified",
-                *(f"{p}_versions" for p in ("python", "pysetl", "spark")),
+                *(f"{p}_versions" for p in PLATFORMS),
             ],
             "hitsPerPage": query.per_page,
             "page": query.page,
@@ -185,12 +183,12 @@ class MeilisearchEngine:
             for h in hits_raw
         ]
         dist = res.get("facetDistribution", {})
-        facets = {
+        facets: dict[str, dict[str, int]] = {
             "kind": dist.get("kinds", {}),
             "license": dist.get("license", {}),
             "keyword": dist.get("keywords", {}),
             "verified": dist.get("verified", {}),
-            **{p: dist.get(f"{p}_versions", {}) for p in ("python", "pysetl", "spark")},
+            **{p: dist.get(f"{p}_versions", {}) for p in PLATFORMS},
         }
         return SearchResults(
             query=query.q,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from pysetl_hub_schemas import SearchResults
+from pysetl_hub_schemas import PYSETL, PYTHON, SPARK, SearchResults
 from pysetl_hub_server.errors import BadRequest
 from pysetl_hub_server.runtime import Hub
 from pysetl_hub_server.search.engine import SearchQuery, check_version
@@ -19,12 +19,11 @@ async def search(hub: Hub, query: SearchQuery) -> SearchResults:
         raise BadRequest(
             "search.query", f"the query is longer than {MAX_QUERY} characters: shorten it"
         )
-    p = hub.settings.platforms
     query = replace(
         query,
-        pysetl=check_version("pysetl", query.pysetl),
-        python=check_version("python", query.python),
-        spark=check_version("spark", query.spark),
-        platforms={"python": p.python, "pysetl": p.pysetl, "spark": p.spark},
+        pysetl=check_version(PYSETL, query.pysetl),
+        python=check_version(PYTHON, query.python),
+        spark=check_version(SPARK, query.spark),
+        platforms=hub.settings.platforms.by_axis(),
     )
     return await hub.search.search(query)

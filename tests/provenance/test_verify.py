@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pysetl_hub.provenance import (
+from pysetl_hub_provenance import (
     PRODUCTION_TRUST_ROOT,
     AttestationRejected,
     TrustRootError,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pysetl_hub.provenance import (
+from pysetl_hub_provenance import (
     PublisherSpecError,
     check_publisher,
     from_pep740,

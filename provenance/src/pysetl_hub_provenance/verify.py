@@ -31,23 +31,14 @@ from sigstore.errors import Error as SigstoreError
 from sigstore.models import TrustedRoot
 from sigstore.verify import Verifier
 
-from pysetl_hub.provenance.identity import AnyOf, IdentityMismatch
+from pysetl_hub_provenance.errors import AttestationRejected, TrustRootError
+from pysetl_hub_provenance.identity import AnyOf, IdentityMismatch
 from pysetl_hub_schemas import Publisher
 
 TRUST_ROOT_ENV = "PYSETL_HUB_SIGSTORE_TRUST_ROOT"
 PRODUCTION_TRUST_ROOT = Path(__file__).with_name("production_trusted_root.json")
 DSSE_PAYLOAD_TYPE = "application/vnd.in-toto+json"
 KNOWN_PREDICATES = frozenset(t.value for t in AttestationType)
-
-
-class AttestationRejected(Exception):
-    """An attestation failed one named check (`check`), for one file."""
-
-    def __init__(self, filename: str, check: str, detail: str) -> None:
-        self.filename = filename
-        self.check = check
-        self.detail = detail
-        super().__init__(f"attestation for {filename} failed the {check} check: {detail}")
 
 
 @dataclass(frozen=True)
@@ -79,10 +70,6 @@ def verifier_for(path: Path) -> Verifier:
         raise TrustRootError(f"cannot read the Sigstore trust root {path}: {exc.strerror}") from exc
     except (SigstoreError, ValueError) as exc:
         raise TrustRootError(f"{path} is not a Sigstore trusted_root.json: {exc}") from exc
-
-
-class TrustRootError(Exception):
-    """The configured trust root file is missing or malformed."""
 
 
 def _dist_key(filename: str) -> tuple[Any, ...]:

@@ -14,16 +14,13 @@ from pypi_attestations import GitHubPublisher, GitLabPublisher
 from sigstore.errors import VerificationError
 from sigstore.verify import policy
 
+from pysetl_hub_provenance.errors import PublisherSpecError
 from pysetl_hub_schemas import Publisher
 
 SPEC_FORMS = (
     "github:OWNER/REPO/WORKFLOW.yml, gitlab:NAMESPACE/PROJECT//CI_FILE (or "
     "gitlab:NAMESPACE/PROJECT/CI_FILE.yml), or sigstore:EMAIL_OR_URI with an issuer"
 )
-
-
-class PublisherSpecError(ValueError):
-    """A publisher spec that does not parse; the message says which form is expected."""
 
 
 def parse_publisher(
