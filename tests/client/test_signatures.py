@@ -31,7 +31,7 @@ from pysetl_hub.trust import TrustStore
 from pysetl_hub_provenance import to_pep740
 from pysetl_hub_schemas import AttestationBundle, Provenance, Publisher
 from pysetl_hub_server.db.models import File
-from pysetl_hub_server.runtime import Hub
+from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.storage.blobs import blob_key
 from tests.client.test_install import venv_python
 from tests.support import sigstore_instance as sig

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from pysetl_hub_server.db import models
 from pysetl_hub_server.downloads import project_of
-from pysetl_hub_server.runtime import Hub
+from pysetl_hub_server.hub import Hub
 from tests.conftest import start_hub
 from tests.support.upload import upload
 

@@ -17,7 +17,8 @@ import uvicorn
 
 from pysetl_hub_server.accounts.services import create_token, create_user
 from pysetl_hub_server.app import create_app
-from pysetl_hub_server.runtime import Hub, build_hub, open_hub
+from pysetl_hub_server.hub import Hub
+from pysetl_hub_server.runtime import build_hub, open_hub
 from pysetl_hub_server.settings import Settings
 from tests.support.postgres import free_port
 

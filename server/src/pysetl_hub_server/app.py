@@ -13,15 +13,16 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 
 from pysetl_hub_server import __version__
 from pysetl_hub_server.components.controllers import ComponentController
-from pysetl_hub_server.deps import provide_hub
-from pysetl_hub_server.errors import exception_handlers
+from pysetl_hub_server.deps import provide_hub, provide_identity
 from pysetl_hub_server.files.controllers import download
 from pysetl_hub_server.health.controllers import healthz, readyz
 from pysetl_hub_server.hotpath import HotPath
+from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.logs import configure_logging
+from pysetl_hub_server.problems import exception_handlers
 from pysetl_hub_server.provenance.controllers import PublisherController, provenance
 from pysetl_hub_server.publishing.controllers import upload
-from pysetl_hub_server.runtime import Hub, build_hub
+from pysetl_hub_server.runtime import build_hub
 from pysetl_hub_server.search.controllers import search
 from pysetl_hub_server.settings import Settings
 from pysetl_hub_server.simple.controllers import simple_project, simple_root
@@ -29,18 +30,22 @@ from pysetl_hub_server.simple.controllers import simple_project, simple_root
 log = logging.getLogger("pysetl_hub_server")
 
 
-def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Litestar:
-    """Build the app. The database must be migrated already (`serve` and tests do it)."""
+def create_app(settings: Settings | None = None, hub: Hub | None = None) -> HotPath:
+    """The served ASGI app: the hot path around the Litestar app. The database must be
+    migrated already (`serve` and tests do it)."""
     settings = settings or Settings.from_env()
     configure_logging()
     the_hub = hub or build_hub(settings)
+    return HotPath(create_litestar(the_hub), the_hub.cache, the_hub.downloads)
+
+
+def create_litestar(the_hub: Hub) -> Litestar:
+    """Routes, dependencies, problem+json handlers and OpenAPI around an already built hub."""
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.hub = the_hub
-        await the_hub.cache.start()
-        await the_hub.indexer.start()
-        the_hub.downloads.start()
+        await the_hub.start()
         try:
             yield
         finally:
@@ -59,7 +64,10 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Lite
             healthz,
             readyz,
         ],
-        dependencies={"hub": Provide(provide_hub, sync_to_thread=False)},
+        dependencies={
+            "hub": Provide(provide_hub, sync_to_thread=False),
+            "who": Provide(provide_identity),
+        },
         exception_handlers=exception_handlers,
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
@@ -72,6 +80,4 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Lite
         debug=False,
     )
     app.state.hub = the_hub
-    # Cached index pages and small files skip routing and DI (see hotpath.py).
-    app.asgi_handler = HotPath(app.asgi_handler, the_hub.cache, the_hub.downloads.count)
     return app

@@ -1,40 +1,27 @@
-"""Index pages and small files that are already in memory, answered before the framework runs.
+"""The outer ASGI layer: cached index pages and small files answered before the framework runs,
+and every download counted in one place.
 
 Installers hit `/simple/{name}/` and `/files/...` far more than anything else, and both answers
-are derived data the `IndexCache` already holds as bytes. Going through routing, dependency
-injection and response objects for them costs more than the answer itself, so this layer sends
-the cached bytes straight to the ASGI server. It only ever answers what the framework handlers
-would answer byte for byte (same status, body and headers); anything it is unsure of (a cache
-miss, a query string, a name to redirect, an Accept header to refuse, a file too big to keep in
-memory) goes on to the framework, which stays the single place that renders errors.
+are derived data the page cache already holds finished (answers.py). Going through routing,
+dependency injection and response objects for them costs more than the answer itself, so this
+layer wraps the Litestar app and sends the finished bytes itself. It only answers what the
+handlers would answer byte for byte (they send the same `Answer` objects); anything it is unsure
+of (a cache miss, a query string, a name to redirect, an Accept header to refuse, a file too big
+to keep in memory) goes on to the app, which stays the single place that renders errors.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from litestar.enums import ScopeType
-from litestar.types import (
-    ASGIApp,
-    HTTPResponseBodyEvent,
-    HTTPResponseStartEvent,
-    Receive,
-    Scope,
-    Send,
-)
+from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
+from pysetl_hub_server.answers import Headers, RenderedPage, file_answer
 from pysetl_hub_server.errors import HubError
-from pysetl_hub_server.files.controllers import content_type
-from pysetl_hub_server.simple.cache import ROOT, IndexCache, RenderedPage
-from pysetl_hub_server.simple.controllers import negotiate
-from pysetl_hub_server.simple.render import JSON_TYPE, TEXT_HTML
+from pysetl_hub_server.finished import send_finished
+from pysetl_hub_server.hub import ROOT, Downloads, PageCache
+from pysetl_hub_server.simple.media import HTML_TYPE, negotiate
 
-IMMUTABLE = b"public, max-age=31536000, immutable"
-_CONTENT_TYPES = {
-    JSON_TYPE: JSON_TYPE.encode(),
-    TEXT_HTML: b"text/html; charset=utf-8",
-}
-Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
+Answered = tuple[int, Headers, bytes]
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -44,42 +31,51 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-class HotPath:
-    """ASGI layer in front of the router; see the module docstring for what it may answer."""
+def _download_name(scope: HTTPScope) -> str | None:
+    """The filename a GET of `/files/<sha256>/<filename>` downloads (metadata files are not)."""
+    path: str = scope["path"]
+    if scope["method"] != "GET" or not path.startswith("/files/"):
+        return None
+    parts = path.split("/")
+    if len(parts) != 4 or parts[3].endswith(".metadata"):
+        return None
+    return parts[3]
 
-    def __init__(
-        self, app: ASGIApp, cache: IndexCache, on_download: Callable[[str], None] = lambda _: None
-    ) -> None:
-        self._app = app
+
+class HotPath:
+    """ASGI layer around the app; see the module docstring for what it may answer."""
+
+    def __init__(self, app: ASGIApp, cache: PageCache, downloads: Downloads) -> None:
+        self.app = app
         self._cache = cache
-        self._on_download = on_download
+        self._downloads = downloads
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        method = scope["method"] if scope["type"] == ScopeType.HTTP else None
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        method = scope["method"]
         if method in ("GET", "HEAD") and not scope["query_string"]:
             answer = self.answer(scope, method)
             if answer is not None:
                 status, headers, body = answer
-                start: HTTPResponseStartEvent = {
-                    "type": "http.response.start",
-                    "status": status,
-                    "headers": headers,
-                }
-                await send(start)
-                if method == "HEAD":
-                    body = b""
-                end: HTTPResponseBodyEvent = {
-                    "type": "http.response.body",
-                    "body": body,
-                    "more_body": False,
-                }
-                await send(end)
-                if status == 200 and method == "GET" and scope["path"].startswith("/files/"):
-                    self._on_download(scope["path"].rsplit("/", 1)[1])
+                await send_finished(send, status, headers, body)
+                if status == 200 and (name := _download_name(scope)):
+                    self._downloads.count(name)
                 return
-        await self._app(scope, receive, send)
+        name = _download_name(scope)
+        if name is None:
+            await self.app(scope, receive, send)
+            return
 
-    def answer(self, scope: Scope, method: str) -> Answer | None:
+        async def counting(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 200:
+                self._downloads.count(name)
+            await send(message)
+
+        await self.app(scope, receive, counting)
+
+    def answer(self, scope: Scope, method: str) -> Answered | None:
         path: str = scope["path"]
         if path.startswith("/simple/") and method == "GET":  # the index routes are GET only
             name = path[len("/simple/") : -1] if path.endswith("/") else None
@@ -88,33 +84,19 @@ class HotPath:
             page = self._cache.peek(name or ROOT)
             return None if page is None else self._page(scope, page)
         if path.startswith("/files/"):
-            return self._file(scope, path)
+            return self._file(scope, path, method)
         return None
 
-    def _page(self, scope: Scope, page: RenderedPage) -> Answer | None:
+    def _page(self, scope: Scope, page: RenderedPage) -> Answered | None:
         try:
             media = negotiate(_header(scope, b"accept"), None)
         except HubError:
-            return None  # the framework renders the 406 problem
-        if media == JSON_TYPE:
-            body, etag = page.json, page.etag_json
-        elif media == TEXT_HTML:
-            body, etag = page.html, page.etag_html
-        else:
+            return None  # the app renders the 406 problem
+        if media == HTML_TYPE:
             return None  # the explicit PEP 691 HTML type is rare: leave it to the handler
-        headers = [
-            (b"etag", etag.encode()),
-            (b"vary", b"Accept"),
-            (b"x-pypi-last-serial", str(page.serial).encode()),
-            (b"cache-control", b"max-age=60, public"),
-        ]
-        if _header(scope, b"if-none-match") == etag:
-            return 304, headers, b""
-        headers.append((b"content-type", _CONTENT_TYPES[media]))
-        headers.append((b"content-length", str(len(body)).encode()))
-        return 200, headers, body
+        return page.answer(media).to(_header(scope, b"if-none-match"))
 
-    def _file(self, scope: Scope, path: str) -> Answer | None:
+    def _file(self, scope: Scope, path: str, method: str) -> Answered | None:
         parts = path.split("/")
         if len(parts) != 4 or parts[3].endswith(".metadata"):
             return None
@@ -122,10 +104,5 @@ class HotPath:
         data = self._cache.peek_file_bytes(sha256, filename)
         if data is None:
             return None
-        etag = f'"{sha256}"'.encode()
-        headers = [(b"etag", etag), (b"cache-control", IMMUTABLE)]
-        if _header(scope, b"if-none-match") == etag.decode():
-            return 304, headers, b""
-        headers.append((b"content-type", content_type(filename).encode()))
-        headers.append((b"content-length", str(len(data)).encode()))
-        return 200, headers, data
+        answer = file_answer(sha256, filename, data)
+        return answer.to(_header(scope, b"if-none-match"), head=method == "HEAD")

@@ -1,55 +1,38 @@
-"""The services one server process holds: built once by `open_hub`, shared by handlers,
-CLI commands and tests alike (no HTTP needed to use them)."""
+"""Building the `Hub` (hub.py) from settings: the one place that picks implementations.
+
+Beside `app.py` and `cli.py` at the top of the import graph; no domain module imports it."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from pysetl_hub_provenance import PRODUCTION_TRUST_ROOT
 from pysetl_hub_provenance.verify import verifier_for
 from pysetl_hub_server.db.engine import make_engine, make_sessionmaker
 from pysetl_hub_server.downloads import DownloadCounter
 from pysetl_hub_server.faults import Faults
+from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.search.engine import SearchEngine
 from pysetl_hub_server.search.indexer import Indexer
 from pysetl_hub_server.settings import Settings
 from pysetl_hub_server.simple.cache import IndexCache
-from pysetl_hub_server.storage.blobs import BlobStore, open_blob_store
+from pysetl_hub_server.storage.blobs import open_blob_store
 
 
-@dataclass(slots=True)
-class Hub:
-    settings: Settings
-    engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
-    blobs: BlobStore
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """The `Notifier` of one process: its own cached pages go at once, search catches up."""
+
     cache: IndexCache
-    faults: Faults
-    spool_dir: Path
     indexer: Indexer
-    downloads: DownloadCounter
-    # The Sigstore trusted_root.json upload attestations are verified against.
-    trust_root: Path
-
-    @property
-    def search(self) -> SearchEngine:
-        return self.indexer.engine
 
     def changed(self, name: str) -> None:
-        """After a commit that changed `name`: drop its cached pages, refresh its index entry."""
         self.cache.invalidate(name)
         self.indexer.kick()
-
-    async def close(self) -> None:
-        await self.downloads.stop()
-        await self.indexer.stop()
-        await self.cache.stop()
-        await self.engine.dispose()
 
 
 def build_hub(settings: Settings) -> Hub:
@@ -80,6 +63,7 @@ def build_hub(settings: Settings) -> Hub:
         spool,
         indexer,
         downloads,
+        Changes(cache, indexer),
         trust_root,
     )
 

@@ -10,7 +10,7 @@ import httpx
 from sqlalchemy import select
 
 from pysetl_hub_server.db.models import AuditEvent
-from pysetl_hub_server.runtime import Hub
+from pysetl_hub_server.hub import Hub
 from tests.server.provenance.test_uploads import HONEST, PUBLISHER, add_publisher, signed_upload
 from tests.support.live import LiveServer
 from tests.support.sigstore_instance import SigstoreInstance

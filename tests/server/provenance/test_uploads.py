@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from pysetl_hub_server.db.models import AuditEvent, File, FilenameRegistry
-from pysetl_hub_server.runtime import Hub
+from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.storage.blobs import blob_key
 from tests.conftest import start_hub
 from tests.support import sigstore_instance as sig

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from pysetl_hub_server.db.models import Component, File, FilenameRegistry, Release, Role
 from pysetl_hub_server.faults import Faults
-from pysetl_hub_server.runtime import Hub
+from pysetl_hub_server.hub import Hub
 from tests.support.dists import repack
 from tests.support.live import LiveServer
 from tests.support.upload import form_for, problem, upload

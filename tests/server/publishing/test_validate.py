@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from pysetl_hub_server.db.models import AuditEvent, Component, File, FilenameRegistry
-from pysetl_hub_server.runtime import Hub
+from pysetl_hub_server.hub import Hub
 from tests.support.dists import Members, read_wheel, repack, write_tar, write_zip
 from tests.support.live import LiveServer
 from tests.support.upload import problem, upload

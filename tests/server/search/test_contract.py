@@ -19,7 +19,8 @@ import pytest
 
 from pysetl_hub_server.db import models
 from pysetl_hub_server.db.migrate import upgrade
-from pysetl_hub_server.runtime import Hub, open_hub
+from pysetl_hub_server.hub import Hub
+from pysetl_hub_server.runtime import open_hub
 from pysetl_hub_server.search.engine import Document, SearchEngine, SearchQuery
 from pysetl_hub_server.settings import Settings
 from tests.support import postgres

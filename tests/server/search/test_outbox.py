@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from pysetl_hub_server.cli import main as server_cli
 from pysetl_hub_server.db import models
-from pysetl_hub_server.runtime import Hub
+from pysetl_hub_server.hub import Hub
 from tests.conftest import start_hub
 from tests.support.live import LiveServer
 from tests.support.upload import problem, upload

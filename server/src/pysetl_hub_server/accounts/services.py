@@ -23,7 +23,7 @@ USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}[A-Za-z0-9]$|^[A-Za-z
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 if TYPE_CHECKING:
-    from pysetl_hub_server.runtime import Hub
+    from pysetl_hub_server.hub import Hub
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, get, patch, post
+from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
@@ -16,10 +16,10 @@ from pysetl_hub_schemas import (
     Release,
     YankRequest,
 )
-from pysetl_hub_server.accounts.services import identify
+from pysetl_hub_server.accounts.services import Identity
 from pysetl_hub_server.components import services
+from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.provenance import publishers
-from pysetl_hub_server.runtime import Hub
 
 
 class ComponentController(Controller):
@@ -44,12 +44,11 @@ class ComponentController(Controller):
     @patch("/{name:str}", summary="Change component settings (owners)")
     async def settings(
         self,
-        request: Request[Any, Any, Any],
         name: FromPath[str],
         data: JSONBody[ComponentSettings],
         hub: NamedDependency[Hub],
+        who: NamedDependency[Identity],
     ) -> PublisherList:
-        who = await identify(hub, request.headers.get("authorization"))
         return await publishers.update_settings(hub, who, name, data)
 
     @get("/{name:str}/{version:str}", summary="One release")
@@ -62,22 +61,20 @@ class ComponentController(Controller):
     @post("/{name:str}/{version:str}/yank", status_code=200, summary="Yank a release (owners)")
     async def yank(
         self,
-        request: Request[Any, Any, Any],
         name: FromPath[str],
         version: FromPath[str],
         data: JSONBody[YankRequest],
         hub: NamedDependency[Hub],
+        who: NamedDependency[Identity],
     ) -> Release:
-        who = await identify(hub, request.headers.get("authorization"))
         return await services.set_yanked(hub, who, name, version, yanked=True, reason=data.reason)
 
     @post("/{name:str}/{version:str}/unyank", status_code=200, summary="Unyank (owners)")
     async def unyank(
         self,
-        request: Request[Any, Any, Any],
         name: FromPath[str],
         version: FromPath[str],
         hub: NamedDependency[Hub],
+        who: NamedDependency[Identity],
     ) -> Release:
-        who = await identify(hub, request.headers.get("authorization"))
         return await services.set_yanked(hub, who, name, version, yanked=False)

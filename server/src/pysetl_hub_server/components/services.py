@@ -28,7 +28,7 @@ from pysetl_hub_server.audit.services import touch
 from pysetl_hub_server.components.latest import fully_attested, latest_release, newest_first
 from pysetl_hub_server.db import models
 from pysetl_hub_server.errors import BadRequest, NotFound
-from pysetl_hub_server.runtime import Hub
+from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.simple.services import file_url, provenance_url
 
 

@@ -9,19 +9,17 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import File, Stream
 
+from pysetl_hub_server.answers import (
+    file_answer,
+    file_cache_headers,
+    file_content_type,
+    file_etag,
+    file_headers,
+)
 from pysetl_hub_server.errors import NotFound
-from pysetl_hub_server.runtime import Hub
+from pysetl_hub_server.finished import Finished
+from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.storage.blobs import blob_key
-
-IMMUTABLE = "public, max-age=31536000, immutable"
-
-
-def content_type(filename: FromPath[str]) -> str:
-    if filename.endswith(".metadata"):
-        return "text/plain; charset=utf-8"
-    if filename.endswith(".tar.gz"):
-        return "application/gzip"
-    return "application/octet-stream"  # wheels, as PyPI serves them
 
 
 @route(
@@ -36,6 +34,7 @@ async def download(
     filename: FromPath[str],
     hub: NamedDependency[Hub],
 ) -> Response[Any]:
+    """Downloads are counted by the outer layer (hotpath.py), whoever answers."""
     is_metadata = filename.endswith(".metadata")
     dist_name = filename.removesuffix(".metadata") if is_metadata else filename
     stored = await hub.cache.file(sha256, dist_name)
@@ -43,35 +42,29 @@ async def download(
         raise NotFound("file.missing", f"no file {filename!r} with digest {sha256} on this hub")
     digest = stored.metadata_sha256 if is_metadata else stored.sha256
     assert digest is not None
-    etag = f'"{digest}"'
-    headers = {"ETag": etag, "Cache-Control": IMMUTABLE}
-    if request.headers.get("if-none-match") == etag:
-        return Response(content=b"", status_code=304, headers=headers)
-    media = content_type(filename)
+    if request.headers.get("if-none-match") == file_etag(digest):
+        return Finished(304, file_cache_headers(digest), b"")
     key = blob_key(digest)
     size = stored.size if not is_metadata else await hub.blobs.size(key)
     if size is None:
         raise NotFound("file.missing", f"the bytes of {filename!r} are missing from storage")
     if request.method == "HEAD":
-        headers["Content-Length"] = str(size)
-        return Response(content=b"", media_type=media, headers=headers)
-    if not is_metadata:
-        hub.downloads.count(filename)
+        return Finished(200, file_headers(digest, filename, size), b"")
     data = await hub.cache.small_blob(digest, size)
     if data is not None:
-        return Response(content=data, media_type=media, headers=headers)
+        return Finished(200, file_answer(digest, filename, data).headers, data)
+    plain = {k.decode(): v.decode() for k, v in file_cache_headers(digest)}
+    media = file_content_type(filename)
     path = hub.blobs.local_path(key)
     if path is not None:
         return File(
             path=path,
             filename=filename,
             media_type=media,
-            headers=headers,
+            headers=plain,
             content_disposition_type="attachment",
             file_info=None,
         )
     return Stream(
-        hub.blobs.stream(key),
-        media_type=media,
-        headers={**headers, "Content-Length": str(size)},
+        hub.blobs.stream(key), media_type=media, headers={**plain, "Content-Length": str(size)}
     )

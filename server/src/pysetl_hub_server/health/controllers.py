@@ -7,7 +7,7 @@ from litestar.di import NamedDependency
 from sqlalchemy import text
 
 from pysetl_hub_schemas import Health
-from pysetl_hub_server.runtime import Hub
+from pysetl_hub_server.hub import Hub
 
 
 @get("/healthz", tags=["ops"], summary="Liveness")

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Controller, Request, Response, delete, get, post
+from litestar import Controller, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from pysetl_hub_schemas import PublisherList, PublisherRequest
-from pysetl_hub_server.accounts.services import identify
+from pysetl_hub_server.accounts.services import Identity
+from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.provenance import integrity, publishers
-from pysetl_hub_server.runtime import Hub
 
 
 class PublisherController(Controller):
@@ -32,12 +30,11 @@ class PublisherController(Controller):
     )
     async def add_publisher(
         self,
-        request: Request[Any, Any, Any],
         name: FromPath[str],
         data: JSONBody[PublisherRequest],
         hub: NamedDependency[Hub],
+        who: NamedDependency[Identity],
     ) -> PublisherList:
-        who = await identify(hub, request.headers.get("authorization"))
         return await publishers.add_publisher(hub, who, name, data)
 
     @delete(
@@ -47,12 +44,11 @@ class PublisherController(Controller):
     )
     async def remove_publisher(
         self,
-        request: Request[Any, Any, Any],
         name: FromPath[str],
         publisher_id: FromPath[int],
         hub: NamedDependency[Hub],
+        who: NamedDependency[Identity],
     ) -> PublisherList:
-        who = await identify(hub, request.headers.get("authorization"))
         return await publishers.remove_publisher(hub, who, name, publisher_id)
 
 

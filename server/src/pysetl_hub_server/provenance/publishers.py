@@ -25,7 +25,7 @@ from pysetl_hub_server.accounts.services import Identity, require_role
 from pysetl_hub_server.audit.services import touch
 from pysetl_hub_server.db import models
 from pysetl_hub_server.errors import BadRequest, Conflict, Forbidden, NotFound
-from pysetl_hub_server.runtime import Hub
+from pysetl_hub_server.hub import Hub
 
 NAME_RE = re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])$")
 

@@ -11,9 +11,9 @@ from litestar.di import NamedDependency
 from pysetl_hub_schemas import UploadResult
 from pysetl_hub_server.accounts.services import authenticate
 from pysetl_hub_server.errors import PayloadTooLarge
+from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.publishing.multipart import parse_upload
 from pysetl_hub_server.publishing.services import publish
-from pysetl_hub_server.runtime import Hub
 
 FORM_ALLOWANCE = 4 * 1024 * 1024  # room for metadata fields next to the file itself
 

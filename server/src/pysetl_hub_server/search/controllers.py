@@ -9,7 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery, QueryParameter
 
 from pysetl_hub_schemas import SearchResults
-from pysetl_hub_server.runtime import Hub
+from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.search import services
 from pysetl_hub_server.search.engine import SearchQuery
 

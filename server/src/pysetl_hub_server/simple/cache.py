@@ -8,43 +8,26 @@ stops a render that raced with a change from storing a stale page.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from pysetl_hub_server.answers import RenderedPage, rendered_page
+from pysetl_hub_server.files.stored import StoredFile
+from pysetl_hub_server.hub import ROOT
 from pysetl_hub_server.periodic import Periodic
 from pysetl_hub_server.settings import Settings
 from pysetl_hub_server.simple import render, services
-from pysetl_hub_server.simple.services import StoredFile
 from pysetl_hub_server.storage.blobs import BlobStore, blob_key
 
 log = logging.getLogger(__name__)
 
-ROOT = "\x00root"
-
-
-@dataclass(frozen=True, slots=True)
-class RenderedPage:
-    serial: int
-    html: bytes
-    json: bytes
-    etag_html: str
-    etag_json: str
-
-
-def _etag(body: bytes) -> str:
-    return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
-
-
-def _page(serial: int, html: bytes, json: bytes) -> RenderedPage:
-    return RenderedPage(serial, html, json, _etag(html), _etag(json))
-
 
 class IndexCache:
+    """Implements `hub.PageCache`."""
+
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], blobs: BlobStore, settings: Settings
     ) -> None:
@@ -95,12 +78,16 @@ class IndexCache:
         snapshot = await services.load_project(session, name)
         if snapshot is None:
             return None
-        return _page(snapshot.serial, render.project_html(snapshot), render.project_json(snapshot))
+        return rendered_page(
+            snapshot.serial, render.project_html(snapshot), render.project_json(snapshot)
+        )
 
     @staticmethod
     async def _render_root(session: AsyncSession, _key: str) -> RenderedPage | None:
         snapshot = await services.load_root(session)
-        return _page(snapshot.serial, render.root_html(snapshot), render.root_json(snapshot))
+        return rendered_page(
+            snapshot.serial, render.root_html(snapshot), render.root_json(snapshot)
+        )
 
     def invalidate(self, name: str) -> None:
         for key in (name, ROOT):

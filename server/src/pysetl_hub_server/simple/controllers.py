@@ -10,80 +10,20 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 from packaging.utils import canonicalize_name
 
-from pysetl_hub_server.errors import HubError, NotFound
-from pysetl_hub_server.runtime import Hub
-from pysetl_hub_server.simple.cache import RenderedPage
-from pysetl_hub_server.simple.render import HTML_TYPE, JSON_TYPE, TEXT_HTML
-
-_FORMATS = {
-    JSON_TYPE: JSON_TYPE,
-    "application/vnd.pypi.simple.latest+json": JSON_TYPE,
-    HTML_TYPE: HTML_TYPE,
-    "application/vnd.pypi.simple.latest+html": HTML_TYPE,
-    TEXT_HTML: TEXT_HTML,
-    "*/*": TEXT_HTML,
-    "text/*": TEXT_HTML,
-    "application/*": JSON_TYPE,
-}
+from pysetl_hub_server.answers import RenderedPage
+from pysetl_hub_server.errors import NotFound
+from pysetl_hub_server.finished import Finished
+from pysetl_hub_server.hub import Hub
+from pysetl_hub_server.simple.media import negotiate
 
 
-class NotAcceptable(HubError):
-    status = 406
-    title = "Not Acceptable"
-
-
-def negotiate(accept: str | None, fmt: str | None) -> str:
-    """Pick the response type by the Accept header's q-values (PEP 691); HTML by default."""
-    if fmt:
-        if fmt in _FORMATS:
-            return _FORMATS[fmt]
-        raise NotAcceptable("simple.format", f"unknown ?format={fmt!r}")
-    if not accept:
-        return TEXT_HTML
-    best, best_q = None, -1.0
-    for position, item in enumerate(accept.split(",")):
-        media, *params = (p.strip() for p in item.split(";"))
-        q = 1.0
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        chosen = _FORMATS.get(media.lower())
-        # Among equal q-values the first listed wins (as PyPI does).
-        if chosen and q > 0 and (q > best_q or (q == best_q and best is None)):
-            best, best_q = chosen, q - position * 1e-6
-    if best is None:
-        raise NotAcceptable(
-            "simple.not_acceptable",
-            f"none of the types in Accept: {accept!r} is served; ask for {JSON_TYPE}, "
-            f"{HTML_TYPE} or text/html",
-        )
-    return best
-
-
-def _respond(request: Request[Any, Any, Any], page: RenderedPage, media: str) -> Response[bytes]:
-    if media == JSON_TYPE:
-        body, etag = page.json, page.etag_json
-    else:
-        body, etag = page.html, page.etag_html
-    headers = {
-        "ETag": etag,
-        "Vary": "Accept",
-        "X-PyPI-Last-Serial": str(page.serial),
-        "Cache-Control": "max-age=60, public",
-    }
-    if request.headers.get("if-none-match") == etag:
-        return Response(content=b"", status_code=304, headers=headers)
-    return Response(content=body, media_type=media, headers=headers)
+def _respond(request: Request[Any, Any, Any], page: RenderedPage, media: str) -> Response[Any]:
+    answer = page.answer(media)
+    return Finished(*answer.to(request.headers.get("if-none-match")))
 
 
 @get(["/simple/", "/simple"], tags=["index"], summary="Project list (PEP 503/691)", cache=False)
-async def simple_root(
-    request: Request[Any, Any, Any], hub: NamedDependency[Hub]
-) -> Response[bytes]:
+async def simple_root(request: Request[Any, Any, Any], hub: NamedDependency[Hub]) -> Response[Any]:
     media = negotiate(request.headers.get("accept"), request.query_params.get("format"))
     return _respond(request, await hub.cache.root(), media)
 
@@ -95,7 +35,7 @@ async def simple_root(
 )
 async def simple_project(
     request: Request[Any, Any, Any], name: FromPath[str], hub: NamedDependency[Hub]
-) -> Response[bytes]:
+) -> Response[Any]:
     media = negotiate(request.headers.get("accept"), request.query_params.get("format"))
     page = hub.cache.peek(name)
     if page is None:

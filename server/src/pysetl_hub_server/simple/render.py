@@ -13,9 +13,6 @@ import msgspec
 from pysetl_hub_server.simple.services import ProjectSnapshot, RootSnapshot
 
 API_VERSION = "1.1"  # PEP 700 (versions, size, upload-time)
-JSON_TYPE = "application/vnd.pypi.simple.v1+json"
-HTML_TYPE = "application/vnd.pypi.simple.v1+html"
-TEXT_HTML = "text/html"
 
 
 def _meta(serial: int) -> dict[str, Any]:

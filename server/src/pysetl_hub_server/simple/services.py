@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from pysetl_hub_server.db.models import AuditEvent, Component, File, Release
+from pysetl_hub_server.files.stored import StoredFile
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,14 +40,6 @@ class ProjectSnapshot:
 class RootSnapshot:
     serial: int
     projects: list[tuple[str, str, int]]  # (normalized, display, serial)
-
-
-@dataclass(frozen=True, slots=True)
-class StoredFile:
-    filename: str
-    sha256: str
-    size: int
-    metadata_sha256: str | None
 
 
 def file_url(sha256: str, filename: str) -> str:

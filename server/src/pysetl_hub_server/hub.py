@@ -1,0 +1,100 @@
+"""`Hub`: the services one server process holds, as the handlers and domain services see them.
+
+A leaf: every field is typed by a Protocol (or a plain value), so a domain module depends on
+what it uses, never on how `runtime.py` built it, and nothing here imports a domain module.
+Tests and CLI commands get the same object without HTTP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from pysetl_hub_server.answers import RenderedPage
+from pysetl_hub_server.faults import Faults
+from pysetl_hub_server.files.stored import StoredFile
+from pysetl_hub_server.search.engine import SearchEngine
+from pysetl_hub_server.settings import Settings
+from pysetl_hub_server.storage.blobs import BlobStore
+
+ROOT = "\x00root"  # the PageCache key of the project list (no project can be named so)
+
+
+class PageCache(Protocol):
+    """Index pages and small files in memory, coherent with the database serial."""
+
+    def peek(self, name: str) -> RenderedPage | None:
+        """The cached page (`ROOT` for the project list), without I/O."""
+
+    async def project(self, name: str) -> RenderedPage | None: ...
+    async def root(self) -> RenderedPage: ...
+    async def file(self, sha256: str, filename: str) -> StoredFile | None: ...
+
+    def peek_file_bytes(self, sha256: str, filename: str) -> bytes | None:
+        """The bytes of a known file when they are in memory, without I/O."""
+
+    async def small_blob(self, sha256: str, size: int) -> bytes | None: ...
+    def invalidate(self, name: str) -> None: ...
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
+class Indexing(Protocol):
+    """Keeps the search engine in step with the database (the outbox worker)."""
+
+    @property
+    def engine(self) -> SearchEngine: ...
+    def kick(self) -> None: ...
+    async def reindex(self) -> int: ...
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
+class Downloads(Protocol):
+    """Counts served downloads in memory; flushed in the background."""
+
+    def count(self, filename: str) -> None: ...
+    def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
+class Notifier(Protocol):
+    def changed(self, name: str) -> None:
+        """After a commit that changed `name`: drop what is derived from it, everywhere."""
+
+
+@dataclass(slots=True)
+class Hub:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    blobs: BlobStore
+    cache: PageCache
+    faults: Faults
+    spool_dir: Path
+    indexer: Indexing
+    downloads: Downloads
+    notifier: Notifier
+    # The Sigstore trusted_root.json upload attestations are verified against.
+    trust_root: Path
+
+    @property
+    def search(self) -> SearchEngine:
+        return self.indexer.engine
+
+    def changed(self, name: str) -> None:
+        self.notifier.changed(name)
+
+    async def start(self) -> None:
+        await self.cache.start()
+        await self.indexer.start()
+        self.downloads.start()
+
+    async def close(self) -> None:
+        await self.downloads.stop()
+        await self.indexer.stop()
+        await self.cache.stop()
+        await self.engine.dispose()
