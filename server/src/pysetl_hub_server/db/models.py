@@ -241,7 +241,7 @@ class AuditEvent(Base):
 # -- search -------------------------------------------------------------------------------------
 # Derived data: rebuilt from the tables above by `search reindex`. The full-text structures
 # (an FTS5 table on SQLite; a tsvector column and trigram index on PostgreSQL) are created by
-# the migration only, per dialect; see `search.builtin`.
+# the migration only, per dialect; see `search.dialects`.
 
 
 class SearchDoc(Base):
