@@ -85,8 +85,8 @@ def test_newcomer_path(live: LiveServer, tmp_path: Path) -> None:
     python = venv / "bin" / "python"
     uv = BIN / "uv"
     sh(uv, "venv", "--no-config", "-q", "-p", sys.executable, venv)
-    sh(uv, "pip", "install", "--no-config", "-q", "--python", python,
-       "pysetl[pyspark]==1.2.1", ROOT / "schemas", ROOT / "provenance", ROOT / "client")  # fmt: skip
+    sh(uv, "pip", "install", "--no-config", "-q", "--python", python, "pysetl[pyspark]==1.2.1",
+       ROOT / "schemas", ROOT / "provenance", ROOT / "client")  # fmt: skip
     # The venv's own CLI installs the component into its own interpreter.
     sh(venv / "bin" / "pysetl-hub", "install", "row-dedupe", "nightly-totals", "--installer", "uv")
     listed = json.loads(sh(venv / "bin" / "pysetl-hub", "list", "--json"))
