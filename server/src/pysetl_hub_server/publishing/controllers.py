@@ -7,10 +7,11 @@ from typing import Any
 
 from litestar import Request, post
 from litestar.di import NamedDependency
+from litestar.exceptions import InternalServerException
 
 from pysetl_hub_schemas import UploadResult
 from pysetl_hub_server.accounts.services import authenticate
-from pysetl_hub_server.errors import PayloadTooLarge
+from pysetl_hub_server.errors import BadRequest, PayloadTooLarge
 from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.publishing.multipart import parse_upload
 from pysetl_hub_server.publishing.services import publish
@@ -42,13 +43,21 @@ async def upload(request: Request[Any, Any, Any], hub: NamedDependency[Hub]) -> 
 
     async def capped() -> AsyncIterator[bytes]:
         total = 0
-        async for chunk in request.stream():
-            total += len(chunk)
-            if total > cap:
-                raise PayloadTooLarge(
-                    "upload.too_large", f"the upload body is larger than {cap} bytes"
-                )
-            yield chunk
+        try:
+            async for chunk in request.stream():
+                total += len(chunk)
+                if total > cap:
+                    raise PayloadTooLarge(
+                        "upload.too_large", f"the upload body is larger than {cap} bytes"
+                    )
+                yield chunk
+        except InternalServerException as exc:
+            # Litestar's word for a client that disconnected mid-body: a truncated upload
+            # (the stream is fresh here, so "stream consumed" cannot be the cause).
+            raise BadRequest(
+                "form.truncated",
+                "the client disconnected before the upload body was complete; upload again",
+            ) from exc
 
     form = await parse_upload(request.headers.get("content-type"), capped(), limits, hub.spool_dir)
     try:

@@ -1,172 +1,156 @@
-"""Streaming parser for the legacy upload form.
+"""Streaming parser for the legacy upload form, driven segment by segment.
 
-The body is never held whole: the `content` part goes straight to a temp file while its
-digests are computed and the size cap is enforced; every other part is capped on its own.
+`multipart.PushMultipartParser` turns the ASGI body chunks into events (a part's headers as a
+`MultipartSegment`, its body as bytes, then None) and enforces the structural limits: parts
+per form, header line size, headers per part. This module adds what the parser cannot know:
+the `content` part goes straight to a spool file while its digests are computed and the file
+cap holds; every other part is a text field under its own cap. The body is never held whole,
+and every error path removes the spool file before the error propagates.
 """
 
 from __future__ import annotations
 
 import hashlib
 import tempfile
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
-from python_multipart import MultipartParser
-from python_multipart.exceptions import MultipartParseError
-from python_multipart.multipart import parse_options_header
+from multipart import (
+    MultipartError,
+    MultipartSegment,
+    ParserError,
+    ParserLimitReached,
+    PushMultipartParser,
+    parse_options_header,
+)
 
 from pysetl_hub_server.errors import BadRequest, PayloadTooLarge
+from pysetl_hub_server.publishing.form import FILE_FIELD, UploadedFile, UploadForm
 from pysetl_hub_server.settings import UploadLimits
 
-FILE_FIELD = "content"
+MAX_HEADER_SIZE = 16 * 1024  # one part header line; twine's longest names the file
+MAX_HEADER_COUNT = 8  # per part; RFC 7578 needs three at most
 LARGE_FIELDS = {"description": "max_description_size", "attestations": "max_attestations_size"}
 
 
-@dataclass(slots=True)
-class UploadedFile:
-    """The `content` part, spooled to disk with its digests."""
+class _Spool:
+    """The `content` part on its way to disk, hashed and size-checked as it arrives."""
 
-    filename: str
-    path: Path
-    size: int
-    sha256: str
-    blake2b_256: str
-    md5: str
-
-
-@dataclass(slots=True)
-class UploadForm:
-    fields: dict[str, list[str]] = field(default_factory=dict)
-    file: UploadedFile | None = None
-
-    def get(self, name: str) -> str | None:
-        values = self.fields.get(name)
-        return values[0] if values else None
-
-    def getlist(self, name: str) -> list[str]:
-        return self.fields.get(name, [])
-
-
-class _Collector:
-    """python-multipart callbacks that build an `UploadForm` under the limits."""
-
-    def __init__(self, limits: UploadLimits, spool_dir: Path) -> None:
-        self.limits = limits
-        self.spool_dir = spool_dir
-        self.form = UploadForm()
-        self._header_field = bytearray()
-        self._header_value = bytearray()
-        self._headers: dict[str, bytes] = {}
-        self._name = ""
-        self._buffer = bytearray()
-        self._cap = 0
-        self._file: IO[bytes] | None = None
-        self._file_path: Path | None = None
-        self._file_name = ""
+    def __init__(self, filename: str, spool_dir: Path, cap: int) -> None:
+        fd, path = tempfile.mkstemp(dir=spool_dir, suffix=".upload")
+        self.path = Path(path)
+        self._out: IO[bytes] = open(fd, "wb")  # noqa: SIM115 - closed in finish() / discard()
+        self._filename = filename
+        self._cap = cap
         self._size = 0
         self._sha256 = hashlib.sha256()
         self._blake2 = hashlib.blake2b(digest_size=32)
         self._md5 = hashlib.md5(usedforsecurity=False)
-        self._parts = 0
 
-    def on_part_begin(self) -> None:
-        self._parts += 1
-        if self._parts > self.limits.max_fields:
-            raise BadRequest(
-                "form.too_many_fields",
-                f"the upload form has more than {self.limits.max_fields} parts",
-            )
-        self._headers = {}
-        self._buffer = bytearray()
-
-    def on_header_field(self, data: bytes, start: int, end: int) -> None:
-        self._header_field += data[start:end]
-
-    def on_header_value(self, data: bytes, start: int, end: int) -> None:
-        self._header_value += data[start:end]
-
-    def on_header_end(self) -> None:
-        self._headers[self._header_field.decode("latin-1").lower()] = bytes(self._header_value)
-        self._header_field = bytearray()
-        self._header_value = bytearray()
-
-    def on_headers_finished(self) -> None:
-        disposition = self._headers.get("content-disposition", b"")
-        _, params = parse_options_header(disposition)
-        name = params.get(b"name")
-        if name is None:
-            raise BadRequest("form.part_name", "a form part has no name in Content-Disposition")
-        self._name = name.decode("utf-8", "replace")
-        filename = params.get(b"filename")
-        if self._name == FILE_FIELD:
-            if filename is None:
-                raise BadRequest(
-                    "form.content", "the `content` part must be a file with a filename"
-                )
-            if self._file is not None:
-                raise BadRequest("form.content", "the form has more than one `content` part")
-            self._file_name = filename.decode("utf-8", "replace")
-            fd, path = tempfile.mkstemp(dir=self.spool_dir, suffix=".upload")
-            self._file_path = Path(path)
-            self._file = open(fd, "wb")  # noqa: SIM115 - closed in on_part_end / close()
-        else:
-            attr = LARGE_FIELDS.get(self._name)
-            self._cap = getattr(self.limits, attr) if attr else self.limits.max_field_size
-
-    def on_part_data(self, data: bytes, start: int, end: int) -> None:
-        chunk = data[start:end]
-        if self._file is not None and self._name == FILE_FIELD and self.form.file is None:
-            self._size += len(chunk)
-            if self._size > self.limits.max_file_size:
-                raise PayloadTooLarge(
-                    "upload.too_large",
-                    f"the file is larger than this hub's cap of {self.limits.max_file_size} "
-                    "bytes: make it smaller, or ask the operator to raise "
-                    "PYSETL_HUB_MAX_UPLOAD_SIZE",
-                )
-            self._sha256.update(chunk)
-            self._blake2.update(chunk)
-            self._md5.update(chunk)
-            self._file.write(chunk)
-            return
-        self._buffer += chunk
-        if len(self._buffer) > self._cap:
+    def write(self, chunk: bytes) -> None:
+        self._size += len(chunk)
+        if self._size > self._cap:
             raise PayloadTooLarge(
-                "form.field_too_large",
-                f"the form field {self._name!r} is longer than its cap of {self._cap} bytes",
+                "upload.too_large",
+                f"the file is larger than this hub's cap of {self._cap} bytes: make it "
+                "smaller, or ask the operator to raise PYSETL_HUB_MAX_UPLOAD_SIZE",
             )
+        self._sha256.update(chunk)
+        self._blake2.update(chunk)
+        self._md5.update(chunk)
+        self._out.write(chunk)
 
-    def on_part_end(self) -> None:
-        if self._name == FILE_FIELD and self._file is not None and self.form.file is None:
-            self._file.close()
-            assert self._file_path is not None
-            self.form.file = UploadedFile(
-                filename=self._file_name,
-                path=self._file_path,
-                size=self._size,
-                sha256=self._sha256.hexdigest(),
-                blake2b_256=self._blake2.hexdigest(),
-                md5=self._md5.hexdigest(),
-            )
-            return
-        try:
-            value = self._buffer.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise BadRequest(
-                "form.encoding", f"the form field {self._name!r} is not valid UTF-8"
-            ) from exc
-        self.form.fields.setdefault(self._name, []).append(value)
-
-    def close(self) -> None:
-        if self._file is not None and not self._file.closed:
-            self._file.close()
+    def finish(self) -> UploadedFile:
+        self._out.close()
+        return UploadedFile(
+            filename=self._filename,
+            path=self.path,
+            size=self._size,
+            sha256=self._sha256.hexdigest(),
+            blake2b_256=self._blake2.hexdigest(),
+            md5=self._md5.hexdigest(),
+        )
 
     def discard(self) -> None:
-        self.close()
-        if self._file_path is not None:
-            self._file_path.unlink(missing_ok=True)
+        self._out.close()
+        self.path.unlink(missing_ok=True)
+
+
+class _Field:
+    """A text part, held in memory and never past its cap."""
+
+    def __init__(self, name: str, cap: int) -> None:
+        self.name = name
+        self._cap = cap
+        self._data = bytearray()
+
+    def write(self, chunk: bytes) -> None:
+        if len(self._data) + len(chunk) > self._cap:
+            raise PayloadTooLarge(
+                "form.field_too_large",
+                f"the form field {self.name!r} is longer than its cap of {self._cap} bytes",
+            )
+        self._data += chunk
+
+    def finish(self) -> str:
+        try:
+            return self._data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BadRequest(
+                "form.encoding", f"the form field {self.name!r} is not valid UTF-8"
+            ) from exc
+
+
+class _Collector:
+    """Turns the parser's events into an `UploadForm`; owns the one spool file."""
+
+    def __init__(self, limits: UploadLimits, spool_dir: Path) -> None:
+        self.form = UploadForm()
+        self._limits = limits
+        self._spool_dir = spool_dir
+        self._spool: _Spool | None = None
+        self._part: _Spool | _Field | None = None
+
+    def feed(self, events: Iterable[Any]) -> None:
+        """One chunk's events: a segment opens a part, bytes fill it, None closes it."""
+        for event in events:
+            if isinstance(event, MultipartSegment):
+                self._part = self._open(event)
+            elif event is None:
+                self._close()
+            else:
+                assert self._part is not None, "the parser sent bytes outside a part"
+                self._part.write(event)
+
+    def _open(self, segment: Any) -> _Spool | _Field:
+        name: str = segment.name or ""
+        if not name:
+            raise BadRequest(
+                "form.part_name", "a form part has no name in its Content-Disposition header"
+            )
+        if name != FILE_FIELD:
+            attr = LARGE_FIELDS.get(name)
+            cap: int = getattr(self._limits, attr) if attr else self._limits.max_field_size
+            return _Field(name, cap)
+        filename: str | None = segment.filename
+        if filename is None:
+            raise BadRequest("form.content", "the `content` part must be a file with a filename")
+        if self._spool is not None:
+            raise BadRequest("form.content", "the form has more than one `content` part")
+        self._spool = _Spool(filename, self._spool_dir, self._limits.max_file_size)
+        return self._spool
+
+    def _close(self) -> None:
+        part, self._part = self._part, None
+        if isinstance(part, _Spool):
+            self.form.file = part.finish()
+        elif part is not None:
+            self.form.fields.setdefault(part.name, []).append(part.finish())
+
+    def discard(self) -> None:
+        if self._spool is not None:
+            self._spool.discard()
 
 
 async def parse_upload(
@@ -176,33 +160,71 @@ async def parse_upload(
     spool_dir: Path,
 ) -> UploadForm:
     """Parse a multipart upload; on any error the spooled file is removed."""
+    parser = _parser_for(content_type, limits)
+    collector = _Collector(limits, spool_dir)
+    try:
+        async for chunk in body:
+            if chunk:  # an empty chunk would tell the parser that the body has ended
+                collector.feed(parser.parse(chunk))
+        _end_of_body(parser)
+    except BaseException as exc:
+        collector.discard()
+        if isinstance(exc, MultipartError):
+            raise _problem(exc, limits) from exc
+        raise
+    return collector.form
+
+
+def _parser_for(content_type: str | None, limits: UploadLimits) -> Any:
     mime, params = parse_options_header(content_type or "")
-    boundary = params.get(b"boundary")
-    if mime != b"multipart/form-data" or not boundary:
+    boundary: str = params.get("boundary", "")
+    if mime != "multipart/form-data" or not boundary:
         raise BadRequest(
             "form.content_type",
             "uploads must be multipart/form-data with a boundary, as twine sends them",
         )
-    collector = _Collector(limits, spool_dir)
-    callbacks = {
-        "on_part_begin": collector.on_part_begin,
-        "on_header_field": collector.on_header_field,
-        "on_header_value": collector.on_header_value,
-        "on_header_end": collector.on_header_end,
-        "on_headers_finished": collector.on_headers_finished,
-        "on_part_data": collector.on_part_data,
-        "on_part_end": collector.on_part_end,
-    }
-    parser = MultipartParser(boundary, callbacks, max_header_size=16 * 1024)  # type: ignore[arg-type]
     try:
-        async for chunk in body:
-            parser.write(chunk)
-        parser.finalize()
-    except MultipartParseError as exc:
-        collector.discard()
-        raise BadRequest("form.malformed", f"the multipart body is malformed: {exc}") from exc
-    except BaseException:
-        collector.discard()
-        raise
-    collector.close()
-    return collector.form
+        # No max_segment_size: each part has its own cap (and error), enforced above.
+        return PushMultipartParser(
+            boundary,
+            max_header_size=MAX_HEADER_SIZE,
+            max_header_count=MAX_HEADER_COUNT,
+            max_segment_count=limits.max_fields,
+        )
+    except MultipartError as exc:
+        raise BadRequest(
+            "form.content_type", f"the multipart boundary {boundary!r} is not usable: {exc}"
+        ) from exc
+
+
+def _end_of_body(parser: Any) -> None:
+    """The body is over: the form must have reached its closing boundary."""
+    try:
+        parser.close()
+    except ParserError as exc:
+        raise BadRequest(
+            "form.truncated",
+            "the upload body ended before the multipart form's closing boundary: it was cut "
+            "short in transit; upload the file again",
+        ) from exc
+
+
+def _problem(exc: MultipartError, limits: UploadLimits) -> BadRequest:
+    """The parser names the limit it hit only in its message; give each one its own code."""
+    reason = str(exc)
+    if not isinstance(exc, ParserLimitReached):
+        return BadRequest("form.malformed", f"the multipart body is malformed: {reason}")
+    if "segment count" in reason:
+        return BadRequest(
+            "form.too_many_fields", f"the upload form has more than {limits.max_fields} parts"
+        )
+    if "header length" in reason:
+        return BadRequest(
+            "form.header_too_large",
+            f"a form part has a header line longer than {MAX_HEADER_SIZE} bytes",
+        )
+    if "header count" in reason:
+        return BadRequest(
+            "form.too_many_headers", f"a form part has more than {MAX_HEADER_COUNT} headers"
+        )
+    return BadRequest("form.limit", f"the multipart body breaks a parser limit: {reason}")

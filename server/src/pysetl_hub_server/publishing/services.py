@@ -29,7 +29,7 @@ from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.provenance.publishers import trusted
 from pysetl_hub_server.provenance.uploads import Policy, Signed, check_upload
 from pysetl_hub_server.publishing import validate
-from pysetl_hub_server.publishing.multipart import UploadedFile, UploadForm
+from pysetl_hub_server.publishing.form import UploadedFile, UploadForm
 from pysetl_hub_server.simple.services import file_url
 from pysetl_hub_server.storage.blobs import blob_key
 

@@ -19,7 +19,7 @@ from packaging.version import InvalidVersion, Version
 from pysetl_hub_schemas import FACTORIES, GROUPS
 from pysetl_hub_server.errors import BadRequest, InvalidUpload
 from pysetl_hub_server.publishing.archive import ArchiveContents, inspect_sdist, inspect_wheel
-from pysetl_hub_server.publishing.multipart import UploadedFile, UploadForm
+from pysetl_hub_server.publishing.form import UploadedFile, UploadForm
 from pysetl_hub_server.settings import UploadLimits
 
 PYSETL_GROUPS = GROUPS

@@ -1,0 +1,396 @@
+"""The upload form parser: its limits, its errors, and no spool file left behind.
+
+Bodies are written byte by byte here (not by an HTTP library) so each rule can be broken on
+purpose; they go over a real server, except the chunking test, which feeds `parse_upload`
+directly. The parser never touches the database, so SQLite alone is enough.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import socket
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from pysetl_hub_server.app import create_app
+from pysetl_hub_server.publishing.multipart import MAX_HEADER_COUNT, MAX_HEADER_SIZE, parse_upload
+from pysetl_hub_server.runtime import build_hub
+from pysetl_hub_server.settings import UploadLimits
+from tests.conftest import start_hub
+from tests.support.live import LiveServer
+from tests.support.upload import form_for, problem, upload
+
+WHEEL = "csv-dedupe:wheel"
+BOUNDARY = "f0rm-b0undary"
+CONTENT_TYPE = f"multipart/form-data; boundary={BOUNDARY}"
+LIMITS = UploadLimits()
+
+
+def part(
+    name: str | None,
+    value: bytes | str,
+    *,
+    filename: str | None = None,
+    headers: Sequence[str] = (),
+) -> bytes:
+    disposition = "form-data"
+    if name is not None:
+        disposition += f'; name="{name}"'
+    if filename is not None:
+        disposition += f'; filename="{filename}"'
+    head = "\r\n".join([f"Content-Disposition: {disposition}", *headers])
+    data = value.encode() if isinstance(value, str) else value
+    return f"--{BOUNDARY}\r\n{head}\r\n\r\n".encode() + data + b"\r\n"
+
+
+END = f"--{BOUNDARY}--\r\n".encode()
+
+
+def fields_of(wheel: Path, **overrides: str) -> list[bytes]:
+    """The text parts twine sends for this file."""
+    return [part(k, str(v)) for k, v in form_for(wheel, **overrides).items()]
+
+
+def content(wheel: Path, data: bytes | None = None) -> bytes:
+    body = wheel.read_bytes() if data is None else data
+    return part("content", body, filename=wheel.name, headers=["Content-Type: application/zip"])
+
+
+def padding(count: int, **extra: str) -> list[bytes]:
+    """Text parts the server ignores, to reach a part count or carry a header."""
+    headers = [f"{k}: {v}" for k, v in extra.items()]
+    return [part("comment", "x", headers=headers) for _ in range(count)]
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[LiveServer]:
+    live = start_hub(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite3'}")
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def token(server: LiveServer) -> str:
+    return server.user_with_token("alice")
+
+
+@pytest.fixture
+def post(server: LiveServer, token: str) -> Iterator[Callable[[bytes], httpx.Response]]:
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+
+        def send(body: bytes) -> httpx.Response:
+            headers = {"Content-Type": CONTENT_TYPE}
+            return client.post("/legacy/", content=body, headers=headers, auth=("__token__", token))
+
+        yield send
+
+
+@pytest.fixture
+def wheel(example_dists: dict[str, Path]) -> Path:
+    return example_dists[WHEEL]
+
+
+def spooled(server: LiveServer) -> list[Path]:
+    return list((server.settings.data_dir / "spool").iterdir())
+
+
+def rejected(response: httpx.Response, status: int, code: str) -> str:
+    assert response.status_code == status, response.text
+    body = problem(response)
+    assert body["code"] == code, body
+    detail: str = body["detail"]
+    return detail
+
+
+def test_a_twine_shaped_upload_is_accepted(
+    server: LiveServer, post: Callable[[bytes], httpx.Response], wheel: Path, token: str
+) -> None:
+    """The reference: what the rest of this module breaks on purpose, intact, publishes."""
+    assert post(b"".join([*fields_of(wheel), content(wheel), END])).status_code == 200
+    with httpx.Client(base_url=server.url) as client:  # httpx encodes it (twine: tests/interop)
+        assert upload(client, token, wheel).status_code == 200
+    assert spooled(server) == []
+
+
+def test_part_count_is_capped(
+    server: LiveServer, post: Callable[[bytes], httpx.Response], wheel: Path
+) -> None:
+    parts = [*fields_of(wheel), content(wheel)]
+    at_cap = parts + padding(LIMITS.max_fields - len(parts))
+    assert post(b"".join([*at_cap, END])).status_code == 200
+
+    over = padding(1) + at_cap  # the file part is complete before the cap trips
+    detail = rejected(post(b"".join([*over, END])), 400, "form.too_many_fields")
+    assert str(LIMITS.max_fields) in detail
+    assert spooled(server) == []
+
+
+def test_header_line_size_is_capped(
+    server: LiveServer, post: Callable[[bytes], httpx.Response], wheel: Path
+) -> None:
+    def with_header_line(length: int) -> bytes:
+        pad = padding(1, **{"X-Pad": "a" * (length - len("X-Pad: "))})
+        return b"".join([*fields_of(wheel), content(wheel), *pad, END])
+
+    assert post(with_header_line(MAX_HEADER_SIZE)).status_code == 200
+    detail = rejected(post(with_header_line(MAX_HEADER_SIZE + 1)), 400, "form.header_too_large")
+    assert str(MAX_HEADER_SIZE) in detail
+    assert spooled(server) == []
+
+
+def test_a_header_line_without_its_end_is_capped(
+    server: LiveServer, post: Callable[[bytes], httpx.Response], wheel: Path
+) -> None:
+    """A header line that never ends is refused once it outgrows the cap, not buffered."""
+    endless = f"--{BOUNDARY}\r\nX-Pad: ".encode() + b"a" * (4 * MAX_HEADER_SIZE)
+    body = b"".join([*fields_of(wheel), content(wheel), endless])
+    rejected(post(body), 400, "form.header_too_large")
+    assert spooled(server) == []
+
+
+def test_header_count_is_capped(
+    server: LiveServer, post: Callable[[bytes], httpx.Response], wheel: Path
+) -> None:
+    def with_headers(count: int) -> bytes:
+        extra = {f"X-Pad-{i}": "1" for i in range(count - 1)}  # plus Content-Disposition
+        return b"".join([*fields_of(wheel), content(wheel), *padding(1, **extra), END])
+
+    assert post(with_headers(MAX_HEADER_COUNT)).status_code == 200
+    rejected(post(with_headers(MAX_HEADER_COUNT + 1)), 400, "form.too_many_headers")
+    assert spooled(server) == []
+
+
+@pytest.mark.parametrize(
+    "cut",
+    [
+        pytest.param(lambda body: body[: len(body) // 2], id="inside-the-file"),
+        pytest.param(lambda body: body[: -len(END)], id="closing-boundary-missing"),
+        pytest.param(lambda body: body[: -len(END) - 3], id="inside-the-last-delimiter"),
+    ],
+)
+def test_a_truncated_body_is_a_bad_request_and_leaves_no_spool(
+    server: LiveServer,
+    post: Callable[[bytes], httpx.Response],
+    wheel: Path,
+    cut: Callable[[bytes], bytes],
+) -> None:
+    body = b"".join([*fields_of(wheel), content(wheel), END])
+    detail = rejected(post(cut(body)), 400, "form.truncated")
+    assert "closing boundary" in detail
+    assert spooled(server) == []
+
+
+@pytest.mark.parametrize("body", [b"", b"--" + BOUNDARY.encode()], ids=["empty", "no-parts"])
+def test_a_body_without_any_part_is_truncated(
+    post: Callable[[bytes], httpx.Response], body: bytes
+) -> None:
+    rejected(post(body), 400, "form.truncated")
+
+
+def test_a_client_that_disconnects_mid_file_leaves_no_spool(
+    server: LiveServer, token: str, wheel: Path
+) -> None:
+    sent = b"".join(fields_of(wheel)) + content(wheel)[:-200]
+    auth = base64.b64encode(f"__token__:{token}".encode()).decode()
+    head = (
+        "POST /legacy/ HTTP/1.1\r\nHost: hub\r\n"
+        f"Authorization: Basic {auth}\r\nContent-Type: {CONTENT_TYPE}\r\n"
+        f"Content-Length: {len(sent) + 100_000}\r\n\r\n"
+    )
+    url = urlsplit(server.url)
+    with socket.create_connection((url.hostname, url.port)) as sock:
+        sock.sendall(head.encode() + sent)
+        wait_for(lambda: bool(spooled(server)), "the server never opened a spool file")
+    wait_for(lambda: not spooled(server), "the spool file outlived the connection")
+
+
+async def test_a_disconnect_mid_file_is_a_bad_request_and_leaves_no_spool(
+    server: LiveServer, token: str, wheel: Path
+) -> None:
+    """Over ASGI, where the answer to a client that hung up can still be read: 400, not 500."""
+    sent = b"".join(fields_of(wheel)) + content(wheel)[:-200]
+    auth = base64.b64encode(f"__token__:{token}".encode())
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/legacy/",
+        "raw_path": b"/legacy/",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [
+            (b"host", b"hub"),
+            (b"authorization", b"Basic " + auth),
+            (b"content-type", CONTENT_TYPE.encode()),
+            (b"content-length", str(len(sent) + 100_000).encode()),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 80),
+        "state": {},
+    }
+    messages = [{"type": "http.request", "body": sent, "more_body": True}]
+    spool_at_disconnect: list[Path] = []
+
+    async def receive() -> dict[str, Any]:
+        if messages:
+            return messages.pop(0)
+        spool_at_disconnect.extend(spooled(server))
+        return {"type": "http.disconnect"}
+
+    sent_back: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent_back.append(message)
+
+    app = create_app(server.settings, hub=build_hub(server.settings))
+    async with lifespan(app):
+        await app(scope, receive, send)
+
+    assert spool_at_disconnect, "the parser never opened a spool file"
+    assert sent_back[0]["status"] == 400, sent_back
+    body = b"".join(m.get("body", b"") for m in sent_back[1:])
+    assert b'"form.truncated"' in body and b"disconnected" in body, body
+    assert spooled(server) == []
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: Any) -> AsyncIterator[None]:
+    """Run the app's ASGI lifespan on this event loop (what uvicorn does at start and stop)."""
+    inbox: asyncio.Queue[dict[str, str]] = asyncio.Queue()
+    outbox: asyncio.Queue[dict[str, str]] = asyncio.Queue()
+    await inbox.put({"type": "lifespan.startup"})
+    scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+    task = asyncio.create_task(app(scope, inbox.get, outbox.put))
+    assert (await outbox.get())["type"] == "lifespan.startup.complete"
+    try:
+        yield
+    finally:
+        await inbox.put({"type": "lifespan.shutdown"})
+        assert (await outbox.get())["type"] == "lifespan.shutdown.complete"
+        await task
+
+
+@pytest.mark.parametrize(
+    ("tail", "reason"),
+    [
+        (f"--{BOUNDARY}XY".encode(), "Unexpected bytes after boundary"),
+        (f"--{BOUNDARY}\r\nBad Name: 1\r\n\r\nx\r\n".encode(), "header name"),
+        (f"--{BOUNDARY}\r\nContent-Type: text/plain\r\n\r\nx\r\n".encode(), "Disposition"),
+        (f"--{BOUNDARY}\r\nnot a header\r\n\r\nx\r\n".encode(), "Malformed"),
+    ],
+    ids=["bytes-after-boundary", "bad-header-name", "no-disposition", "no-colon"],
+)
+def test_a_malformed_body_is_a_bad_request_and_leaves_no_spool(
+    server: LiveServer,
+    post: Callable[[bytes], httpx.Response],
+    wheel: Path,
+    tail: bytes,
+    reason: str,
+) -> None:
+    body = b"".join([*fields_of(wheel), content(wheel), tail, END])
+    detail = rejected(post(body), 400, "form.malformed")
+    assert reason in detail
+    assert spooled(server) == []
+
+
+@pytest.mark.parametrize(
+    ("field", "cap"),
+    [("summary", LIMITS.max_field_size), ("description", LIMITS.max_description_size)],
+)
+def test_each_field_has_its_own_cap(
+    server: LiveServer,
+    post: Callable[[bytes], httpx.Response],
+    wheel: Path,
+    field: str,
+    cap: int,
+) -> None:
+    def with_field(size: int) -> bytes:
+        # After the file, so the rejected body has a complete spool file to clean up.
+        return b"".join([*fields_of(wheel), content(wheel), part(field, "s" * size), END])
+
+    assert post(with_field(cap)).status_code == 200
+    detail = rejected(post(with_field(cap + 1)), 413, "form.field_too_large")
+    assert field in detail and str(cap) in detail
+    assert spooled(server) == []
+
+
+def test_a_description_may_exceed_the_plain_field_cap(
+    post: Callable[[bytes], httpx.Response], wheel: Path
+) -> None:
+    description = "d" * (LIMITS.max_field_size * 2)
+    body = b"".join([*fields_of(wheel, description=description), content(wheel), END])
+    assert post(body).status_code == 200
+
+
+def test_form_rules_leave_no_spool(
+    server: LiveServer, post: Callable[[bytes], httpx.Response], wheel: Path
+) -> None:
+    twice = b"".join([*fields_of(wheel), content(wheel), content(wheel), END])
+    assert "more than one" in rejected(post(twice), 400, "form.content")
+
+    no_filename = b"".join([*fields_of(wheel), part("content", b"x"), END])
+    assert "filename" in rejected(post(no_filename), 400, "form.content")
+
+    nameless = b"".join([*fields_of(wheel), content(wheel), part(None, "x"), END])
+    rejected(post(nameless), 400, "form.part_name")
+
+    latin1 = b"".join([*fields_of(wheel), content(wheel), part("summary", b"caf\xe9"), END])
+    assert "'summary'" in rejected(post(latin1), 400, "form.encoding")
+    assert spooled(server) == []
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/x-www-form-urlencoded", "multipart/form-data", "multipart/form-data; boundary="],
+)
+def test_the_body_must_be_multipart_with_a_boundary(
+    server: LiveServer, token: str, wheel: Path, content_type: str
+) -> None:
+    body = b"".join([*fields_of(wheel), content(wheel), END])
+    with httpx.Client(base_url=server.url) as client:
+        r = client.post(
+            "/legacy/",
+            content=body,
+            headers={"Content-Type": content_type},
+            auth=("__token__", token),
+        )
+    rejected(r, 400, "form.content_type")
+
+
+@pytest.mark.parametrize("size", [1, 7, 4096, 1 << 20])
+def test_chunking_does_not_change_the_form(tmp_path: Path, wheel: Path, size: int) -> None:
+    """A boundary or header split across ASGI chunks parses the same as one whole body."""
+    data = wheel.read_bytes()
+    body = b"".join([*fields_of(wheel), content(wheel), END])
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for i in range(0, len(body), size):
+            yield body[i : i + size]
+
+    form = asyncio.run(parse_upload(CONTENT_TYPE, chunks(), LIMITS, tmp_path))
+    assert form.file is not None
+    assert form.file.filename == wheel.name
+    assert form.file.path.read_bytes() == data
+    assert form.file.size == len(data)
+    assert form.file.sha256 == hashlib.sha256(data).hexdigest()
+    assert form.file.blake2b_256 == hashlib.blake2b(data, digest_size=32).hexdigest()
+    assert form.file.md5 == hashlib.md5(data, usedforsecurity=False).hexdigest()
+    assert form.fields == {k: [str(v)] for k, v in form_for(wheel).items()}
+
+
+def wait_for(condition: Callable[[], bool], failure: str, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, failure
+        time.sleep(0.02)
