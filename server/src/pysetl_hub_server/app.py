@@ -12,6 +12,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 
 from pysetl_hub_server import __version__
+from pysetl_hub_server.accounts.controllers import me
 from pysetl_hub_server.components.controllers import ComponentController
 from pysetl_hub_server.deps import provide_hub
 from pysetl_hub_server.errors import exception_handlers
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Lite
             search,
             healthz,
             readyz,
+            me,
         ],
         dependencies={"hub": Provide(provide_hub, sync_to_thread=False)},
         exception_handlers=exception_handlers,
