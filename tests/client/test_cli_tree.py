@@ -29,8 +29,8 @@ def resolve(root: click.Command, path: tuple[str, ...]) -> click.Command:
 
 
 CASES = [
-    pytest.param(cli, path, id=" ".join((cli.name or "", *path)))
-    for cli in (client_cli, server_cli)
+    pytest.param(cli, path, id=" ".join((prog, *path)))
+    for prog, cli in (("pysetl-hub", client_cli), ("pysetl-hub-server", server_cli))
     for path in walk(cli)
 ]
 
