@@ -58,11 +58,12 @@ def test_entry_point_runs_light(argv: list[str]) -> None:
     assert not {m.split(".")[0] for m in modules} & set(HEAVY)
 
 
-def test_python_m_pysetl_hub_lists_every_command() -> None:
+@pytest.mark.parametrize("module", ["pysetl_hub", "pysetl_hub.cli"])
+def test_python_m_lists_every_command(module: str) -> None:
     from pysetl_hub.cli import main
 
     r = subprocess.run(
-        [sys.executable, "-m", "pysetl_hub", "--help"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", module, "--help"], capture_output=True, text=True, check=True
     )
     assert r.stdout.startswith("Usage: pysetl-hub ")
     listed = {
