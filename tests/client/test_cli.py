@@ -93,7 +93,7 @@ def test_errors_print_a_hint_and_a_documented_exit_code(run, live: LiveServer) -
     assert run("install").exit_code == 2  # usage error
 
 
-def test_login_config_logout(run, config: Config, published_catalog: str) -> None:  # type: ignore[no-untyped-def]
+def test_login_config_logout(run, config: Config, published_catalog: str, live: LiveServer) -> None:  # type: ignore[no-untyped-def]
     ok(run("login", input=published_catalog + "\n"))
     mode = stat.S_IMODE(config.path.stat().st_mode)
     assert mode == 0o600
@@ -111,7 +111,7 @@ def test_login_config_logout(run, config: Config, published_catalog: str) -> Non
     assert "token removed" in ok(run("logout")).stderr
     assert "tokens" not in tomllib.loads(config.path.read_text())
     # another hub's origin never gets this hub's token
-    ok(run("login", input="pshub_other\n"))
+    ok(run("login", input=live.user_with_token("bob") + "\n"))
     other = Config.load(url="http://127.0.0.1:1", path=config.path, env={})
     assert other.token is None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 
 import msgspec
@@ -68,6 +69,30 @@ def test_error_tree(client: HubClient, live: LiveServer, config: Config) -> None
     with pytest.raises(errors.Invalid) as inv:
         client.yank("csv-dedupe", "1.0.0", "x" * 600)
     assert inv.value.status == 400
+
+
+def test_me_names_the_token_owner(config: Config, live: LiveServer) -> None:
+    with HubClient(config) as client:
+        me = client.me()
+    assert me.username == "alice" and me.token.component is None
+    assert me.token.id == (config.token or "").split("_")[1]
+
+    async def go() -> None:
+        async with AsyncHubClient(config) as client:
+            assert (await client.me()) == me
+        async with AsyncHubClient(replace(config, token=None)) as anonymous:
+            with pytest.raises(errors.NotLoggedIn):
+                await anonymous.me()
+
+    asyncio.run(go())
+    bad = HubClient(replace(config, token="pshub_" + "0" * 16 + "_" + "x" * 43))
+    with bad, pytest.raises(errors.Unauthorized) as info:
+        bad.me()
+    assert info.value.status == 401 and info.value.problem.code == "auth.invalid"
+    anonymous = HubClient(replace(config, token=None))
+    with anonymous, pytest.raises(errors.NotLoggedIn) as missing:
+        anonymous.me()
+    assert "HTTP" not in str(missing.value) and "pysetl-hub login" in missing.value.hint
 
 
 def test_download_checks_sha256_while_streaming(client: HubClient, tmp_path: Path) -> None:

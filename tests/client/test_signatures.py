@@ -25,7 +25,7 @@ from pysetl_hub.cli import main
 from pysetl_hub.client import HubClient
 from pysetl_hub.config import Config
 from pysetl_hub.environment import Environment
-from pysetl_hub.install import install
+from pysetl_hub.install import download, fetch_verified, install
 from pysetl_hub.signatures import Checker, Policy
 from pysetl_hub.trust import TrustStore
 from pysetl_hub_provenance import to_pep740
@@ -241,6 +241,31 @@ def test_warn_and_off_policies(hub: Hub_, config: Config) -> None:
         assert checker.check(plan.picks[0], plan.picks[0].file.hashes["sha256"]).status == "failed"
     assert "sct" in warned[0] and "installing anyway" in warned[0]
     assert attempt(config, "csv-dedupe", mode="off") == ["not checked"]
+
+
+def test_download_shares_the_install_flow_and_pins_once_saved(
+    hub: Hub_, config: Config, tmp_path: Path
+) -> None:
+    """`fetch_verified` is the digest and signature steps alone (no pin saved); `download`
+    runs them, copies the files out, then saves the pin, as `install` does after pip."""
+    with HubClient(config) as client:
+        plan = client.resolve("csv-dedupe", Environment.probe(None), with_deps=False)
+
+        def checker() -> Checker:
+            policy = Policy(trust_root=config.trust_root)
+            return Checker(client, TrustStore(config.trust_file), policy)
+
+        first = checker()
+        (cached,) = fetch_verified(client, plan, checker=first)
+        assert [c.status for c in first.results] == ["verified"]
+        assert not config.trust_file.exists()
+        seen: list[int] = []
+        saved = download(client, plan, tmp_path / "out", checker=checker(), progress=seen.append)
+    assert saved == [tmp_path / "out" / hub.wheel.name]
+    assert saved[0].read_bytes() == cached.read_bytes() == hub.wheel.read_bytes()
+    assert seen == []  # already in the cache: nothing downloaded again
+    pins = json.loads(config.trust_file.read_text())["hubs"][config.url]
+    assert pins["csv-dedupe"]["publisher"]["workflow"] == "release.yml"
 
 
 # -- through the CLI, into a real virtual environment ---------------------------------------

@@ -23,13 +23,13 @@ from pysetl_hub import core
 from pysetl_hub.config import Config, origin
 from pysetl_hub.dists import open_dist, upload_fields
 from pysetl_hub.environment import Environment
-from pysetl_hub.errors import IntegrityError, NotFound, TransportError, Unauthorized
+from pysetl_hub.errors import IntegrityError, NotFound, NotLoggedIn, TransportError
 from pysetl_hub.resolve import Plan
 from pysetl_hub.resolve import resolve as resolve_plan
 from pysetl_hub_schemas import (
     Component,
     FileInfo,
-    Problem,
+    Me,
     Provenance,
     Publisher,
     PublisherList,
@@ -71,6 +71,12 @@ class _Reader:
     def __iter__(self) -> Iterator[bytes]:
         while data := self.read(CHUNK):
             yield data
+
+
+def _me_call(config: Config) -> core.Call:
+    if not config.token:
+        raise NotLoggedIn("checking who a token belongs to", config.url)
+    return core.me()
 
 
 def _file_url(config: Config, file: FileInfo) -> str:
@@ -138,14 +144,7 @@ def _publish_request(
     progress: Progress | None,
 ) -> httpx.Request:
     if not config.token:
-        raise Unauthorized(
-            401,
-            Problem(
-                title="Unauthorized",
-                status=401,
-                detail="publishing needs an API token, and none is configured",
-            ),
-        )
+        raise NotLoggedIn("publishing", config.url)
     fields = upload_fields(open_dist(path))
     if attestations is not None:
         fields.append(("attestations", attestations))
@@ -243,6 +242,11 @@ class HubClient:
 
     def versions(self, name: str) -> list[str]:
         return list(self.component(name).versions)
+
+    def me(self) -> Me:
+        """The user the configured token belongs to, its component scope and expiry; raises
+        Unauthorized when the hub does not accept the token, NotLoggedIn when there is none."""
+        return core.parse(self._call(_me_call(self.config)), Me)
 
     def publishers(self, name: str) -> PublisherList:
         """The component's trusted publishers (public: installers check signatures with them)."""
@@ -397,6 +401,9 @@ class AsyncHubClient:
 
     async def versions(self, name: str) -> list[str]:
         return list((await self.component(name)).versions)
+
+    async def me(self) -> Me:
+        return core.parse(await self._call(_me_call(self.config)), Me)
 
     async def publishers(self, name: str) -> PublisherList:
         return core.parse(await self._call(core.publishers(name)), PublisherList)

@@ -8,14 +8,10 @@ saved for one hub is never sent to another. Whenever the file holds a token it i
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import httpx
-import tomli_w
 
 from pysetl_hub.errors import ConfigError
 
@@ -41,6 +37,8 @@ def cache_dir(env: Mapping[str, str] | None = None) -> Path:
 
 def origin(url: str) -> str:
     """scheme://host[:port], the unit a token is bound to."""
+    import httpx  # here, not at module level: `pysetl-hub --help` must not pay for it
+
     u = httpx.URL(url)
     default = {"http": 80, "https": 443}.get(u.scheme)
     port = f":{u.port}" if u.port and u.port != default else ""
@@ -48,6 +46,8 @@ def origin(url: str) -> str:
 
 
 def read_file(path: Path) -> dict[str, Any]:
+    import tomllib  # the TOML modules load when a command reads settings, not at start-up
+
     if not path.exists():
         return {}
     try:
@@ -58,6 +58,8 @@ def read_file(path: Path) -> dict[str, Any]:
 
 def write_file(path: Path, data: dict[str, Any]) -> None:
     """Write atomically; 0600 whenever a token is in it (and the directory 0700)."""
+    import tomli_w
+
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     secret = bool(data.get("tokens"))
     tmp = path.with_suffix(".tmp")
@@ -102,7 +104,7 @@ class Config:
         path = path or config_path(env)
         stored = read_file(path)
         hub_url = (url or env.get("PYSETL_HUB_URL") or stored.get("url") or DEFAULT_URL).rstrip("/")
-        scheme = httpx.URL(hub_url).scheme
+        scheme = hub_url.partition("://")[0].lower() if "://" in hub_url else ""
         if scheme not in ("http", "https"):
             raise ConfigError(f"hub URL {hub_url!r} must start with http:// or https://")
         tokens = stored.get("tokens") or {}

@@ -117,6 +117,11 @@ def settings(name: str, *, require_attestations: bool | None = None) -> Call:
     return Call("PATCH", f"/api/v1/components/{_seg(name)}", body=body, auth=True)
 
 
+def me() -> Call:
+    """Who the configured token belongs to (401 when the hub does not accept it)."""
+    return Call("GET", "/api/v1/me", auth=True)
+
+
 def provenance(url: str) -> Call:
     """The PEP 740 provenance object at `url` (a path on the hub, as FileInfo.provenance)."""
     return Call("GET", url)

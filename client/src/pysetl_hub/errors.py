@@ -2,6 +2,7 @@
 
 HubError
 ├── ConfigError          bad or missing configuration
+├── NotLoggedIn          a command needs a token and none is configured (nothing was sent)
 ├── TransportError       the hub could not be reached (after retries)
 ├── APIError             the hub answered 4xx/5xx with a problem+json body
 │   ├── Invalid          400, 413, 415, 422: the request broke a rule
@@ -11,14 +12,19 @@ HubError
 │   └── Conflict         409: e.g. a filename already taken
 ├── IntegrityError       downloaded bytes differ from the published digest
 ├── ResolutionError      no release fits the requirement and environment
-└── InstallError         the installer (pip or uv) failed
+│   ├── BadRequirement   the requirement is not PEP 508 (a usage error)
+│   └── NotOnHub         the hub hosts no component of that name
+├── InstallError         the installer (pip or uv) failed
+└── ProvenanceError      a signature check failed (see below)
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from pysetl_hub_schemas import Problem
+if TYPE_CHECKING:  # the CLI imports this module at start-up: keep it free of msgspec
+    from pysetl_hub_schemas import Problem
 
 
 class HubError(Exception):
@@ -34,6 +40,18 @@ class HubError(Exception):
 
 class ConfigError(HubError):
     hint = "check `pysetl-hub config`, PYSETL_HUB_URL and PYSETL_HUB_TOKEN"
+
+
+class NotLoggedIn(HubError):
+    """A call that needs a token, refused before anything was sent: no HTTP status exists."""
+
+    def __init__(self, action: str, url: str) -> None:
+        super().__init__(f"{action} needs an API token, and none is configured for {url}")
+        self.action, self.url = action, url
+        self.hint = (
+            "log in with `pysetl-hub login` (or set PYSETL_HUB_TOKEN); an admin creates tokens "
+            "with `pysetl-hub-server tokens create USER`"
+        )
 
 
 class TransportError(HubError):
@@ -133,6 +151,32 @@ class ResolutionError(HubError):
         )
 
 
+class BadRequirement(ResolutionError):
+    """The requirement text is not PEP 508, so nothing was looked up."""
+
+    def __init__(self, requirement: str, reason: str) -> None:
+        super().__init__(
+            requirement,
+            [],
+            f"{requirement!r} is not a valid requirement: {reason}",
+            hint="write NAME, NAME==1.2.0 or NAME>=1,<2 (PEP 508); quote it in the shell, "
+            "e.g. 'row-dedupe>=1,<2'",
+        )
+
+
+class NotOnHub(ResolutionError):
+    """The hub answered that it hosts no component of this name."""
+
+    def __init__(self, requirement: str, name: str) -> None:
+        super().__init__(
+            requirement,
+            [],
+            f"{name} is not on this hub",
+            hint="check the name with `pysetl-hub search`, or the hub with `pysetl-hub config`",
+        )
+        self.name = name
+
+
 class InstallError(HubError):
     def __init__(self, command: list[str], returncode: int, output: str) -> None:
         super().__init__(f"{command[0]} exited with {returncode}:\n{output.strip()}")
@@ -188,3 +232,16 @@ class Unsigned(ProvenanceError):
             "ask the owners to publish with attestations, or drop --require-signatures "
             '(or set verify = "warn")'
         )
+
+
+def from_provenance(exc: Exception) -> HubError:
+    """The client error for one of `pysetl_hub_provenance`'s, so it gets the same exit code:
+    a rejected attestation is a SignatureInvalid (9), a bad trust root a ConfigError (1), an
+    unreadable attestation file or publisher spec a plain HubError (1)."""
+    from pysetl_hub_provenance import AttestationRejected, TrustRootError
+
+    if isinstance(exc, AttestationRejected):
+        return SignatureInvalid(exc.filename, exc.check, exc.detail)
+    if isinstance(exc, TrustRootError):
+        return ConfigError(str(exc))
+    return HubError(str(exc))

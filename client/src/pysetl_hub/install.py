@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -114,14 +115,73 @@ def install_command(installer: str, python: str, files: list[Path], *, no_deps: 
     ]  # fmt: skip
 
 
-def run_installer(command: list[str]) -> str:
+def run_installer(command: list[str], on_output: Callable[[str], None] | None = None) -> str:
+    """Run pip or uv; each line it prints goes to `on_output` as it comes (an install can take
+    half a minute), and all of it into InstallError when it fails."""
     try:
-        proc = subprocess.run(command, capture_output=True, text=True, check=False)
+        proc = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},  # pip's lines as they happen
+        )
     except OSError as exc:
         raise InstallError(command, 127, f"cannot run {command[0]}: {exc.strerror}") from exc
+    lines: list[str] = []
+    with proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if on_output is not None:
+                on_output(line.rstrip("\r\n"))
+    output = "".join(lines)
     if proc.returncode != 0:
-        raise InstallError(command, proc.returncode, proc.stderr or proc.stdout)
-    return proc.stdout
+        raise InstallError(command, proc.returncode, output)
+    return output
+
+
+def fetch_verified(
+    client: HubClient,
+    plan: Plan,
+    *,
+    checker: Checker | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[Path]:
+    """Every file of the plan in the cache, its sha256 and then its signatures checked.
+
+    The publisher pins the checker made are not saved here: the caller saves them once the
+    files were used (installed or saved), so a failed install pins nothing."""
+    cache = FileCache(client.config.cache_dir)
+    files = [cache.fetch(client, p.name, p.version, p.file, progress) for p in plan.picks]
+    if checker is not None:
+        # fetch() proved each file's bytes hash to the published digest (while streaming,
+        # or re-hashed from the cache), so the signature check takes that digest as is.
+        for pick in plan.picks:
+            checker.check(pick, pick.file.hashes["sha256"])
+    return files
+
+
+def download(
+    client: HubClient,
+    plan: Plan,
+    dest: Path,
+    *,
+    checker: Checker | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[Path]:
+    """As `install`, but copy the verified files into `dest` instead of installing them."""
+    files = fetch_verified(client, plan, checker=checker, progress=progress)
+    dest.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for pick, path in zip(plan.picks, files, strict=True):
+        target = dest / pick.file.filename
+        shutil.copyfile(path, target)
+        saved.append(target)
+    if checker is not None:
+        checker.trust.save()
+    return saved
 
 
 def install(
@@ -133,17 +193,19 @@ def install(
     no_deps: bool = False,
     progress: Callable[[int], None] | None = None,
     checker: Checker | None = None,
+    on_command: Callable[[list[str]], None] | None = None,
+    on_output: Callable[[str], None] | None = None,
 ) -> list[Path]:
     """Download every file of the plan, check its digest and its signatures, then install
-    them all in one call. The publisher pins are saved only once the installer succeeded."""
-    cache = FileCache(client.config.cache_dir)
-    files = [cache.fetch(client, p.name, p.version, p.file, progress) for p in plan.picks]
-    if checker is not None:
-        # fetch() proved each file's bytes hash to the published digest (while streaming,
-        # or re-hashed from the cache), so the signature check takes that digest as is.
-        for pick in plan.picks:
-            checker.check(pick, pick.file.hashes["sha256"])
-    run_installer(install_command(installer, python or sys.executable, files, no_deps=no_deps))
+    them all in one call. The publisher pins are saved only once the installer succeeded.
+
+    For progress: `progress` counts downloaded bytes, `on_command` gets the installer's
+    command line as it starts, `on_output` each line the installer prints."""
+    files = fetch_verified(client, plan, checker=checker, progress=progress)
+    command = install_command(installer, python or sys.executable, files, no_deps=no_deps)
+    if on_command is not None:
+        on_command(command)
+    run_installer(command, on_output)
     if checker is not None:
         checker.trust.save()
     return files

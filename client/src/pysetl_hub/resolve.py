@@ -22,7 +22,7 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from pysetl_hub.environment import Environment
-from pysetl_hub.errors import Rejection, ResolutionError
+from pysetl_hub.errors import BadRequirement, NotOnHub, Rejection, ResolutionError
 from pysetl_hub_schemas import PLATFORM_DISTS, Component, FileInfo, Release
 
 # Platform packages: never taken from the hub, whatever it hosts.
@@ -51,7 +51,7 @@ def parse_requirement(text: str) -> Requirement:
     try:
         return Requirement(text)
     except InvalidRequirement as exc:
-        raise ResolutionError(text, [], f"{text!r} is not a valid requirement: {exc}") from exc
+        raise BadRequirement(text, str(exc)) from exc
 
 
 def exact_pin(spec: SpecifierSet) -> bool:
@@ -179,12 +179,7 @@ def resolve(
 
     for req in roots:
         if lookup(canonicalize_name(req.name)) is None:
-            raise ResolutionError(
-                str(req),
-                [],
-                f"{req.name} is not on this hub",
-                hint="check the name with `pysetl-hub search`, or the hub with `pysetl-hub config`",
-            )
+            raise NotOnHub(str(req), req.name)
     constraints: dict[NormalizedName, list[tuple[Requirement, str | None]]] = {}
     for _ in range(MAX_RESTARTS):
         picks: dict[NormalizedName, Pick] = {}

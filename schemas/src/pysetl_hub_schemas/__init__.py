@@ -1,5 +1,6 @@
 """PySetl Hub wire contract: msgspec Structs shared by the server and the client."""
 
+from pysetl_hub_schemas.accounts import Me, TokenInfo
 from pysetl_hub_schemas.base import ComponentName, Request, Response, Sha256, Version
 from pysetl_hub_schemas.components import (
     Compatibility,
@@ -63,6 +64,7 @@ __all__ = [
     "FileInfo",
     "Health",
     "Kind",
+    "Me",
     "Platform",
     "PlatformCheck",
     "Problem",
@@ -77,6 +79,7 @@ __all__ = [
     "SearchHit",
     "SearchResults",
     "Sha256",
+    "TokenInfo",
     "TrustedPublisher",
     "UploadResult",
     "Version",

@@ -39,9 +39,45 @@ def _run(coro: Awaitable[T]) -> T:
         sys.exit(1)
 
 
-@click.group()
-@click.option("--data-dir", type=click.Path(path_type=Path), help="Data directory (./hub-data).")
-@click.option("--database-url", help="SQLAlchemy URL; SQLite in the data dir by default.")
+DATA_DIR_HELP = "Data directory (./hub-data)."
+DATABASE_URL_HELP = "SQLAlchemy URL; SQLite in the data dir by default."
+
+
+def _override(ctx: click.Context, param: click.Parameter, value: object) -> None:
+    """A --data-dir/--database-url given after a subcommand wins over one given before it."""
+    if value is not None and param.name is not None:
+        ctx.obj = _settings(ctx).with_overrides(**{param.name: value})
+
+
+class ServerGroup(click.Group):
+    """Every command it holds, and every group below it, also takes --data-dir and
+    --database-url, so `serve --data-dir D` works as well as `--data-dir D serve`."""
+
+    group_class = type  # subgroups are ServerGroups too
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        if not any(p.name == "data_dir" for p in cmd.params):
+            cmd.params += [
+                click.Option(
+                    ["--data-dir"],
+                    type=click.Path(path_type=Path),
+                    expose_value=False,
+                    callback=_override,
+                    help=DATA_DIR_HELP,
+                ),
+                click.Option(
+                    ["--database-url"],
+                    expose_value=False,
+                    callback=_override,
+                    help=DATABASE_URL_HELP,
+                ),
+            ]
+        super().add_command(cmd, name)
+
+
+@click.group(cls=ServerGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--data-dir", type=click.Path(path_type=Path), help=DATA_DIR_HELP)
+@click.option("--database-url", help=DATABASE_URL_HELP)
 @click.pass_context
 def main(ctx: click.Context, data_dir: Path | None, database_url: str | None) -> None:
     """PySetl Hub registry server."""
@@ -55,7 +91,9 @@ def main(ctx: click.Context, data_dir: Path | None, database_url: str | None) ->
 @main.command()
 @click.option("--host", help="Interface to bind (127.0.0.1).")
 @click.option("--port", type=int, help="Port (8000).")
-@click.option("--workers", type=int, default=1, show_default=True)
+@click.option(
+    "--workers", type=int, default=1, show_default=True, help="Worker processes to start."
+)
 @click.option(
     "--server",
     "server_name",
@@ -64,7 +102,12 @@ def main(ctx: click.Context, data_dir: Path | None, database_url: str | None) ->
     show_default=True,
     help="ASGI server: granian (Rust HTTP stack, the fast default) or uvicorn.",
 )
-@click.option("--access-log/--no-access-log", default=True, show_default=True)
+@click.option(
+    "--access-log/--no-access-log",
+    default=True,
+    show_default=True,
+    help="Log one line per request.",
+)
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -135,7 +178,7 @@ def users() -> None:
 
 @users.command("create")
 @click.argument("name")
-@click.option("--email", required=True)
+@click.option("--email", required=True, help="The user's e-mail address.")
 @click.option("--password-stdin/--prompt", default=True, help="Read the password from stdin.")
 @click.pass_context
 def users_create(ctx: click.Context, name: str, email: str, password_stdin: bool) -> None:

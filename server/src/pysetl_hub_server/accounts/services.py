@@ -13,6 +13,7 @@ from packaging.utils import canonicalize_name
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pysetl_hub_schemas import Me, TokenInfo
 from pysetl_hub_server.accounts.passwords import hash_password
 from pysetl_hub_server.accounts.tokens import generate_token, parse_token, secret_matches
 from pysetl_hub_server.audit.services import record
@@ -200,3 +201,25 @@ async def owners_of(session: AsyncSession, component_id: int) -> list[str]:
         .order_by(User.username)
     )
     return list(rows)
+
+
+async def whoami(session: AsyncSession, who: Identity) -> Me:
+    """The user and token behind an authenticated request (for `pysetl-hub login`/`whoami`)."""
+    token = await session.scalar(select(ApiToken).where(ApiToken.token_id == who.token_id))
+    if token is None:  # deleted since authenticate() read it
+        raise Unauthorized("auth.invalid", "the API token is invalid: create a new one")
+    component = None
+    if who.scope_component_id is not None:
+        component = await session.scalar(
+            select(Component.display_name).where(Component.id == who.scope_component_id)
+        )
+    return Me(
+        username=who.username,
+        token=TokenInfo(
+            id=token.token_id,
+            component=component,
+            expires=token.expires_at,
+            created=token.created,
+            description=token.description,
+        ),
+    )

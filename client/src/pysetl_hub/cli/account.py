@@ -1,0 +1,136 @@
+"""`login`, `logout`, `whoami` and `config`: the token and settings for the configured hub."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import click
+
+from pysetl_hub.cli.options import Ctx, json_option, pass_ctx
+from pysetl_hub.cli.output import emit_json, safe, say, warn
+
+if TYPE_CHECKING:
+    from pysetl_hub_schemas import Me
+
+
+def _read_token(given: str | None) -> str:
+    if given is not None:
+        return given.strip()
+    if sys.stdin.isatty():
+        return str(click.prompt("API token", hide_input=True, err=True)).strip()
+    return sys.stdin.readline().strip()
+
+
+@click.command()
+@click.option("--token", "token_opt", help="The token (else read from stdin or a prompt).")
+@pass_ctx
+def login(ctx: Ctx, token_opt: str | None) -> None:
+    """Check an API token with the hub, then store it (config file, mode 0600)."""
+    from pysetl_hub import config as cfg
+    from pysetl_hub import errors
+
+    token = _read_token(token_opt)
+    if not token:
+        raise errors.ConfigError(
+            "no token given: pass --token, type it at the prompt, or pipe it on stdin"
+        )
+    config = ctx.config
+    me: Me | None = None
+    with ctx.client(replace(config, token=token)) as client:
+        try:
+            me = client.me()
+        except errors.Unauthorized as exc:
+            exc.hint = (
+                "the token was not saved: copy it again (it starts with pshub_), or ask the "
+                "hub's admin for a new one (`pysetl-hub-server tokens create USER`)"
+            )
+            raise
+        except errors.NotFound:
+            warn(
+                f"{config.url} has no /api/v1/me (a hub older than this client?), so the token "
+                "could not be checked; saving it anyway"
+            )
+    cfg.save_token(config.path, config.url, token)
+    who = f" as {safe(me.username)}" if me is not None else ""
+    say(f"logged in to {safe(cfg.origin(config.url))}{who}; token saved in {safe(config.path)}")
+
+
+@click.command()
+@pass_ctx
+def logout(ctx: Ctx) -> None:
+    """Forget the stored token for the hub."""
+    from pysetl_hub import config as cfg
+
+    config = ctx.config
+    found = cfg.forget_token(config.path, config.url)
+    state = "token removed" if found else "no token stored"
+    say(f"{state} for {safe(cfg.origin(config.url))}")
+
+
+def _when(moment: datetime) -> str:
+    days = (moment - datetime.now(UTC)).days
+    relative = f"in {days} days" if days >= 0 else f"{-days} days ago"
+    return f"{moment:%Y-%m-%d %H:%M} UTC ({relative})"
+
+
+@click.command()
+@json_option
+@pass_ctx
+def whoami(ctx: Ctx, as_json: bool) -> None:
+    """Who the configured token belongs to, what it may act on, and when it expires."""
+    with ctx.client() as client:
+        me = client.me()
+    if as_json:
+        emit_json(me)
+        return
+    t = me.token
+    say(f"[bold]{safe(me.username)}[/] on {safe(ctx.config.url)}")
+    say(f"token: pshub_{safe(t.id)}_…" + (f" ({safe(t.description)})" if t.description else ""))
+    if t.component:
+        say(f"scope: only {safe(t.component)}")
+    else:
+        say(f"scope: all of {safe(me.username)}'s components, and new names")
+    say(f"expires: {_when(t.expires) if t.expires else 'never'}")
+
+
+@click.command("config")
+@click.argument("key", required=False)
+@click.argument("value", required=False)
+@json_option
+@pass_ctx
+def config_cmd(ctx: Ctx, key: str | None, value: str | None, as_json: bool) -> None:
+    """Show the settings, or set one: `config url https://hub.example.org`."""
+    from pysetl_hub import config as cfg
+    from pysetl_hub import errors
+
+    if key and value is not None:
+        cfg.set_value(ctx.config.path, key, value)
+        say(f"{safe(key)} = {safe(value)}")
+        return
+    c = ctx.config
+    shown = {
+        "url": c.url,
+        "token": (c.token[:14] + "…") if c.token else None,
+        "installer": c.installer,
+        "verify": c.verify,
+        "trust_root": str(c.trust_root) if c.trust_root else None,
+        "timeout": c.timeout,
+        "retries": c.retries,
+        "cache_dir": str(c.cache_dir),
+        "config_file": str(c.path),
+    }
+    if key:
+        if key not in shown:
+            raise errors.ConfigError(f"unknown setting {key!r}: one of {', '.join(shown)}")
+        shown = {key: shown[key]}
+    if as_json:
+        emit_json(shown)
+        return
+    for k, v in shown.items():
+        say(f"{k} = {safe(v)}")
+
+
+COMMANDS = [login, logout, whoami, config_cmd]

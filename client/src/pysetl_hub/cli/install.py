@@ -1,0 +1,273 @@
+"""`install`, `download`, `uninstall` and `list`: the library's install flow, with progress.
+
+Resolution, the digest and signature checks and the publisher pins all live in
+`pysetl_hub.install`; this module only shows them (and imports them when a command runs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from pysetl_hub.cli.options import (
+    Ctx,
+    Signatures,
+    Target,
+    env_options,
+    installer_option,
+    json_option,
+    pass_ctx,
+    python_option,
+    quiet_option,
+    signature_options,
+)
+from pysetl_hub.cli.output import activity, emit_json, joined, safe, say, show, table, transfer_bar
+
+if TYPE_CHECKING:
+    from rich.progress import Progress as RichProgress
+    from rich.progress import TaskID
+
+    from pysetl_hub.environment import Environment
+    from pysetl_hub.resolve import Plan
+    from pysetl_hub.signatures import Checker
+
+
+def _print_plan(plan: Plan, env: Environment) -> None:
+    say(f"plan for {safe(env.describe())}:")
+    for p in plan.picks:
+        by = f" (for {safe(p.required_by)})" if p.required_by else ""
+        say(f"  [bold]{safe(p.name)}[/] {safe(p.version)}{by}  {safe(p.file.filename)}")
+    for r in plan.external:
+        say(f"  {safe(r)} [dim](left to the installer's own index)[/]")
+
+
+def _plan_json(plan: Plan, env: Environment) -> dict[str, Any]:
+    return {
+        "environment": asdict(env),
+        "install": [
+            {
+                "name": p.name,
+                "version": p.version,
+                "filename": p.file.filename,
+                "sha256": p.file.hashes.get("sha256"),
+                "url": p.file.url,
+                "required_by": p.required_by,
+            }
+            for p in plan.picks
+        ],
+        "external": plan.external,
+    }
+
+
+def _print_checks(checker: Checker) -> None:
+    """Who signed each file. Unsigned and failed files are left out: the checker has warned
+    about each already, once."""
+    for c in checker.results:
+        if c.publisher is not None:
+            say(f"  {safe(c.filename)}: [green]signed by {safe(c.publisher)}[/]")
+        elif c.status == "not checked":
+            say(f"  {safe(c.filename)}: [yellow]not checked[/] (--verify off)")
+
+
+class _Progress:
+    """What an install shows while it works (nothing under --quiet): a download bar, then
+    the installer's own lines, dimmed, under a live `installing with pip  0:00:12`."""
+
+    def __init__(self, plan: Plan, quiet: bool, installer: str = "") -> None:
+        self._total = sum(p.file.size for p in plan.picks)
+        self._quiet = quiet
+        self._installer = installer
+        self._stack = ExitStack()
+        self._live: RichProgress | None = None
+        self._task: TaskID | None = None
+
+    def __enter__(self) -> _Progress:
+        if not self._quiet:
+            self._show(transfer_bar(), "downloading", self._total)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def _show(self, live: RichProgress, description: str, total: int | None) -> None:
+        self._stack.close()
+        self._stack = ExitStack()
+        self._live = self._stack.enter_context(live)
+        self._task = live.add_task(description, total=total)
+
+    def _advance(self, n: int) -> None:
+        if self._live is not None and self._task is not None:
+            self._live.advance(self._task, n)
+
+    def _installing(self, command: list[str]) -> None:
+        doing = f"installing with {safe(self._installer or Path(command[0]).name)}"
+        live = activity()
+        if not live.console.is_terminal:  # a log gets one line in place of the live one
+            say(doing)
+        self._show(live, doing, None)
+
+    def _line(self, text: str) -> None:
+        if self._live is not None and text.strip():
+            self._live.console.print(f"  [dim]{safe(text)}[/]", soft_wrap=True)
+
+    # The library's callbacks (pysetl_hub.install.install), or None under --quiet.
+
+    @property
+    def progress(self) -> Callable[[int], None] | None:
+        return None if self._quiet else self._advance
+
+    @property
+    def on_command(self) -> Callable[[list[str]], None] | None:
+        return None if self._quiet else self._installing
+
+    @property
+    def on_output(self) -> Callable[[str], None] | None:
+        return None if self._quiet else self._line
+
+
+@click.command("install")
+@click.argument("requirements", nargs=-1, required=True)
+@env_options
+@installer_option
+@click.option("--no-deps", is_flag=True, help="Install only what was named.")
+@click.option("--dry-run", is_flag=True, help="Print the plan and stop.")
+@signature_options
+@quiet_option
+@json_option
+@pass_ctx
+def install_cmd(
+    ctx: Ctx,
+    requirements: tuple[str, ...],
+    target: Target,
+    installer: str | None,
+    no_deps: bool,
+    dry_run: bool,
+    signatures: Signatures,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Resolve for the environment, download, check digests and signatures, and install
+    with pip or uv."""
+    from pysetl_hub.install import install
+
+    env = target.environment()
+    with ctx.client() as client:
+        plan = client.resolve(list(requirements), env, with_deps=not no_deps)
+        if as_json:
+            emit_json(_plan_json(plan, env))
+        elif not quiet:
+            _print_plan(plan, env)
+        if dry_run:
+            return
+        checker = signatures.checker(ctx.config, client)
+        chosen = installer or ctx.config.installer
+        with _Progress(plan, quiet, chosen) as shown:
+            install(
+                client,
+                plan,
+                python=env.python,
+                installer=chosen,
+                no_deps=no_deps,
+                checker=checker,
+                progress=shown.progress,
+                on_command=shown.on_command,
+                on_output=shown.on_output,
+            )
+    if not quiet:
+        _print_checks(checker)
+        names = ", ".join(f"{safe(p.name)} {safe(p.version)}" for p in plan.picks)
+        say(f"[green]installed[/] {names} into {safe(env.python)}")
+
+
+@click.command()
+@click.argument("requirements", nargs=-1, required=True)
+@click.option(
+    "-d",
+    "--dest",
+    type=click.Path(path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Directory to save the files in.",
+)
+@click.option("--no-deps", is_flag=True, help="Download only what was named.")
+@env_options
+@signature_options
+@quiet_option
+@json_option
+@pass_ctx
+def download(
+    ctx: Ctx,
+    requirements: tuple[str, ...],
+    dest: Path,
+    no_deps: bool,
+    target: Target,
+    signatures: Signatures,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Resolve and download files, their digests and signatures checked, without installing."""
+    from pysetl_hub.install import download as download_files
+
+    env = target.environment()
+    with ctx.client() as client:
+        plan = client.resolve(list(requirements), env, with_deps=not no_deps)
+        checker = signatures.checker(ctx.config, client)
+        with _Progress(plan, quiet) as shown:
+            saved = download_files(client, plan, dest, checker=checker, progress=shown.progress)
+    if not quiet:
+        _print_checks(checker)
+    if as_json:
+        emit_json({**_plan_json(plan, env), "files": [str(p) for p in saved]})
+    elif not quiet:
+        for path in saved:
+            say(f"[green]saved[/] {safe(path)}")
+
+
+@click.command("uninstall")
+@click.argument("names", nargs=-1, required=True)
+@python_option
+@installer_option
+@pass_ctx
+def uninstall_cmd(
+    ctx: Ctx, names: tuple[str, ...], python: str | None, installer: str | None
+) -> None:
+    """Remove installed components."""
+    from pysetl_hub.install import uninstall
+
+    uninstall(list(names), python=python, installer=installer or ctx.config.installer)
+    say(f"[green]uninstalled[/] {joined(names)}")
+
+
+@click.command("list")
+@python_option
+@json_option
+@pass_ctx
+def list_cmd(ctx: Ctx, python: str | None, as_json: bool) -> None:
+    """Installed components (from their entry points), and the hub each came from."""
+    from pysetl_hub.install import installed
+
+    found = installed(ctx.config.cache_dir, python)
+    if as_json:
+        emit_json([asdict(i) for i in found])
+        return
+    if not found:
+        say("no PySetl components installed")
+        return
+    grid = table("distribution", "version", "kind", "entry points", "hub")
+    for i in found:
+        grid.add_row(
+            safe(i.distribution),
+            safe(i.version),
+            joined(i.kinds),
+            joined(i.entry_points),
+            safe(i.hub or "-"),
+        )
+    show(grid)
+
+
+COMMANDS = [install_cmd, download, uninstall_cmd, list_cmd]

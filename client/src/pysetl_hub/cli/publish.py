@@ -1,0 +1,79 @@
+"""`publish`: upload wheels and sdists as twine does, optionally signed in CI first."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import click
+
+from pysetl_hub.cli.options import Ctx, json_option, pass_ctx
+from pysetl_hub.cli.output import emit_json, safe, say, transfer_bar
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--skip-existing", is_flag=True, help="Do not fail on a file already published.")
+@click.option(
+    "--attestations",
+    "with_attestations",
+    is_flag=True,
+    help="Upload each file's <file>.*.attestation files too (as twine).",
+)
+@click.option(
+    "--attest",
+    "attest_",
+    is_flag=True,
+    help="Sign each file with Sigstore from the CI job's identity, then upload with it.",
+)
+@json_option
+@pass_ctx
+def publish(
+    ctx: Ctx,
+    files: tuple[Path, ...],
+    skip_existing: bool,
+    with_attestations: bool,
+    attest_: bool,
+    as_json: bool,
+) -> None:
+    """Upload wheels and sdists (the legacy upload API, as twine)."""
+    from pysetl_hub import errors
+
+    dists = [f for f in files if f.name.endswith((".whl", ".tar.gz"))]
+    if not dists:
+        given = ", ".join(f.name for f in files)
+        raise errors.HubError(
+            f"nothing to publish among {given}: only wheels (.whl) and sdists (.tar.gz) are "
+            "uploaded; build them with `python -m build` and pass dist/*"
+        )
+    if attest_:
+        from pysetl_hub.signing import attest
+
+        for written in attest(dists):
+            say(f"[green]signed[/] {safe(written.name)}")
+        with_attestations = True
+    if with_attestations:  # pypi_attestations is slow to import: only when asked for
+        from pysetl_hub_provenance import twine_attestations
+    results = []
+    with ctx.client() as client, transfer_bar() as bar:
+        for path in dists:
+            task = bar.add_task(safe(path.name), total=path.stat().st_size)
+            try:
+                result = client.publish(
+                    path,
+                    attestations=twine_attestations(path) if with_attestations else None,
+                    progress=functools.partial(bar.advance, task),
+                )
+            except errors.Conflict:
+                if not skip_existing:
+                    raise
+                say(f"[yellow]skipped[/] {safe(path.name)} (already published)")
+                continue
+            results.append(result)
+            verb = "published" if result.created else "already there"
+            say(f"[green]{verb}[/] {safe(result.filename)}")
+    if as_json:
+        emit_json(results)
+
+
+COMMANDS = [publish]
