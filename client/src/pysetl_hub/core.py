@@ -20,6 +20,9 @@ from pysetl_hub import __version__
 from pysetl_hub.config import Config, origin
 from pysetl_hub.errors import APIError, api_error
 from pysetl_hub_schemas import (
+    PYSETL,
+    PYTHON,
+    SPARK,
     ComponentSettings,
     Problem,
     Publisher,
@@ -76,9 +79,9 @@ def search(
     params = {"q": query, "page": str(page), "per_page": str(per_page)}
     optional = {
         "kind": kind,
-        "python": python,
-        "pysetl": pysetl,
-        "spark": spark,
+        PYTHON: python,
+        PYSETL: pysetl,
+        SPARK: spark,
         "license": license,
         "sort": sort,
     }

@@ -17,6 +17,7 @@ from packaging import tags as ptags
 from packaging.version import InvalidVersion, Version
 
 from pysetl_hub.errors import HubError
+from pysetl_hub_schemas import PYSETL_DIST, SPARK_DIST
 
 # Runs inside the target interpreter. `packaging` is appended to its path (after its own
 # packages), because the target may not have it installed.
@@ -33,8 +34,8 @@ def version(name):
 print(json.dumps({
     "python": sys.executable,
     "python_version": ".".join(map(str, sys.version_info[:3])),
-    "pysetl": version("pysetl"),
-    "pyspark": version("pyspark"),
+    "pysetl": version(sys.argv[2]),
+    "pyspark": version(sys.argv[3]),
     "markers": markers.default_environment(),
     "tags": [str(t) for t in tags.sys_tags()],
 }))
@@ -60,7 +61,7 @@ class Environment:
         lib = str(Path(packaging.__file__).resolve().parents[1])
         try:
             out = subprocess.run(
-                [exe, "-I", "-c", _PROBE, lib],
+                [exe, "-I", "-c", _PROBE, lib, PYSETL_DIST, SPARK_DIST],
                 capture_output=True,
                 text=True,
                 check=True,
