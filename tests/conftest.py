@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -98,4 +99,10 @@ def published_catalog(live: LiveServer, http: httpx.Client, example_dists: dict[
     token = live.user_with_token("alice")
     for key in ("csv-dedupe:wheel", "csv-dedupe:sdist", "daily-sales-pipeline:wheel"):
         assert upload(http, token, example_dists[key]).status_code == 200
+    # Search is updated right after each commit, but by the indexer task: wait for it, so no
+    # test depends on how fast that task ran.
+    deadline = time.monotonic() + 10
+    while http.get("/api/v1/search").json()["total"] < 2:
+        assert time.monotonic() < deadline, "search did not index the published catalog"
+        time.sleep(0.02)
     return token

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import pkgutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
+import grimp
 from litestar import Litestar
 
+import pysetl_hub
+import pysetl_hub_server
 from pysetl_hub_server.app import create_app
 from pysetl_hub_server.hotpath import HotPath
 from tests.conftest import make_settings
@@ -51,3 +56,46 @@ def test_distributions_declare_the_graph() -> None:
     assert '"pysetl-hub-provenance"' in client and '"pysetl-hub-server"' not in client
     assert '"pysetl-hub-schemas"' in provenance and '"pysetl-hub"' not in provenance
     assert "pysetl-hub" not in schemas.split("dependencies", 1)[1].split("]", 1)[0]
+
+
+def _contract(name_start: str) -> dict[str, list[str]]:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    found = [c for c in config["contracts"] if c["name"].startswith(name_start)]
+    assert len(found) == 1, name_start
+    contract: dict[str, list[str]] = found[0]
+    return contract
+
+
+def _children(package: object, *, besides: set[str]) -> set[str]:
+    names = {m.name for m in pkgutil.iter_modules(package.__path__)}  # type: ignore[attr-defined]
+    prefix = package.__name__  # type: ignore[attr-defined]
+    return {f"{prefix}.{n}" for n in names - besides}
+
+
+def test_every_server_domain_is_under_the_composition_root_contract() -> None:
+    """A new domain package is covered without anyone remembering to list it."""
+    contract = _contract("Server: no domain module imports the composition root")
+    top = {"app", "runtime", "cli", "__main__"}
+    assert set(contract["source_modules"]) == _children(pysetl_hub_server, besides=top)
+
+
+def test_every_client_library_module_is_under_the_no_cli_contract() -> None:
+    contract = _contract("Client: the library never imports the CLI")
+    assert set(contract["source_modules"]) == _children(pysetl_hub, besides={"cli", "__main__"})
+
+
+def test_the_hub_is_a_leaf() -> None:
+    """Nothing the Hub imports, directly or not, imports the Hub back: no edge runs up.
+
+    Its own imports are the Protocol and value modules listed here, and no implementation.
+    """
+    graph = grimp.build_graph("pysetl_hub_server", "pysetl_hub_schemas")
+    upstream = graph.find_upstream_modules("pysetl_hub_server.hub")
+    assert not upstream & graph.find_downstream_modules("pysetl_hub_server.hub")
+    assert {m for m in upstream if m.startswith("pysetl_hub_server.")} == {
+        "pysetl_hub_server.answers",
+        "pysetl_hub_server.faults",
+        "pysetl_hub_server.search.engine",
+        "pysetl_hub_server.settings",
+        "pysetl_hub_server.storage.blobs",
+    }

@@ -65,7 +65,7 @@ def test_login_names_the_user_and_whoami_shows_the_token(  # type: ignore[no-unt
     assert me["token"]["id"] == token.split("_")[1] and me["token"]["expires"]
     r = run("whoami")
     assert r.exit_code == 0, r.stderr
-    assert "alice" in r.stderr and "only csv-dedupe" in r.stderr and "in 29 days" in r.stderr
+    assert "alice" in r.stderr and "only csv-dedupe" in r.stderr and "in 30 days" in r.stderr
     assert token.split("_", 2)[2] not in r.stderr  # never the secret
 
 

@@ -52,3 +52,10 @@ def test_dash_h_shows_help(cli: click.Group, path: tuple[str, ...]) -> None:
     result = CliRunner(env=env).invoke(cli, [*path, "-h"])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("Usage: ") and "-h, --help" in result.output
+
+
+def test_the_cli_kinds_are_the_schemas_kinds() -> None:
+    from pysetl_hub.cli.options import KINDS
+    from pysetl_hub_schemas import KINDS as SCHEMA_KINDS
+
+    assert KINDS == SCHEMA_KINDS

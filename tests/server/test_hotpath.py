@@ -98,7 +98,7 @@ def test_file_same_bytes_and_headers(
     live: LiveServer, http: httpx.Client, published_catalog: str, hot: HotPath, method: str
 ) -> None:
     url = _file_url(http)
-    live.hub.cache._bytes.clear()
+    live.hub.cache._answers.clear()  # type: ignore[attr-defined]
     assert hot.answer(_scope(url, method), method) is None  # not in memory: the handler answers
     cold = http.request(method, url)
     http.get(url)  # a GET keeps the bytes in memory

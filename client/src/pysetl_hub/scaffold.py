@@ -8,7 +8,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from pysetl_hub.errors import HubError
-from pysetl_hub_schemas import FACTORIES, PIPELINES
+from pysetl_hub_schemas import FACTORIES, KINDS, PIPELINES
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9._-]*[A-Za-z0-9]$")
 
@@ -213,7 +213,7 @@ def _class_name(name: str) -> str:
 
 def scaffold(kind: str, name: str, parent: Path) -> Path:
     """Write a new project for a factory or pipeline named `name` under `parent`; return its dir."""
-    if kind not in ("factory", "pipeline"):
+    if kind not in KINDS:
         raise HubError(f"unknown kind {kind!r}: use factory or pipeline")
     if not _NAME.match(name):
         raise HubError(

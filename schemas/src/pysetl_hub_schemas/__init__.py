@@ -20,6 +20,7 @@ from pysetl_hub_schemas.health import Health
 from pysetl_hub_schemas.names import (
     FACTORIES,
     GROUPS,
+    KINDS,
     PIPELINES,
     PLATFORM_DISTS,
     PLATFORMS,
@@ -45,6 +46,7 @@ from pysetl_hub_schemas.search import SearchHit, SearchResults
 __all__ = [
     "FACTORIES",
     "GROUPS",
+    "KINDS",
     "PIPELINES",
     "PLATFORMS",
     "PLATFORM_DISTS",

@@ -12,6 +12,7 @@ FACTORIES: Final = "pysetl.factories"
 PIPELINES: Final = "pysetl.pipelines"
 # Entry-point group -> the component kind it declares.
 GROUPS: Final[Mapping[str, Kind]] = {FACTORIES: "factory", PIPELINES: "pipeline"}
+KINDS: Final[tuple[Kind, ...]] = tuple(GROUPS.values())
 
 Platform = Literal["python", "pysetl", "spark"]
 PYTHON: Final = "python"

@@ -3,7 +3,7 @@
 Index pages and file downloads are derived data answered many times over. Their cache headers
 (ETag, Vary, Cache-Control, immutable file URLs) are written here and nowhere else: a page is
 turned into its finished answers where it is rendered, and both the hot path (`hotpath.py`)
-and the framework handlers send those very bytes. Nothing here imports the framework.
+and the framework handlers send those very bytes. A leaf: it imports nothing of the hub's.
 """
 
 from __future__ import annotations
@@ -11,7 +11,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from pysetl_hub_server.simple.media import HTML_TYPE, JSON_TYPE, TEXT_HTML
+# The index media types (PEP 691); `simple/media.py` negotiates between them.
+JSON_TYPE = "application/vnd.pypi.simple.v1+json"
+HTML_TYPE = "application/vnd.pypi.simple.v1+html"
+TEXT_HTML = "text/html"
 
 Headers = tuple[tuple[bytes, bytes], ...]
 INDEX_CACHE = b"max-age=60, public"  # index pages change; a minute of staleness is fine
@@ -22,6 +25,16 @@ CONTENT_TYPES = {
     HTML_TYPE: HTML_TYPE.encode(),
     TEXT_HTML: b"text/html; charset=utf-8",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    """What the hub knows of a published file to serve it."""
+
+    filename: str
+    sha256: str
+    size: int
+    metadata_sha256: str | None
 
 
 @dataclass(frozen=True, slots=True)

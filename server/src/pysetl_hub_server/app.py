@@ -1,4 +1,4 @@
-"""`create_app(settings)`: the Litestar application."""
+"""`create_app(settings)`: the served ASGI app, the hot path around the Litestar application."""
 
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from litestar import Response
+from litestar.enums import ScopeType
 from litestar.response.base import ASGIResponse
 from litestar.types import HTTPResponseBodyEvent, HTTPResponseStartEvent, Receive, Scope, Send
 
@@ -29,7 +30,9 @@ class _Send:
         self.answer = answer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send_finished(send, *self.answer)
+        status, headers, body = self.answer
+        head = scope["type"] == ScopeType.HTTP and scope["method"] == "HEAD"
+        await send_finished(send, status, headers, b"" if head else body)
 
 
 class Finished(Response[bytes]):
@@ -40,6 +43,22 @@ class Finished(Response[bytes]):
         super().__init__(content=body, status_code=status)
         self.answer = (status, headers, body)
 
-    def to_asgi_response(self, app: Any, request: Any, **_: Any) -> ASGIResponse:
+    def to_asgi_response(
+        self,
+        app: Any,
+        request: Any,
+        *,
+        background: Any = None,
+        cookies: Any = None,
+        headers: Any = None,
+        **_: Any,
+    ) -> ASGIResponse:
+        # Headers, cookies or background tasks layered on by the app or a route would be sent
+        # by the handler and not by the hot path: refuse them loudly rather than diverge.
+        if background or cookies or headers:
+            raise RuntimeError(
+                "a finished answer takes no layered response headers, cookies or background "
+                "tasks: set them where the answer is built (answers.py), for both paths"
+            )
         # Litestar only ever calls the result as an ASGI app.
         return cast(ASGIResponse, _Send(self.answer))

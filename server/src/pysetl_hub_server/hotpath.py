@@ -15,11 +15,11 @@ from __future__ import annotations
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
-from pysetl_hub_server.answers import Headers, RenderedPage, file_answer
+from pysetl_hub_server.answers import Headers, RenderedPage
 from pysetl_hub_server.errors import HubError
 from pysetl_hub_server.finished import send_finished
 from pysetl_hub_server.hub import ROOT, Downloads, PageCache
-from pysetl_hub_server.simple.media import HTML_TYPE, negotiate
+from pysetl_hub_server.simple.media import negotiate
 
 Answered = tuple[int, Headers, bytes]
 
@@ -31,15 +31,21 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-def _download_name(scope: HTTPScope) -> str | None:
-    """The filename a GET of `/files/<sha256>/<filename>` downloads (metadata files are not)."""
-    path: str = scope["path"]
-    if scope["method"] != "GET" or not path.startswith("/files/"):
-        return None
+def _file_path(path: str) -> tuple[str, str] | None:
+    """(sha256, filename) of `/files/<sha256>/<filename>`; None for other paths and for PEP 658
+    metadata files (not downloads, and not answered from memory)."""
     parts = path.split("/")
-    if len(parts) != 4 or parts[3].endswith(".metadata"):
+    if len(parts) != 4 or parts[1] != "files" or parts[3].endswith(".metadata"):
         return None
-    return parts[3]
+    return parts[2], parts[3]
+
+
+def _download_name(scope: HTTPScope) -> str | None:
+    """The filename a GET of `/files/<sha256>/<filename>` downloads."""
+    if scope["method"] != "GET":
+        return None
+    found = _file_path(scope["path"])
+    return None if found is None else found[1]
 
 
 class HotPath:
@@ -92,17 +98,11 @@ class HotPath:
             media = negotiate(_header(scope, b"accept"), None)
         except HubError:
             return None  # the app renders the 406 problem
-        if media == HTML_TYPE:
-            return None  # the explicit PEP 691 HTML type is rare: leave it to the handler
         return page.answer(media).to(_header(scope, b"if-none-match"))
 
     def _file(self, scope: Scope, path: str, method: str) -> Answered | None:
-        parts = path.split("/")
-        if len(parts) != 4 or parts[3].endswith(".metadata"):
+        found = _file_path(path)
+        answer = None if found is None else self._cache.peek_file(*found)
+        if answer is None:
             return None
-        sha256, filename = parts[2], parts[3]
-        data = self._cache.peek_file_bytes(sha256, filename)
-        if data is None:
-            return None
-        answer = file_answer(sha256, filename, data)
         return answer.to(_header(scope, b"if-none-match"), head=method == "HEAD")

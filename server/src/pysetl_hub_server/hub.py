@@ -13,9 +13,8 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from pysetl_hub_server.answers import RenderedPage
+from pysetl_hub_server.answers import Answer, RenderedPage, StoredFile
 from pysetl_hub_server.faults import Faults
-from pysetl_hub_server.files.stored import StoredFile
 from pysetl_hub_server.search.engine import SearchEngine
 from pysetl_hub_server.settings import Settings
 from pysetl_hub_server.storage.blobs import BlobStore
@@ -33,10 +32,12 @@ class PageCache(Protocol):
     async def root(self) -> RenderedPage: ...
     async def file(self, sha256: str, filename: str) -> StoredFile | None: ...
 
-    def peek_file_bytes(self, sha256: str, filename: str) -> bytes | None:
-        """The bytes of a known file when they are in memory, without I/O."""
+    def peek_file(self, sha256: str, filename: str) -> Answer | None:
+        """The finished answer of a known file when it is in memory, without I/O."""
 
-    async def small_blob(self, sha256: str, size: int) -> bytes | None: ...
+    async def small_file(self, digest: str, filename: str, size: int) -> Answer | None:
+        """The finished answer of a small blob served as `filename` (None: too big to keep)."""
+
     def invalidate(self, name: str) -> None: ...
     async def start(self) -> None: ...
     async def stop(self) -> None: ...

@@ -25,6 +25,7 @@ from pysetl_hub_server.app import create_app
 from pysetl_hub_server.publishing.multipart import MAX_HEADER_COUNT, MAX_HEADER_SIZE, parse_upload
 from pysetl_hub_server.runtime import build_hub
 from pysetl_hub_server.settings import UploadLimits
+from pysetl_hub_server.units import human_size
 from tests.conftest import start_hub
 from tests.support.live import LiveServer
 from tests.support.upload import form_for, problem, upload
@@ -321,7 +322,7 @@ def test_each_field_has_its_own_cap(
 
     assert post(with_field(cap)).status_code == 200
     detail = rejected(post(with_field(cap + 1)), 413, "form.field_too_large")
-    assert field in detail and str(cap) in detail
+    assert field in detail and human_size(cap) in detail
     assert spooled(server) == []
 
 

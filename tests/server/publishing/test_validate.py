@@ -169,7 +169,8 @@ def test_size_cap_is_enforced_while_streaming(
     try:
         token = server.user_with_token("alice")
         with httpx.Client(base_url=server.url) as client:
-            rejects(upload(client, token, example_dists[WHEEL]), 413, "upload.too_large")
+            body = rejects(upload(client, token, example_dists[WHEEL]), 413, "upload.too_large")
+            assert "cap of 1000 bytes" in str(body["detail"])
 
             # Chunked (no Content-Length): the cap still holds, counted as the body streams.
             big = b"x" * 5_000_000
@@ -207,7 +208,8 @@ def test_non_file_fields_are_capped(
     live: LiveServer, http: httpx.Client, token: str, example_dists: dict[str, Path]
 ) -> None:
     r = upload(http, token, example_dists[WHEEL], summary="s" * 70_000)
-    rejects(r, 413, "form.field_too_large")
+    body = rejects(r, 413, "form.field_too_large")
+    assert "its cap of 64 KiB" in str(body["detail"])  # sizes in units, not 65536 bytes
     assert_nothing_stored(live)
 
 

@@ -71,7 +71,8 @@ def logout(ctx: Ctx) -> None:
 
 
 def _when(moment: datetime) -> str:
-    days = (moment - datetime.now(UTC)).days
+    # Rounded, not floored: a token made for 30 days reads "in 30 days", not 29.
+    days = round((moment - datetime.now(UTC)).total_seconds() / 86400)
     relative = f"in {days} days" if days >= 0 else f"{-days} days ago"
     return f"{moment:%Y-%m-%d %H:%M} UTC ({relative})"
 

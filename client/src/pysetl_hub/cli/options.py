@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 R = TypeVar("R")
 INSTALLERS = ("pip", "uv")
+# schemas.KINDS, written out so `--help` does not import the schemas (msgspec and every Struct);
+# tests/client/test_cli_tree.py holds the two equal.
 KINDS = ("factory", "pipeline")
 
 

@@ -10,7 +10,6 @@ from litestar.params import FromPath
 from litestar.response import File, Stream
 
 from pysetl_hub_server.answers import (
-    file_answer,
     file_cache_headers,
     file_content_type,
     file_etag,
@@ -50,9 +49,9 @@ async def download(
         raise NotFound("file.missing", f"the bytes of {filename!r} are missing from storage")
     if request.method == "HEAD":
         return Finished(200, file_headers(digest, filename, size), b"")
-    data = await hub.cache.small_blob(digest, size)
-    if data is not None:
-        return Finished(200, file_answer(digest, filename, data).headers, data)
+    answer = await hub.cache.small_file(digest, filename, size)
+    if answer is not None:
+        return Finished(200, answer.headers, answer.body)
     plain = {k.decode(): v.decode() for k, v in file_cache_headers(digest)}
     media = file_content_type(filename)
     path = hub.blobs.local_path(key)

@@ -23,6 +23,7 @@ from typing import IO
 
 from pysetl_hub_server.errors import InvalidUpload
 from pysetl_hub_server.settings import UploadLimits
+from pysetl_hub_server.units import human_size
 
 READ_CHUNK = 256 * 1024
 MAX_METADATA_BYTES = 4 * 1024 * 1024
@@ -81,7 +82,7 @@ class _Budget:
             raise _bad(
                 "too_large_uncompressed",
                 "the archive expands to more than "
-                f"{self.limits.max_uncompressed_size} bytes (a decompression bomb?)",
+                f"{human_size(self.limits.max_uncompressed_size)} (a decompression bomb?)",
             )
 
 

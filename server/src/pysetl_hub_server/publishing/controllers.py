@@ -15,6 +15,7 @@ from pysetl_hub_server.errors import BadRequest, PayloadTooLarge
 from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.publishing.multipart import parse_upload
 from pysetl_hub_server.publishing.services import publish
+from pysetl_hub_server.units import human_size
 
 FORM_ALLOWANCE = 4 * 1024 * 1024  # room for metadata fields next to the file itself
 
@@ -33,10 +34,12 @@ async def upload(request: Request[Any, Any, Any], hub: NamedDependency[Hub]) -> 
     if declared and declared.isdigit() and int(declared) > cap:
         raise PayloadTooLarge(
             "upload.too_large",
-            f"the upload is {declared} bytes, over this hub's cap of "
-            f"{limits.max_file_size} bytes per file: make the file smaller, or ask the "
+            f"the upload is {human_size(int(declared))}, over this hub's cap of "
+            f"{human_size(limits.max_file_size)} per file: make the file smaller, or ask the "
             "operator to raise PYSETL_HUB_MAX_UPLOAD_SIZE",
         )
+    # Authenticated here rather than by the `who` dependency, so that an oversized declared body
+    # is refused before any database work; still before a byte of the body is read.
     async with hub.sessions() as session:
         who = await authenticate(session, request.headers.get("authorization"))
         await session.commit()
@@ -48,7 +51,7 @@ async def upload(request: Request[Any, Any, Any], hub: NamedDependency[Hub]) -> 
                 total += len(chunk)
                 if total > cap:
                     raise PayloadTooLarge(
-                        "upload.too_large", f"the upload body is larger than {cap} bytes"
+                        "upload.too_large", f"the upload body is larger than {human_size(cap)}"
                     )
                 yield chunk
         except InternalServerException as exc:

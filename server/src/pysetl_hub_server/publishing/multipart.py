@@ -28,6 +28,7 @@ from multipart import (
 from pysetl_hub_server.errors import BadRequest, PayloadTooLarge
 from pysetl_hub_server.publishing.form import FILE_FIELD, UploadedFile, UploadForm
 from pysetl_hub_server.settings import UploadLimits
+from pysetl_hub_server.units import human_size
 
 MAX_HEADER_SIZE = 16 * 1024  # one part header line; twine's longest names the file
 MAX_HEADER_COUNT = 8  # per part; RFC 7578 needs three at most
@@ -53,7 +54,7 @@ class _Spool:
         if self._size > self._cap:
             raise PayloadTooLarge(
                 "upload.too_large",
-                f"the file is larger than this hub's cap of {self._cap} bytes: make it "
+                f"the file is larger than this hub's cap of {human_size(self._cap)}: make it "
                 "smaller, or ask the operator to raise PYSETL_HUB_MAX_UPLOAD_SIZE",
             )
         self._sha256.update(chunk)
@@ -89,7 +90,7 @@ class _Field:
         if len(self._data) + len(chunk) > self._cap:
             raise PayloadTooLarge(
                 "form.field_too_large",
-                f"the form field {self.name!r} is longer than its cap of {self._cap} bytes",
+                f"the form field {self.name!r} is longer than its cap of {human_size(self._cap)}",
             )
         self._data += chunk
 

@@ -22,8 +22,6 @@ from pysetl_hub_server.publishing.archive import ArchiveContents, inspect_sdist,
 from pysetl_hub_server.publishing.form import UploadedFile, UploadForm
 from pysetl_hub_server.settings import UploadLimits
 
-PYSETL_GROUPS = GROUPS
-
 
 @dataclass(frozen=True, slots=True)
 class ParsedFilename:
@@ -192,11 +190,11 @@ def parse_metadata(raw: bytes, parsed: ParsedFilename) -> Metadata:
 def pysetl_entry_points(contents: ArchiveContents) -> list[EntryPointInfo]:
     found = [
         EntryPointInfo(group, name, value, kind)
-        for group, kind in PYSETL_GROUPS.items()
+        for group, kind in GROUPS.items()
         for name, value in sorted(contents.entry_points.get(group, {}).items())
     ]
     if not found:
-        groups = " or ".join(repr(g) for g in PYSETL_GROUPS)
+        groups = " or ".join(repr(g) for g in GROUPS)
         raise InvalidUpload(
             "component.not_pysetl",
             "not a PySetl component: the distribution declares no entry point in "

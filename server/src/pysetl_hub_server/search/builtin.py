@@ -23,14 +23,8 @@ from pysetl_hub_server.search import query as sql
 from pysetl_hub_server.search.dialects import Dialect
 from pysetl_hub_server.search.dialects.postgres import PostgresDialect
 from pysetl_hub_server.search.dialects.sqlite import SqliteDialect
-from pysetl_hub_server.search.engine import (
-    Document,
-    SearchQuery,
-    exact_name,
-    highlight,
-    version_facets,
-    words,
-)
+from pysetl_hub_server.search.engine import Document, SearchQuery
+from pysetl_hub_server.search.rules import exact_name, highlight, version_facets, words
 from pysetl_hub_server.search.synonyms import expand
 from pysetl_hub_server.search.vocabulary import Vocabulary, bump_version, correct
 

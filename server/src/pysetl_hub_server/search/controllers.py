@@ -8,7 +8,7 @@ from litestar import get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, QueryParameter
 
-from pysetl_hub_schemas import SearchResults
+from pysetl_hub_schemas import Kind, SearchResults
 from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.search import services
 from pysetl_hub_server.search.engine import SearchQuery
@@ -18,7 +18,7 @@ from pysetl_hub_server.search.engine import SearchQuery
 async def search(
     hub: NamedDependency[Hub],
     q: FromQuery[str] = "",
-    kind: FromQuery[Literal["factory", "pipeline"] | None] = None,
+    kind: FromQuery[Kind | None] = None,
     pysetl: FromQuery[str | None] = None,
     python: FromQuery[str | None] = None,
     spark: FromQuery[str | None] = None,

@@ -1,27 +1,20 @@
-"""The search engine interface, and the ranking rules every engine shares.
+"""The search engine interface: what an engine indexes and what it is asked.
 
 An engine indexes `Document`s (one per component: its latest release) and answers
-`SearchQuery`s with hits, highlights and facet counts. Rules common to all engines live here so
-they cannot drift: an exact normalized name is always first; compatibility filters evaluate the
-stored PEP 440 specifiers; highlights mark the query's words.
+`SearchQuery`s with hits, highlights and facet counts. The rules every engine shares are in
+`rules.py`; this module is the port the `Hub` is typed by, so it imports no domain code.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 
-from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
-
 from pysetl_hub_schemas import SearchResults
-from pysetl_hub_server.components.compat import admits
 
 Sort = Literal["relevance", "newest", "name"]
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
 @dataclass(frozen=True)
@@ -81,57 +74,3 @@ class SearchEngine(Protocol):
     async def search(self, query: SearchQuery) -> SearchResults: ...
 
     async def close(self) -> None: ...
-
-
-def words(text: str) -> list[str]:
-    return [w.lower() for w in _WORD.findall(text)]
-
-
-def exact_name(q: str) -> str:
-    return canonicalize_name(q.strip()) if q.strip() else ""
-
-
-def check_version(label: str, value: str | None) -> str | None:
-    from pysetl_hub_server.errors import BadRequest
-
-    if value is None or value == "":
-        return None
-    try:
-        Version(value)
-    except InvalidVersion as exc:
-        raise BadRequest(
-            "search.version", f"{label}={value!r} is not a version: give one like 3.5 or 1.2.1"
-        ) from exc
-    return value
-
-
-def admitted_specs(specs: Iterable[str | None], version: str | None) -> list[str | None] | None:
-    """Of the distinct stored specifiers, those that admit `version` (None: no filter)."""
-    if version is None:
-        return None
-    return [s for s in specs if admits(s, version)]
-
-
-def highlight(text: str, terms: Iterable[str], limit: int = 240) -> str:
-    """`text` (cut to `limit`) with each word starting with a query term wrapped in <em>."""
-    import html
-
-    wanted = [t for t in terms if t]
-    short = text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
-    if not wanted:
-        return html.escape(short)
-    pattern = re.compile(r"\b(" + "|".join(re.escape(t) for t in wanted) + r")[^\W_]*", re.I)
-    out, last = [], 0
-    for m in pattern.finditer(short):
-        out.append(html.escape(short[last : m.start()]))
-        out.append(f"<em>{html.escape(m.group(0))}</em>")
-        last = m.end()
-    out.append(html.escape(short[last:]))
-    return "".join(out)
-
-
-def version_facets(
-    counts_by_spec: dict[str | None, int], versions: Sequence[str]
-) -> dict[str, int]:
-    """Facet counts per platform version from counts per stored specifier."""
-    return {v: sum(n for spec, n in counts_by_spec.items() if admits(spec, v)) for v in versions}

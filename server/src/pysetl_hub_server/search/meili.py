@@ -16,13 +16,8 @@ from typing import Any
 
 from pysetl_hub_schemas import PLATFORMS, PYSETL, PYTHON, SPARK, SearchHit, SearchResults
 from pysetl_hub_server.components.compat import admits
-from pysetl_hub_server.search.engine import (
-    Document,
-    SearchQuery,
-    exact_name,
-    highlight,
-    words,
-)
+from pysetl_hub_server.search.engine import Document, SearchQuery
+from pysetl_hub_server.search.rules import exact_name, highlight, words
 from pysetl_hub_server.search.synonyms import expand, meilisearch_synonyms
 
 INDEX = "components"

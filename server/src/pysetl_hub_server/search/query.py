@@ -16,7 +16,8 @@ from sqlalchemy import JSON, Boolean, TextClause, TextualSelect, bindparam, text
 from pysetl_hub_schemas import PYSETL, PYTHON, SPARK
 from pysetl_hub_server.db import models
 from pysetl_hub_server.search.dialects import Group
-from pysetl_hub_server.search.engine import SearchQuery, admitted_specs
+from pysetl_hub_server.search.engine import SearchQuery
+from pysetl_hub_server.search.rules import admitted_specs
 from pysetl_hub_server.search.synonyms import expand
 from pysetl_hub_server.search.vocabulary import Catalog
 

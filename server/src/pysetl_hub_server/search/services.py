@@ -7,7 +7,8 @@ from dataclasses import replace
 from pysetl_hub_schemas import PYSETL, PYTHON, SPARK, SearchResults
 from pysetl_hub_server.errors import BadRequest
 from pysetl_hub_server.hub import Hub
-from pysetl_hub_server.search.engine import SearchQuery, check_version
+from pysetl_hub_server.search.engine import SearchQuery
+from pysetl_hub_server.search.rules import check_version
 
 MAX_QUERY = 200
 

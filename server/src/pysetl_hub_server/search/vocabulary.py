@@ -22,8 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from pysetl_hub_schemas import PLATFORMS, PYSETL, PYTHON, SPARK
 from pysetl_hub_server.db import models
-from pysetl_hub_server.search.engine import Document, words
+from pysetl_hub_server.search.engine import Document
 from pysetl_hub_server.search.fields import CAMEL
+from pysetl_hub_server.search.rules import words
 
 log = logging.getLogger(__name__)
 STAMP_EVERY = 1.0  # seconds between checks that the index changed

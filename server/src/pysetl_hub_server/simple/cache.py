@@ -14,8 +14,13 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from pysetl_hub_server.answers import RenderedPage, rendered_page
-from pysetl_hub_server.files.stored import StoredFile
+from pysetl_hub_server.answers import (
+    Answer,
+    RenderedPage,
+    StoredFile,
+    file_answer,
+    rendered_page,
+)
 from pysetl_hub_server.hub import ROOT
 from pysetl_hub_server.periodic import Periodic
 from pysetl_hub_server.settings import Settings
@@ -37,8 +42,8 @@ class IndexCache:
         self._pages: dict[str, RenderedPage | None] = {}
         self._generation: dict[str, int] = {}
         self._files: dict[tuple[str, str], StoredFile] = {}
-        self._bytes: OrderedDict[str, bytes] = OrderedDict()
-        self._bytes_total = 0
+        self._answers: OrderedDict[tuple[str, str], Answer] = OrderedDict()
+        self._answers_total = 0
         self._serial = -1
         self._poller = Periodic("index-cache-poll", self.poll_once, settings.serial_poll_interval)
 
@@ -107,28 +112,33 @@ class IndexCache:
                 self._files[key] = found
         return found
 
-    def peek_file_bytes(self, sha256: str, filename: str) -> bytes | None:
-        """The bytes of a known file when they are in memory, without I/O: the download hot path."""
+    def peek_file(self, sha256: str, filename: str) -> Answer | None:
+        """The finished answer of a known file when it is in memory, without I/O: the download
+        hot path."""
         if (sha256, filename) not in self._files:
             return None
-        return self._bytes.get(blob_key(sha256))
+        answer = self._answers.get((sha256, filename))
+        if answer is not None:
+            self._answers.move_to_end((sha256, filename))
+        return answer
 
-    async def small_blob(self, sha256: str, size: int) -> bytes | None:
-        """Bytes of a small blob from memory (LRU), or None when it is too big to keep."""
+    async def small_file(self, digest: str, filename: str, size: int) -> Answer | None:
+        """The finished answer of a small blob served as `filename`, built once and kept (LRU);
+        None when the blob is too big to keep in memory."""
         if size > self._settings.memory_file_max_bytes:
             return None
-        key = blob_key(sha256)
-        data = self._bytes.get(key)
-        if data is not None:
-            self._bytes.move_to_end(key)
-            return data
-        data = await self._blobs.get_bytes(key)
-        self._bytes[key] = data
-        self._bytes_total += len(data)
-        while self._bytes_total > self._settings.memory_file_cache_bytes and self._bytes:
-            _, dropped = self._bytes.popitem(last=False)
-            self._bytes_total -= len(dropped)
-        return data
+        key = (digest, filename)
+        answer = self._answers.get(key)
+        if answer is not None:
+            self._answers.move_to_end(key)
+            return answer
+        answer = file_answer(digest, filename, await self._blobs.get_bytes(blob_key(digest)))
+        self._answers[key] = answer
+        self._answers_total += len(answer.body)
+        while self._answers_total > self._settings.memory_file_cache_bytes and self._answers:
+            _, dropped = self._answers.popitem(last=False)
+            self._answers_total -= len(dropped.body)
+        return answer
 
     # -- coherence across replicas ---------------------------------------------------------------
 

@@ -5,11 +5,10 @@ Framework-free, so the hot path and the handlers negotiate with the same functio
 
 from __future__ import annotations
 
+from pysetl_hub_server.answers import HTML_TYPE, JSON_TYPE, TEXT_HTML
 from pysetl_hub_server.errors import HubError
 
-JSON_TYPE = "application/vnd.pypi.simple.v1+json"
-HTML_TYPE = "application/vnd.pypi.simple.v1+html"
-TEXT_HTML = "text/html"
+__all__ = ["HTML_TYPE", "JSON_TYPE", "TEXT_HTML", "NotAcceptable", "negotiate"]
 
 _FORMATS = {
     JSON_TYPE: JSON_TYPE,

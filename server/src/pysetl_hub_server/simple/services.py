@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from pysetl_hub_server.answers import StoredFile
 from pysetl_hub_server.db.models import AuditEvent, Component, File, Release
-from pysetl_hub_server.files.stored import StoredFile
 
 
 @dataclass(frozen=True, slots=True)
