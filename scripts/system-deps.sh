@@ -11,7 +11,8 @@ if [ "${1:-}" = "bench" ] && ! command -v wrk >/dev/null 2>&1; then
 fi
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-    echo "system-deps: missing:$need (install them; PostgreSQL tests skip without them)" >&2
+    echo "system-deps: missing:$need (install them; PostgreSQL tests skip without them, and fail under CI=true)" >&2
+    [ "${CI:-}" = "true" ] && exit 1
     exit 0
 fi
 echo "system-deps: installing$need" >&2

@@ -14,6 +14,9 @@ from pathlib import Path
 
 
 def find_bindir() -> Path | None:
+    """Where pg_ctl lives; PYSETL_HUB_TEST_PG_BINDIR overrides (an empty dir: "not installed")."""
+    if override := os.environ.get("PYSETL_HUB_TEST_PG_BINDIR"):
+        return Path(override) if (Path(override) / "pg_ctl").exists() else None
     found = shutil.which("pg_ctl")
     if found:
         return Path(os.path.realpath(found)).parent
