@@ -115,6 +115,10 @@ def test_other_users_token_gets_403(
     r = upload(http, mallory, newer)
     assert r.status_code == 403 and problem(r)["code"] == "auth.role"
     assert count(live, File) == 1
+    # Permission before existence: the owner's very file, sent again by someone else, is a 403
+    # too (not a 200 "already there" that would confirm what the hub holds).
+    again = upload(http, mallory, example_dists[WHEEL])
+    assert again.status_code == 403 and problem(again)["code"] == "auth.role"
 
 
 @pytest.mark.parametrize(

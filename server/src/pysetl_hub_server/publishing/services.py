@@ -59,6 +59,8 @@ async def publish(hub: Hub, who: Identity, form: UploadForm) -> PublishOutcome:
     parsed = validate.parse_filename(file.filename)
     validate.check_form_agrees(form, parsed)
     validate.check_digests(form, file)
+    # Permission before existence: who may not upload here learns nothing of what is stored.
+    policy = await _authorize(hub, who, parsed)
 
     existing = await _existing_outcome(hub, parsed, file)
     if existing is not None:
@@ -67,7 +69,6 @@ async def publish(hub: Hub, who: Identity, form: UploadForm) -> PublishOutcome:
     contents = await asyncio.to_thread(validate.inspect, file.path, parsed, hub.settings.uploads)
     metadata = validate.parse_metadata(contents.metadata, parsed)
     entry_points = validate.pysetl_entry_points(contents)
-    policy = await _authorize(hub, who, parsed)
     signed = await check_upload(
         form.get("attestations"),
         filename=parsed.filename,
