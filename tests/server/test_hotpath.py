@@ -152,3 +152,25 @@ def test_a_change_is_seen_at_once(
     assert r.status_code == 200, r.text
     after = http.get("/simple/csv-dedupe/", headers={"Accept": JSON}).json()
     assert after["files"][0]["yanked"] == "broken"
+
+
+def test_every_answer_says_nosniff(
+    live: LiveServer, http: httpx.Client, published_catalog: str
+) -> None:
+    """Both paths, every status: a browser never sniffs an uploaded file into a script."""
+    url = _file_url(http)
+    http.get(url)  # now in memory: the hot path answers it next
+    responses = [
+        http.get("/simple/csv-dedupe/"),
+        http.get("/simple/csv-dedupe/"),
+        http.get(url),
+        http.head(url),
+        http.get(url + ".metadata"),
+        http.get(url, headers={"If-None-Match": http.get(url).headers["etag"]}),
+        http.get("/simple/no-such-thing/"),
+        http.get("/api/v1/components/csv-dedupe"),
+        http.post("/legacy/"),
+        http.get("/schema/openapi.json"),
+    ]
+    for r in responses:
+        assert r.headers.get_list("x-content-type-options") == ["nosniff"], (r.url, r.status_code)

@@ -17,6 +17,9 @@ HTML_TYPE = "application/vnd.pypi.simple.v1+html"
 TEXT_HTML = "text/html"
 
 Headers = tuple[tuple[bytes, bytes], ...]
+# On every response (finished answers carry it; hotpath.py adds it to the app's others), so a
+# browser never guesses a type: an uploaded file or a JSON body is never run as a script.
+NOSNIFF = (b"x-content-type-options", b"nosniff")
 INDEX_CACHE = b"max-age=60, public"  # index pages change; a minute of staleness is fine
 IMMUTABLE = b"public, max-age=31536000, immutable"  # file URLs hold the sha256
 # The content type each negotiated media type is sent with (text/* carries its charset).
@@ -54,7 +57,10 @@ class Answer:
 
 
 def _answer(etag: str, cache: Headers, content_type: bytes, body: bytes) -> Answer:
-    sized = ((b"content-type", content_type), (b"content-length", str(len(body)).encode()))
+    sized = (
+        (b"content-type", content_type),
+        (b"content-length", str(len(body)).encode()),
+    )
     return Answer(etag, cache + sized, cache, body)
 
 
@@ -83,6 +89,7 @@ def rendered_page(serial: int, html: bytes, json: bytes) -> RenderedPage:
             (b"vary", b"Accept"),
             (b"x-pypi-last-serial", str(serial).encode()),
             (b"cache-control", INDEX_CACHE),
+            NOSNIFF,
         )
         answers[media] = _answer(etag, cache, CONTENT_TYPES[media], body)
     return RenderedPage(serial, answers)
@@ -102,7 +109,7 @@ def file_etag(digest: str) -> str:
 
 def file_cache_headers(digest: str) -> Headers:
     """Headers of every answer for an immutable file URL, 304s included."""
-    return ((b"etag", file_etag(digest).encode()), (b"cache-control", IMMUTABLE))
+    return ((b"etag", file_etag(digest).encode()), (b"cache-control", IMMUTABLE), NOSNIFF)
 
 
 def file_headers(digest: str, filename: str, size: int) -> Headers:

@@ -8,6 +8,7 @@ layer wraps the Litestar app and sends the finished bytes itself. It only answer
 handlers would answer byte for byte (they send the same `Answer` objects); anything it is unsure
 of (a cache miss, a query string, a name to redirect, an Accept header to refuse, a file too big
 to keep in memory) goes on to the app, which stays the single place that renders errors.
+Every response, from either path, carries `X-Content-Type-Options: nosniff`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
-from pysetl_hub_server.answers import Headers, RenderedPage
+from pysetl_hub_server.answers import NOSNIFF, Headers, RenderedPage
 from pysetl_hub_server.errors import HubError
 from pysetl_hub_server.finished import send_finished
 from pysetl_hub_server.hub import ROOT, Downloads, PageCache
@@ -70,16 +71,17 @@ class HotPath:
                     self._downloads.count(name)
                 return
         name = _download_name(scope)
-        if name is None:
-            await self.app(scope, receive, send)
-            return
 
-        async def counting(message: Message) -> None:
-            if message["type"] == "http.response.start" and message["status"] == 200:
-                self._downloads.count(name)
+        async def finishing(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                if not any(k.lower() == NOSNIFF[0] for k, _ in headers):
+                    message["headers"] = [*headers, NOSNIFF]
+                if name is not None and message["status"] == 200:
+                    self._downloads.count(name)
             await send(message)
 
-        await self.app(scope, receive, counting)
+        await self.app(scope, receive, finishing)
 
     def answer(self, scope: Scope, method: str) -> Answered | None:
         path: str = scope["path"]
