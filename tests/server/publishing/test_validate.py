@@ -156,7 +156,35 @@ def test_sha256_digest_must_match(
     rejects(r, 400, "digest.mismatch")
     r = upload(http, token, example_dists[WHEEL], blake2_256_digest="1" * 64)
     rejects(r, 400, "digest.mismatch")
+    r = upload(http, token, example_dists[WHEEL], md5_digest="2" * 32)
+    rejects(r, 400, "digest.mismatch")
     assert_nothing_stored(live)
+
+
+@pytest.mark.parametrize("sent", ["sha256_digest", "blake2_256_digest", "md5_digest"])
+def test_a_digest_is_required_and_any_one_suffices(
+    live: LiveServer,
+    http: httpx.Client,
+    token: str,
+    example_dists: dict[str, Path],
+    sent: str,
+) -> None:
+    none = {"sha256_digest": None, "blake2_256_digest": None}
+    r = upload(http, token, example_dists[WHEEL], **none)
+    body = rejects(r, 400, "digest.missing")
+    assert "sha256_digest" in str(body["detail"])
+    r = upload(http, token, example_dists[WHEEL], **none, md5_digest="  ")
+    rejects(r, 400, "digest.missing")
+    assert_nothing_stored(live)
+    data = example_dists[WHEEL].read_bytes()
+    right = {
+        "sha256_digest": hashlib.sha256(data).hexdigest(),
+        "blake2_256_digest": hashlib.blake2b(data, digest_size=32).hexdigest(),
+        "md5_digest": hashlib.md5(data, usedforsecurity=False).hexdigest(),
+    }
+    assert (
+        upload(http, token, example_dists[WHEEL], **{**none, sent: right[sent]}).status_code == 200
+    )
 
 
 def test_size_cap_is_enforced_while_streaming(

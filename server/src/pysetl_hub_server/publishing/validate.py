@@ -130,12 +130,19 @@ def check_form_agrees(form: UploadForm, parsed: ParsedFilename) -> None:
 
 
 def check_digests(form: UploadForm, file: UploadedFile) -> None:
-    """Every digest the client sent must equal the one computed over the bytes received."""
+    """At least one digest is sent, and every one sent equals the one computed over the bytes
+    received: a client that states no digest cannot tell a corrupted upload from its file."""
     given = {
         "sha256_digest": file.sha256,
         "blake2_256_digest": file.blake2b_256,
         "md5_digest": file.md5,
     }
+    if not any((form.get(field) or "").strip() for field in given):
+        raise InvalidUpload(
+            "digest.missing",
+            "the upload carries no digest: send sha256_digest (or blake2_256_digest or "
+            "md5_digest) computed over the file, as twine and pysetl-hub publish do",
+        )
     for field, actual in given.items():
         value = form.get(field)
         if value is not None and value.strip().lower() != actual:
