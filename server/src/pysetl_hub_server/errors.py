@@ -40,6 +40,11 @@ class Forbidden(HubError):
     title = "Forbidden"
 
 
+class RequestTimeout(HubError):
+    status = 408
+    title = "Request Timeout"
+
+
 class NotFound(HubError):
     status = 404
     title = "Not Found"

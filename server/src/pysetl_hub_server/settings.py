@@ -35,6 +35,9 @@ class UploadLimits:
     max_fields: int = 200
     max_archive_members: int = 10_000
     max_uncompressed_size: int = 512 * MiB
+    # The whole body must arrive within this many seconds (slow-body attacks, and bodies
+    # shorter than their Content-Length); 50 MiB in 10 minutes is ~85 KB/s.
+    body_timeout: int = 600
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +125,7 @@ class Settings:
 
         limits = UploadLimits(
             max_file_size=integer("PYSETL_HUB_MAX_UPLOAD_SIZE", DEFAULT_MAX_UPLOAD),
+            body_timeout=integer("PYSETL_HUB_UPLOAD_TIMEOUT", 600),
         )
         platforms = Platforms(
             pysetl=versions("PYSETL_HUB_PLATFORMS_PYSETL", DEFAULT_PLATFORMS_PYSETL),

@@ -197,6 +197,45 @@ def test_a_body_without_any_part_is_truncated(
     rejected(post(body), 400, "form.truncated")
 
 
+def test_a_body_that_stops_short_of_its_length_times_out_cleanly(
+    tmp_path: Path, example_dists: dict[str, Path]
+) -> None:
+    """A slow or short body (Content-Length promises more than ever comes) gets a 408 at the
+    deadline, not a worker held forever, and its spool file is gone."""
+    from pysetl_hub_server.settings import UploadLimits
+
+    live = start_hub(
+        tmp_path,
+        f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite3'}",
+        uploads=UploadLimits(body_timeout=1),
+    )
+    try:
+        wheel = example_dists["csv-dedupe:wheel"]
+        sent = b"".join(fields_of(wheel)) + content(wheel)[:-200]
+        auth = base64.b64encode(f"__token__:{live.user_with_token('alice')}".encode()).decode()
+        head = (
+            "POST /legacy/ HTTP/1.1\r\nHost: hub\r\n"
+            f"Authorization: Basic {auth}\r\nContent-Type: {CONTENT_TYPE}\r\n"
+            f"Content-Length: {len(sent) + 100_000}\r\n\r\n"
+        )
+        url = urlsplit(live.url)
+        with socket.create_connection((url.hostname, url.port), timeout=20) as sock:
+            started = time.monotonic()
+            sock.sendall(head.encode() + sent)
+            reply = b""
+            while b"\r\n\r\n" not in reply or not reply.rstrip().endswith(b"}"):
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                reply += chunk
+            waited = time.monotonic() - started
+        assert reply.startswith(b"HTTP/1.1 408"), reply[:200]
+        assert b"upload.timeout" in reply and waited < 15
+        assert spooled(live) == []
+    finally:
+        live.stop()
+
+
 def test_a_client_that_disconnects_mid_file_leaves_no_spool(
     server: LiveServer, token: str, wheel: Path
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -11,7 +12,7 @@ from litestar.exceptions import InternalServerException
 
 from pysetl_hub_schemas import UploadResult
 from pysetl_hub_server.accounts.services import authenticate
-from pysetl_hub_server.errors import BadRequest, PayloadTooLarge
+from pysetl_hub_server.errors import BadRequest, PayloadTooLarge, RequestTimeout
 from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.publishing.multipart import parse_upload
 from pysetl_hub_server.publishing.services import publish
@@ -62,7 +63,18 @@ async def upload(request: Request[Any, Any, Any], hub: NamedDependency[Hub]) -> 
                 "the client disconnected before the upload body was complete; upload again",
             ) from exc
 
-    form = await parse_upload(request.headers.get("content-type"), capped(), limits, hub.spool_dir)
+    try:
+        async with asyncio.timeout(limits.body_timeout):
+            form = await parse_upload(
+                request.headers.get("content-type"), capped(), limits, hub.spool_dir
+            )
+    except TimeoutError as exc:
+        # The parser's cancellation path has already removed the spool file.
+        raise RequestTimeout(
+            "upload.timeout",
+            f"the upload body did not arrive within {limits.body_timeout} s (or was shorter "
+            "than its Content-Length): check the connection and upload again",
+        ) from exc
     try:
         outcome = await publish(hub, who, form)
     finally:

@@ -56,6 +56,9 @@ class BlobStore(Protocol):
     def local_path(self, key: str) -> Path | None:
         """A filesystem path for zero-copy serving, when the store has one."""
 
+    def temp_dir(self) -> Path | None:
+        """Where half-written blobs live until renamed into place (None: the store has none)."""
+
 
 class LocalBlobStore:
     """Blobs in a local directory."""
@@ -65,6 +68,9 @@ class LocalBlobStore:
         self.url = root.as_uri()
         self._tmp = root / ".tmp"
         self._tmp.mkdir(parents=True, exist_ok=True)
+
+    def temp_dir(self) -> Path | None:
+        return self._tmp
 
     def _path(self, key: str) -> Path:
         if key.startswith("/") or ".." in key.split("/"):
@@ -193,6 +199,9 @@ class ObjectStoreBlobStore:
 
     def local_path(self, key: str) -> Path | None:
         return None
+
+    def temp_dir(self) -> Path | None:
+        return None  # multipart uploads to object stores leave nothing visible half-written
 
 
 class BinaryOut(Protocol):
