@@ -91,6 +91,19 @@ def test_filename_is_never_reused_after_deletion(
     assert r.status_code == 409 and problem(r)["code"] == "file.deleted"
 
 
+def test_same_bytes_under_a_second_filename_is_409(
+    live: LiveServer, http: httpx.Client, example_dists: dict[str, Path]
+) -> None:
+    token = live.user_with_token("alice")
+    wheel = example_dists[WHEEL]
+    assert upload(http, token, wheel).status_code == 200
+    renamed = "csv_dedupe-1.0.0-1-py3-none-any.whl"  # a build tag: a valid, different name
+    r = upload(http, token, wheel, filename=renamed)
+    assert r.status_code == 409 and problem(r)["code"] == "file.duplicate_content"
+    assert wheel.name in problem(r)["detail"]
+    assert count(live, File) == 1
+
+
 def test_equivalent_versions_are_one_release(
     live: LiveServer, http: httpx.Client, example_dists: dict[str, Path], tmp_path: Path
 ) -> None:

@@ -95,10 +95,21 @@ async def publish(hub: Hub, who: Identity, form: UploadForm) -> PublishOutcome:
 async def _existing_outcome(
     hub: Hub, parsed: validate.ParsedFilename, file: UploadedFile
 ) -> PublishOutcome | None:
-    """A filename seen before: the same bytes are a no-op, anything else a conflict."""
+    """A filename seen before: the same bytes are a no-op, anything else a conflict. A new
+    filename whose bytes are already published under another name is a conflict too: one file
+    would answer to two names (and two versions), and the second tells an installer nothing."""
     async with hub.sessions() as session:
         row = await session.get(FilenameRegistry, parsed.filename)
         if row is None:
+            other = await session.scalar(
+                select(File.filename).where(File.sha256 == file.sha256).limit(1)
+            )
+            if other is not None:
+                raise Conflict(
+                    "file.duplicate_content",
+                    f"these bytes are already published as {other!r}: a file has one name; "
+                    "build the distribution for this name and version, or install the other",
+                )
             return None
         live = await session.scalar(select(File.id).where(File.filename == parsed.filename))
     return _outcome_for_existing(hub, parsed, file, row.sha256, live is not None)
