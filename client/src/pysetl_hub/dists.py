@@ -88,7 +88,15 @@ def open_dist(path: Path) -> Dist:
         raise DistError(f"{path.name}: {e}") from e
     try:
         meta = Metadata.from_email(raw, validate=True)
-    except Exception as exc:  # packaging raises an ExceptionGroup of every problem
+    except ExceptionGroup as group:
+        # As the hub: a field newer than the declared Metadata-Version (setuptools 61-75 and
+        # License-File) is no reason to refuse; any invalid value is, named field by field.
+        problems = [e for e in group.exceptions if "introduced in metadata version" not in str(e)]
+        if problems:
+            named = "; ".join(str(e) for e in problems)
+            raise DistError(f"{path.name}: invalid core metadata: {named}") from group
+        meta = Metadata.from_email(raw, validate=False)
+    except Exception as exc:  # a header block that does not parse at all
         raise DistError(f"{path.name}: invalid core metadata: {exc}") from exc
     if canonicalize_name(meta.name) != fname or meta.version != fversion:
         raise DistError(

@@ -134,6 +134,45 @@ def test_metadata_must_parse(
     assert_nothing_stored(live)
 
 
+@pytest.mark.parametrize("declared", [b"1.2", b"2.1", b"2.2", b"2.3"])
+def test_a_field_newer_than_its_metadata_version_is_accepted(
+    live: LiveServer,
+    http: httpx.Client,
+    token: str,
+    example_dists: dict[str, Path],
+    tmp_path: Path,
+    declared: bytes,
+) -> None:
+    """setuptools 61-75 writes License-File under Metadata-Version 2.1/2.2; pip installs it."""
+
+    def older(m: Members) -> None:
+        key = next(k for k in m if k.endswith("METADATA"))
+        head, _, rest = m[key].partition(b"\n")
+        assert head.startswith(b"Metadata-Version:")
+        m[key] = b"Metadata-Version: " + declared + b"\nLicense-File: LICENSE\n" + rest
+
+    wheel = repack(example_dists[WHEEL], tmp_path, mutate=older)
+    r = upload(http, token, wheel, metadata_version=declared.decode())
+    assert r.status_code == 200, r.text
+
+
+def test_an_invalid_value_is_refused_naming_its_field(
+    live: LiveServer, http: httpx.Client, token: str, example_dists: dict[str, Path], tmp_path: Path
+) -> None:
+    def bad(m: Members) -> None:
+        key = next(k for k in m if k.endswith("METADATA"))
+        _, _, rest = m[key].partition(b"\n")
+        m[key] = b"Metadata-Version: 2.1\nLicense-File: LICENSE\n" + rest.replace(
+            b"Requires-Python: >=3.9", b"Requires-Python: >=three"
+        )
+
+    wheel = repack(example_dists[WHEEL], tmp_path, mutate=bad)
+    body = rejects(upload(http, token, wheel), 400, "metadata.invalid")
+    detail = str(body["detail"])
+    assert "requires-python" in detail.lower() and "introduced in" not in detail
+    assert_nothing_stored(live)
+
+
 def test_direct_url_dependencies_are_refused(
     live: LiveServer, http: httpx.Client, token: str, example_dists: dict[str, Path], tmp_path: Path
 ) -> None:

@@ -162,14 +162,25 @@ def inspect(path: Path, parsed: ParsedFilename, limits: UploadLimits) -> Archive
 
 
 def parse_metadata(raw: bytes, parsed: ParsedFilename) -> Metadata:
-    """Core metadata must parse, agree with the filename and have no direct-URL dependencies."""
+    """Core metadata must parse, agree with the filename and have no direct-URL dependencies.
+
+    Strict on every value, lenient on which Metadata-Version a field appears under: setuptools
+    61-75 writes `License-File` under 2.1/2.2, pip installs such files and the public index
+    took them, so a field newer than its declared version is not a reason to refuse.
+    """
     try:
         metadata = Metadata.from_email(raw, validate=True)
     except ExceptionGroup as group:
-        problems = "; ".join(str(e) for e in group.exceptions)
-        raise InvalidUpload(
-            "metadata.invalid", f"the core metadata does not validate: {problems}"
-        ) from group
+        problems = [e for e in group.exceptions if not _newer_than_declared(e)]
+        if problems:
+            raise InvalidUpload(
+                "metadata.invalid",
+                "the core metadata does not validate: "
+                + "; ".join(_describe(e) for e in problems)
+                + ". Fix the project's metadata (pyproject.toml) and build again",
+            ) from group
+        # Every value validated; only the version gate failed. Read the same fields as-is.
+        metadata = Metadata.from_email(raw, validate=False)
     except (InvalidMetadata, ValueError) as exc:
         raise InvalidUpload("metadata.invalid", f"the core metadata does not parse: {exc}") from exc
     if canonicalize_name(metadata.name) != parsed.name:
@@ -192,6 +203,17 @@ def parse_metadata(raw: bytes, parsed: ParsedFilename) -> Metadata:
                 "names and versions from an index, not direct URLs",
             )
     return metadata
+
+
+def _newer_than_declared(exc: Exception) -> bool:
+    return isinstance(exc, InvalidMetadata) and "introduced in metadata version" in str(exc)
+
+
+def _describe(exc: Exception) -> str:
+    """`field: what is wrong`, so the message names the field to fix."""
+    field = getattr(exc, "field", None)
+    text = str(exc)
+    return f"{field}: {text}" if field and not text.startswith(str(field)) else text
 
 
 def pysetl_entry_points(contents: ArchiveContents) -> list[EntryPointInfo]:
