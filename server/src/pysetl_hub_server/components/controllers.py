@@ -17,6 +17,7 @@ from pysetl_hub_schemas import (
     YankRequest,
 )
 from pysetl_hub_server.accounts.services import Identity
+from pysetl_hub_server.bounds import MAX_PAGE, MAX_PER_PAGE
 from pysetl_hub_server.components import services
 from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.provenance import publishers
@@ -30,8 +31,8 @@ class ComponentController(Controller):
     async def list_components(
         self,
         hub: NamedDependency[Hub],
-        page: Annotated[int, QueryParameter(ge=1)] = 1,
-        per_page: Annotated[int, QueryParameter(ge=1, le=100)] = 50,
+        page: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 1,
+        per_page: Annotated[int, QueryParameter(ge=1, le=MAX_PER_PAGE)] = 50,
     ) -> ComponentPage:
         async with hub.sessions() as session:
             return await services.list_components(session, page, per_page)

@@ -25,6 +25,7 @@ from pysetl_hub_schemas import (
 )
 from pysetl_hub_server.accounts.services import Identity, owners_of, require_role
 from pysetl_hub_server.audit.services import touch
+from pysetl_hub_server.bounds import MAX_VERSION
 from pysetl_hub_server.components.latest import fully_attested, latest_release, newest_first
 from pysetl_hub_server.db import models
 from pysetl_hub_server.errors import BadRequest, NotFound
@@ -138,6 +139,8 @@ async def get_component(session: AsyncSession, name: str) -> Component:
 
 
 def _find_release(c: models.Component, version: str) -> models.Release:
+    if len(version) > MAX_VERSION:
+        raise NotFound("release.missing", f"no version is longer than {MAX_VERSION} characters")
     try:
         canonical = canonicalize_version(Version(version))
     except InvalidVersion as exc:

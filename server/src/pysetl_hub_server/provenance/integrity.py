@@ -6,11 +6,14 @@ from packaging.utils import canonicalize_name, canonicalize_version
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pysetl_hub_server.bounds import MAX_FILENAME, MAX_VERSION
 from pysetl_hub_server.db.models import Component, File, Release
 from pysetl_hub_server.errors import NotFound
 
 
 async def provenance_of(session: AsyncSession, name: str, version: str, filename: str) -> bytes:
+    if len(version) > MAX_VERSION or len(filename) > MAX_FILENAME:
+        raise NotFound("file.missing", f"{name!r} has no such version or file on this hub")
     row = await session.execute(
         select(File.provenance)
         .join(Release, Release.id == File.release_id)

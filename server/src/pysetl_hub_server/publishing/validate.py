@@ -17,6 +17,7 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from pysetl_hub_schemas import FACTORIES, GROUPS
+from pysetl_hub_server.bounds import MAX_FILENAME, MAX_VERSION
 from pysetl_hub_server.errors import BadRequest, InvalidUpload
 from pysetl_hub_server.publishing.archive import ArchiveContents, inspect_sdist, inspect_wheel
 from pysetl_hub_server.publishing.form import UploadedFile, UploadForm
@@ -61,6 +62,12 @@ def check_form(form: UploadForm) -> UploadedFile:
 
 def parse_filename(filename: str) -> ParsedFilename:
     """A wheel or a PEP 625 sdist whose name part is normalized and whose version is PEP 440."""
+    if len(filename) > MAX_FILENAME:
+        raise InvalidUpload(
+            "filename.too_long",
+            f"the filename is {len(filename)} characters long; at most {MAX_FILENAME} are "
+            f"accepted, with a version of at most {MAX_VERSION}",
+        )
     if "/" in filename or "\\" in filename:
         raise InvalidUpload("filename.invalid", f"filename {filename!r} must not contain a path")
     try:
@@ -84,6 +91,19 @@ def parse_filename(filename: str) -> ParsedFilename:
     if packagetype == "sdist":
         stem = filename.removesuffix(".tar.gz")
         name_part, _, version_part = stem.rpartition("-")
+    if len(version_part) > MAX_VERSION:
+        raise InvalidUpload(
+            "version.too_long",
+            f"version {version_part[:20]}... is longer than {MAX_VERSION} characters",
+        )
+    if version_part != str(version):
+        # 1.0, 1.00 and 1.0000...0 are one version: one spelling per file, so no look-alike
+        # filename can stand beside the real one.
+        raise InvalidUpload(
+            "filename.version_not_normalized",
+            f"{filename!r} spells version {version} as {version_part!r}: rebuild with a current "
+            "build backend, which writes the normalized PEP 440 form",
+        )
     expected = name.replace("-", "_")
     if name_part != expected:
         raise InvalidUpload(
@@ -108,6 +128,10 @@ def check_form_agrees(form: UploadForm, parsed: ParsedFilename) -> None:
             "form.name_mismatch",
             f"the form says name {form_name!r} but the file {parsed.filename!r} is for "
             f"{parsed.name!r}: upload the file with its own metadata",
+        )
+    if len(form_version) > MAX_VERSION:
+        raise InvalidUpload(
+            "version.invalid", f"the form's version is longer than {MAX_VERSION} characters"
         )
     try:
         same = Version(form_version) == parsed.version

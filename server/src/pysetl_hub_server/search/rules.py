@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from pysetl_hub_server.bounds import MAX_VERSION
 from pysetl_hub_server.components.compat import admits
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -30,6 +31,11 @@ def check_version(label: str, value: str | None) -> str | None:
 
     if value is None or value == "":
         return None
+    if len(value) > MAX_VERSION:
+        raise BadRequest(
+            "search.version",
+            f"{label}= is {len(value)} characters long; a version has at most {MAX_VERSION}",
+        )
     try:
         Version(value)
     except InvalidVersion as exc:
