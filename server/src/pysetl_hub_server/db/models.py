@@ -99,6 +99,8 @@ class Component(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     name: Mapped[str] = mapped_column(String(128), unique=True)
     display_name: Mapped[str] = mapped_column(String(128))
+    # The name with separators, case and look-alike letters folded (components/names.py).
+    ultra_name: Mapped[str] = mapped_column(String(128), index=True, default="")
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Serial of the last change to this component (audit event id); drives ETags and caches.
     last_serial: Mapped[int] = mapped_column(BigInteger, default=0)

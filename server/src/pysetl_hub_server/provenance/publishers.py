@@ -23,6 +23,7 @@ from pysetl_hub_schemas import (
 )
 from pysetl_hub_server.accounts.services import Identity, require_role
 from pysetl_hub_server.audit.services import touch
+from pysetl_hub_server.components.names import check_new_name, ultranormalize
 from pysetl_hub_server.db import models
 from pysetl_hub_server.errors import BadRequest, Conflict, Forbidden, NotFound
 from pysetl_hub_server.hub import Hub
@@ -139,7 +140,10 @@ async def _reserve(session: AsyncSession, who: Identity, name: str) -> models.Co
             f"this token is scoped to one component and cannot create {name!r}: "
             "use an unscoped token",
         )
-    c = models.Component(name=canonicalize_name(name), display_name=name)
+    await check_new_name(session, name, who.user_id)
+    c = models.Component(
+        name=canonicalize_name(name), display_name=name, ultra_name=ultranormalize(name)
+    )
     session.add(c)
     await session.flush()
     session.add(models.Role(user_id=who.user_id, component_id=c.id, role="owner"))

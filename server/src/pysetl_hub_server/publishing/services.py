@@ -23,6 +23,7 @@ from pysetl_hub_schemas import PYSETL_DIST, SPARK_DIST
 from pysetl_hub_server.accounts.services import Identity, require_role
 from pysetl_hub_server.audit.services import touch
 from pysetl_hub_server.components.compat import evaluate, platform_specifier
+from pysetl_hub_server.components.names import check_new_name, ultranormalize
 from pysetl_hub_server.db.models import Component, File, FilenameRegistry, Release, Role
 from pysetl_hub_server.errors import Conflict, Forbidden
 from pysetl_hub_server.hub import Hub
@@ -194,7 +195,10 @@ async def _record_in(
 
     component = await session.scalar(select(Component).where(Component.name == parsed.name))
     if component is None:
-        component = Component(name=parsed.name, display_name=meta.name)
+        await check_new_name(session, parsed.name, who.user_id)
+        component = Component(
+            name=parsed.name, display_name=meta.name, ultra_name=ultranormalize(parsed.name)
+        )
         session.add(component)
         await session.flush()
         session.add(Role(user_id=who.user_id, component_id=component.id, role="owner"))
