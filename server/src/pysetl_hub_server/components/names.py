@@ -15,7 +15,7 @@ from pysetl_hub_server.errors import Conflict
 
 _SEPARATORS = re.compile(r"[-_.]+")
 # Letters a reader takes for digits (and the reverse), as the public index folds them.
-_LOOKALIKES = str.maketrans({"l": "1", "i": "1", "o": "0"})
+_LOOKALIKES = str.maketrans("lio", "110")
 
 
 def ultranormalize(name: str) -> str:

@@ -23,7 +23,7 @@ depends_on = None
 def ultranormalize(name: str) -> str:
     """components/names.py as of this revision (a migration does not follow later code)."""
     folded = re.sub(r"[-_.]+", "", name.lower())
-    return folded.translate(str.maketrans({"l": "1", "i": "1", "o": "0"}))
+    return folded.translate(str.maketrans("lio", "110"))
 
 
 def upgrade() -> None:
