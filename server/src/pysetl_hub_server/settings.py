@@ -35,6 +35,10 @@ class UploadLimits:
     max_fields: int = 200
     max_archive_members: int = 10_000
     max_uncompressed_size: int = 512 * MiB
+    # A bomb: expands past the floor *and* past the ratio to its compressed size (the public
+    # index's rule); counted on the bytes really decompressed, not on declared sizes.
+    bomb_floor: int = 64 * MiB
+    bomb_ratio: int = 50
     # The whole body must arrive within this many seconds (slow-body attacks, and bodies
     # shorter than their Content-Length); 50 MiB in 10 minutes is ~85 KB/s.
     body_timeout: int = 600

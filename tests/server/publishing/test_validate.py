@@ -478,3 +478,44 @@ def test_good_handmade_sdist_is_accepted(
     r = upload(http, token, path)
     assert r.status_code == 200, r.text
     assert hashlib.sha256(path.read_bytes()).hexdigest() == r.json()["sha256"]
+
+
+def test_bombs_by_ratio_wheel_and_sdist(
+    tmp_path: Path, database_url: str, example_dists: dict[str, Path]
+) -> None:
+    """Over the floor and over the ratio, counted on the bytes really inflated; a file that is
+    big but compresses like real content (under the ratio) is not a bomb."""
+    import os
+
+    from pysetl_hub_server.settings import UploadLimits
+    from tests.conftest import start_hub
+
+    limits = UploadLimits(bomb_floor=1_000_000, bomb_ratio=50)
+    server = start_hub(tmp_path, database_url, uploads=limits)
+    try:
+        token = server.user_with_token("alice")
+        zeros = b"\0" * 3_000_000  # ~3 KB compressed: 1000x
+
+        def bomb(m: Members) -> None:
+            m["csv_dedupe/zeros.bin"] = zeros
+
+        wheel = repack(example_dists[WHEEL], tmp_path / "bomb", mutate=bomb)
+        stem = "csv_dedupe-1.0.0"
+        zeros_member = tarfile.TarInfo(f"{stem}/zeros.bin")
+        (tmp_path / "sdist").mkdir()
+        sdist = write_tar(
+            tmp_path / "sdist" / f"{stem}.tar.gz", _sdist_entries(stem, [(zeros_member, zeros)])
+        )
+
+        def noise(m: Members) -> None:
+            m["csv_dedupe/noise.bin"] = os.urandom(1_500_000)  # over the floor, ratio ~1
+
+        honest = repack(example_dists[WHEEL], tmp_path / "noise", mutate=noise)
+        with httpx.Client(base_url=server.url) as client:
+            body = rejects(upload(client, token, wheel), 400, "archive.bomb")
+            assert "50 times" in str(body["detail"])
+            rejects(upload(client, token, sdist), 400, "archive.bomb")
+            assert_nothing_stored(server)
+            assert upload(client, token, honest).status_code == 200
+    finally:
+        server.stop()

@@ -63,10 +63,11 @@ def check_member_path(name: str) -> str:
 class _Budget:
     """Counts members and uncompressed bytes against the limits (bomb protection)."""
 
-    def __init__(self, limits: UploadLimits) -> None:
+    def __init__(self, limits: UploadLimits, compressed_size: int) -> None:
         self.limits = limits
         self.members = 0
         self.bytes = 0
+        self.compressed = max(compressed_size, 1)
 
     def member(self) -> None:
         self.members += 1
@@ -83,6 +84,16 @@ class _Budget:
                 "too_large_uncompressed",
                 "the archive expands to more than "
                 f"{human_size(self.limits.max_uncompressed_size)} (a decompression bomb?)",
+            )
+        if (
+            self.bytes > self.limits.bomb_floor
+            and self.bytes > self.limits.bomb_ratio * self.compressed
+        ):
+            raise _bad(
+                "bomb",
+                f"the archive expands past {human_size(self.limits.bomb_floor)} and more than "
+                f"{self.limits.bomb_ratio} times its own size of {human_size(self.compressed)}: "
+                "a decompression bomb; publish real files, compressed normally",
             )
 
 
@@ -130,7 +141,7 @@ def inspect_wheel(path: Path, limits: UploadLimits, dist_info_stem: str) -> Arch
     except (zipfile.BadZipFile, OSError) as exc:
         raise _bad("corrupt", f"the wheel is not a readable zip file: {exc}") from exc
     with zf:
-        budget = _Budget(limits)
+        budget = _Budget(limits, path.stat().st_size)
         seen: set[str] = set()
         files: list[zipfile.ZipInfo] = []
         for info in zf.infolist():
@@ -273,7 +284,7 @@ def _stem_matches(found: str, expected: str) -> bool:
 
 def inspect_sdist(path: Path, limits: UploadLimits, stem: str) -> ArchiveContents:
     """Check a `.tar.gz` sdist (PEP 625) and return its PKG-INFO and entry points."""
-    budget = _Budget(limits)
+    budget = _Budget(limits, path.stat().st_size)
     seen: set[str] = set()
     pkg_info: bytes | None = None
     pyproject: bytes | None = None
