@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO
 
 from pysetl_hub_server.errors import InvalidUpload
+from pysetl_hub_server.publishing.zipframe import check_zip_framing
 from pysetl_hub_server.settings import UploadLimits
 from pysetl_hub_server.units import human_size
 
@@ -136,6 +137,7 @@ def inspect_wheel(path: Path, limits: UploadLimits, dist_info_stem: str) -> Arch
     `dist_info_stem` is `<name>-<version>` as the filename gives it; the .dist-info
     directory must match it (name normalized, version equal).
     """
+    check_zip_framing(path)  # on the raw bytes, before zipfile's forgiving reader
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:

@@ -1,0 +1,127 @@
+"""Exactly one well-formed zip: polyglots, concatenations and raw-name tricks are refused.
+
+Each hostile wheel is built from a real one (examples/csv-dedupe) by editing its bytes, and is
+one Python's zipfile would still read.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pysetl_hub_server.publishing.zipframe import check_zip_framing
+from tests.server.publishing.test_validate import assert_nothing_stored
+from tests.support.dists import read_wheel
+from tests.support.live import LiveServer
+from tests.support.upload import problem, upload
+
+WHEEL = "csv-dedupe:wheel"
+
+
+def _rename_member(data: bytes, old: bytes, new: bytes, *, central: bool, local: bool) -> bytes:
+    """Replace a member name of the same length in the central directory and/or local header."""
+    assert len(old) == len(new)
+    out = bytearray(data)
+    for sig, is_central in ((b"PK\x01\x02", True), (b"PK\x03\x04", False)):
+        if (is_central and not central) or (not is_central and not local):
+            continue
+        start = 0
+        while (at := data.find(sig, start)) >= 0:
+            header = 46 if is_central else 30
+            name_len = struct.unpack_from("<H", data, at + (28 if is_central else 26))[0]
+            name = data[at + header : at + header + name_len]
+            if name == old:
+                out[at + header : at + header + name_len] = new
+            start = at + 4
+    return bytes(out)
+
+
+def _with_comment(data: bytes) -> bytes:
+    buf = io.BytesIO(data)
+    with zipfile.ZipFile(buf, "a") as zf:
+        zf.comment = b"hidden"
+    return buf.getvalue()
+
+
+def _first_py(data: bytes) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return next(n for n in zf.namelist() if n.endswith("__init__.py")).encode()
+
+
+HOSTILE: dict[str, Callable[[bytes], bytes]] = {
+    "bytes before": lambda d: b"#!/bin/sh\necho polyglot\n" + d,
+    "bytes after": lambda d: d + b"trailing payload",
+    "two archives": lambda d: d + d,
+    "zip comment": _with_comment,
+    "nul in a name": lambda d: _rename_member(
+        d, _first_py(d), _first_py(d)[:-3] + b"\x00py", central=True, local=True
+    ),
+    "names differ": lambda d: _rename_member(
+        d, _first_py(d), _first_py(d)[:-3] + b"pyx", central=False, local=True
+    ),
+}
+
+
+@pytest.mark.parametrize("attack", list(HOSTILE))
+def test_hostile_framing_is_refused(
+    live: LiveServer,
+    http: httpx.Client,
+    example_dists: dict[str, Path],
+    tmp_path: Path,
+    attack: str,
+) -> None:
+    original = example_dists[WHEEL]
+    hostile = tmp_path / original.name
+    hostile.write_bytes(HOSTILE[attack](original.read_bytes()))
+    token = live.user_with_token("alice")
+    r = upload(http, token, hostile)
+    assert r.status_code == 400, r.text
+    assert problem(r)["code"] in {"archive.framing", "archive.corrupt"}, problem(r)
+    assert_nothing_stored(live)
+
+
+def test_real_wheels_pass(example_dists: dict[str, Path], tmp_path: Path) -> None:
+    """Backend-built wheels, and one rewritten by Python's zipfile, are well framed."""
+    check_zip_framing(example_dists[WHEEL])
+    check_zip_framing(example_dists["daily-sales-pipeline:wheel"])
+    rewritten = tmp_path / "w.whl"
+    with zipfile.ZipFile(rewritten, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in read_wheel(example_dists[WHEEL]).items():
+            zf.writestr(name, data)
+    check_zip_framing(rewritten)
+
+
+def test_zip64_and_streamed_wheels_pass(example_dists: dict[str, Path], tmp_path: Path) -> None:
+    """Zip64 records and data descriptors (a writer that cannot seek) are standard framing."""
+    members = read_wheel(example_dists[WHEEL])
+    forced = tmp_path / "zip64.whl"
+    with zipfile.ZipFile(forced, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            with zf.open(name, "w", force_zip64=True) as out:
+                out.write(data)
+    check_zip_framing(forced)
+
+    class Unseekable(io.RawIOBase):
+        def __init__(self) -> None:
+            self.buf = bytearray()
+
+        def writable(self) -> bool:
+            return True
+
+        def write(self, b: bytes) -> int:  # type: ignore[override]
+            self.buf += b
+            return len(b)
+
+    sink = Unseekable()
+    with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as zf:  # type: ignore[arg-type]
+        for name, data in members.items():
+            zf.writestr(name, data)
+    streamed = tmp_path / "streamed.whl"
+    streamed.write_bytes(bytes(sink.buf))
+    check_zip_framing(streamed)
