@@ -126,6 +126,27 @@ def test_publish(run, example_dists: dict[str, Path], published_catalog: str) ->
     assert r.exit_code == 8
 
 
+def test_publish_skip_existing_skips_only_a_taken_filename(  # type: ignore[no-untyped-def]
+    run, example_dists: dict[str, Path], published_catalog: str, tmp_path: Path
+) -> None:
+    from tests.support.dists import repack
+
+    wheel = example_dists["csv-dedupe:wheel"]
+    other = repack(
+        wheel, tmp_path / "o", mutate=lambda m: m.__setitem__("csv_dedupe/x.py", b"# other\n")
+    )
+    assert other.name == wheel.name
+    r = run("publish", str(other), token=published_catalog)
+    assert r.exit_code == 1 and "file.exists" in r.stderr
+    r = ok(run("publish", str(other), "--skip-existing", token=published_catalog))
+    assert "skipped" in r.stderr
+    # The same bytes under another (valid) name is not "already published": still refused.
+    renamed = tmp_path / "csv_dedupe-1.0.0-1-py3-none-any.whl"
+    renamed.write_bytes(wheel.read_bytes())
+    r = run("publish", str(renamed), "--skip-existing", token=published_catalog)
+    assert r.exit_code == 1 and "file.duplicate_content" in r.stderr
+
+
 def test_publish_sends_attestation_files(  # type: ignore[no-untyped-def]
     run, example_dists: dict[str, Path], published_catalog: str, tmp_path: Path, sigstore
 ) -> None:
@@ -139,7 +160,7 @@ def test_publish_sends_attestation_files(  # type: ignore[no-untyped-def]
     assert r.exit_code == 1 and "no csv_dedupe-1.0.1-py3-none-any.whl.*.attestation" in r.stderr
     sigstore.write(wheel, sig.Signing(sig.github("acme/csv-dedupe", "release.yml")))
     r = run("publish", "--attestations", str(wheel), token=published_catalog)
-    assert r.exit_code == 1 and "attestation.publisher" not in r.stdout
+    assert r.exit_code == 1 and "attestation.publisher" in r.stderr and not r.stdout
     assert "no trusted publisher" in r.stderr
     ok(
         run(

@@ -77,11 +77,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     assert token not in (data_dir.parent / "server.log").read_text()
 
 
-def twine(server: ServerProcess, *files: Path) -> subprocess.CompletedProcess[str]:
+def twine(
+    server: ServerProcess, *files: Path, options: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
             str(BIN / "twine"),
             "upload",
+            *options,
             "--non-interactive",
             "--disable-progress-bar",
             "--repository-url",
@@ -153,10 +156,24 @@ def test_twine_reports_rule_violations(
 
 
 def test_twine_skip_existing_and_reupload(
-    uploaded: ServerProcess, example_dists: dict[str, Path]
+    uploaded: ServerProcess, example_dists: dict[str, Path], tmp_path: Path
 ) -> None:
     result = twine(uploaded, example_dists["csv-dedupe:wheel"])
     assert result.returncode == 0, result.stderr  # same bytes again: a no-op
+    # Other bytes under a published filename: refused (409), which --skip-existing skips.
+    other = repack(
+        example_dists["csv-dedupe:wheel"],
+        tmp_path,
+        mutate=lambda m: m.__setitem__("csv_dedupe/extra.py", b"# other bytes\n"),
+    )
+    assert other.name == example_dists["csv-dedupe:wheel"].name
+    refused = twine(uploaded, other)
+    assert refused.returncode != 0 and "409" in refused.stdout + refused.stderr
+    # twine 6 allows --skip-existing only against PyPI and TestPyPI, whatever the index says;
+    # `pysetl-hub publish --skip-existing` is the way to skip (tests/client/test_cli.py).
+    skipped = twine(uploaded, other, options=("--skip-existing",))
+    assert skipped.returncode != 0
+    assert "--skip-existing" in skipped.stdout + skipped.stderr
 
 
 def test_pip_installs_from_the_hub(uploaded: ServerProcess, tmp_path: Path) -> None:

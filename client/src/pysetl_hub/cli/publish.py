@@ -64,8 +64,10 @@ def publish(
                     attestations=twine_attestations(path) if with_attestations else None,
                     progress=functools.partial(bar.advance, task),
                 )
-            except errors.Conflict:
-                if not skip_existing:
+            except errors.Conflict as exc:
+                # Only "this filename is taken" is skipped; a look-alike name or the same bytes
+                # under another name is a real refusal, whatever the flag.
+                if not skip_existing or exc.problem.code not in EXISTING:
                     raise
                 say(f"[yellow]skipped[/] {safe(path.name)} (already published)")
                 continue
@@ -77,3 +79,4 @@ def publish(
 
 
 COMMANDS = [publish]
+EXISTING = frozenset({"file.exists", "file.deleted"})
