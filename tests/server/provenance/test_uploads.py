@@ -1,13 +1,15 @@
 """Attestations at upload: verified with the real Verifier against the hub's trust root.
 
-One hub (SQLite) for the whole negative matrix: each case uploads the same wheel with one
-broken fact, must get a 400 naming the failed check, and must leave nothing of that file
-behind. The signed happy path then runs on SQLite and PostgreSQL.
+One hub (SQLite) serves the whole negative matrix, but every case uploads its own component
+(a fresh name with the trusted publisher registered): a case wrongly accepted spoils only
+itself, never the cases after it. Each must get a 400 naming the failed check and leave
+nothing of its file behind. The signed happy path then runs on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -80,10 +82,23 @@ def hub(
 
 @pytest.fixture(scope="module")
 def alice(hub: LiveServer) -> str:
-    token = hub.user_with_token("alice")
+    return hub.user_with_token("alice")
+
+
+def fresh_wheel(example_dists: dict[str, Path], tmp_path: Path) -> Path:
+    """The example wheel under a name no other test uses."""
+    name = f"signed-{uuid.uuid4().hex[:12]}"
+    return repack(example_dists["csv-dedupe:wheel"], tmp_path / name, name=name)
+
+
+@pytest.fixture
+def own(hub: LiveServer, alice: str, example_dists: dict[str, Path], tmp_path: Path) -> Path:
+    """This test's own component, its trusted publisher registered, and its wheel."""
+    wheel = fresh_wheel(example_dists, tmp_path)
+    name = wheel.name.split("-")[0].replace("_", "-")
     with httpx.Client(base_url=hub.url) as http:
-        assert add_publisher(http, token, "csv-dedupe", PUBLISHER).status_code == 201
-    return token
+        assert add_publisher(http, alice, name, PUBLISHER).status_code == 201
+    return wheel
 
 
 @pytest.fixture
@@ -108,12 +123,12 @@ def test_a_bad_attestation_rejects_the_whole_upload(
     alice: str,
     api: httpx.Client,
     sigstore: SigstoreInstance,
-    example_dists: dict[str, Path],
+    own: Path,
     case: str,
     signing: Signing,
     check: str,
 ) -> None:
-    wheel = example_dists["csv-dedupe:wheel"]
+    wheel = own
     r = signed_upload(api, alice, wheel, [sigstore.attest(wheel, signing)])
     assert r.status_code == 400, (case, r.text)
     body = problem(r)
@@ -130,11 +145,13 @@ def body_sha(path: Path) -> str:
 
 def test_a_tampered_file_is_refused(
     hub: LiveServer, alice: str, api: httpx.Client, sigstore: SigstoreInstance,
-    example_dists: dict[str, Path], tmp_path: Path,
+    own: Path, tmp_path: Path,
 ) -> None:  # fmt: skip
-    wheel = example_dists["csv-dedupe:wheel"]
+    wheel = own
     attestation = sigstore.attest(wheel, HONEST)
-    changed = repack(wheel, tmp_path, mutate=lambda m: m.update({"csv_dedupe/extra.py": b"x=1\n"}))
+    changed = repack(
+        wheel, tmp_path / "t", mutate=lambda m: m.update({"csv_dedupe/extra.py": b"x=1\n"})
+    )
     assert changed.name == wheel.name and changed.read_bytes() != wheel.read_bytes()
     r = signed_upload(api, alice, changed, [attestation])
     assert problem(r)["code"] == "attestation.subject-digest"
@@ -142,9 +159,9 @@ def test_a_tampered_file_is_refused(
 
 
 def test_malformed_attestations_are_a_format_error(
-    hub: LiveServer, alice: str, api: httpx.Client, example_dists: dict[str, Path]
+    hub: LiveServer, alice: str, api: httpx.Client, own: Path
 ) -> None:
-    wheel = example_dists["csv-dedupe:wheel"]
+    wheel = own
     for raw in ("not json", "[]", '[{"version": 1}]', '"text"'):
         r = upload(api, alice, wheel, attestations=raw)
         assert problem(r)["code"] == "attestation.format", raw
@@ -153,9 +170,9 @@ def test_malformed_attestations_are_a_format_error(
 
 def test_signed_upload_to_a_component_without_publishers_is_refused(
     hub: LiveServer, alice: str, api: httpx.Client, sigstore: SigstoreInstance,
-    example_dists: dict[str, Path],
+    example_dists: dict[str, Path], tmp_path: Path,
 ) -> None:  # fmt: skip
-    wheel = example_dists["daily-sales-pipeline:wheel"]
+    wheel = fresh_wheel(example_dists, tmp_path)  # no publisher registered for this name
     r = signed_upload(api, alice, wheel, [sigstore.attest(wheel, HONEST)])
     body = problem(r)
     assert body["code"] == "attestation.publisher"
@@ -164,31 +181,22 @@ def test_signed_upload_to_a_component_without_publishers_is_refused(
 
 
 def test_require_attestations_refuses_unsigned_uploads(
-    hub: LiveServer, alice: str, api: httpx.Client, example_dists: dict[str, Path]
+    hub: LiveServer, alice: str, api: httpx.Client, own: Path
 ) -> None:
+    name = own.name.split("-")[0].replace("_", "-")
     auth = {"Authorization": f"Bearer {alice}"}
-    r = api.patch(
-        "/api/v1/components/csv-dedupe", json={"require_attestations": True}, headers=auth
-    )
+    r = api.patch(f"/api/v1/components/{name}", json={"require_attestations": True}, headers=auth)
     assert r.status_code == 200 and r.json()["require_attestations"] is True
-    try:
-        sdist = example_dists["csv-dedupe:sdist"]
-        body = problem(upload(api, alice, sdist))
-        assert body["code"] == "attestation.required"
-        assert stored(hub, sdist.name, body_sha(sdist))[:2] == (0, 0)
-    finally:
-        r = api.patch(
-            "/api/v1/components/csv-dedupe", json={"require_attestations": False}, headers=auth
-        )
-        assert r.status_code == 200
+    body = problem(upload(api, alice, own))
+    assert body["code"] == "attestation.required"
+    assert stored(hub, own.name, body_sha(own))[:2] == (0, 0)
 
 
-def test_zz_the_honest_attestation_is_accepted_after_all_refusals(
-    hub: LiveServer, alice: str, api: httpx.Client, sigstore: SigstoreInstance,
-    example_dists: dict[str, Path],
-) -> None:  # fmt: skip
-    """The refusals above left nothing that would block the real upload of the same file."""
-    wheel = example_dists["csv-dedupe:wheel"]
+def test_the_honest_attestation_is_accepted(
+    hub: LiveServer, alice: str, api: httpx.Client, sigstore: SigstoreInstance, own: Path
+) -> None:
+    """Control for the matrix: the same fresh component, signed honestly, is accepted."""
+    wheel = own
     r = signed_upload(api, alice, wheel, [sigstore.attest(wheel, HONEST)])
     assert r.status_code == 200, r.text
     assert stored(hub, wheel.name, body_sha(wheel))[:2] == (1, 1)
