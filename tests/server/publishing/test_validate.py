@@ -420,6 +420,93 @@ def test_wheel_record_must_match_contents(
     assert_nothing_stored(live)
 
 
+def test_record_listing_a_missing_file_is_refused(
+    live: LiveServer, http: httpx.Client, token: str, example_dists: dict[str, Path], tmp_path: Path
+) -> None:
+    def ghost(m: Members) -> None:
+        record = next(k for k in m if k.endswith(".dist-info/RECORD"))
+        m[record] += b"csv_dedupe/ghost.py,sha256=AAAA,4\n"
+
+    wheel = repack(example_dists[WHEEL], tmp_path, mutate=ghost, rewrite_record=False)
+    rejects(upload(http, token, wheel), 400, "archive.record")
+    assert_nothing_stored(live)
+
+
+def test_dist_info_named_for_another_project_is_refused(
+    live: LiveServer, http: httpx.Client, token: str, example_dists: dict[str, Path], tmp_path: Path
+) -> None:
+    def rename(m: Members) -> None:
+        for key in [k for k in m if ".dist-info/" in k]:
+            m["other_project-1.0.0.dist-info/" + key.split(".dist-info/", 1)[1]] = m.pop(key)
+
+    wheel = repack(example_dists[WHEEL], tmp_path, mutate=rename)
+    rejects(upload(http, token, wheel), 400, "archive.dist_info")
+    assert_nothing_stored(live)
+
+
+def test_form_filetype_must_agree_with_the_file(
+    live: LiveServer, http: httpx.Client, token: str, example_dists: dict[str, Path]
+) -> None:
+    r = upload(http, token, example_dists[WHEEL], filetype="sdist")
+    rejects(r, 400, "form.filetype_mismatch")
+    r = upload(http, token, example_dists["csv-dedupe:sdist"], filetype="bdist_wheel")
+    rejects(r, 400, "form.filetype_mismatch")
+    assert_nothing_stored(live)
+
+
+def test_the_uncompressed_budget_is_the_total_not_per_member(
+    tmp_path: Path, database_url: str, example_dists: dict[str, Path]
+) -> None:
+    """Many members, each well under the cap, that add up past it."""
+    from pysetl_hub_server.settings import UploadLimits
+    from tests.conftest import start_hub
+
+    server = start_hub(tmp_path, database_url, uploads=UploadLimits(max_uncompressed_size=500_000))
+    try:
+
+        def spread(m: Members) -> None:
+            for i in range(10):
+                m[f"csv_dedupe/part{i}.bin"] = bytes([i]) * 60_000  # 10 x 60 KB = 600 KB
+
+        wheel = repack(example_dists[WHEEL], tmp_path / "w", mutate=spread)
+        stem = "csv_dedupe-1.0.0"
+        parts = [(tarfile.TarInfo(f"{stem}/part{i}.bin"), bytes([i]) * 60_000) for i in range(10)]
+        (tmp_path / "s").mkdir()
+        sdist = write_tar(tmp_path / "s" / f"{stem}.tar.gz", _sdist_entries(stem, parts))
+        with httpx.Client(base_url=server.url) as client:
+            token = server.user_with_token("alice")
+            rejects(upload(client, token, wheel), 400, "archive.too_large_uncompressed")
+            rejects(upload(client, token, sdist), 400, "archive.too_large_uncompressed")
+        assert_nothing_stored(server)
+    finally:
+        server.stop()
+
+
+def test_sdist_duplicate_members_and_member_count(tmp_path: Path, database_url: str) -> None:
+    from pysetl_hub_server.settings import UploadLimits
+    from tests.conftest import start_hub
+
+    server = start_hub(tmp_path, database_url, uploads=UploadLimits(max_archive_members=20))
+    try:
+        stem = "csv_dedupe-1.0.0"
+        twice = tarfile.TarInfo(f"{stem}/dup.py")
+        (tmp_path / "d").mkdir()
+        (tmp_path / "m").mkdir()
+        dup = write_tar(
+            tmp_path / "d" / f"{stem}.tar.gz",
+            _sdist_entries(stem, [(twice, b"a = 1\n"), (tarfile.TarInfo(twice.name), b"b\n")]),
+        )
+        crowd = [(tarfile.TarInfo(f"{stem}/m{i}.py"), b"") for i in range(30)]
+        many = write_tar(tmp_path / "m" / f"{stem}.tar.gz", _sdist_entries(stem, crowd))
+        with httpx.Client(base_url=server.url) as client:
+            token = server.user_with_token("alice")
+            rejects(upload(client, token, dup), 400, "archive.duplicate")
+            rejects(upload(client, token, many), 400, "archive.too_many_members")
+        assert_nothing_stored(server)
+    finally:
+        server.stop()
+
+
 def test_not_a_pysetl_component(
     live: LiveServer, http: httpx.Client, token: str, example_dists: dict[str, Path], tmp_path: Path
 ) -> None:
