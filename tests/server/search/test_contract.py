@@ -243,3 +243,35 @@ async def test_ties_go_to_downloads_then_recency(engine: SearchEngine) -> None:
                 )
     await engine.index(twins)
     assert await find(engine, "pivot") == ["tie-bbb", "tie-ccc", "tie-aaa"]
+
+
+@pytest.mark.parametrize(
+    "dialect", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+async def test_exact_name_first_even_when_another_outscores_it(
+    request: pytest.FixtureRequest, tmp_path: Path, dialect: str
+) -> None:
+    """The exact name wins by rule, not by its score: here another component says the word in
+    every field and would rank first on score alone."""
+    if dialect == "postgres":
+        pg: postgres.PostgresServer = request.getfixturevalue("pg_server")
+        url = pg.create_database(f"search_{uuid.uuid4().hex[:12]}")
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite3'}"
+    await asyncio.to_thread(upgrade, url)
+    docs = [
+        doc(1, "dedupe", "Helpers", keywords=["helpers"]),
+        doc(
+            2,
+            "dedupe-rows",
+            "Dedupe dedupe dedupe: dedupe rows, dedupe files, dedupe everything",
+            keywords=["dedupe", "dedupe-rows"],
+            entry_points=["Dedupe", "DedupeRows", "DedupeAll"],
+            readme="dedupe " * 200,
+        ),
+    ]
+    async with open_hub(Settings(data_dir=tmp_path / "data", database_url=url)) as hub:
+        await _components(hub, docs)
+        await hub.search.start()
+        await hub.search.index(docs)
+        assert await find(hub.search, "dedupe") == ["dedupe", "dedupe-rows"]

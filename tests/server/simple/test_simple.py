@@ -54,9 +54,14 @@ def test_project_html(http: httpx.Client, published: str) -> None:
     ]
     attrs = links[0][0]
     assert 'data-requires-python="&gt;=3.9"' in attrs
-    assert re.search(r'data-core-metadata="sha256=[0-9a-f]{64}"', attrs)
-    assert re.search(r'data-dist-info-metadata="sha256=[0-9a-f]{64}"', attrs)
-    assert re.search(r'href="/files/[0-9a-f]{64}/[^"#]+#sha256=[0-9a-f]{64}"', attrs)
+    # The hashes are the real ones: of the served file, and of its served PEP 658 metadata.
+    href = re.search(r'href="(/files/[0-9a-f]{64}/[^"#]+)#sha256=([0-9a-f]{64})"', attrs)
+    assert href is not None
+    served = http.get(href.group(1))
+    assert hashlib.sha256(served.content).hexdigest() == href.group(2)
+    metadata = hashlib.sha256(http.get(href.group(1) + ".metadata").content).hexdigest()
+    assert f'data-core-metadata="sha256={metadata}"' in attrs
+    assert f'data-dist-info-metadata="sha256={metadata}"' in attrs
     assert (
         http.get("/simple/csv-dedupe/", headers={"Accept": HTML})
         .headers["content-type"]

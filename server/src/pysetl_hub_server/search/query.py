@@ -98,7 +98,9 @@ def page_and_facets(
     `limit` and `params`."""
     if match:
         best = (
-            f"WITH matched AS ({match} UNION ALL SELECT component_id AS id, 1000000.0 "
+            # The exact name joins the match even when the text does not (a name is not always
+            # one token); `exact DESC` below, not its score, puts it first.
+            f"WITH matched AS ({match} UNION ALL SELECT component_id AS id, 0.0 "
             "FROM search_docs WHERE name = :norm), "
             "best AS (SELECT id, max(score) AS score FROM matched GROUP BY id)"
         )
