@@ -170,6 +170,25 @@ def test_an_attestation_for_another_file_stops_the_install(hub: Hub_, config: Co
     assert info.value.check == "subject-name"
 
 
+def test_a_provenance_that_names_another_signer_stops_the_install(
+    hub: Hub_, config: Config
+) -> None:
+    """Both publishers are trusted, but the bundle claims one and the certificate says the
+    other: a hub or mirror that rewrites who signed is caught."""
+    nightly = Publisher(kind="github", repository="acme/csv-dedupe", workflow="nightly.yml")
+    with HubClient(Config(url=hub.live.url, token=hub.token, retries=1)) as client:
+        client.add_publisher("csv-dedupe", nightly)
+    signed_by_nightly = hub.sigstore.attest(
+        hub.wheel, Signing(sig.github("acme/csv-dedupe", "nightly.yml"))
+    )
+    hub.serve_provenance(hub.wheel.name, [signed_by_nightly])  # declared: release.yml
+    with pytest.raises(errors.SignatureInvalid) as info:
+        attempt(config, "csv-dedupe")
+    assert info.value.check == "publisher"
+    assert "release.yml" in str(info.value) and "nightly.yml" in str(info.value)
+    assert not config.trust_file.exists()
+
+
 def test_first_install_pins_the_publisher_and_a_new_one_is_refused(
     hub: Hub_, config: Config
 ) -> None:
