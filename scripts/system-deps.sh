@@ -6,12 +6,15 @@ need=""
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     need="$need postgresql"
 fi
+if ! command -v java >/dev/null 2>&1; then
+    need="$need openjdk-17-jre-headless"  # Spark, for the newcomer end-to-end test
+fi
 if [ "${1:-}" = "bench" ] && ! command -v wrk >/dev/null 2>&1; then
     need="$need wrk"
 fi
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-    echo "system-deps: missing:$need (install them; PostgreSQL tests skip without them, and fail under CI=true)" >&2
+    echo "system-deps: missing:$need (install them; tests that need them skip without them, and fail under CI=true)" >&2
     [ "${CI:-}" = "true" ] && exit 1
     exit 0
 fi

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.live import LiveServer
+from tests.support.parts import missing
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -50,7 +51,7 @@ def database_url(tmp_path: Path) -> str:
 @pytest.mark.timeout(1500)
 def test_newcomer_path(live: LiveServer, tmp_path: Path) -> None:
     if shutil.which("java") is None:
-        pytest.skip("no java on PATH: Spark needs a JRE (apt-get install openjdk-17-jre-headless)")
+        missing("java (Spark needs a JRE)", "`make test` installs it (openjdk-17-jre-headless)")
     token = live.user_with_token("newcomer")
     env = {
         **os.environ,
