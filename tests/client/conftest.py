@@ -6,7 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
+from pysetl_hub.cli import main
 from pysetl_hub.client import HubClient
 from pysetl_hub.config import Config
 from tests.support.live import LiveServer
@@ -33,3 +35,22 @@ def config(live: LiveServer, tmp_path: Path, published_catalog: str) -> Config:
 def client(config: Config) -> Iterator[HubClient]:
     with HubClient(config) as c:
         yield c
+
+
+@pytest.fixture
+def run(config: Config):  # type: ignore[no-untyped-def]
+    """The CLI in-process against the live hub, with this test's config, cache and no token."""
+    env = {
+        "PYSETL_HUB_URL": config.url,
+        "PYSETL_HUB_CONFIG": str(config.path),
+        "PYSETL_HUB_CACHE_DIR": str(config.cache_dir),
+        "PYSETL_HUB_TOKEN": "",
+        "NO_COLOR": "1",
+        "COLUMNS": "250",
+    }
+
+    def go(*args: str, token: str | None = None, input: str | None = None) -> Result:
+        extra = {"PYSETL_HUB_TOKEN": token} if token else {}
+        return CliRunner(env={**env, **extra}).invoke(main, list(args), input=input)
+
+    return go

@@ -8,30 +8,11 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from pysetl_hub.cli import main
 from pysetl_hub.config import Config
 from tests.support.live import LiveServer
 from tests.support.postgres import free_port
-
-
-@pytest.fixture
-def run(config: Config, tmp_path: Path):  # type: ignore[no-untyped-def]
-    env = {
-        "PYSETL_HUB_URL": config.url,
-        "PYSETL_HUB_CONFIG": str(config.path),
-        "PYSETL_HUB_CACHE_DIR": str(config.cache_dir),
-        "PYSETL_HUB_TOKEN": "",
-        "NO_COLOR": "1",
-        "COLUMNS": "200",
-    }
-
-    def go(*args: str, token: str | None = None, input: str | None = None) -> Result:
-        extra = {"PYSETL_HUB_TOKEN": token} if token else {}
-        return CliRunner(env={**env, **extra}).invoke(main, list(args), input=input)
-
-    return go
 
 
 def ok(result: Result) -> Result:

@@ -10,34 +10,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from click.testing import CliRunner, Result
 
-from pysetl_hub.cli import main
 from pysetl_hub.config import Config
 from pysetl_hub.install import Installed
 from tests.client.test_install import venv_python
 from tests.support.dists import repack
 from tests.support.live import LiveServer
 from tests.support.upload import upload
-
-
-@pytest.fixture
-def run(config: Config):  # type: ignore[no-untyped-def]
-    env = {
-        "PYSETL_HUB_URL": config.url,
-        "PYSETL_HUB_CONFIG": str(config.path),
-        "PYSETL_HUB_CACHE_DIR": str(config.cache_dir),
-        "PYSETL_HUB_TOKEN": "",
-        "NO_COLOR": "1",
-        "COLUMNS": "250",
-    }
-
-    def go(*args: str, token: str | None = None, input: str | None = None) -> Result:
-        extra = {"PYSETL_HUB_TOKEN": token} if token else {}
-        return CliRunner(env={**env, **extra}).invoke(main, list(args), input=input)
-
-    return go
-
 
 # -- login checks the token; whoami -----------------------------------------------------------
 

@@ -82,8 +82,12 @@ class RenderedPage:
 def rendered_page(serial: int, html: bytes, json: bytes) -> RenderedPage:
     """Build the finished answers of a page: the one place index cache headers are written."""
     answers = {}
-    for media, body in ((JSON_TYPE, json), (HTML_TYPE, html), (TEXT_HTML, html)):
-        etag = body_etag(body)
+    json_etag, html_etag = body_etag(json), body_etag(html)  # the two HTML types share one
+    for media, body, etag in (
+        (JSON_TYPE, json, json_etag),
+        (HTML_TYPE, html, html_etag),
+        (TEXT_HTML, html, html_etag),
+    ):
         cache = (
             (b"etag", etag.encode()),
             (b"vary", b"Accept"),
@@ -123,5 +127,5 @@ def file_headers(digest: str, filename: str, size: int) -> Headers:
 
 def file_answer(digest: str, filename: str, data: bytes) -> Answer:
     """The finished answer for a file (or its PEP 658 metadata) whose bytes are in memory."""
-    content_type = file_content_type(filename).encode()
-    return _answer(file_etag(digest), file_cache_headers(digest), content_type, data)
+    headers = file_headers(digest, filename, len(data))
+    return Answer(file_etag(digest), headers, file_cache_headers(digest), data)

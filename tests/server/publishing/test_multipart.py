@@ -197,6 +197,18 @@ def test_a_body_without_any_part_is_truncated(
     rejected(post(body), 400, "form.truncated")
 
 
+def short_of_its_length(wheel: Path, token: str) -> bytes:
+    """A raw upload request whose Content-Length promises 100 KB more than the body holds."""
+    sent = b"".join(fields_of(wheel)) + content(wheel)[:-200]
+    auth = base64.b64encode(f"__token__:{token}".encode()).decode()
+    head = (
+        "POST /legacy/ HTTP/1.1\r\nHost: hub\r\n"
+        f"Authorization: Basic {auth}\r\nContent-Type: {CONTENT_TYPE}\r\n"
+        f"Content-Length: {len(sent) + 100_000}\r\n\r\n"
+    )
+    return head.encode() + sent
+
+
 def test_a_body_that_stops_short_of_its_length_times_out_cleanly(
     tmp_path: Path, example_dists: dict[str, Path]
 ) -> None:
@@ -210,18 +222,13 @@ def test_a_body_that_stops_short_of_its_length_times_out_cleanly(
         uploads=UploadLimits(body_timeout=1),
     )
     try:
-        wheel = example_dists["csv-dedupe:wheel"]
-        sent = b"".join(fields_of(wheel)) + content(wheel)[:-200]
-        auth = base64.b64encode(f"__token__:{live.user_with_token('alice')}".encode()).decode()
-        head = (
-            "POST /legacy/ HTTP/1.1\r\nHost: hub\r\n"
-            f"Authorization: Basic {auth}\r\nContent-Type: {CONTENT_TYPE}\r\n"
-            f"Content-Length: {len(sent) + 100_000}\r\n\r\n"
+        short = short_of_its_length(
+            example_dists["csv-dedupe:wheel"], live.user_with_token("alice")
         )
         url = urlsplit(live.url)
         with socket.create_connection((url.hostname, url.port), timeout=20) as sock:
             started = time.monotonic()
-            sock.sendall(head.encode() + sent)
+            sock.sendall(short)
             reply = b""
             while b"\r\n\r\n" not in reply or not reply.rstrip().endswith(b"}"):
                 chunk = sock.recv(65536)
@@ -239,16 +246,9 @@ def test_a_body_that_stops_short_of_its_length_times_out_cleanly(
 def test_a_client_that_disconnects_mid_file_leaves_no_spool(
     server: LiveServer, token: str, wheel: Path
 ) -> None:
-    sent = b"".join(fields_of(wheel)) + content(wheel)[:-200]
-    auth = base64.b64encode(f"__token__:{token}".encode()).decode()
-    head = (
-        "POST /legacy/ HTTP/1.1\r\nHost: hub\r\n"
-        f"Authorization: Basic {auth}\r\nContent-Type: {CONTENT_TYPE}\r\n"
-        f"Content-Length: {len(sent) + 100_000}\r\n\r\n"
-    )
     url = urlsplit(server.url)
     with socket.create_connection((url.hostname, url.port)) as sock:
-        sock.sendall(head.encode() + sent)
+        sock.sendall(short_of_its_length(wheel, token))
         wait_for(lambda: bool(spooled(server)), "the server never opened a spool file")
     wait_for(lambda: not spooled(server), "the spool file outlived the connection")
 

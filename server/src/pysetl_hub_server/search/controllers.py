@@ -9,8 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery, QueryParameter
 
 from pysetl_hub_schemas import Kind, SearchResults
-from pysetl_hub_server.bounds import MAX_FILTER_TEXT, MAX_KEYWORD_FILTERS, MAX_PAGE, MAX_PER_PAGE
-from pysetl_hub_server.errors import BadRequest
+from pysetl_hub_server.bounds import MAX_PAGE, MAX_PER_PAGE
 from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.search import services
 from pysetl_hub_server.search.engine import SearchQuery
@@ -34,13 +33,6 @@ async def search(
     per_page: Annotated[int, QueryParameter(ge=1, le=MAX_PER_PAGE)] = 20,
 ) -> SearchResults:
     """Exact name first, then relevance; filters by kind, compatibility, license, keywords."""
-    if keyword is not None and len(keyword) > MAX_KEYWORD_FILTERS:
-        raise BadRequest(
-            "search.keywords",
-            f"{len(keyword)} keyword= filters; at most {MAX_KEYWORD_FILTERS} are accepted",
-        )
-    if license is not None and len(license) > MAX_FILTER_TEXT:
-        raise BadRequest("search.license", f"license= is longer than {MAX_FILTER_TEXT} characters")
     query = SearchQuery(
         q=q,
         kind=kind,
