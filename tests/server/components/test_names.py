@@ -39,6 +39,8 @@ def test_another_user_cannot_take_a_lookalike(
 ) -> None:
     alice, mallory = live.user_with_token("alice"), live.user_with_token("mallory")
     assert upload(http, alice, example_dists["csv-dedupe:wheel"]).status_code == 200
+    # Owning some other component does not make mallory an owner of csv-dedupe.
+    assert upload(http, mallory, example_dists["daily-sales-pipeline:wheel"]).status_code == 200
     wheel = repack(example_dists["csv-dedupe:wheel"], tmp_path, name=lookalike)
     r = upload(http, mallory, wheel)
     if ultranormalize(lookalike) != ultranormalize("csv-dedupe"):
