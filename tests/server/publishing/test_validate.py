@@ -606,3 +606,26 @@ def test_bombs_by_ratio_wheel_and_sdist(
             assert upload(client, token, honest).status_code == 200
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize(
+    ("filename", "code"),
+    [
+        ("csv-dedupe-1.0.0.tar.gz", "filename.not_normalized"),  # setuptools < 69.3
+        ("CSV_Dedupe-1.0.0.tar.gz", "filename.not_normalized"),
+        ("csv.dedupe-1.0.0.tar.gz", "filename.not_normalized"),
+        ("csv_dedupe-01.0.0.tar.gz", "filename.version_not_normalized"),
+        ("csv_dedupe-1.0.0.zip", "filename.extension"),
+        ("csv_dedupe-1.0.0.tar.bz2", "filename.extension"),
+        ("csv_dedupe-1.0.0.tgz", "filename.extension"),
+        ("csv_dedupe.tar.gz", "filename.invalid"),
+    ],
+)
+def test_an_sdist_is_exactly_normalized_name_dash_version_tar_gz(filename: str, code: str) -> None:
+    from pysetl_hub_server.errors import InvalidUpload
+    from pysetl_hub_server.publishing.validate import parse_filename
+
+    with pytest.raises(InvalidUpload) as caught:
+        parse_filename(filename)
+    assert caught.value.code == code, caught.value.detail
+    assert parse_filename("csv_dedupe-1.0.0.tar.gz").stem == "csv_dedupe-1.0.0"

@@ -36,6 +36,7 @@ class ArchiveContents:
 
     metadata: bytes  # METADATA (wheel) or PKG-INFO (sdist), raw
     entry_points: dict[str, dict[str, str]]  # group -> name -> value
+    wheel: bytes = b""  # a wheel's .dist-info/WHEEL, raw; empty for an sdist
 
 
 def _bad(code: str, detail: str) -> InvalidUpload:
@@ -206,6 +207,7 @@ def inspect_wheel(path: Path, limits: UploadLimits, dist_info_stem: str) -> Arch
         record = _parse_record(raw_record)
 
         metadata = b""
+        wheel_file = b""
         entry_points_text = ""
         listed = set(record)
         for info in files:
@@ -218,7 +220,11 @@ def inspect_wheel(path: Path, limits: UploadLimits, dist_info_stem: str) -> Arch
                     "record",
                     f"{name!r} is in the wheel but not in RECORD: rebuild the wheel",
                 )
-            keep = name in (f"{dist_info}/METADATA", f"{dist_info}/entry_points.txt")
+            keep = name in (
+                f"{dist_info}/METADATA",
+                f"{dist_info}/entry_points.txt",
+                f"{dist_info}/WHEEL",
+            )
             try:
                 with zf.open(info) as handle:
                     data, digest, size = _read_bounded(handle, budget, keep=keep, digest=True)
@@ -234,7 +240,9 @@ def inspect_wheel(path: Path, limits: UploadLimits, dist_info_stem: str) -> Arch
                 raise _bad("record", f"RECORD's size for {name!r} does not match its contents")
             if name == f"{dist_info}/METADATA":
                 metadata = data
-            elif name.endswith("/entry_points.txt"):
+            elif name == f"{dist_info}/WHEEL":
+                wheel_file = data
+            elif name == f"{dist_info}/entry_points.txt":
                 entry_points_text = data.decode("utf-8", "replace")
         missing = listed - {posixpath.normpath(i.filename) for i in files} - {record_name}
         if missing:
@@ -242,7 +250,7 @@ def inspect_wheel(path: Path, limits: UploadLimits, dist_info_stem: str) -> Arch
                 "record",
                 f"RECORD lists files the wheel does not hold: {sorted(missing)[:5]}",
             )
-        return ArchiveContents(metadata, parse_entry_points(entry_points_text))
+        return ArchiveContents(metadata, parse_entry_points(entry_points_text), wheel_file)
 
 
 def _parse_record(raw: bytes) -> dict[str, tuple[str, str, int | None]]:

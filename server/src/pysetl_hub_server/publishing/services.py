@@ -30,7 +30,10 @@ from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.provenance.publishers import trusted
 from pysetl_hub_server.provenance.uploads import Policy, Signed, check_upload
 from pysetl_hub_server.publishing import validate
+from pysetl_hub_server.publishing.entrypoints import EntryPointInfo, pysetl_entry_points
 from pysetl_hub_server.publishing.form import UploadedFile, UploadForm
+from pysetl_hub_server.publishing.metadata import parse_metadata
+from pysetl_hub_server.publishing.tags import check_wheel_file
 from pysetl_hub_server.simple.services import file_url
 from pysetl_hub_server.storage.blobs import blob_key
 
@@ -51,7 +54,7 @@ class _Checked:
     file: UploadedFile
     metadata: Metadata
     metadata_raw: bytes
-    entry_points: list[validate.EntryPointInfo]
+    entry_points: list[EntryPointInfo]
     signed: Signed | None
 
 
@@ -68,8 +71,10 @@ async def publish(hub: Hub, who: Identity, form: UploadForm) -> PublishOutcome:
         return existing
 
     contents = await asyncio.to_thread(validate.inspect, file.path, parsed, hub.settings.uploads)
-    metadata = validate.parse_metadata(contents.metadata, parsed)
-    entry_points = validate.pysetl_entry_points(contents)
+    if parsed.packagetype == "bdist_wheel":
+        check_wheel_file(parsed.filename, contents.wheel, parsed.tags, parsed.build)
+    metadata = parse_metadata(contents.metadata, parsed, hub.settings.uploads)
+    entry_points = pysetl_entry_points(contents)
     signed = await check_upload(
         form.get("attestations"),
         filename=parsed.filename,
@@ -273,7 +278,7 @@ def _new_release(hub: Hub, component: Component, c: _Checked) -> Release:
     pyspark = platform_specifier(requires, SPARK_DIST)
     license_text = meta.license_expression or meta.license
     urls = dict(meta.project_urls or {})
-    if meta.home_page and "Homepage" not in urls:
+    if meta.home_page and meta.home_page != "UNKNOWN" and "Homepage" not in urls:
         urls["Homepage"] = meta.home_page
     return Release(
         component_id=component.id,
@@ -305,7 +310,7 @@ def _new_release(hub: Hub, component: Component, c: _Checked) -> Release:
     )
 
 
-def _merge_kinds(release: Release, entry_points: list[validate.EntryPointInfo]) -> None:
+def _merge_kinds(release: Release, entry_points: list[EntryPointInfo]) -> None:
     """A later file of the same release (the sdist after the wheel) adds what it declares."""
     known = {(e["group"], e["name"]) for e in release.entry_points}
     extra = [

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from packaging.metadata import ExceptionGroup, InvalidMetadata, Metadata
+from packaging.tags import Tag
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
@@ -16,12 +17,16 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
-from pysetl_hub_schemas import FACTORIES, GROUPS
 from pysetl_hub_server.bounds import MAX_FILENAME, MAX_VERSION
 from pysetl_hub_server.errors import BadRequest, InvalidUpload
 from pysetl_hub_server.publishing.archive import ArchiveContents, inspect_sdist, inspect_wheel
 from pysetl_hub_server.publishing.form import UploadedFile, UploadForm
+from pysetl_hub_server.publishing.tags import check_tag_families
 from pysetl_hub_server.settings import UploadLimits
+
+# What a wheel or sdist filename may hold: the normalized name's [a-z0-9_.], a PEP 440 version
+# ("!" for an epoch, "+" only to be refused as a local version with its own message) and tags.
+FILENAME_CHARS = re.compile(r"[A-Za-z0-9._!+-]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,14 +36,8 @@ class ParsedFilename:
     version: Version
     packagetype: str  # "bdist_wheel" | "sdist"
     stem: str  # "<name>-<version>" as written in the filename
-
-
-@dataclass(frozen=True, slots=True)
-class EntryPointInfo:
-    group: str
-    name: str
-    value: str
-    kind: str
+    tags: frozenset[Tag] = frozenset()  # a wheel's expanded compatibility tags
+    build: str = ""  # a wheel's build tag as written, "" when it has none
 
 
 def check_form(form: UploadForm) -> UploadedFile:
@@ -68,11 +67,20 @@ def parse_filename(filename: str) -> ParsedFilename:
             f"the filename is {len(filename)} characters long; at most {MAX_FILENAME} are "
             f"accepted, with a version of at most {MAX_VERSION}",
         )
-    if "/" in filename or "\\" in filename:
-        raise InvalidUpload("filename.invalid", f"filename {filename!r} must not contain a path")
+    if FILENAME_CHARS.fullmatch(filename) is None:
+        raise InvalidUpload(
+            "filename.characters",
+            f"filename {filename!r} may hold only ASCII letters, digits and the characters "
+            ". _ - ! +: upload the file your build backend wrote, under the name it wrote",
+        )
+    tags: frozenset[Tag] = frozenset()
+    build = ""
     try:
         if filename.endswith(".whl"):
-            name, version, _build, _tags = parse_wheel_filename(filename)
+            name, version, _build, tags = parse_wheel_filename(filename)
+            if len(filename.split("-")) == 6:
+                build = filename.split("-")[2]
+            check_tag_families(filename, tags)
             packagetype = "bdist_wheel"
         elif filename.endswith(".tar.gz"):
             name, version = parse_sdist_filename(filename)
@@ -117,7 +125,9 @@ def parse_filename(filename: str) -> ParsedFilename:
             f"version {version} has a local part (+{version.local}): local versions are for "
             "private builds and cannot be published; drop the '+...' suffix",
         )
-    return ParsedFilename(filename, name, version, packagetype, f"{name_part}-{version_part}")
+    return ParsedFilename(
+        filename, name, version, packagetype, f"{name_part}-{version_part}", tags, build
+    )
 
 
 def check_form_agrees(form: UploadForm, parsed: ParsedFilename) -> None:
@@ -183,75 +193,3 @@ def inspect(path: Path, parsed: ParsedFilename, limits: UploadLimits) -> Archive
     if parsed.packagetype == "bdist_wheel":
         return inspect_wheel(path, limits, parsed.stem)
     return inspect_sdist(path, limits, parsed.stem)
-
-
-def parse_metadata(raw: bytes, parsed: ParsedFilename) -> Metadata:
-    """Core metadata must parse, agree with the filename and have no direct-URL dependencies.
-
-    Strict on every value, lenient on which Metadata-Version a field appears under: setuptools
-    61-75 writes `License-File` under 2.1/2.2, pip installs such files and the public index
-    took them, so a field newer than its declared version is not a reason to refuse.
-    """
-    try:
-        metadata = Metadata.from_email(raw, validate=True)
-    except ExceptionGroup as group:
-        problems = [e for e in group.exceptions if not _newer_than_declared(e)]
-        if problems:
-            raise InvalidUpload(
-                "metadata.invalid",
-                "the core metadata does not validate: "
-                + "; ".join(_describe(e) for e in problems)
-                + ". Fix the project's metadata (pyproject.toml) and build again",
-            ) from group
-        # Every value validated; only the version gate failed. Read the same fields as-is.
-        metadata = Metadata.from_email(raw, validate=False)
-    except (InvalidMetadata, ValueError) as exc:
-        raise InvalidUpload("metadata.invalid", f"the core metadata does not parse: {exc}") from exc
-    if canonicalize_name(metadata.name) != parsed.name:
-        raise InvalidUpload(
-            "metadata.name_mismatch",
-            f"the metadata inside the archive names {metadata.name!r}, the filename "
-            f"{parsed.name!r}: rebuild instead of renaming",
-        )
-    if metadata.version != parsed.version:
-        raise InvalidUpload(
-            "metadata.version_mismatch",
-            f"the metadata inside the archive has version {metadata.version}, the filename "
-            f"{parsed.version}: rebuild instead of renaming",
-        )
-    for req in metadata.requires_dist or []:
-        if req.url:
-            raise InvalidUpload(
-                "metadata.direct_url",
-                f"dependency {str(req)!r} points at a URL: published components must depend on "
-                "names and versions from an index, not direct URLs",
-            )
-    return metadata
-
-
-def _newer_than_declared(exc: Exception) -> bool:
-    return isinstance(exc, InvalidMetadata) and "introduced in metadata version" in str(exc)
-
-
-def _describe(exc: Exception) -> str:
-    """`field: what is wrong`, so the message names the field to fix."""
-    field = getattr(exc, "field", None)
-    text = str(exc)
-    return f"{field}: {text}" if field and not text.startswith(str(field)) else text
-
-
-def pysetl_entry_points(contents: ArchiveContents) -> list[EntryPointInfo]:
-    found = [
-        EntryPointInfo(group, name, value, kind)
-        for group, kind in GROUPS.items()
-        for name, value in sorted(contents.entry_points.get(group, {}).items())
-    ]
-    if not found:
-        groups = " or ".join(repr(g) for g in GROUPS)
-        raise InvalidUpload(
-            "component.not_pysetl",
-            "not a PySetl component: the distribution declares no entry point in "
-            f'{groups}; add one, e.g. [project.entry-points."{FACTORIES}"] '
-            'MyFactory = "my_pkg:MyFactory"',
-        )
-    return found

@@ -1,0 +1,99 @@
+"""Wheel tags: every tag from a known family, and the WHEEL file saying what the filename says.
+
+An installer picks a wheel by the tags in its filename and trusts them; a tag no installer
+knows (`py3-none-bogus_plat`, or one holding markup) matches nothing and only serves to
+carry text into pages. Families follow the platform compatibility tags specification.
+"""
+
+from __future__ import annotations
+
+import re
+from email.parser import BytesHeaderParser
+
+from packaging.tags import Tag, parse_tag
+
+from pysetl_hub_server.errors import InvalidUpload
+
+_ARCH_LINUX = r"(x86_64|i686|aarch64|armv6l|armv7l|ppc64|ppc64le|s390x|riscv64|loongarch64)"
+_ARCH_MACOS = (
+    r"(x86_64|x86_64h|arm64|arm64e|i386|intel|fat|fat3|fat32|fat64|universal|universal2|ppc|ppc64)"
+)
+
+INTERPRETER = re.compile(r"(py|cp|pp|ip|jy|graalpy)[0-9]{1,4}")
+ABI = re.compile(
+    r"none|abi3|cp[0-9]{2,4}[dmtu]{0,3}|pypy[0-9]{0,4}_pp[0-9]{2,4}|pypy_[0-9]{2,4}"
+    r"|graalpy[0-9]{2,4}(_[0-9]{2,4}){0,2}_native"
+)
+PLATFORM = re.compile(
+    "|".join(
+        (
+            "any",
+            "win32|win_amd64|win_arm64|win_ia64",
+            rf"linux_{_ARCH_LINUX}",
+            rf"manylinux(1|2010)_(x86_64|i686)|manylinux2014_{_ARCH_LINUX}",
+            rf"manylinux_[0-9]{{1,2}}_[0-9]{{1,3}}_{_ARCH_LINUX}",
+            rf"musllinux_[0-9]{{1,2}}_[0-9]{{1,3}}_{_ARCH_LINUX}",
+            rf"macosx_[0-9]{{1,2}}_[0-9]{{1,2}}_{_ARCH_MACOS}",
+            r"ios_[0-9]{1,2}_[0-9]{1,2}_(arm64_iphoneos|arm64_iphonesimulator|x86_64_iphonesimulator)",
+            r"android_[0-9]{1,2}_(arm64_v8a|armeabi_v7a|x86_64|x86)",
+        )
+    )
+)
+
+
+def _bad(code: str, detail: str) -> InvalidUpload:
+    return InvalidUpload(f"wheel.{code}", detail)
+
+
+def check_tag_families(filename: str, tags: frozenset[Tag]) -> None:
+    """Each interpreter, ABI and platform tag of the filename is one installers know."""
+    for tag in sorted(tags, key=str):
+        for part, pattern, what in (
+            (tag.interpreter, INTERPRETER, "interpreter (py3, cp312, pp310, ...)"),
+            (tag.abi, ABI, "ABI (none, abi3, cp312, ...)"),
+            (tag.platform, PLATFORM, "platform (any, manylinux_2_17_x86_64, win_amd64, ...)"),
+        ):
+            if pattern.fullmatch(part) is None:
+                raise _bad(
+                    "tag_unknown",
+                    f"{filename!r} has the {what.split(' ')[0]} tag {part[:40]!r}, which is "
+                    f"not a known {what} tag: rebuild the wheel with a standard build backend, "
+                    "which writes only tags installers understand",
+                )
+
+
+def check_wheel_file(filename: str, raw: bytes, tags: frozenset[Tag], build: str) -> None:
+    """The `.dist-info/WHEEL` file names a 1.x format and exactly the filename's tags."""
+    try:
+        headers = BytesHeaderParser().parsebytes(raw)
+    except (ValueError, UnicodeDecodeError) as exc:  # pragma: no cover - the parser is lenient
+        raise _bad("wheel_file", f"the WHEEL file does not parse: {exc}") from exc
+    version = (headers.get("Wheel-Version") or "").strip()
+    if re.fullmatch(r"1\.[0-9]{1,3}", version) is None:
+        raise _bad(
+            "wheel_file",
+            f"the WHEEL file declares Wheel-Version {version[:20]!r}: installers read only "
+            "1.x; rebuild with a current build backend",
+        )
+    declared: set[Tag] = set()
+    for value in headers.get_all("Tag") or []:
+        try:
+            declared |= parse_tag(value.strip())
+        except ValueError as exc:
+            raise _bad("wheel_file", f"the WHEEL file has a malformed Tag {value!r}") from exc
+    if declared != set(tags):
+        only_file = sorted(str(t) for t in set(tags) - declared)
+        only_wheel = sorted(str(t) for t in declared - set(tags))
+        raise _bad(
+            "tag_mismatch",
+            f"the tags of {filename!r} differ from those its WHEEL file declares "
+            f"(only in the filename: {only_file[:5]}; only in WHEEL: {only_wheel[:5]}): "
+            "rebuild the wheel instead of renaming it",
+        )
+    wheel_build = (headers.get("Build") or "").strip()
+    if wheel_build != build:
+        raise _bad(
+            "tag_mismatch",
+            f"{filename!r} has build tag {build or '(none)'!r} but its WHEEL file says "
+            f"{wheel_build or '(none)'!r}: rebuild the wheel instead of renaming it",
+        )

@@ -1,0 +1,97 @@
+"""Entry points follow the specification's grammar; PySetl's own groups its recommended form."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pysetl_hub_schemas import FACTORIES, PIPELINES
+from pysetl_hub_server.errors import InvalidUpload
+from pysetl_hub_server.publishing.archive import ArchiveContents
+from pysetl_hub_server.publishing.entrypoints import check_entry_point, pysetl_entry_points
+from tests.server.publishing.test_validate import WHEEL, assert_nothing_stored, rejects
+from tests.support.dists import Members, repack
+from tests.support.live import LiveServer
+from tests.support.upload import upload
+
+ACCEPTED = [
+    (FACTORIES, "MyFactory", "my_pkg:MyFactory"),
+    (FACTORIES, "my-factory.v2", "my_pkg.factories:MyFactory"),
+    (PIPELINES, "_daily", "pkg.sub.mod:Outer.Inner"),
+    (PIPELINES, "Daily", " pkg : make_pipeline "),
+    (FACTORIES, "Dedupe", "csv_dedupe:Dedupe [spark]"),
+    (FACTORIES, "Dedupe", "csv_dedupe:Dedupe [spark, fast-io]"),
+    ("console_scripts", "pysetl-hub", "pysetl_hub.cli:main"),
+    ("console_scripts", "foo+bar", "pkg.__main__:main"),
+    ("pytest11", "my plugin", "pkg.plugin"),  # the spec allows a module alone and spaces
+    ("flake8.extension", "E", "pkg:Plugin"),
+]
+
+REFUSED = [
+    (FACTORIES, "../../evil", "pkg:F", "name"),
+    (FACTORIES, ".hidden", "pkg:F", "name"),
+    (FACTORIES, "a/b", "pkg:F", "name"),
+    (FACTORIES, "F\u00e1ctory", "pkg:F", "name"),
+    (FACTORIES, "x" * 101, "pkg:F", "name"),
+    (FACTORIES, "F", "pkg", "value"),  # a factory names an object, not a module
+    (FACTORIES, "F", "pkg:F; import os", "value"),
+    (FACTORIES, "F", "os.system('x'):F", "value"),
+    (FACTORIES, "F", "../pkg:F", "value"),
+    (FACTORIES, "F", "pkg:class", "value"),
+    (FACTORIES, "F", "pkg:F [x y]", "value"),
+    (FACTORIES, "F", "1pkg:F", "value"),
+    (FACTORIES, "F", "pkg:F:G", "value"),
+    (FACTORIES, "F", "", "value"),
+    ("console_scripts", " lead", "pkg:main", "name"),
+    ("console_scripts", "[x", "pkg:main", "name"),
+    ("console_scripts", "tool", "pkg.mod-name:main", "value"),
+    ("console_scripts", "to\x1bol", "pkg:main", "control"),
+    (PIPELINES, "P", "pkg:P\x00", "control"),
+]
+
+
+@pytest.mark.parametrize(("group", "name", "value"), ACCEPTED)
+def test_real_entry_points_are_accepted(group: str, name: str, value: str) -> None:
+    check_entry_point(group, name, value)
+
+
+@pytest.mark.parametrize(("group", "name", "value", "what"), REFUSED)
+def test_entry_points_outside_the_grammar_are_refused(
+    group: str, name: str, value: str, what: str
+) -> None:
+    with pytest.raises(InvalidUpload) as caught:
+        check_entry_point(group, name, value)
+    assert caught.value.code == "entry_point.invalid"
+    detail = caught.value.detail
+    expected = {
+        "name": "name",
+        "value": "not an object reference",
+        "control": "control character",
+    }[what]
+    assert expected in detail, detail
+
+
+def test_every_group_is_checked_not_only_pysetl_ones() -> None:
+    contents = ArchiveContents(
+        b"",
+        {FACTORIES: {"F": "pkg:F"}, "console_scripts": {"tool": "pkg:main; rm -rf /"}},
+    )
+    with pytest.raises(InvalidUpload, match="console_scripts"):
+        pysetl_entry_points(contents)
+
+
+def test_a_hostile_entry_point_is_refused_over_http(
+    live: LiveServer, http: httpx.Client, example_dists: dict[str, Path], tmp_path: Path
+) -> None:
+    token = live.user_with_token("alice")
+
+    def evil(m: Members) -> None:
+        key = next(k for k in m if k.endswith(".dist-info/entry_points.txt"))
+        m[key] = f"[{FACTORIES}]\n../../evil = csv_dedupe:Dedupe\n".encode()
+
+    wheel = repack(example_dists[WHEEL], tmp_path, mutate=evil)
+    body = rejects(upload(http, token, wheel), 400, "entry_point.invalid")
+    assert "../../evil" in str(body["detail"])
+    assert_nothing_stored(live)

@@ -1,0 +1,101 @@
+"""Metadata text is text, links are web links, and the description has one cap."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pysetl_hub_server.errors import InvalidUpload
+from pysetl_hub_server.publishing.metadata import check_text
+from pysetl_hub_server.settings import UploadLimits
+from tests.server.publishing.test_validate import _sdist_entries, assert_nothing_stored, rejects
+from tests.support.dists import write_tar
+from tests.support.live import LiveServer
+from tests.support.upload import upload
+
+HEAD = "Metadata-Version: 2.1\nName: csv-dedupe\nVersion: 1.0.0\n"
+LIMITS = UploadLimits()
+
+
+def _raw(headers: str, body: str = "") -> bytes:
+    return (HEAD + headers + ("\n" + body if body else "")).encode()
+
+
+ACCEPTED = [
+    ("Summary: Dedupe CSV rows \u2014 fast\n", ""),
+    ("Home-page: UNKNOWN\nLicense: UNKNOWN\n", ""),  # setuptools before 62
+    ("Home-page: https://example.org/x\nDownload-URL: http://example.org/x.tar.gz\n", ""),
+    ("Project-URL: Source, https://github.com/acme/x\nProject-URL: Docs, HTTP://x.org\n", ""),
+    ("License: MIT\n        |\n        |Permission is hereby granted,\n", ""),
+    ("Description-Content-Type: text/markdown\n", "# Title\n\n\tcode\r\nline\n"),
+    ("", "\u0645\u0631\u062d\u0628\u0627 \u200f(RTL text with a mark)\u202e in a README\n"),
+    ("Summary: caf\u00e9 \u00fc\u00e7\twith a tab\n", ""),
+    ("", "docutils' README has page breaks\f and\vtabs\n"),
+]
+
+REFUSED = [
+    ("Summary: bell\x07here\n", "", "metadata.control_character"),
+    ("Summary: esc \x1b[31mred\n", "", "metadata.control_character"),
+    ("Summary: next line \x85 C1\n", "", "metadata.control_character"),
+    ("Summary: exe.\u202egpj\n", "", "metadata.control_character"),
+    ("Author: a\u2066b\n", "", "metadata.control_character"),
+    ("Keywords: a,b\x00c\n", "", "metadata.control_character"),
+    ("Summary: vertical\vtab\n", "", "metadata.control_character"),
+    ("Classifier: Topic :: \x0b\n", "", "metadata.control_character"),
+    ("", "A README with a NUL \x00 inside\n", "metadata.control_character"),
+    ("", "A README with an escape \x1b]8;;evil\x1b\\ link\n", "metadata.control_character"),
+    ("Project-URL: Home, javascript:alert(1)\n", "", "metadata.url"),
+    ("Project-URL: Home, JavaScript:alert(1)\n", "", "metadata.url"),
+    ("Project-URL: Docs, data:text/html;base64,PHNjcmlwdD4=\n", "", "metadata.url"),
+    ("Home-page: file:///etc/passwd\n", "", "metadata.url"),
+    ("Download-URL: ftp://example.org/x\n", "", "metadata.url"),
+    ("Home-page: https:evil\n", "", "metadata.url"),
+    ("Home-page: //example.org/x\n", "", "metadata.url"),
+    ("Project-URL: " + "L" * 33 + ", https://x.org\n", "", "metadata.url"),
+    ("Home-page: https://x.org/" + "a" * 2048 + "\n", "", "metadata.url"),
+]
+
+
+@pytest.mark.parametrize(("headers", "body"), ACCEPTED)
+def test_real_text_is_accepted(headers: str, body: str) -> None:
+    check_text(_raw(headers, body), LIMITS)
+
+
+@pytest.mark.parametrize(("headers", "body", "code"), REFUSED)
+def test_hostile_text_is_refused(headers: str, body: str, code: str) -> None:
+    with pytest.raises(InvalidUpload) as caught:
+        check_text(_raw(headers, body), LIMITS)
+    assert caught.value.code == code, caught.value.detail
+
+
+def test_the_description_cap_is_the_forms_cap() -> None:
+    limits = UploadLimits(max_description_size=1000)
+    check_text(_raw("", "x" * 1000), limits)
+    with pytest.raises(InvalidUpload) as caught:
+        check_text(_raw("", "\u00e9" * 501), limits)  # 1002 bytes in UTF-8
+    assert caught.value.code == "metadata.description_too_large"
+    assert "same cap as the form" in caught.value.detail
+
+
+@pytest.mark.parametrize(
+    ("extra", "code"),
+    [
+        (b"Description-Content-Type: text/plain\n\n" + b"A" * (1024 * 1024 + 1), "too_large"),
+        (b"Project-URL: Home, javascript:alert(document.domain)\n", "url"),
+    ],
+)
+def test_pkg_info_is_held_to_the_same_rules_over_http(
+    live: LiveServer, http: httpx.Client, tmp_path: Path, extra: bytes, code: str
+) -> None:
+    """The 3.9 MiB description smuggled in PKG-INFO past the form's cap, and a script link."""
+    token = live.user_with_token("alice")
+    stem = "csv_dedupe-1.0.0"
+    entries = _sdist_entries(stem, [])
+    info, pkg_info = entries[0]
+    entries[0] = (info, pkg_info + extra)
+    sdist = write_tar(tmp_path / f"{stem}.tar.gz", entries)
+    expected = "metadata.description_too_large" if code == "too_large" else "metadata.url"
+    rejects(upload(http, token, sdist), 400, expected)
+    assert_nothing_stored(live)
