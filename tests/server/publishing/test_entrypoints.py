@@ -95,3 +95,19 @@ def test_a_hostile_entry_point_is_refused_over_http(
     body = rejects(upload(http, token, wheel), 400, "entry_point.invalid")
     assert "../../evil" in str(body["detail"])
     assert_nothing_stored(live)
+
+
+def test_only_the_dist_info_entry_points_file_counts(
+    example_dists: dict[str, Path], tmp_path: Path
+) -> None:
+    """A package file also called entry_points.txt, later in the archive, changes nothing."""
+    from pysetl_hub_server.publishing.archive import inspect_wheel
+    from pysetl_hub_server.settings import UploadLimits
+
+    def decoy(m: Members) -> None:
+        m["csv_dedupe/entry_points.txt"] = b"[console_scripts]\nx = y:z\n"
+
+    wheel = repack(example_dists[WHEEL], tmp_path, mutate=decoy)
+    contents = inspect_wheel(wheel, UploadLimits(), "csv_dedupe-1.0.0")
+    assert FACTORIES in contents.entry_points
+    assert "console_scripts" not in contents.entry_points
