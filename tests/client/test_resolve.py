@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from pysetl_hub.environment import Environment, tags_for
-from pysetl_hub.errors import ResolutionError
+from pysetl_hub.errors import BadRequirement, NotOnHub, ResolutionError
 from pysetl_hub.resolve import choose, exact_pin, resolve
 from pysetl_hub_schemas import Compatibility, Component, FileInfo, Release
 
@@ -203,6 +204,162 @@ def test_unknown_top_level_name_is_an_error() -> None:
         resolve(["nope"], ENV, lambda _: None)
     with pytest.raises(ResolutionError, match="not a valid requirement"):
         resolve(["bad name!"], ENV, lambda _: None)
+
+
+def test_a_bad_requirement_names_itself_and_the_reason() -> None:
+    with pytest.raises(BadRequirement) as info:
+        resolve(["bad name!"], ENV, lambda _: None)
+    try:
+        Requirement("bad name!")
+    except InvalidRequirement as exc:
+        reason = str(exc)
+    assert info.value.requirement == "bad name!"
+    assert info.value.summary == f"'bad name!' is not a valid requirement: {reason}"
+
+
+def test_a_name_the_hub_does_not_host_is_named() -> None:
+    with pytest.raises(NotOnHub) as info:
+        resolve(["Nope>=1"], ENV, lambda _: None)
+    assert (info.value.requirement, info.value.name) == ("Nope>=1", "Nope")
+    assert info.value.summary == "Nope is not on this hub"
+
+
+def test_a_pre_release_platform_satisfies_a_final_specifier() -> None:
+    pre = Environment(
+        python_version="3.13.0rc1", pysetl="1.3.0b1", pyspark="4.0.0.dev1", tags=ENV.tags
+    )
+    c = comp("etl", rel("etl", "1.0.0", python=">=3.11", pysetl=">=1.2", pyspark=">=3.5"))
+    assert choose(c, SpecifierSet(), pre).version == "1.0.0"
+
+
+def test_an_unreadable_compatibility_specifier_is_a_rejection() -> None:
+    c = comp("etl", rel("etl", "1.0.0", pysetl="not a specifier"))
+    with pytest.raises(ResolutionError) as info:
+        choose(c, SpecifierSet(), ENV)
+    assert [(r.version, r.reason) for r in info.value.rejections] == [
+        ("1.0.0", "needs pysetlnot a specifier, you have 1.2.1")
+    ]
+
+
+def test_the_best_wheel_whatever_the_order_of_the_files() -> None:
+    bad = FileInfo(
+        filename="etl-not-a-wheel.whl",
+        url="/files/x/etl-not-a-wheel.whl",
+        packagetype="bdist_wheel",
+        size=1,
+        hashes={"sha256": "2" * 64},
+        upload_time=NOW,
+    )
+    files = [sdist("etl", "1.0.0"), bad, wheel("etl", "1.0.0")]
+    picked = choose(comp("etl", rel("etl", "1.0.0", files=files)), SpecifierSet(), ENV)
+    assert picked.file.filename == "etl-1.0.0-py3-none-any.whl"
+
+
+def test_why_a_release_is_unusable_is_spelled_out() -> None:
+    c = comp(
+        "etl",
+        rel("etl", "3.0.0", yanked=True),
+        Release(
+            name="etl",
+            version="2.0.0",
+            compatibility=Compatibility(),
+            yanked=True,
+            files=[wheel("etl", "2.0.0")],
+        ),
+        rel("etl", "1.1.0", files=[]),
+        rel(
+            "etl",
+            "1.0.0",
+            files=[
+                wheel("etl", "1.0.0", "cp312-cp312-win_amd64"),
+                wheel("etl", "1.0.0", "cp39-cp39-win32"),
+            ],
+        ),
+    )
+    with pytest.raises(ResolutionError) as info:
+        choose(c, SpecifierSet(), ENV)
+    assert {r.version: r.reason for r in info.value.rejections} == {
+        "3.0.0": "yanked (broken); pin it with ==3.0.0 to use it anyway",
+        "2.0.0": "yanked; pin it with ==2.0.0 to use it anyway",
+        "1.1.0": "no file for this platform (no files)",
+        "1.0.0": "no file for this platform (etl-1.0.0-cp312-cp312-win_amd64.whl, "
+        "etl-1.0.0-cp39-cp39-win32.whl)",
+    }
+
+
+def test_an_unparsable_version_is_skipped() -> None:
+    c = comp("etl", rel("etl", "not-a-version", files=[]), rel("etl", "1.0.0"))
+    assert choose(c, SpecifierSet(), ENV).version == "1.0.0"
+    with pytest.raises(ResolutionError) as info:
+        choose(comp("etl", rel("etl", "not-a-version")), SpecifierSet(">=1"), ENV)
+    assert (info.value.requirement, info.value.rejections) == ("etl>=1", [])
+    assert info.value.summary == "etl has no releases"
+
+
+def test_a_rejected_pre_release_says_why_it_does_not_fit() -> None:
+    c = comp("etl", rel("etl", "2.0.0b1", pysetl=">=9"), rel("etl", "1.0.0", pysetl=">=9"))
+    with pytest.raises(ResolutionError) as info:
+        choose(c, SpecifierSet(), ENV)
+    assert {r.version: r.reason for r in info.value.rejections} == {
+        "2.0.0b1": "needs pysetl>=9, you have 1.2.1",
+        "1.0.0": "needs pysetl>=9, you have 1.2.1",
+    }
+
+
+def test_a_specifier_that_names_a_pre_release_allows_newer_pre_releases() -> None:
+    c = comp("etl", rel("etl", "2.0.0b1"), rel("etl", "1.0.0"))
+    assert choose(c, SpecifierSet(">=1.0.0b1"), ENV).version == "2.0.0b1"
+
+
+def test_a_component_needed_twice_is_picked_once_for_its_first_parent() -> None:
+    catalog = {
+        "a": comp("a", rel("a", "1.0.0", requires=["lib", "b"])),
+        "b": comp("b", rel("b", "1.0.0", requires=["lib>=1", "c"])),
+        "c": comp("c", rel("c", "1.0.0")),
+        "lib": comp("lib", rel("lib", "2.0b1")),  # only a pre-release: it is taken
+    }
+    plan = resolve(["a"], ENV, catalog.get)
+    assert [(p.name, p.version, p.required_by) for p in plan.picks] == [
+        ("a", "1.0.0", None),
+        ("lib", "2.0b1", "a"),
+        ("b", "1.0.0", "a"),
+        ("c", "1.0.0", "b"),  # found after lib was met again
+    ]
+
+
+def test_who_asked_for_what_when_nothing_fits() -> None:
+    catalog = {
+        "a": comp("a", rel("a", "1.0.0", requires=["lib>=3"])),
+        "lib": comp("lib", rel("lib", "2.0.0"), rel("lib", "1.0.0")),
+    }
+    with pytest.raises(ResolutionError) as info:
+        resolve(["lib>=3"], ENV, catalog.get)  # asked by you alone: the plain answer
+    assert info.value.summary == f"no release of lib>=3 fits {ENV.describe()}"
+    with pytest.raises(ResolutionError) as info:
+        resolve(["a"], ENV, catalog.get)
+    assert info.value.requirement == "lib>=3"
+    assert info.value.summary.endswith("(asked for: lib>=3 by a)")
+    with pytest.raises(ResolutionError) as info:
+        resolve(["lib<2", "a"], ENV, catalog.get)
+    assert info.value.summary.endswith("(asked for: lib<2 by you; lib>=3 by a)")
+    assert [r.version for r in info.value.rejections] == ["2.0.0", "1.0.0"]
+
+
+def test_endless_restarts_give_up_with_advice() -> None:
+    """Each parent narrows `lib` just below the last pick: one restart each, past the limit."""
+    count = 55
+    lib = comp("lib", *(rel("lib", f"{v}.0") for v in range(count + 2, 0, -1)))
+    parents = {
+        f"p{i}": comp(f"p{i}", rel(f"p{i}", "1.0", requires=[f"lib<{count + 2 - i}"]))
+        for i in range(1, count + 1)
+    }
+    catalog = {"lib": lib, **parents}
+    wanted = ["lib", *parents]
+    with pytest.raises(ResolutionError) as info:
+        resolve(wanted, ENV, catalog.get)
+    assert info.value.requirement == ", ".join(wanted)
+    assert info.value.rejections == []
+    assert info.value.summary == "dependencies keep conflicting; pin the versions you need"
 
 
 # -- properties ---------------------------------------------------------------------------------

@@ -134,8 +134,7 @@ def choose(
         rejections = []
         for v, r in releases:
             if v.is_prerelease and not with_pre:
-                rejections.append(Rejection(r.version, "a pre-release (ask for it explicitly)"))
-                continue
+                continue  # the last pass always takes pre-releases: only its reasons are shown
             reason = why_not(r, spec, env, allow_yanked=allow_yanked)
             if reason is None:
                 f = best_file(r, env)
