@@ -7,7 +7,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pysetl_hub_server.components.names import ultranormalize
+from pysetl_hub_server.accounts.services import create_user
+from pysetl_hub_server.components.names import check_new_name, ultranormalize
+from pysetl_hub_server.db.models import Component, Role
+from pysetl_hub_server.errors import Conflict
+from pysetl_hub_server.hub import Hub
 from tests.support.dists import repack
 from tests.support.live import LiveServer
 from tests.support.upload import problem, upload
@@ -27,6 +31,41 @@ def test_lookalike_letters_fold() -> None:
     assert ultranormalize("f00-bar") == ultranormalize("foo-bar") == ultranormalize("FOOBAR")
     assert ultranormalize("pysetl-loader") == ultranormalize("pysetl_l0ader")
     assert ultranormalize("pysetl-loader") == ultranormalize("pysetI-Ioader")
+
+
+def test_the_folded_form_itself() -> None:
+    assert ultranormalize("Foo_Bar") == ultranormalize("f00-bar") == "f00bar"
+    assert ultranormalize("pysetl--i.o__L") == "pyset1101"
+    assert ultranormalize("a-b") != ultranormalize("a-c")
+
+
+async def test_a_lookalike_is_refused_unless_the_caller_owns_its_twin(offline_hub: Hub) -> None:
+    async with offline_hub.sessions() as session:
+        alice = await create_user(session, "alice", "a@b.io", "12345678")
+        bob = await create_user(session, "bob", "b@b.io", "12345678")
+        mallory = await create_user(session, "mallory", "m@b.io", "12345678")
+        first = Component(name="csv-dedupe", display_name="CSV-Dedupe", ultra_name="csvdedupe")
+        other = Component(name="other", display_name="Other", ultra_name="0ther")
+        session.add_all([first, other])
+        await session.flush()
+        session.add_all(
+            [
+                Role(user_id=alice.id, component_id=first.id, role="owner"),
+                Role(user_id=bob.id, component_id=first.id, role="maintainer"),
+                Role(user_id=mallory.id, component_id=other.id, role="owner"),
+            ]
+        )
+        await session.flush()
+        await check_new_name(session, "csv_dedupe2", mallory.id)  # clearly different: free
+        await check_new_name(session, "csvdedupe", alice.id)  # the owner may hold both
+        for user in (bob, mallory):  # a maintainer is not an owner; nor is another's owner
+            with pytest.raises(Conflict) as info:
+                await check_new_name(session, "CSV.DeDupe", user.id)
+            assert info.value.code == "name.too_similar"
+            assert info.value.detail.startswith(
+                "'CSV.DeDupe' is too similar to the existing component 'CSV-Dedupe' (the same "
+                "once separators, case and look-alike letters such as l/1 and o/0 are folded)"
+            )
 
 
 @pytest.mark.parametrize("lookalike", ["csv_dedup3", "csvdedupe", "c5v-dedupe"])
