@@ -12,6 +12,7 @@ import base64
 import contextlib
 import hashlib
 import socket
+import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
@@ -22,6 +23,7 @@ import httpx
 import pytest
 
 from pysetl_hub_server.app import create_app
+from pysetl_hub_server.errors import HubError
 from pysetl_hub_server.publishing.multipart import MAX_HEADER_COUNT, MAX_HEADER_SIZE, parse_upload
 from pysetl_hub_server.runtime import build_hub
 from pysetl_hub_server.settings import UploadLimits
@@ -434,3 +436,151 @@ def wait_for(condition: Callable[[], bool], failure: str, timeout: float = 15) -
     while not condition():
         assert time.monotonic() < deadline, failure
         time.sleep(0.02)
+
+
+# -- the parser's rules, fed directly (no server) -------------------------------------------
+
+SMALL = UploadLimits(
+    max_file_size=100, max_field_size=10, max_description_size=20, max_attestations_size=30
+)
+
+
+def parse(
+    body: bytes | list[bytes],
+    spool: Path,
+    limits: UploadLimits = SMALL,
+    content_type: str | None = CONTENT_TYPE,
+) -> Any:
+    chunks = [body] if isinstance(body, bytes) else body
+
+    async def stream() -> AsyncIterator[bytes]:
+        for chunk in chunks:
+            yield chunk
+
+    return asyncio.run(parse_upload(content_type, stream(), limits, spool))
+
+
+def refused(body: bytes | list[bytes], tmp_path: Path, code: str, **kw: Any) -> HubError:
+    spool = Path(tempfile.mkdtemp(dir=tmp_path))  # its own, so no earlier parse's file counts
+    with pytest.raises(HubError) as info:
+        parse(body, spool, **kw)
+    assert info.value.code == code, info.value.detail
+    assert list(spool.iterdir()) == []  # whatever failed, no spool file is left
+    return info.value
+
+
+def file_part(data: bytes, filename: str = "x-1.0.tar.gz") -> bytes:
+    return part("content", data, filename=filename)
+
+
+def test_the_file_and_repeated_fields_are_collected(tmp_path: Path) -> None:
+    body = [
+        part("classifiers", "A"),
+        b"",  # an empty chunk does not end the body
+        part("classifiers", "B") + file_part(b"f" * 100),
+        part("description", "d" * 20) + part("attestations", "a" * 30) + END,
+    ]
+    form = parse(body, tmp_path)
+    assert form.fields == {
+        "classifiers": ["A", "B"],
+        "description": ["d" * 20],
+        "attestations": ["a" * 30],
+    }
+    assert form.file.filename == "x-1.0.tar.gz" and form.file.size == 100
+    assert form.file.path.parent == tmp_path and form.file.path.read_bytes() == b"f" * 100
+
+
+@pytest.mark.parametrize(
+    ("field", "cap"), [("summary", 10), ("description", 20), ("attestations", 30)]
+)
+def test_each_text_field_stops_at_its_own_cap(tmp_path: Path, field: str, cap: int) -> None:
+    assert parse(part(field, "é" * (cap // 2)) + END, tmp_path).fields == {
+        field: ["é" * (cap // 2)]
+    }
+    body = [file_part(b"f"), part(field, "s" * (cap - 1)), b"ss" + END]
+    error = refused(body, tmp_path, "form.field_too_large")
+    assert error.status == 413
+    assert error.detail == (f"the form field {field!r} is longer than its cap of {human_size(cap)}")
+
+
+def test_the_file_stops_at_its_cap(tmp_path: Path) -> None:
+    assert parse(file_part(b"f" * 100) + END, tmp_path).file.size == 100
+    error = refused(
+        [file_part(b"f" * 101)[:-40], b"f" * 38 + b"\r\n" + END], tmp_path, "upload.too_large"
+    )
+    assert error.status == 413
+    assert error.detail.startswith(f"the file is larger than this hub's cap of {human_size(100)}: ")
+    assert error.detail.endswith("ask the operator to raise PYSETL_HUB_MAX_UPLOAD_SIZE")
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "says"),
+    [
+        (part(None, "x"), "form.part_name", "a form part has no name in its Content-Disposition"),
+        (part("", "x"), "form.part_name", "a form part has no name in its Content-Disposition"),
+        (part("content", "x"), "form.content", "the `content` part must be a file with a filename"),
+        (
+            file_part(b"1") + file_part(b"2"),
+            "form.content",
+            "the form has more than one `content` part",
+        ),
+        (
+            part("summary", b"caf\xe9"),
+            "form.encoding",
+            "the form field 'summary' is not valid UTF-8",
+        ),
+        (
+            b"--" + BOUNDARY.encode() + b"\r\nno colon\r\n\r\nx\r\n",
+            "form.malformed",
+            "the multipart body is malformed: ",
+        ),
+    ],
+)
+def test_each_form_rule_has_its_code(tmp_path: Path, body: bytes, code: str, says: str) -> None:
+    error = refused(file_part(b"f") + body + END, tmp_path, code)
+    assert error.detail.startswith(says) and error.status == 400
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [None, "", "text/plain; boundary=x", "multipart/mixed; boundary=x", "multipart/form-data"],
+)
+def test_only_multipart_form_data_with_a_boundary(tmp_path: Path, content_type: str | None) -> None:
+    error = refused(END, tmp_path, "form.content_type", content_type=content_type)
+    assert (
+        error.detail == "uploads must be multipart/form-data with a boundary, as twine sends them"
+    )
+
+
+def test_an_unusable_boundary_is_named(tmp_path: Path) -> None:
+    boundary = "a\nb"  # a quoted boundary may hold what no body could ever delimit with
+    error = refused(
+        END,
+        tmp_path,
+        "form.content_type",
+        content_type=f'multipart/form-data; boundary="{boundary}"',
+    )
+    assert error.detail.startswith(f"the multipart boundary {boundary!r} is not usable: ")
+
+
+def test_a_body_cut_short_is_truncated(tmp_path: Path) -> None:
+    error = refused(file_part(b"f" * 50), tmp_path, "form.truncated")
+    assert error.detail.startswith("the upload body ended before the multipart form's closing")
+
+
+def test_each_parser_limit_has_its_code(tmp_path: Path) -> None:
+    limits = UploadLimits(max_fields=3)
+    at_cap = file_part(b"f") + b"".join(padding(2))
+    assert parse(at_cap + END, tmp_path, limits).file.size == 1
+    error = refused(
+        at_cap + b"".join(padding(1)) + END, tmp_path, "form.too_many_fields", limits=limits
+    )
+    assert error.detail == "the upload form has more than 3 parts"
+
+    line = padding(1, **{"X-Pad": "a" * (MAX_HEADER_SIZE - len("X-Pad: ") + 1)})
+    error = refused([file_part(b"f"), *line, END], tmp_path, "form.header_too_large")
+    assert error.detail == f"a form part has a header line longer than {MAX_HEADER_SIZE} bytes"
+
+    many = padding(1, **{f"X-{i}": "1" for i in range(MAX_HEADER_COUNT)})
+    error = refused([file_part(b"f"), *many, END], tmp_path, "form.too_many_headers")
+    assert error.detail == f"a form part has more than {MAX_HEADER_COUNT} headers"
