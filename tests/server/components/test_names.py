@@ -66,6 +66,7 @@ async def test_a_lookalike_is_refused_unless_the_caller_owns_its_twin(offline_hu
                 "'CSV.DeDupe' is too similar to the existing component 'CSV-Dedupe' (the same "
                 "once separators, case and look-alike letters such as l/1 and o/0 are folded)"
             )
+            assert info.value.detail.endswith(": choose a clearly different name")
 
 
 @pytest.mark.parametrize("lookalike", ["csv_dedup3", "csvdedupe", "c5v-dedupe"])
