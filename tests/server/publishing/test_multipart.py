@@ -565,7 +565,10 @@ def test_an_unusable_boundary_is_named(tmp_path: Path) -> None:
 
 def test_a_body_cut_short_is_truncated(tmp_path: Path) -> None:
     error = refused(file_part(b"f" * 50), tmp_path, "form.truncated")
-    assert error.detail.startswith("the upload body ended before the multipart form's closing")
+    assert error.detail == (
+        "the upload body ended before the multipart form's closing boundary: it was cut "
+        "short in transit; upload the file again"
+    )
 
 
 def test_each_parser_limit_has_its_code(tmp_path: Path) -> None:
