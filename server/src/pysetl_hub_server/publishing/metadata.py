@@ -8,6 +8,7 @@ whether it comes from the form or from inside the archive.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -26,6 +27,7 @@ BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u206
 URL_FIELDS = ("home_page", "download_url")
 MAX_URL = 2048
 MAX_URL_LABEL = 32  # the public index's cap on a Project-URL label
+_METADATA_2_0 = re.compile(rb"\AMetadata-Version:[ \t]*2\.0[ \t]*(?=\r?\n)", re.IGNORECASE)
 
 
 def parse_metadata(raw: bytes, parsed: ParsedFilename, limits: UploadLimits) -> Metadata:
@@ -36,6 +38,9 @@ def parse_metadata(raw: bytes, parsed: ParsedFilename, limits: UploadLimits) -> 
     a field newer than its declared version is not a reason to refuse.
     """
     check_text(raw, limits)
+    # bdist_wheel before 0.31 wrote "Metadata-Version: 2.0", a version no PEP defined; pip
+    # reads it and the public index took it. Validate such files by the rules of 2.1.
+    raw = _METADATA_2_0.sub(b"Metadata-Version: 2.1", raw, count=1)
     try:
         metadata = Metadata.from_email(raw, validate=True)
     except ExceptionGroup as group:
