@@ -299,12 +299,23 @@ def inspect_sdist(path: Path, limits: UploadLimits, stem: str) -> ArchiveContent
     pkg_info: bytes | None = None
     pyproject: bytes | None = None
     egg_entry_points: bytes | None = None
-    prefix = f"{stem}/"
+    top: str | None = None
     try:
         with tarfile.open(path, mode="r:gz") as tar:
             for member in tar:
                 budget.member()
                 name = check_member_path(member.name)
+                if top is None:
+                    # One top-level directory named for the project and version, spelled as
+                    # the filename spells it or any equivalent way (a renamed legacy sdist).
+                    top = name.split("/", 1)[0]
+                    if not _stem_matches(top, stem):
+                        raise _bad(
+                            "sdist_layout",
+                            f"the sdist's top-level directory {top!r} is not {stem!r}: an sdist "
+                            "holds one directory named {name}-{version}; rebuild it",
+                        )
+                    prefix = f"{top}/"
                 if name in seen:
                     raise _bad("duplicate", f"archive member {name!r} appears twice")
                 seen.add(name)
@@ -314,10 +325,10 @@ def inspect_sdist(path: Path, limits: UploadLimits, stem: str) -> ArchiveContent
                         f"archive member {name!r} is a link or special file: sdists may hold "
                         "only regular files and directories",
                     )
-                if name != stem and not name.startswith(prefix):
+                if name != top and not name.startswith(prefix):
                     raise _bad(
                         "sdist_layout",
-                        f"archive member {name!r} is outside the top-level directory {stem!r}",
+                        f"archive member {name!r} is outside the top-level directory {top!r}",
                     )
                 if not member.isfile():
                     continue
@@ -341,7 +352,9 @@ def inspect_sdist(path: Path, limits: UploadLimits, stem: str) -> ArchiveContent
     except (tarfile.TarError, OSError, EOFError) as exc:
         raise _bad("corrupt", f"the sdist is not a readable .tar.gz: {exc}") from exc
     if pkg_info is None:
-        raise _bad("sdist_layout", f"{stem}/PKG-INFO is missing: rebuild with a build backend")
+        raise _bad(
+            "sdist_layout", f"{top or stem}/PKG-INFO is missing: rebuild with a build backend"
+        )
     entry_points: dict[str, dict[str, str]] = {}
     if pyproject is not None:
         try:
