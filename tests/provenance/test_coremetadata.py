@@ -24,6 +24,33 @@ def test_lenient_on_shape_strict_on_values() -> None:
     assert not any("introduced in" in p for p in problems), problems
 
 
+@pytest.mark.parametrize(
+    ("fields", "problems"),
+    [
+        (
+            "Requires-Python: >=3.x\nRequires-Dist: a b c\n",
+            [
+                "requires-python: '>=3.x' is invalid for 'requires-python'",
+                "requires-dist: 'a b c' is invalid for 'requires-dist'",
+            ],
+        ),
+        ("Foo-Bar: 1\n", ["foo-bar: unrecognized field: 'foo-bar'"]),
+    ],
+)
+def test_each_problem_names_its_field(fields: str, problems: list[str]) -> None:
+    raw = f"Metadata-Version: 2.1\nName: x\nVersion: 1.0\n{fields}".encode()
+    with pytest.raises(CoreMetadataError) as caught:
+        read_core_metadata(raw)
+    assert caught.value.problems == problems
+    assert str(caught.value) == "; ".join(problems)
+
+
+def test_a_header_block_that_does_not_parse_is_one_problem() -> None:
+    with pytest.raises(CoreMetadataError) as caught:
+        read_core_metadata(b"Metadata-Version: 2.1\nName: x\n")
+    assert caught.value.problems == ["version: 'version' is a required field"]
+
+
 def test_every_exported_name_loads_and_is_listed() -> None:
     exported = set(pysetl_hub_provenance.__all__)
     for name in exported:

@@ -45,5 +45,4 @@ def _newer_than_declared(exc: Exception) -> bool:
 def _describe(exc: Exception) -> str:
     """`field: what is wrong`, so the message names the field to fix."""
     field = getattr(exc, "field", None)
-    text = str(exc)
-    return f"{field}: {text}" if field and not text.startswith(str(field)) else text
+    return f"{field}: {exc}" if field else str(exc)

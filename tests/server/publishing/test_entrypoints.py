@@ -111,3 +111,32 @@ def test_only_the_dist_info_entry_points_file_counts(
     contents = inspect_wheel(wheel, UploadLimits(), "csv_dedupe-1.0.0")
     assert FACTORIES in contents.entry_points
     assert "console_scripts" not in contents.entry_points
+
+
+def test_no_pysetl_entry_point_says_how_to_declare_one() -> None:
+    contents = ArchiveContents(b"", {"console_scripts": {"tool": "pkg:main"}})
+    with pytest.raises(InvalidUpload) as caught:
+        pysetl_entry_points(contents)
+    assert caught.value.code == "component.not_pysetl"
+    assert caught.value.detail == (
+        "not a PySetl component: the distribution declares no entry point in "
+        "'pysetl.factories' or 'pysetl.pipelines'; add one, e.g. "
+        '[project.entry-points."pysetl.factories"] MyFactory = "my_pkg:MyFactory"'
+    )
+
+
+def test_found_entry_points_are_sorted_stripped_and_kinded() -> None:
+    contents = ArchiveContents(
+        b"",
+        {
+            PIPELINES: {"b": "pkg:B", "a": " pkg:A "},
+            FACTORIES: {"F": "pkg:F"},
+            "console_scripts": {"tool": "pkg:main"},
+        },
+    )
+    found = [(e.group, e.name, e.value, e.kind) for e in pysetl_entry_points(contents)]
+    assert found == [
+        (FACTORIES, "F", "pkg:F", "factory"),
+        (PIPELINES, "a", "pkg:A", "pipeline"),
+        (PIPELINES, "b", "pkg:B", "pipeline"),
+    ]
