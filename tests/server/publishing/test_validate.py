@@ -578,6 +578,64 @@ def test_good_handmade_sdist_is_accepted(
     assert hashlib.sha256(path.read_bytes()).hexdigest() == r.json()["sha256"]
 
 
+@pytest.mark.parametrize(
+    "pyproject",
+    [
+        # Poetry's own table (poetry-core writes no entry_points.txt into an sdist)
+        b'[tool.poetry]\nname = "csv-dedupe"\n'
+        b'[tool.poetry.plugins."pysetl.factories"]\nX = "csv_dedupe:X"\n',
+        # flit-core's table from before PEP 621
+        b'[tool.flit.metadata]\nmodule = "csv_dedupe"\n'
+        b'[tool.flit.entrypoints."pysetl.factories"]\nX = "csv_dedupe:X"\n',
+        # PEP 621 wins over them when both are there
+        b'[project]\nname = "csv-dedupe"\n'
+        b'[project.entry-points."pysetl.factories"]\nX = "csv_dedupe:X"\n'
+        b'[tool.poetry.plugins."pysetl.factories"]\nIgnored = "csv_dedupe:Other"\n',
+    ],
+    ids=["tool.poetry.plugins", "tool.flit.entrypoints", "project.entry-points-first"],
+)
+def test_sdist_entry_points_from_pyproject(
+    live: LiveServer, http: httpx.Client, token: str, tmp_path: Path, pyproject: bytes
+) -> None:
+    stem = "csv_dedupe-1.0.0"
+    pkg_info = b"Metadata-Version: 2.1\nName: csv-dedupe\nVersion: 1.0.0\n"
+    path = write_tar(
+        tmp_path / f"{stem}.tar.gz",
+        [
+            (tarfile.TarInfo(f"{stem}/PKG-INFO"), pkg_info),
+            (tarfile.TarInfo(f"{stem}/pyproject.toml"), pyproject),
+        ],
+    )
+    r = upload(http, token, path)
+    assert r.status_code == 200, r.text
+    latest = http.get("/api/v1/components/csv-dedupe").json()["latest"]
+    assert latest["kinds"] == ["factory"]
+    assert [(e["group"], e["name"], e["value"]) for e in latest["entry_points"]] == [
+        ("pysetl.factories", "X", "csv_dedupe:X")
+    ]
+
+
+def test_sdist_without_a_pysetl_entry_point_is_refused(
+    live: LiveServer, http: httpx.Client, token: str, tmp_path: Path
+) -> None:
+    stem = "csv_dedupe-1.0.0"
+    pyproject = (
+        b'[tool.poetry]\nname = "csv-dedupe"\n[tool.poetry.plugins."other.group"]\nX = "m:X"\n'
+    )
+    path = write_tar(
+        tmp_path / f"{stem}.tar.gz",
+        [
+            (
+                tarfile.TarInfo(f"{stem}/PKG-INFO"),
+                b"Metadata-Version: 2.1\nName: csv-dedupe\nVersion: 1.0.0\n",
+            ),
+            (tarfile.TarInfo(f"{stem}/pyproject.toml"), pyproject),
+        ],
+    )
+    rejects(upload(http, token, path), 400, "component.not_pysetl")
+    assert_nothing_stored(live)
+
+
 def test_bombs_by_ratio_wheel_and_sdist(
     tmp_path: Path, database_url: str, example_dists: dict[str, Path]
 ) -> None:

@@ -357,17 +357,35 @@ def inspect_sdist(path: Path, limits: UploadLimits, stem: str) -> ArchiveContent
         )
     entry_points: dict[str, dict[str, str]] = {}
     if pyproject is not None:
-        try:
-            project = tomllib.loads(pyproject.decode("utf-8")).get("project", {})
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise _bad("pyproject", f"pyproject.toml in the sdist does not parse: {exc}") from exc
-        groups = project.get("entry-points", {})
+        entry_points = _pyproject_entry_points(pyproject)
+    if not entry_points and egg_entry_points is not None:
+        entry_points = parse_entry_points(egg_entry_points.decode("utf-8", "replace"))
+    return ArchiveContents(pkg_info, entry_points)
+
+
+def _pyproject_entry_points(raw: bytes) -> dict[str, dict[str, str]]:
+    """An sdist's entry points as its pyproject.toml declares them: `[project.entry-points]`
+    (PEP 621), else the backend's own table from before PEP 621, which poetry-core and flit-core
+    still build from: `[tool.poetry.plugins]`, `[tool.flit.entrypoints]`. Neither backend writes
+    an entry_points.txt into the sdist, so the pyproject is the only place they are."""
+    try:
+        document = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise _bad("pyproject", f"pyproject.toml in the sdist does not parse: {exc}") from exc
+    tool = document.get("tool")
+    tools = tool if isinstance(tool, dict) else {}
+    for table, key in (
+        (document.get("project"), "entry-points"),
+        (tools.get("poetry"), "plugins"),
+        (tools.get("flit"), "entrypoints"),
+    ):
+        groups = table.get(key) if isinstance(table, dict) else None
         if isinstance(groups, dict):
-            entry_points = {
+            found = {
                 str(g): {str(k): str(v) for k, v in eps.items()}
                 for g, eps in groups.items()
                 if isinstance(eps, dict)
             }
-    if not entry_points and egg_entry_points is not None:
-        entry_points = parse_entry_points(egg_entry_points.decode("utf-8", "replace"))
-    return ArchiveContents(pkg_info, entry_points)
+            if found:
+                return found
+    return {}
