@@ -112,7 +112,7 @@ REGRESSIONS: list[tuple[str, list[Edit], str]] = [
 ]
 
 
-def _with_regressions(test):  # type: ignore[no-untyped-def]
+def _with_regressions(test: Callable[..., None]) -> Callable[..., None]:
     for form, edits, _ in REGRESSIONS:
         test = example(form=form, edits=edits)(test)
     return test
