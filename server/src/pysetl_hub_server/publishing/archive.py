@@ -17,6 +17,7 @@ import stat
 import tarfile
 import tomllib
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -28,6 +29,11 @@ from pysetl_hub_server.units import human_size
 
 READ_CHUNK = 256 * 1024
 MAX_METADATA_BYTES = 4 * 1024 * 1024
+# What zipfile raises on bytes it cannot read: a bad CRC or header (BadZipFile), a broken
+# deflate stream (zlib.error), a short member (EOFError), an encrypted member (RuntimeError), a
+# feature it lacks (NotImplementedError, a RuntimeError) and a UTF-8-flagged name that is not
+# UTF-8 (UnicodeDecodeError, a ValueError).
+_UNREADABLE_ZIP = (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError, ValueError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +147,7 @@ def inspect_wheel(path: Path, limits: UploadLimits, dist_info_stem: str) -> Arch
     check_zip_framing(path)  # on the raw bytes, before zipfile's forgiving reader
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except _UNREADABLE_ZIP as exc:
         raise _bad("corrupt", f"the wheel is not a readable zip file: {exc}") from exc
     with zf:
         budget = _Budget(limits, path.stat().st_size)
@@ -202,8 +208,11 @@ def inspect_wheel(path: Path, limits: UploadLimits, dist_info_stem: str) -> Arch
 
         record_name = f"{dist_info}/RECORD"
         signatures = {f"{dist_info}/RECORD.jws", f"{dist_info}/RECORD.p7s"}
-        with zf.open(record_name) as handle:
-            raw_record, _, _ = _read_bounded(handle, budget, keep=True, digest=False)
+        try:
+            with zf.open(record_name) as handle:
+                raw_record, _, _ = _read_bounded(handle, budget, keep=True, digest=False)
+        except _UNREADABLE_ZIP as exc:
+            raise _bad("corrupt", f"member {record_name!r} cannot be read: {exc}") from exc
         record = _parse_record(raw_record)
 
         metadata = b""
@@ -228,7 +237,7 @@ def inspect_wheel(path: Path, limits: UploadLimits, dist_info_stem: str) -> Arch
             try:
                 with zf.open(info) as handle:
                     data, digest, size = _read_bounded(handle, budget, keep=keep, digest=True)
-            except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            except _UNREADABLE_ZIP as exc:
                 raise _bad("corrupt", f"member {name!r} cannot be read: {exc}") from exc
             algo, expected, expected_size = entry
             if algo != "sha256" or digest != expected:
