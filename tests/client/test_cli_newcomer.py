@@ -10,9 +10,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from pysetl_hub.config import Config
 from pysetl_hub.install import Installed
+from pysetl_hub_server.db.models import Release
+from pysetl_hub_server.hub import Hub
 from tests.client.test_install import venv_python
 from tests.support.dists import repack
 from tests.support.live import LiveServer
@@ -117,26 +120,31 @@ HOSTILE = "\x1b]0;pwned\x07\x1b[2J[bold]loud[/bold] \u202eevil \x9b31m"
 
 
 def _hostile_release(live: LiveServer, example_dists: dict[str, Path], tmp: Path) -> None:
-    """csv-dedupe 1.0.1 with escape codes in its metadata, and 1.0.0 yanked with them."""
+    """csv-dedupe 1.0.1 with escape codes in its metadata, and 1.0.0 yanked with them.
 
-    def metadata(members: dict[str, bytes]) -> None:
-        key = next(m for m in members if m.endswith(".dist-info/METADATA"))
-        lines = members[key].decode().splitlines()
-        lines = [f"Summary: {HOSTILE}" if x.startswith("Summary: ") else x for x in lines]
-        lines.insert(3, f"Project-URL: Home{HOSTILE}, https://example.org/{HOSTILE}")
-        members[key] = ("\n".join(lines) + "\n").encode()
-
-    wheel = repack(example_dists["csv-dedupe:wheel"], tmp, version="1.0.1", mutate=metadata)
+    The hub refuses such text at upload and in yank reasons now, but a mirror, another index
+    or a release stored before that rule can still serve it: the client must not trust the
+    server's text. So the rows are written straight into the database, past the upload rules.
+    """
+    wheel = repack(example_dists["csv-dedupe:wheel"], tmp, version="1.0.1")
     token = live.user_with_token("alice")
     with httpx.Client(base_url=live.url, timeout=30) as http:
         r = upload(http, token, wheel)
         assert r.status_code == 200, r.text
-        r = http.post(
-            "/api/v1/components/csv-dedupe/1.0.0/yank",
-            json={"reason": HOSTILE},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-        assert r.status_code == 200, r.text
+
+    async def vandalise(hub: Hub) -> None:
+        async with hub.sessions() as session:
+            for release in await session.scalars(select(Release)):
+                if release.version == "1.0.1":
+                    release.summary = HOSTILE
+                    release.project_urls = {f"Home{HOSTILE}": f"https://example.org/{HOSTILE}"}
+                else:
+                    release.yanked, release.yanked_reason = True, HOSTILE
+            await session.commit()
+        await hub.indexer.reindex()
+
+    live.run(vandalise)
+    live.hub.changed("csv-dedupe")
 
 
 def _neutral(text: str) -> None:

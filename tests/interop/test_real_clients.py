@@ -1,117 +1,23 @@
 """Real clients against a real server process: twine uploads, pip and uv install.
 
 The server runs as `pysetl-hub-server serve` in a subprocess on a free loopback port, set up
-with the same CLI an operator uses. pip runs with --isolated so only this hub answers (the
-machine's global pip config points at other indexes).
+with the same CLI an operator uses (tests/interop/conftest.py). pip runs with --isolated and uv
+without config so only this hub answers (the machine's global pip config points at other
+indexes): tests/support/clients.py.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.support.clients import ServerProcess, pip, twine, uv
 from tests.support.dists import repack
-from tests.support.postgres import free_port
 
 pytestmark = pytest.mark.interop
-BIN = Path(sys.executable).parent
-
-
-@dataclass
-class ServerProcess:
-    url: str
-    token: str
-    data_dir: Path
-
-
-def cli(data_dir: Path, *args: str, stdin: str | None = None) -> str:
-    result = subprocess.run(
-        [str(BIN / "pysetl-hub-server"), "--data-dir", str(data_dir), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    return result.stdout
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    data_dir = tmp_path_factory.mktemp("hub") / "hub-data"
-    cli(data_dir, "db", "upgrade")
-    cli(data_dir, "users", "create", "alice", "--email", "alice@example.org", stdin="s3cret-pass\n")
-    token = cli(data_dir, "tokens", "create", "alice").strip()
-    assert token.startswith("pshub_") and "\n" not in token
-    port = free_port()
-    log = (data_dir.parent / "server.log").open("w")
-    proc = subprocess.Popen(
-        [str(BIN / "pysetl-hub-server"), "--data-dir", str(data_dir), "serve", "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{url}/readyz").status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline or proc.poll() is not None:
-            raise RuntimeError((data_dir.parent / "server.log").read_text())
-        time.sleep(0.1)
-    yield ServerProcess(url, token, data_dir)
-    proc.terminate()
-    proc.wait(timeout=30)
-    log.close()
-    # Tokens must never reach the server log in clear.
-    assert token not in (data_dir.parent / "server.log").read_text()
-
-
-def twine(
-    server: ServerProcess, *files: Path, options: tuple[str, ...] = ()
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            str(BIN / "twine"),
-            "upload",
-            *options,
-            "--non-interactive",
-            "--disable-progress-bar",
-            "--repository-url",
-            f"{server.url}/legacy/",
-            "-u",
-            "__token__",
-            "-p",
-            server.token,
-            *map(str, files),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-def pip(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
-    return subprocess.run(
-        [sys.executable, "-m", "pip", "--isolated", "--disable-pip-version-check", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env=env,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -195,26 +101,11 @@ def test_pip_installs_from_the_hub(uploaded: ServerProcess, tmp_path: Path) -> N
 
 def test_uv_installs_from_the_hub(uploaded: ServerProcess, tmp_path: Path) -> None:
     target = tmp_path / "t"
-    env = {**os.environ, "UV_CACHE_DIR": str(tmp_path / "uv-cache"), "UV_NO_CONFIG": "1"}
-    result = subprocess.run(
-        [
-            str(BIN / "uv"),
-            "pip",
-            "install",
-            "--python",
-            sys.executable,
-            "--no-deps",
-            "--index-url",
-            f"{uploaded.url}/simple/",
-            "--target",
-            str(target),
-            "daily-sales-pipeline",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env=env,
+    result = uv(
+        *("pip", "install", "--python", sys.executable, "--no-deps"),
+        *("--index-url", f"{uploaded.url}/simple/", "--target", str(target)),
+        "daily-sales-pipeline",
+        cache=tmp_path / "uv-cache",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert sorted(p.name for p in target.glob("*.dist-info")) == [

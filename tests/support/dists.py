@@ -2,7 +2,8 @@
 
 `build_example` runs the real build frontend on an example project. `repack` writes a new
 wheel from a built one with a changed name/version/metadata or extra members, recomputing
-RECORD so the result is a valid wheel unless a test asks for a broken one.
+RECORD so the result is a valid wheel unless a test asks for a broken one; `repack_sdist`
+does the same for an sdist (its top-level directory, PKG-INFO and pyproject.toml follow).
 """
 
 from __future__ import annotations
@@ -66,8 +67,11 @@ def repack(
     filename: str | None = None,
     mutate: Callable[[Members], None] | None = None,
     rewrite_record: bool = True,
+    tamper: Callable[[Members], None] | None = None,
 ) -> Path:
-    """A new wheel from `wheel` with another name/version (METADATA and dist-info follow)."""
+    """A new wheel from `wheel` with another name/version (METADATA and dist-info follow).
+
+    `mutate` changes the members before RECORD is rewritten to match them, `tamper` after."""
     members = read_wheel(wheel)
     old_name, old_version = wheel.name.split("-")[:2]
     new_name = canonicalize_name(name).replace("-", "_") if name else old_name
@@ -94,6 +98,8 @@ def repack(
         rows = [f"{m},{_record_hash(d)},{len(d)}" for m, d in renamed.items() if m != record_name]
         rows.append(f"{record_name},,")
         renamed[record_name] = ("\n".join(rows) + "\n").encode()
+    if tamper is not None:
+        tamper(renamed)
     tags = wheel.name.split("-", 2)[2]
     target = out_dir / (filename or f"{new_name}-{new_version}-{tags}")
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -111,8 +117,59 @@ def write_zip(path: Path, entries: list[tuple[zipfile.ZipInfo | str, bytes]]) ->
 
 
 def write_tar(path: Path, entries: list[tuple[tarfile.TarInfo, bytes]]) -> Path:
-    with tarfile.open(path, "w:gz") as tar:
+    # Level 6, as zipfile's default: level 9 takes seconds a megabyte on repetitive data.
+    with tarfile.open(path, "w:gz", compresslevel=6) as tar:
         for info, data in entries:
             info.size = len(data) if info.isfile() else 0
             tar.addfile(info, io.BytesIO(data) if info.isfile() else None)
     return path
+
+
+def read_sdist(path: Path) -> tuple[str, Members]:
+    """The top-level directory of an sdist and its regular files, by path below it."""
+    with tarfile.open(path, "r:gz") as tar:
+        members = [m for m in tar.getmembers() if m.isfile()]
+        top = members[0].name.split("/", 1)[0]
+        files: Members = {}
+        for member in members:
+            handle = tar.extractfile(member)
+            assert handle is not None
+            files[member.name.split("/", 1)[1]] = handle.read()
+    return top, files
+
+
+def repack_sdist(
+    sdist: Path,
+    out_dir: Path,
+    *,
+    name: str | None = None,
+    version: str | None = None,
+    mutate: Callable[[Members], None] | None = None,
+    extra: list[tuple[tarfile.TarInfo, bytes]] | None = None,
+    filename: str | None = None,
+) -> Path:
+    """A new sdist from `sdist` with another name/version (PKG-INFO, pyproject.toml and the
+    top-level directory follow); `extra` entries are added as given (links, devices, ...)."""
+    top, files = read_sdist(sdist)
+    old_name, _, old_version = top.rpartition("-")
+    new_name = canonicalize_name(name).replace("-", "_") if name else old_name
+    new_version = version or old_version
+    for key in ("PKG-INFO", "pyproject.toml"):
+        lines = files[key].decode().splitlines()
+        done: set[str] = set()
+        for i, line in enumerate(lines):
+            for field, value, template in (
+                ("name", name, "Name: {}" if key == "PKG-INFO" else 'name = "{}"'),
+                ("version", version, "Version: {}" if key == "PKG-INFO" else 'version = "{}"'),
+            ):
+                prefix = template.split("{}")[0]
+                if value and field not in done and line.startswith(prefix):
+                    lines[i] = template.format(value)
+                    done.add(field)
+        files[key] = ("\n".join(lines) + "\n").encode()
+    if mutate is not None:
+        mutate(files)
+    stem = f"{new_name}-{new_version}"
+    entries = [(tarfile.TarInfo(f"{stem}/{rel}"), data) for rel, data in files.items()]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return write_tar(out_dir / (filename or f"{stem}.tar.gz"), entries + list(extra or []))

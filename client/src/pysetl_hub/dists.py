@@ -18,6 +18,7 @@ from packaging.utils import (
 )
 
 from pysetl_hub.errors import HubError
+from pysetl_hub_provenance.coremetadata import CoreMetadataError, read_core_metadata
 
 CHUNK = 1 << 16
 
@@ -87,16 +88,8 @@ def open_dist(path: Path) -> Dist:
     except (InvalidWheelFilename, InvalidSdistFilename, zipfile.BadZipFile, tarfile.TarError) as e:
         raise DistError(f"{path.name}: {e}") from e
     try:
-        meta = Metadata.from_email(raw, validate=True)
-    except ExceptionGroup as group:
-        # As the hub: a field newer than the declared Metadata-Version (setuptools 61-75 and
-        # License-File) is no reason to refuse; any invalid value is, named field by field.
-        problems = [e for e in group.exceptions if "introduced in metadata version" not in str(e)]
-        if problems:
-            named = "; ".join(str(e) for e in problems)
-            raise DistError(f"{path.name}: invalid core metadata: {named}") from group
-        meta = Metadata.from_email(raw, validate=False)
-    except Exception as exc:  # a header block that does not parse at all
+        meta = read_core_metadata(raw)
+    except CoreMetadataError as exc:
         raise DistError(f"{path.name}: invalid core metadata: {exc}") from exc
     if canonicalize_name(meta.name) != fname or meta.version != fversion:
         raise DistError(

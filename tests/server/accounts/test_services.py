@@ -86,7 +86,8 @@ async def test_usernames_that_are_accepted(offline_hub: Hub, username: str) -> N
 
 
 @pytest.mark.parametrize(
-    "username", ["", "-a", "a-", ".a", "a_", "a b", "x" * 65, "al/ce", "ali:ce", "ålice"]
+    "username",
+    ["", "-a", "a-", ".a", "a_", "a b", "x" * 65, "al/ce", "ali:ce", "ålice", "alice\n"],
 )
 async def test_usernames_that_are_refused(offline_hub: Hub, username: str) -> None:
     async with offline_hub.sessions() as session:
@@ -96,7 +97,7 @@ async def test_usernames_that_are_refused(offline_hub: Hub, username: str) -> No
 
 
 @pytest.mark.parametrize(
-    "email", ["alice", "alice@example", "@example.org", "al ice@x.org", "a@b@c.d"]
+    "email", ["alice", "alice@example", "@example.org", "al ice@x.org", "a@b@c.d", "a@b.io\n"]
 )
 async def test_an_email_must_look_like_an_address(offline_hub: Hub, email: str) -> None:
     async with offline_hub.sessions() as session:

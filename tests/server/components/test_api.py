@@ -129,6 +129,24 @@ def test_yank_body_is_strict(http: httpx.Client, token: str) -> None:
     problem(r)
 
 
+@pytest.mark.parametrize("reason", ["bad\x1b[2J", "ok\u202ekO", "two\nlines", "nul\x00"])
+def test_a_yank_reason_is_plain_text(http: httpx.Client, token: str, reason: str) -> None:
+    r = http.post(
+        "/api/v1/components/csv-dedupe/1.0.0/yank",
+        json={"reason": reason},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert r.status_code == 400 and problem(r)["code"] == "yank.reason", r.text
+    assert http.get("/api/v1/components/csv-dedupe/1.0.0").json()["yanked"] is False
+    ok = "Broken on Spark 4 \u2014 use 1.1 (\u0645\u0631\u062d\u0628\u0627)\ttab"
+    r = http.post(
+        "/api/v1/components/csv-dedupe/1.0.0/yank",
+        json={"reason": ok},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert r.status_code == 200 and r.json()["yanked_reason"] == ok
+
+
 def test_missing_things_are_404_problems(http: httpx.Client, token: str) -> None:
     assert problem(http.get("/api/v1/components/nope"))["code"] == "component.missing"
     r = http.get("/api/v1/components/csv-dedupe/9.9")

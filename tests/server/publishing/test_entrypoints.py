@@ -26,6 +26,7 @@ ACCEPTED = [
     ("console_scripts", "pysetl-hub", "pysetl_hub.cli:main"),
     ("console_scripts", "foo+bar", "pkg.__main__:main"),
     ("pytest11", "my plugin", "pkg.plugin"),  # the spec allows a module alone and spaces
+    ("console_scripts", "no\u00a0break", "pkg:main"),  # U+00A0 is text, not a control
     ("flake8.extension", "E", "pkg:Plugin"),
 ]
 
@@ -49,6 +50,9 @@ REFUSED = [
     ("console_scripts", "tool", "pkg.mod-name:main", "value"),
     ("console_scripts", "to\x1bol", "pkg:main", "control"),
     (PIPELINES, "P", "pkg:P\x00", "control"),
+    ("console_scripts", "del\x7f", "pkg:main", "control"),
+    ("console_scripts", "c1\x9f", "pkg:main", "control"),
+    ("console_scripts", "tool", "pkg:main\u202e", "bidi"),
 ]
 
 
@@ -69,6 +73,7 @@ def test_entry_points_outside_the_grammar_are_refused(
         "name": "name",
         "value": "not an object reference",
         "control": "control character",
+        "bidi": "bidirectional override",
     }[what]
     assert expected in detail, detail
 
@@ -111,3 +116,83 @@ def test_only_the_dist_info_entry_points_file_counts(
     contents = inspect_wheel(wheel, UploadLimits(), "csv_dedupe-1.0.0")
     assert FACTORIES in contents.entry_points
     assert "console_scripts" not in contents.entry_points
+
+
+def test_no_pysetl_entry_point_says_how_to_declare_one() -> None:
+    contents = ArchiveContents(b"", {"console_scripts": {"tool": "pkg:main"}})
+    with pytest.raises(InvalidUpload) as caught:
+        pysetl_entry_points(contents)
+    assert caught.value.code == "component.not_pysetl"
+    assert caught.value.detail == (
+        "not a PySetl component: the distribution declares no entry point in "
+        "'pysetl.factories' or 'pysetl.pipelines'; add one, e.g. "
+        '[project.entry-points."pysetl.factories"] MyFactory = "my_pkg:MyFactory"'
+    )
+
+
+def test_found_entry_points_are_sorted_stripped_and_kinded() -> None:
+    contents = ArchiveContents(
+        b"",
+        {
+            PIPELINES: {"b": "pkg:B", "a": " pkg:A "},
+            FACTORIES: {"F": "pkg:F"},
+            "console_scripts": {"tool": "pkg:main"},
+        },
+    )
+    found = [(e.group, e.name, e.value, e.kind) for e in pysetl_entry_points(contents)]
+    assert found == [
+        (FACTORIES, "F", "pkg:F", "factory"),
+        (PIPELINES, "a", "pkg:A", "pipeline"),
+        (PIPELINES, "b", "pkg:B", "pipeline"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("group", "name", "value", "detail"),
+    [
+        (
+            FACTORIES,
+            "a/b",
+            "pkg:F",
+            "entry point 'a/b' in group 'pysetl.factories': a PySetl entry point's name is 1-100 "
+            "ASCII letters, digits, '_', '.' or '-' and starts with a letter, digit or '_'; "
+            "rename it, e.g. `MyFactory`",
+        ),
+        (
+            "console_scripts",
+            "[x",
+            "pkg:main",
+            "entry point '[x' in group 'console_scripts': a name must not be empty, start or "
+            "end with whitespace, or start with '['; rename it",
+        ),
+        (
+            FACTORIES,
+            "F",
+            "pkg",
+            "entry point 'F' in group 'pysetl.factories' has the value 'pkg', which is not an "
+            "object reference: write `package.module:ObjectName` (dotted Python identifiers, "
+            "e.g. `my_pkg.factories:MyFactory`)",
+        ),
+        (
+            "console_scripts",
+            "t\x1b",
+            "pkg:main",
+            "entry point 't\\x1b' in group 'console_scripts' holds the character U+001B, a "
+            "control character: remove it and build again",
+        ),
+        (
+            "g" * 70,
+            "n" * 70,
+            "v" * 90 + ":",
+            f"entry point {'n' * 60!r} in group {'g' * 60!r} has the value {'v' * 80!r}, which "
+            "is not an object reference: write `package.module:ObjectName` (dotted Python "
+            "identifiers, e.g. `my_pkg.factories:MyFactory`)",
+        ),
+    ],
+)
+def test_each_refusal_says_what_and_how_to_fix(
+    group: str, name: str, value: str, detail: str
+) -> None:
+    with pytest.raises(InvalidUpload) as caught:
+        check_entry_point(group, name, value)
+    assert caught.value.detail == detail

@@ -99,3 +99,41 @@ def test_pkg_info_is_held_to_the_same_rules_over_http(
     expected = "metadata.description_too_large" if code == "too_large" else "metadata.url"
     rejects(upload(http, token, sdist), 400, expected)
     assert_nothing_stored(live)
+
+
+@pytest.mark.parametrize(
+    "declared", ["1.0", "1.1", "1.2", "2.0", "2.1", "2.2", "2.3", "2.4", "2.5"]
+)
+@pytest.mark.parametrize(
+    "fields",
+    [
+        "License-File: LICENSE\n",
+        "Dynamic: license\n",
+        "Home-page: https://example.org\n",
+        "Description-Content-Type: text/markdown; charset=UTF-8; variant=GFM\n",
+        "Description-Content-Type: text/x-rst\n",
+        "Description-Content-Type: text/markdown; variant=CommonMark\n",
+        "License-Expression: MIT\nLicense-File: LICENSE\n",
+    ],
+)
+def test_every_metadata_version_pip_installs_is_accepted(declared: str, fields: str) -> None:
+    """Lenient on shape: a field newer than the declared version, and the 2.0 that old
+    bdist_wheel wrote, are read as the public index reads them."""
+    from pysetl_hub_server.publishing.metadata import parse_metadata
+    from pysetl_hub_server.publishing.validate import parse_filename
+
+    raw = f"Metadata-Version: {declared}\nName: csv-dedupe\nVersion: 1.0.0\n{fields}".encode()
+    metadata = parse_metadata(raw, parse_filename("csv_dedupe-1.0.0.tar.gz"), LIMITS)
+    assert str(metadata.version) == "1.0.0"
+
+
+@pytest.mark.parametrize("declared", ["0.9", "3.0", "2.0.1", "two"])
+def test_metadata_versions_no_tool_writes_are_refused(declared: str) -> None:
+    from pysetl_hub_server.publishing.metadata import parse_metadata
+    from pysetl_hub_server.publishing.validate import parse_filename
+
+    raw = f"Metadata-Version: {declared}\nName: csv-dedupe\nVersion: 1.0.0\n".encode()
+    with pytest.raises(InvalidUpload) as caught:
+        parse_metadata(raw, parse_filename("csv_dedupe-1.0.0.tar.gz"), LIMITS)
+    assert caught.value.code == "metadata.invalid"
+    assert "metadata-version" in caught.value.detail.lower()

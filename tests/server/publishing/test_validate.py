@@ -71,12 +71,23 @@ def test_filename_must_parse(
     assert_nothing_stored(live)
 
 
-def test_filename_must_use_normalized_name(
+def test_a_legacy_spelling_is_stored_under_the_normalized_filename(
     live: LiveServer, http: httpx.Client, token: str, example_dists: dict[str, Path], tmp_path: Path
 ) -> None:
+    """setuptools before 75.8.1 keeps the project's case in wheel names; the hub accepts the
+    file and serves it under the one normalized spelling, so the two cannot stand side by side."""
     wheel = repack(example_dists[WHEEL], tmp_path, filename="CSV_Dedupe-1.0.0-py3-none-any.whl")
-    rejects(upload(http, token, wheel), 400, "filename.not_normalized")
-    assert_nothing_stored(live)
+    r = upload(http, token, wheel)
+    assert r.status_code == 200, r.text
+    assert r.json()["filename"] == "csv_dedupe-1.0.0-py3-none-any.whl"
+    page = http.get(
+        "/simple/csv-dedupe/", headers={"Accept": "application/vnd.pypi.simple.v1+json"}
+    )
+    assert [f["filename"] for f in page.json()["files"]] == ["csv_dedupe-1.0.0-py3-none-any.whl"]
+    # The same bytes under either spelling are the same file; other bytes are a reuse.
+    again = upload(http, token, wheel, filename="csv_dedupe-1.0.0-py3-none-any.whl")
+    assert again.status_code == 200 and again.json()["created"] is False, again.text
+    rejects(upload(http, token, example_dists[WHEEL]), 409, "file.exists")
 
 
 def test_local_versions_are_refused(
@@ -134,7 +145,7 @@ def test_metadata_must_parse(
     assert_nothing_stored(live)
 
 
-@pytest.mark.parametrize("declared", [b"1.2", b"2.1", b"2.2", b"2.3"])
+@pytest.mark.parametrize("declared", [b"2.0", b"2.2"])
 def test_a_field_newer_than_its_metadata_version_is_accepted(
     live: LiveServer,
     http: httpx.Client,
@@ -567,6 +578,64 @@ def test_good_handmade_sdist_is_accepted(
     assert hashlib.sha256(path.read_bytes()).hexdigest() == r.json()["sha256"]
 
 
+@pytest.mark.parametrize(
+    "pyproject",
+    [
+        # Poetry's own table (poetry-core writes no entry_points.txt into an sdist)
+        b'[tool.poetry]\nname = "csv-dedupe"\n'
+        b'[tool.poetry.plugins."pysetl.factories"]\nX = "csv_dedupe:X"\n',
+        # flit-core's table from before PEP 621
+        b'[tool.flit.metadata]\nmodule = "csv_dedupe"\n'
+        b'[tool.flit.entrypoints."pysetl.factories"]\nX = "csv_dedupe:X"\n',
+        # PEP 621 wins over them when both are there
+        b'[project]\nname = "csv-dedupe"\n'
+        b'[project.entry-points."pysetl.factories"]\nX = "csv_dedupe:X"\n'
+        b'[tool.poetry.plugins."pysetl.factories"]\nIgnored = "csv_dedupe:Other"\n',
+    ],
+    ids=["tool.poetry.plugins", "tool.flit.entrypoints", "project.entry-points-first"],
+)
+def test_sdist_entry_points_from_pyproject(
+    live: LiveServer, http: httpx.Client, token: str, tmp_path: Path, pyproject: bytes
+) -> None:
+    stem = "csv_dedupe-1.0.0"
+    pkg_info = b"Metadata-Version: 2.1\nName: csv-dedupe\nVersion: 1.0.0\n"
+    path = write_tar(
+        tmp_path / f"{stem}.tar.gz",
+        [
+            (tarfile.TarInfo(f"{stem}/PKG-INFO"), pkg_info),
+            (tarfile.TarInfo(f"{stem}/pyproject.toml"), pyproject),
+        ],
+    )
+    r = upload(http, token, path)
+    assert r.status_code == 200, r.text
+    latest = http.get("/api/v1/components/csv-dedupe").json()["latest"]
+    assert latest["kinds"] == ["factory"]
+    assert [(e["group"], e["name"], e["value"]) for e in latest["entry_points"]] == [
+        ("pysetl.factories", "X", "csv_dedupe:X")
+    ]
+
+
+def test_sdist_without_a_pysetl_entry_point_is_refused(
+    live: LiveServer, http: httpx.Client, token: str, tmp_path: Path
+) -> None:
+    stem = "csv_dedupe-1.0.0"
+    pyproject = (
+        b'[tool.poetry]\nname = "csv-dedupe"\n[tool.poetry.plugins."other.group"]\nX = "m:X"\n'
+    )
+    path = write_tar(
+        tmp_path / f"{stem}.tar.gz",
+        [
+            (
+                tarfile.TarInfo(f"{stem}/PKG-INFO"),
+                b"Metadata-Version: 2.1\nName: csv-dedupe\nVersion: 1.0.0\n",
+            ),
+            (tarfile.TarInfo(f"{stem}/pyproject.toml"), pyproject),
+        ],
+    )
+    rejects(upload(http, token, path), 400, "component.not_pysetl")
+    assert_nothing_stored(live)
+
+
 def test_bombs_by_ratio_wheel_and_sdist(
     tmp_path: Path, database_url: str, example_dists: dict[str, Path]
 ) -> None:
@@ -611,9 +680,6 @@ def test_bombs_by_ratio_wheel_and_sdist(
 @pytest.mark.parametrize(
     ("filename", "code"),
     [
-        ("csv-dedupe-1.0.0.tar.gz", "filename.not_normalized"),  # setuptools < 69.3
-        ("CSV_Dedupe-1.0.0.tar.gz", "filename.not_normalized"),
-        ("csv.dedupe-1.0.0.tar.gz", "filename.not_normalized"),
         ("csv_dedupe-01.0.0.tar.gz", "filename.version_not_normalized"),
         ("csv_dedupe-1.0.0.zip", "filename.extension"),
         ("csv_dedupe-1.0.0.tar.bz2", "filename.extension"),
@@ -621,11 +687,60 @@ def test_bombs_by_ratio_wheel_and_sdist(
         ("csv_dedupe.tar.gz", "filename.invalid"),
     ],
 )
-def test_an_sdist_is_exactly_normalized_name_dash_version_tar_gz(filename: str, code: str) -> None:
+def test_an_sdist_is_a_pep_625_tar_gz(filename: str, code: str) -> None:
     from pysetl_hub_server.errors import InvalidUpload
     from pysetl_hub_server.publishing.validate import parse_filename
 
     with pytest.raises(InvalidUpload) as caught:
         parse_filename(filename)
     assert caught.value.code == code, caught.value.detail
-    assert parse_filename("csv_dedupe-1.0.0.tar.gz").stem == "csv_dedupe-1.0.0"
+
+
+@pytest.mark.parametrize(
+    ("uploaded", "stored"),
+    [
+        ("csv_dedupe-1.0.0.tar.gz", "csv_dedupe-1.0.0.tar.gz"),
+        ("csv-dedupe-1.0.0.tar.gz", "csv_dedupe-1.0.0.tar.gz"),  # setuptools < 69.3
+        ("CSV_Dedupe-1.0.0.tar.gz", "csv_dedupe-1.0.0.tar.gz"),
+        ("csv.dedupe-1.0.0.tar.gz", "csv_dedupe-1.0.0.tar.gz"),
+        ("Csv.Dedupe-1.0.0-2-py3-none-any.whl", "csv_dedupe-1.0.0-2-py3-none-any.whl"),
+        ("csv_dedupe-1.0.0-py3-none-any.whl", "csv_dedupe-1.0.0-py3-none-any.whl"),
+    ],
+)
+def test_an_sdist_or_wheel_is_stored_as_normalized_name_dash_version(
+    uploaded: str, stored: str
+) -> None:
+    from pysetl_hub_server.publishing.validate import parse_filename
+
+    parsed = parse_filename(uploaded)
+    assert parsed.filename == stored
+    assert parsed.uploaded == ("" if uploaded == stored else uploaded)
+    assert parsed.stem.lower().startswith(uploaded[:10].lower())  # as written, for the archive
+
+
+@pytest.mark.parametrize("top", ["csv-dedupe-1.0.0", "csv_dedupe-1.0.0", "CSV.Dedupe-1.0.0"])
+def test_a_legacy_sdist_is_accepted_and_served_normalized(
+    live: LiveServer, http: httpx.Client, token: str, tmp_path: Path, top: str
+) -> None:
+    """What setuptools 61-69.2 writes for csv-dedupe: `csv-dedupe-1.0.0.tar.gz` holding
+    `csv-dedupe-1.0.0/`. Any equivalent spelling of the directory is the same project."""
+    path = write_tar(tmp_path / "csv-dedupe-1.0.0.tar.gz", _sdist_entries(top, []))
+    r = upload(http, token, path)
+    assert r.status_code == 200, r.text
+    assert r.json()["filename"] == "csv_dedupe-1.0.0.tar.gz"
+    assert r.json()["url"].endswith("/csv_dedupe-1.0.0.tar.gz")
+
+
+def test_an_sdist_holds_one_directory_for_its_project(
+    live: LiveServer, http: httpx.Client, token: str, tmp_path: Path
+) -> None:
+    for top in ("other-1.0.0", "csv_dedupe-2.0", "PKG-INFO"):
+        entries = _sdist_entries(top, []) if top != "PKG-INFO" else []
+        if top == "PKG-INFO":
+            entries = [(tarfile.TarInfo("PKG-INFO"), b"Metadata-Version: 2.1\n")]
+        path = write_tar(tmp_path / "csv_dedupe-1.0.0.tar.gz", entries)
+        rejects(upload(http, token, path), 400, "archive.sdist_layout")
+    second = _sdist_entries("csv_dedupe-1.0.0", [(tarfile.TarInfo("csv-dedupe-1.0.0/x"), b"")])
+    path = write_tar(tmp_path / "csv_dedupe-1.0.0.tar.gz", second)
+    rejects(upload(http, token, path), 400, "archive.sdist_layout")
+    assert_nothing_stored(live)

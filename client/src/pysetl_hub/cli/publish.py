@@ -73,7 +73,8 @@ def publish(
                 continue
             results.append(result)
             verb = "published" if result.created else "already there"
-            say(f"[green]{verb}[/] {safe(result.filename)}")
+            renamed = f" (from {safe(path.name)})" if result.filename != path.name else ""
+            say(f"[green]{verb}[/] {safe(result.filename)}{renamed}")
     if as_json:
         emit_json(results)
 

@@ -38,13 +38,13 @@ class Identity:
 
 
 async def create_user(session: AsyncSession, username: str, email: str, password: str) -> User:
-    if not USERNAME_RE.match(username):
+    if not USERNAME_RE.fullmatch(username):
         raise BadRequest(
             "user.name",
             f"username {username!r} is invalid: use 1-64 letters, digits, '.', '_' or '-', "
             "starting and ending with a letter or digit",
         )
-    if not EMAIL_RE.match(email):
+    if not EMAIL_RE.fullmatch(email):
         raise BadRequest("user.email", f"email {email!r} is not an address like name@example.org")
     if len(password) < 8:
         raise BadRequest("user.password", "the password is too short: use at least 8 characters")

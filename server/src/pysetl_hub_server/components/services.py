@@ -31,6 +31,7 @@ from pysetl_hub_server.db import models
 from pysetl_hub_server.errors import BadRequest, NotFound
 from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.simple.services import file_url, provenance_url
+from pysetl_hub_server.text import describe, forbidden_character
 
 
 def _matrix(stored: dict[str, bool]) -> list[PlatformCheck]:
@@ -164,6 +165,13 @@ async def set_yanked(
     hub: Hub, who: Identity, name: str, version: str, *, yanked: bool, reason: str = ""
 ) -> Release:
     """Yank (PEP 592: hidden from resolution, installable by exact pin) or unyank."""
+    bad = forbidden_character(reason, multiline=False)
+    if bad is not None:
+        raise BadRequest(
+            "yank.reason",
+            f"the yank reason holds the character {describe(bad)}: installers show the reason "
+            "to users on one line; write it as plain text",
+        )
     async with hub.sessions() as session:
         c = await _load(session, name)
         await require_role(session, who, c, roles={"owner"}, action="yank" if yanked else "unyank")

@@ -17,6 +17,7 @@ import stat
 import tarfile
 import tomllib
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -28,6 +29,11 @@ from pysetl_hub_server.units import human_size
 
 READ_CHUNK = 256 * 1024
 MAX_METADATA_BYTES = 4 * 1024 * 1024
+# What zipfile raises on bytes it cannot read: a bad CRC or header (BadZipFile), a broken
+# deflate stream (zlib.error), a short member (EOFError), an encrypted member (RuntimeError), a
+# feature it lacks (NotImplementedError, a RuntimeError) and a UTF-8-flagged name that is not
+# UTF-8 (UnicodeDecodeError, a ValueError).
+_UNREADABLE_ZIP = (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError, ValueError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +147,7 @@ def inspect_wheel(path: Path, limits: UploadLimits, dist_info_stem: str) -> Arch
     check_zip_framing(path)  # on the raw bytes, before zipfile's forgiving reader
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except _UNREADABLE_ZIP as exc:
         raise _bad("corrupt", f"the wheel is not a readable zip file: {exc}") from exc
     with zf:
         budget = _Budget(limits, path.stat().st_size)
@@ -202,8 +208,11 @@ def inspect_wheel(path: Path, limits: UploadLimits, dist_info_stem: str) -> Arch
 
         record_name = f"{dist_info}/RECORD"
         signatures = {f"{dist_info}/RECORD.jws", f"{dist_info}/RECORD.p7s"}
-        with zf.open(record_name) as handle:
-            raw_record, _, _ = _read_bounded(handle, budget, keep=True, digest=False)
+        try:
+            with zf.open(record_name) as handle:
+                raw_record, _, _ = _read_bounded(handle, budget, keep=True, digest=False)
+        except _UNREADABLE_ZIP as exc:
+            raise _bad("corrupt", f"member {record_name!r} cannot be read: {exc}") from exc
         record = _parse_record(raw_record)
 
         metadata = b""
@@ -228,7 +237,7 @@ def inspect_wheel(path: Path, limits: UploadLimits, dist_info_stem: str) -> Arch
             try:
                 with zf.open(info) as handle:
                     data, digest, size = _read_bounded(handle, budget, keep=keep, digest=True)
-            except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            except _UNREADABLE_ZIP as exc:
                 raise _bad("corrupt", f"member {name!r} cannot be read: {exc}") from exc
             algo, expected, expected_size = entry
             if algo != "sha256" or digest != expected:
@@ -299,12 +308,23 @@ def inspect_sdist(path: Path, limits: UploadLimits, stem: str) -> ArchiveContent
     pkg_info: bytes | None = None
     pyproject: bytes | None = None
     egg_entry_points: bytes | None = None
-    prefix = f"{stem}/"
+    top: str | None = None
     try:
         with tarfile.open(path, mode="r:gz") as tar:
             for member in tar:
                 budget.member()
                 name = check_member_path(member.name)
+                if top is None:
+                    # One top-level directory named for the project and version, spelled as
+                    # the filename spells it or any equivalent way (a renamed legacy sdist).
+                    top = name.split("/", 1)[0]
+                    if not _stem_matches(top, stem):
+                        raise _bad(
+                            "sdist_layout",
+                            f"the sdist's top-level directory {top!r} is not {stem!r}: an sdist "
+                            "holds one directory named {name}-{version}; rebuild it",
+                        )
+                    prefix = f"{top}/"
                 if name in seen:
                     raise _bad("duplicate", f"archive member {name!r} appears twice")
                 seen.add(name)
@@ -314,10 +334,10 @@ def inspect_sdist(path: Path, limits: UploadLimits, stem: str) -> ArchiveContent
                         f"archive member {name!r} is a link or special file: sdists may hold "
                         "only regular files and directories",
                     )
-                if name != stem and not name.startswith(prefix):
+                if name != top and not name.startswith(prefix):
                     raise _bad(
                         "sdist_layout",
-                        f"archive member {name!r} is outside the top-level directory {stem!r}",
+                        f"archive member {name!r} is outside the top-level directory {top!r}",
                     )
                 if not member.isfile():
                     continue
@@ -341,20 +361,40 @@ def inspect_sdist(path: Path, limits: UploadLimits, stem: str) -> ArchiveContent
     except (tarfile.TarError, OSError, EOFError) as exc:
         raise _bad("corrupt", f"the sdist is not a readable .tar.gz: {exc}") from exc
     if pkg_info is None:
-        raise _bad("sdist_layout", f"{stem}/PKG-INFO is missing: rebuild with a build backend")
+        raise _bad(
+            "sdist_layout", f"{top or stem}/PKG-INFO is missing: rebuild with a build backend"
+        )
     entry_points: dict[str, dict[str, str]] = {}
     if pyproject is not None:
-        try:
-            project = tomllib.loads(pyproject.decode("utf-8")).get("project", {})
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise _bad("pyproject", f"pyproject.toml in the sdist does not parse: {exc}") from exc
-        groups = project.get("entry-points", {})
+        entry_points = _pyproject_entry_points(pyproject)
+    if not entry_points and egg_entry_points is not None:
+        entry_points = parse_entry_points(egg_entry_points.decode("utf-8", "replace"))
+    return ArchiveContents(pkg_info, entry_points)
+
+
+def _pyproject_entry_points(raw: bytes) -> dict[str, dict[str, str]]:
+    """An sdist's entry points as its pyproject.toml declares them: `[project.entry-points]`
+    (PEP 621), else the backend's own table from before PEP 621, which poetry-core and flit-core
+    still build from: `[tool.poetry.plugins]`, `[tool.flit.entrypoints]`. Neither backend writes
+    an entry_points.txt into the sdist, so the pyproject is the only place they are."""
+    try:
+        document = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise _bad("pyproject", f"pyproject.toml in the sdist does not parse: {exc}") from exc
+    tool = document.get("tool")
+    tools = tool if isinstance(tool, dict) else {}
+    for table, key in (
+        (document.get("project"), "entry-points"),
+        (tools.get("poetry"), "plugins"),
+        (tools.get("flit"), "entrypoints"),
+    ):
+        groups = table.get(key) if isinstance(table, dict) else None
         if isinstance(groups, dict):
-            entry_points = {
+            found = {
                 str(g): {str(k): str(v) for k, v in eps.items()}
                 for g, eps in groups.items()
                 if isinstance(eps, dict)
             }
-    if not entry_points and egg_entry_points is not None:
-        entry_points = parse_entry_points(egg_entry_points.decode("utf-8", "replace"))
-    return ArchiveContents(pkg_info, entry_points)
+            if found:
+                return found
+    return {}

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pysetl_hub_schemas import FACTORIES, GROUPS
 from pysetl_hub_server.errors import InvalidUpload
 from pysetl_hub_server.publishing.archive import ArchiveContents
+from pysetl_hub_server.text import describe, forbidden_character
 
 # The specification's recommendation, made the rule for PySetl's own groups.
 PYSETL_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
@@ -41,15 +42,12 @@ def _dotted(text: str) -> bool:
     return all(p.isidentifier() and not keyword.iskeyword(p) for p in parts)
 
 
-def _has_control(text: str) -> bool:
-    return any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in text)
-
-
 def check_entry_point(group: str, name: str, value: str) -> None:
     """One entry point against the entry-points specification (stricter for PySetl groups)."""
     where = f"entry point {name[:60]!r} in group {group[:60]!r}"
-    if _has_control(group) or _has_control(name) or _has_control(value):
-        raise _bad(f"{where} holds a control character: remove it and build again")
+    for text in (group, name, value):
+        if (bad := forbidden_character(text, multiline=False)) is not None:
+            raise _bad(f"{where} holds the character {describe(bad)}: remove it and build again")
     if group in GROUPS:
         if PYSETL_NAME.fullmatch(name) is None:
             raise _bad(

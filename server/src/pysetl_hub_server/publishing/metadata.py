@@ -11,46 +11,35 @@ from __future__ import annotations
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-from packaging.metadata import ExceptionGroup, InvalidMetadata, Metadata, parse_email
+from packaging.metadata import Metadata, parse_email
 from packaging.utils import canonicalize_name
 
+from pysetl_hub_provenance.coremetadata import CoreMetadataError, read_core_metadata
 from pysetl_hub_server.errors import InvalidUpload
 from pysetl_hub_server.publishing.validate import ParsedFilename
 from pysetl_hub_server.settings import UploadLimits
+from pysetl_hub_server.text import describe, forbidden_character
 from pysetl_hub_server.units import human_size
 
 # Fields shown as blocks of text, where line breaks and tabs are content.
 MULTILINE = frozenset({"description", "license"})
-# Embeddings, overrides and isolates: they reorder what a one-line label displays.
-BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 URL_FIELDS = ("home_page", "download_url")
 MAX_URL = 2048
 MAX_URL_LABEL = 32  # the public index's cap on a Project-URL label
 
 
 def parse_metadata(raw: bytes, parsed: ParsedFilename, limits: UploadLimits) -> Metadata:
-    """Core metadata must parse, agree with the filename and have no direct-URL dependencies.
-
-    Lenient on which Metadata-Version a field appears under: setuptools 61-75 writes
-    `License-File` under 2.1/2.2, pip installs such files and the public index took them, so
-    a field newer than its declared version is not a reason to refuse.
-    """
+    """Core metadata must parse (leniently on shape: `read_core_metadata`), agree with the
+    filename and have no direct-URL dependencies."""
     check_text(raw, limits)
     try:
-        metadata = Metadata.from_email(raw, validate=True)
-    except ExceptionGroup as group:
-        problems = [e for e in group.exceptions if not _newer_than_declared(e)]
-        if problems:
-            raise InvalidUpload(
-                "metadata.invalid",
-                "the core metadata does not validate: "
-                + "; ".join(_describe(e) for e in problems)
-                + ". Fix the project's metadata (pyproject.toml) and build again",
-            ) from group
-        # Every value validated; only the version gate failed. Read the same fields as-is.
-        metadata = Metadata.from_email(raw, validate=False)
-    except (InvalidMetadata, ValueError) as exc:
-        raise InvalidUpload("metadata.invalid", f"the core metadata does not parse: {exc}") from exc
+        metadata = read_core_metadata(raw)
+    except CoreMetadataError as exc:
+        raise InvalidUpload(
+            "metadata.invalid",
+            f"the core metadata does not validate: {exc}. Fix the project's metadata "
+            "(pyproject.toml) and build again",
+        ) from exc
     if canonicalize_name(metadata.name) != parsed.name:
         raise InvalidUpload(
             "metadata.name_mismatch",
@@ -86,14 +75,12 @@ def check_text(raw: bytes, limits: UploadLimits) -> None:
             "description): shorten the README and link to the full documentation",
         )
     for field, text in _strings(fields):
-        multiline = field in MULTILINE
-        bad = next((c for c in text if _forbidden(c, multiline=multiline)), None)
+        bad = forbidden_character(text, multiline=field in MULTILINE)
         if bad is not None:
             raise InvalidUpload(
                 "metadata.control_character",
-                f"the metadata field {field!r} holds the character U+{ord(bad):04X}, a "
-                f"{'bidirectional override' if bad in BIDI_CONTROLS else 'control character'}"
-                ": remove it from pyproject.toml (or the README) and build again",
+                f"the metadata field {field!r} holds the character {describe(bad)}: remove it "
+                "from pyproject.toml (or the README) and build again",
             )
     for field in URL_FIELDS:
         # setuptools before 62 writes "UNKNOWN" for a link the project does not give.
@@ -122,17 +109,6 @@ def _strings(fields: object, field: str = "") -> Iterator[tuple[str, str]]:
             yield from _strings(item, field)
 
 
-def _forbidden(c: str, *, multiline: bool) -> bool:
-    code = ord(c)
-    if c == "\t":
-        return False
-    if c in "\n\r\f\v":  # line and page breaks: content in a README, forged lines elsewhere
-        return not multiline
-    if code < 0x20 or 0x7F <= code < 0xA0:
-        return True
-    return not multiline and c in BIDI_CONTROLS
-
-
 def _check_url(field: str, url: str) -> None:
     """A link the hub shows must be a web link: no javascript:, data: or file: URLs."""
     try:
@@ -149,14 +125,3 @@ def _check_url(field: str, url: str) -> None:
         raise InvalidUpload(
             "metadata.url", f"the URL in {field!r} is longer than {MAX_URL} characters"
         )
-
-
-def _newer_than_declared(exc: Exception) -> bool:
-    return isinstance(exc, InvalidMetadata) and "introduced in metadata version" in str(exc)
-
-
-def _describe(exc: Exception) -> str:
-    """`field: what is wrong`, so the message names the field to fix."""
-    field = getattr(exc, "field", None)
-    text = str(exc)
-    return f"{field}: {text}" if field and not text.startswith(str(field)) else text

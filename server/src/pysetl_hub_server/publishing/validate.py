@@ -31,13 +31,16 @@ FILENAME_CHARS = re.compile(r"[A-Za-z0-9._!+-]+")
 
 @dataclass(frozen=True, slots=True)
 class ParsedFilename:
-    filename: str
+    """An uploaded filename, and the one spelling the hub stores and serves it under."""
+
+    filename: str  # normalized: `{normalized_name}-{version}[-{build}-{tags}.whl|.tar.gz]`
     name: NormalizedName
     version: Version
     packagetype: str  # "bdist_wheel" | "sdist"
     stem: str  # "<name>-<version>" as written in the filename
     tags: frozenset[Tag] = frozenset()  # a wheel's expanded compatibility tags
     build: str = ""  # a wheel's build tag as written, "" when it has none
+    uploaded: str = ""  # the filename as sent, when it spells the name another way
 
 
 def check_form(form: UploadForm) -> UploadedFile:
@@ -112,13 +115,12 @@ def parse_filename(filename: str) -> ParsedFilename:
             f"{filename!r} spells version {version} as {version_part!r}: rebuild with a current "
             "build backend, which writes the normalized PEP 440 form",
         )
-    expected = name.replace("-", "_")
-    if name_part != expected:
-        raise InvalidUpload(
-            "filename.not_normalized",
-            f"{filename!r} does not use the normalized project name {expected!r}: rebuild with "
-            "a current build backend (PEP 427/625 filenames)",
-        )
+    # setuptools before 69.3 (sdists) and 75.8.1 (wheels), and older flit and poetry, write the
+    # name as the project spells it: `csv-dedupe-1.0.0.tar.gz`, `CSV_Dedupe-1.0...whl`. pip and
+    # the public index accept those; the hub does too, and stores the file under the one
+    # normalized spelling, so no two spellings of one file can stand side by side.
+    normalized = name.replace("-", "_")
+    stored = normalized + filename[len(name_part) :]
     if version.local is not None:
         raise InvalidUpload(
             "version.local",
@@ -126,7 +128,14 @@ def parse_filename(filename: str) -> ParsedFilename:
             "private builds and cannot be published; drop the '+...' suffix",
         )
     return ParsedFilename(
-        filename, name, version, packagetype, f"{name_part}-{version_part}", tags, build
+        stored,
+        name,
+        version,
+        packagetype,
+        f"{name_part}-{version_part}",
+        tags,
+        build,
+        filename if stored != filename else "",
     )
 
 

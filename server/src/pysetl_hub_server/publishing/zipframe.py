@@ -9,6 +9,8 @@ polyglot, or two archives concatenated). So before zipfile reads a wheel, this c
   (no comment, no trailing bytes);
 - the central directory (through the Zip64 records when present) ends exactly where the end
   record is, and starts after the last entry's data;
+- Zip64 records are where their locator says and agree with the 32-bit end record, and every
+  size or offset an entry moves to its Zip64 extra field is there;
 - every central directory entry names its member with bytes that hold no NUL or control
   character, and its local header agrees on name, sizes and flags;
 - entries start at offset 0, follow one another without overlapping.
@@ -33,6 +35,7 @@ _ZIP64_END = struct.Struct("<4sQHHIIQQQQ")  # 56 bytes
 _CENTRAL = struct.Struct("<4sHHHHHHIIIHHHHHII")  # 46 bytes
 _LOCAL = struct.Struct("<4sHHHHHIIIHH")  # 30 bytes
 DATA_DESCRIPTOR_FLAG = 0x08
+MAX16 = 0xFFFF
 MAX32 = 0xFFFFFFFF
 
 
@@ -68,17 +71,44 @@ def check_zip_framing(path: Path) -> None:
         if disk or cd_disk or n_here != n_total:
             raise _bad("multi-disk archives are not accepted")
         cd_end = end_at
-        if end_at >= _LOCATOR.size and _read(f, end_at - _LOCATOR.size, 4) == ZIP64_LOCATOR:
-            _, _, z64_at, _ = _LOCATOR.unpack(_read(f, end_at - _LOCATOR.size, _LOCATOR.size))
-            fields = _ZIP64_END.unpack(_read(f, z64_at, _ZIP64_END.size))
-            if fields[0] != ZIP64_END or z64_at + 12 + fields[1] != end_at - _LOCATOR.size:
-                raise _bad("the Zip64 end records are not where the locator says")
-            n_total, cd_size, cd_offset = fields[7], fields[8], fields[9]
-            cd_end = z64_at
+        locator_at = end_at - _LOCATOR.size
+        if locator_at >= 0 and _read(f, locator_at, 4) == ZIP64_LOCATOR:
+            n_total, cd_size, cd_offset, cd_end = _zip64_end(
+                f, locator_at, n_total, cd_size, cd_offset
+            )
         if cd_offset + cd_size != cd_end:
             raise _bad("the central directory does not end at the end record (appended data?)")
         entries = _central_entries(f, cd_offset, cd_size, n_total)
         _check_locals(f, entries, cd_offset)
+
+
+def _zip64_end(
+    f: BinaryIO, locator_at: int, n_total: int, cd_size: int, cd_offset: int
+) -> tuple[int, int, int, int]:
+    """Entry count, size and offset of the central directory from the Zip64 end record, and
+    where that record starts (the directory must end there). The locator must point at a
+    record of the standard size just before it, and every value the 32-bit end record still
+    holds (rather than the 0xFFFF... placeholder) must agree with the Zip64 one."""
+    _, disk, z64_at, disks = _LOCATOR.unpack(_read(f, locator_at, _LOCATOR.size))
+    if disk != 0 or disks > 1:
+        raise _bad("multi-disk archives are not accepted")
+    if z64_at + _ZIP64_END.size != locator_at:
+        raise _bad("the Zip64 end record is not where its locator says, just before it")
+    sig, size, _, _, z_disk, z_cd_disk, z_here, z_total, z_size, z_offset = _ZIP64_END.unpack(
+        _read(f, z64_at, _ZIP64_END.size)
+    )
+    if sig != ZIP64_END or size != _ZIP64_END.size - 12:
+        raise _bad("the Zip64 end record is not where its locator says, just before it")
+    if z_disk or z_cd_disk or z_here != z_total:
+        raise _bad("multi-disk archives are not accepted")
+    for narrow, wide, placeholder in (
+        (n_total, z_total, MAX16),
+        (cd_size, z_size, MAX32),
+        (cd_offset, z_offset, MAX32),
+    ):
+        if narrow not in (placeholder, wide):
+            raise _bad("the end record and the Zip64 end record disagree")
+    return z_total, z_size, z_offset, z64_at
 
 
 def _central_entries(
@@ -115,11 +145,17 @@ def _zip64_sizes(extra: bytes, usize: int, csize: int, local_at: int) -> tuple[i
     pos = 0
     while pos + 4 <= len(extra):
         kind, length = struct.unpack_from("<HH", extra, pos)
+        if pos + 4 + length > len(extra):
+            raise _bad("an extra field runs past the end of its header")
         if kind == 0x0001:
             values = list(struct.unpack_from(f"<{length // 8}Q", extra, pos + 4))
             out = []
             for field in (usize, csize, local_at):
-                out.append(values.pop(0) if field == MAX32 and values else field)
+                if field == MAX32:
+                    if not values:
+                        raise _bad("a Zip64 extra field is shorter than the values it replaces")
+                    field = values.pop(0)
+                out.append(field)
             return out[0], out[1], out[2]
         pos += 4 + length
     raise _bad("a Zip64 entry has no Zip64 extra field")
@@ -149,15 +185,10 @@ def _check_locals(
         described = flags & DATA_DESCRIPTOR_FLAG
         if (l_flags ^ flags) & DATA_DESCRIPTOR_FLAG:
             raise _bad(f"the local header and the central directory of {name[:60]!r} disagree")
-        if (
-            not described
-            and MAX32 not in (l_csize, l_usize)
-            and (l_csize, l_usize)
-            != (
-                csize,
-                usize,
-            )
-        ):
+        if not described and MAX32 in (l_csize, l_usize):
+            extra = _read(f, local_at + _LOCAL.size + name_len, extra_len)
+            l_usize, l_csize, _ = _zip64_sizes(extra, l_usize, l_csize, 0)
+        if not described and (l_csize, l_usize) != (csize, usize):
             raise _bad(f"the local header and the central directory size {name[:60]!r} apart")
         end = local_at + _LOCAL.size + name_len + extra_len + csize
         slack = 24 if described else 0
