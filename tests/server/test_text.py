@@ -43,3 +43,10 @@ def test_every_override_and_isolate_is_listed() -> None:
 def test_describe_names_the_code_point_and_what_it_is() -> None:
     assert describe("\u202e") == "U+202E, a bidirectional override"
     assert describe("\x07") == "U+0007, a control character"
+
+
+@pytest.mark.parametrize(
+    ("text", "multiline"), [("tab\tthen\x07", False), ("line\nthen\x00", True)]
+)
+def test_the_scan_goes_on_past_allowed_whitespace(text: str, multiline: bool) -> None:
+    assert forbidden_character(text, multiline=multiline) is not None

@@ -44,5 +44,4 @@ def _newer_than_declared(exc: Exception) -> bool:
 
 def _describe(exc: Exception) -> str:
     """`field: what is wrong`, so the message names the field to fix."""
-    field = getattr(exc, "field", None)
-    return f"{field}: {exc}" if field else str(exc)
+    return f"{exc.field}: {exc}" if isinstance(exc, InvalidMetadata) else str(exc)

@@ -137,3 +137,101 @@ def test_metadata_versions_no_tool_writes_are_refused(declared: str) -> None:
         parse_metadata(raw, parse_filename("csv_dedupe-1.0.0.tar.gz"), LIMITS)
     assert caught.value.code == "metadata.invalid"
     assert "metadata-version" in caught.value.detail.lower()
+
+
+def _parse(raw: bytes, filename: str = "csv_dedupe-1.0.0.tar.gz") -> InvalidUpload:
+    from pysetl_hub_server.publishing.metadata import parse_metadata
+    from pysetl_hub_server.publishing.validate import parse_filename
+
+    with pytest.raises(InvalidUpload) as caught:
+        parse_metadata(raw, parse_filename(filename), LIMITS)
+    return caught.value
+
+
+@pytest.mark.parametrize(
+    ("raw", "code", "detail"),
+    [
+        (
+            b"Metadata-Version: 2.1\nName: csv-other\nVersion: 1.0.0\n",
+            "metadata.name_mismatch",
+            "the metadata inside the archive names 'csv-other', the filename 'csv-dedupe': "
+            "rebuild instead of renaming",
+        ),
+        (
+            b"Metadata-Version: 2.1\nName: csv-dedupe\nVersion: 1.0.1\n",
+            "metadata.version_mismatch",
+            "the metadata inside the archive has version 1.0.1, the filename 1.0.0: rebuild "
+            "instead of renaming",
+        ),
+        (
+            b"Metadata-Version: 2.1\nName: csv-dedupe\nVersion: 1.0.0\n"
+            b"Requires-Dist: evil @ https://example.org/evil.whl\n",
+            "metadata.direct_url",
+            "dependency 'evil @ https://example.org/evil.whl' points at a URL: published "
+            "components must depend on names and versions from an index, not direct URLs",
+        ),
+        (
+            b"Metadata-Version: 2.1\nName: csv-dedupe\nVersion: 1.0.0\nRequires-Python: >=x\n",
+            "metadata.invalid",
+            "the core metadata does not validate: requires-python: '>=x' is invalid for "
+            "'requires-python'. Fix the project's metadata (pyproject.toml) and build again",
+        ),
+    ],
+)
+def test_metadata_refusals_name_the_rule_and_the_fix(raw: bytes, code: str, detail: str) -> None:
+    error = _parse(raw)
+    assert (error.code, error.detail) == (code, detail)
+
+
+@pytest.mark.parametrize(
+    ("raw", "detail"),
+    [
+        (
+            HEAD.encode()
+            + b"Description-Content-Type: text/plain\n\n"
+            + b"x" * (LIMITS.max_description_size + 1),
+            "the description is 1,048,577 bytes, over this hub's cap of 1 MiB (1,048,576 bytes, "
+            "the same cap as the form's description): shorten the README and link to the full "
+            "documentation",
+        ),
+        (
+            _raw("Keywords: a,b\x07\n"),
+            "the metadata field 'keywords' holds the character U+0007, a control character: "
+            "remove it from pyproject.toml (or the README) and build again",
+        ),
+        (
+            _raw("Project-URL: Ho\x1bme, https://x.org\n"),
+            "the metadata field 'project_urls' holds the character U+001B, a control "
+            "character: remove it from pyproject.toml (or the README) and build again",
+        ),
+        (
+            _raw("Download-URL: ftp://x.org/" + "a" * 100 + "\n"),
+            "the metadata field 'download_url' holds "
+            + repr("ftp://x.org/" + "a" * 68)
+            + ", which is not an http(s) URL: project links must be http:// or https:// URLs",
+        ),
+        (
+            _raw("Project-URL: Docs, https://x.org/" + "a" * 2035 + "\n"),
+            "the URL in 'project_urls[Docs]' is longer than 2048 characters",
+        ),
+        (
+            _raw("Project-URL: " + "L" * 33 + ", https://x.org\n"),
+            "the Project-URL label 'LLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLL' is longer than 32 "
+            "characters: shorten it",
+        ),
+    ],
+)
+def test_text_refusals_name_the_field_and_the_fix(raw: bytes, detail: str) -> None:
+    with pytest.raises(InvalidUpload) as caught:
+        check_text(raw, LIMITS)
+    assert caught.value.detail == detail
+
+
+def test_the_limits_themselves_are_accepted() -> None:
+    label = "L" * 32
+    url = "https://x.org/" + "a" * (2048 - len("https://x.org/"))
+    check_text(_raw(f"Project-URL: {label}, {url}\nHome-page: {url}\n"), LIMITS)
+    check_text(_raw("", "x" * LIMITS.max_description_size), LIMITS)
+    # A tab, then a forbidden character: the scan goes on past the tab.
+    with pytest.raises(InvalidUpload):
+        check_text(_raw("Summary: a\tb\x07\n"), LIMITS)

@@ -165,3 +165,71 @@ def test_a_renamed_wheel_is_refused_over_http(
         mutate=retag,
     )
     assert upload(http, token, retagged).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("filename", "wheel", "detail"),
+    [
+        (
+            "x-1.0-py3-none-manylinux1_x86_64.whl",
+            _wheel_file("py3-none-any"),
+            "the tags of 'x-1.0-py3-none-manylinux1_x86_64.whl' differ from those its WHEEL "
+            "file declares (only in the filename: ['py3-none-manylinux1_x86_64']; only in "
+            "WHEEL: ['py3-none-any']): rebuild the wheel instead of renaming it",
+        ),
+        (
+            "x-1.0-3-py3-none-any.whl",
+            _wheel_file("py3-none-any"),
+            "'x-1.0-3-py3-none-any.whl' has build tag '3' but its WHEEL file says '(none)': "
+            "rebuild the wheel instead of renaming it",
+        ),
+        (
+            "x-1.0-py3-none-any.whl",
+            _wheel_file("py3-none-any", build="4"),
+            "'x-1.0-py3-none-any.whl' has build tag '(none)' but its WHEEL file says '4': "
+            "rebuild the wheel instead of renaming it",
+        ),
+        (
+            "x-1.0-py3-none-any.whl",
+            _wheel_file("py3-none-any", version="2.0"),
+            "the WHEEL file declares Wheel-Version '2.0': installers read only 1.x; rebuild "
+            "with a current build backend",
+        ),
+        (
+            "x-1.0-py3-none-any.whl",
+            _wheel_file("py3-none"),
+            "the WHEEL file has a malformed Tag 'py3-none'",
+        ),
+    ],
+)
+def test_wheel_file_refusals_say_what_differs(filename: str, wheel: bytes, detail: str) -> None:
+    parsed = parse_filename(filename)
+    with pytest.raises(InvalidUpload) as caught:
+        check_wheel_file(filename, wheel, parsed.tags, parsed.build)
+    assert caught.value.detail == detail
+
+
+def test_only_the_first_five_differing_tags_are_listed() -> None:
+    platforms = [f"manylinux_2_{n}_x86_64" for n in range(17, 24)]
+    filename = f"x-1.0-py3-none-{'.'.join(platforms)}.whl"
+    parsed = parse_filename(filename)
+    wheel = _wheel_file(*(f"cp3{n}-cp3{n}-win32" for n in range(7)))
+    with pytest.raises(InvalidUpload) as caught:
+        check_wheel_file(filename, wheel, parsed.tags, parsed.build)
+    listed = caught.value.detail.split("(only in the filename: ")[1]
+    assert listed.count("manylinux") == 5 and listed.count("win32") == 5
+
+
+def test_an_unknown_tag_refusal_names_the_part_and_the_fix() -> None:
+    with pytest.raises(InvalidUpload) as caught:
+        parse_filename("x-1.0-py3-none-" + "q" * 50 + ".whl")
+    assert caught.value.detail == (
+        f"'x-1.0-py3-none-{'q' * 50}.whl' has the platform tag {'q' * 40!r}, which is not a "
+        "known platform (any, manylinux_2_17_x86_64, win_amd64, ...) tag: rebuild the wheel "
+        "with a standard build backend, which writes only tags installers understand"
+    )
+    with pytest.raises(InvalidUpload) as caught:
+        parse_filename("x-1.0-py3-nope-any.whl")
+    assert "has the ABI tag 'nope', which is not a known ABI (none, abi3, cp312, ...)" in (
+        caught.value.detail
+    )

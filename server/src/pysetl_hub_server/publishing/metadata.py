@@ -70,9 +70,10 @@ def check_text(raw: bytes, limits: UploadLimits) -> None:
     if size > limits.max_description_size:
         raise InvalidUpload(
             "metadata.description_too_large",
-            f"the description is {human_size(size)}, over this hub's cap of "
-            f"{human_size(limits.max_description_size)} (the same cap as the form's "
-            "description): shorten the README and link to the full documentation",
+            f"the description is {size:,} bytes, over this hub's cap of "
+            f"{human_size(limits.max_description_size)} ({limits.max_description_size:,} bytes, "
+            "the same cap as the form's description): shorten the README and link to the full "
+            "documentation",
         )
     for field, text in _strings(fields):
         bad = forbidden_character(text, multiline=field in MULTILINE)
