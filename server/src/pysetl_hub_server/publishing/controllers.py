@@ -79,7 +79,7 @@ async def upload(request: Request[Any, Any, Any], hub: NamedDependency[Hub]) -> 
         outcome = await publish(hub, who, form)
     finally:
         if form.file is not None:
-            form.file.path.unlink(missing_ok=True)
+            form.file.discard()
     return UploadResult(
         name=outcome.name,
         version=outcome.version,
