@@ -58,12 +58,10 @@ def postgres_url(pg_server: postgres.PostgresServer) -> str:
 
 
 def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Settings:
-    uploads = overrides.pop("uploads", UploadLimits())
+    overrides = {"uploads": UploadLimits(), "serial_poll_interval": 0.2, **overrides}
     return Settings(
         data_dir=tmp_path / "data",
         database_url=database_url,
-        uploads=uploads,  # type: ignore[arg-type]
-        serial_poll_interval=0.2,
         **overrides,  # type: ignore[arg-type]
     )
 

@@ -63,6 +63,14 @@ class PostgresServer:
         )
         return self.url(name)
 
+    def halt(self) -> None:
+        """Stop the server and keep its data: an outage, ended by `resume`."""
+        self._cmd(str(self.bindir / "pg_ctl"), "-D", str(self.root / "data"), "-m", "fast", "stop")
+
+    def resume(self) -> None:
+        """Start the server again on the same port and data (after `halt`)."""
+        _pg_start(self)
+
     def stop(self) -> None:
         subprocess.run(
             [
@@ -110,16 +118,20 @@ def start() -> PostgresServer:
         "UTF8",
         "--no-sync",
     )
+    _pg_start(server)
+    return server
+
+
+def _pg_start(server: PostgresServer) -> None:
     server._cmd(
-        str(bindir / "pg_ctl"),
+        str(server.bindir / "pg_ctl"),
         "-D",
-        str(root / "data"),
+        str(server.root / "data"),
         "-w",
         "-l",
-        str(root / "log"),
+        str(server.root / "log"),
         "-o",
-        f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
+        f"-p {server.port} -k {server.root} -c listen_addresses=127.0.0.1 -c fsync=off "
         "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
         "start",
     )
-    return server

@@ -58,3 +58,32 @@ class Conflict(HubError):
 class PayloadTooLarge(HubError):
     status = 413
     title = "Content Too Large"
+
+
+class ServiceUnavailable(HubError):
+    """A part the request needs (the database) is busy or down; the same request may succeed
+    after `retry_after` seconds, which `problems.py` sends as the Retry-After header."""
+
+    status = 503
+    title = "Service Unavailable"
+
+    def __init__(self, code: str, detail: str, *, retry_after: int, **extra: Any) -> None:
+        super().__init__(code, detail, **extra)
+        self.retry_after = retry_after
+
+
+class InsufficientStorage(HubError):
+    """The server's disk (or its database's) is full: nothing of the request was kept."""
+
+    status = 507
+    title = "Insufficient Storage"
+
+
+def storage_full() -> InsufficientStorage:
+    """The one answer to a full disk, wherever the write that failed was (spool, blob, SQLite,
+    PostgreSQL)."""
+    return InsufficientStorage(
+        "storage.full",
+        "the hub's storage is full: nothing of this request was kept; the operator must free "
+        "disk space (or raise the quota) before it can succeed, then send it again",
+    )

@@ -21,7 +21,7 @@ from pysetl_hub_server.search.indexer import Indexer
 from pysetl_hub_server.settings import Settings
 from pysetl_hub_server.simple.cache import IndexCache
 from pysetl_hub_server.storage.blobs import open_blob_store
-from pysetl_hub_server.storage.sweep import AFTER_BODY, sweep_stale
+from pysetl_hub_server.storage.sweep import sweep_orphans
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,10 +40,10 @@ def build_hub(settings: Settings) -> Hub:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     spool = settings.data_dir / "spool"
     spool.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.effective_database_url)
+    engine = make_engine(settings.effective_database_url, settings.database_timeout)
     sessions = make_sessionmaker(engine)
     blobs = open_blob_store(settings.effective_storage_url)
-    sweep_stale([spool, blobs.temp_dir()], settings.uploads.body_timeout + AFTER_BODY)
+    sweep_orphans([spool, blobs.temp_dir()])
     cache = IndexCache(sessions, blobs, settings)
     indexer = Indexer(
         sessions,

@@ -63,6 +63,9 @@ class Settings:
 
     data_dir: Path = Path("hub-data")
     database_url: str | None = None
+    # Seconds a request waits for the database (a write lock another writer holds on SQLite, a
+    # connection to PostgreSQL) before it is answered 503 with Retry-After.
+    database_timeout: float = 5.0
     storage_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
@@ -139,6 +142,7 @@ class Settings:
         return cls(
             data_dir=Path(env.get("PYSETL_HUB_DATA_DIR") or "hub-data"),
             database_url=env.get("PYSETL_HUB_DATABASE_URL") or None,
+            database_timeout=integer("PYSETL_HUB_DATABASE_TIMEOUT", 5),
             storage_url=env.get("PYSETL_HUB_STORAGE_URL") or None,
             host=env.get("PYSETL_HUB_HOST") or "127.0.0.1",
             port=integer("PYSETL_HUB_PORT", 8000),

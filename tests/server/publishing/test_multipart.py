@@ -367,6 +367,21 @@ def test_each_field_has_its_own_cap(
     assert spooled(server) == []
 
 
+def test_a_refusal_before_the_body_is_read_closes_the_connection(
+    post: Callable[[bytes], httpx.Response], wheel: Path
+) -> None:
+    """The rest of a refused body is never read: a client that reused the connection would have
+    its next request lost in it, so the answer says `Connection: close`. Once the form is read,
+    a refusal keeps the connection."""
+    too_long = part("comment", "s" * (LIMITS.max_field_size + 1))
+    r = post(b"".join([*fields_of(wheel), too_long, content(wheel), END]))
+    rejected(r, 413, "form.field_too_large")
+    assert r.headers.get("connection") == "close"
+    r = post(b"".join([*fields_of(wheel, sha256_digest="0" * 64), content(wheel), END]))
+    rejected(r, 400, "digest.mismatch")
+    assert r.headers.get("connection") != "close"
+
+
 def test_a_description_may_exceed_the_plain_field_cap(
     post: Callable[[bytes], httpx.Response], wheel: Path
 ) -> None:

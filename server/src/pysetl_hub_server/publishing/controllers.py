@@ -14,6 +14,7 @@ from pysetl_hub_schemas import UploadResult
 from pysetl_hub_server.accounts.services import authenticate
 from pysetl_hub_server.errors import BadRequest, PayloadTooLarge, RequestTimeout
 from pysetl_hub_server.hub import Hub
+from pysetl_hub_server.problems import BODY_UNREAD
 from pysetl_hub_server.publishing.multipart import parse_upload
 from pysetl_hub_server.publishing.services import publish
 from pysetl_hub_server.units import human_size
@@ -29,6 +30,7 @@ FORM_ALLOWANCE = 4 * 1024 * 1024  # room for metadata fields next to the file it
     tags=["publishing"],
 )
 async def upload(request: Request[Any, Any, Any], hub: NamedDependency[Hub]) -> UploadResult:
+    request.state[BODY_UNREAD] = True  # until the form is parsed: an error closes the connection
     limits = hub.settings.uploads
     cap = limits.max_file_size + limits.max_attestations_size + FORM_ALLOWANCE
     declared = request.headers.get("content-length")
@@ -68,6 +70,7 @@ async def upload(request: Request[Any, Any, Any], hub: NamedDependency[Hub]) -> 
             form = await parse_upload(
                 request.headers.get("content-type"), capped(), limits, hub.spool_dir
             )
+        request.state[BODY_UNREAD] = False
     except TimeoutError as exc:
         # The parser's cancellation path has already removed the spool file.
         raise RequestTimeout(
@@ -79,7 +82,7 @@ async def upload(request: Request[Any, Any, Any], hub: NamedDependency[Hub]) -> 
         outcome = await publish(hub, who, form)
     finally:
         if form.file is not None:
-            form.file.path.unlink(missing_ok=True)
+            form.file.discard()
     return UploadResult(
         name=outcome.name,
         version=outcome.version,

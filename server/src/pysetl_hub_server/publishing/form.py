@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 FILE_FIELD = "content"  # the part twine puts the distribution file in
 
@@ -18,6 +20,15 @@ class UploadedFile:
     sha256: str
     blake2b_256: str
     md5: str
+    # The spool file, kept open: its lock tells a start-up sweep that a live upload owns it.
+    handle: IO[bytes] | None = None
+
+    def discard(self) -> None:
+        """Delete the spool file, then let go of it."""
+        self.path.unlink(missing_ok=True)
+        if self.handle is not None:
+            with contextlib.suppress(OSError):
+                self.handle.close()
 
 
 @dataclass(slots=True)

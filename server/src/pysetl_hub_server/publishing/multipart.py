@@ -5,13 +5,13 @@
 per form, header line size, headers per part. This module adds what the parser cannot know:
 the `content` part goes straight to a spool file while its digests are computed and the file
 cap holds; every other part is a text field under its own cap. The body is never held whole,
-and every error path removes the spool file before the error propagates.
+and every error path (a full disk's included) removes the spool file before the error propagates.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import tempfile
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import IO, Any
@@ -28,6 +28,7 @@ from multipart import (
 from pysetl_hub_server.errors import BadRequest, PayloadTooLarge
 from pysetl_hub_server.publishing.form import FILE_FIELD, UploadedFile, UploadForm
 from pysetl_hub_server.settings import UploadLimits
+from pysetl_hub_server.storage.sweep import claim
 from pysetl_hub_server.units import human_size
 
 MAX_HEADER_SIZE = 16 * 1024  # one part header line; twine's longest names the file
@@ -39,9 +40,9 @@ class _Spool:
     """The `content` part on its way to disk, hashed and size-checked as it arrives."""
 
     def __init__(self, filename: str, spool_dir: Path, cap: int) -> None:
-        fd, path = tempfile.mkstemp(dir=spool_dir, suffix=".upload")
-        self.path = Path(path)
-        self._out: IO[bytes] = open(fd, "wb")  # noqa: SIM115 - closed in finish() / discard()
+        # Claimed (locked) until the upload is over, so a start-up sweep leaves it alone.
+        fd, self.path = claim(spool_dir, suffix=".upload")
+        self._out: IO[bytes] = open(fd, "wb")  # noqa: SIM115 - closed by UploadedFile / discard()
         self._filename = filename
         self._cap = cap
         self._size = 0
@@ -63,7 +64,9 @@ class _Spool:
         self._out.write(chunk)
 
     def finish(self) -> UploadedFile:
-        self._out.close()
+        """The whole file is on disk (a full disk fails here at the latest); it stays open, and
+        claimed, until `UploadedFile.discard`."""
+        self._out.flush()
         return UploadedFile(
             filename=self._filename,
             path=self.path,
@@ -71,11 +74,14 @@ class _Spool:
             sha256=self._sha256.hexdigest(),
             blake2b_256=self._blake2.hexdigest(),
             md5=self._md5.hexdigest(),
+            handle=self._out,
         )
 
     def discard(self) -> None:
-        self._out.close()
+        """Remove the file even when closing it fails (a full disk fails the last flush too)."""
         self.path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            self._out.close()
 
 
 class _Field:

@@ -85,10 +85,11 @@ async def publish(hub: Hub, who: Identity, form: UploadForm) -> PublishOutcome:
     checked = _Checked(parsed, file, metadata, contents.metadata, entry_points, signed)
 
     metadata_sha = hashlib.sha256(contents.metadata).hexdigest()
-    await hub.blobs.put_file(blob_key(file.sha256), file.path)
-    if parsed.packagetype == "bdist_wheel":
-        await hub.blobs.put_bytes(blob_key(metadata_sha), contents.metadata)
     try:
+        # Inside the try: when the metadata blob finds the disk full, the file blob goes too.
+        await hub.blobs.put_file(blob_key(file.sha256), file.path)
+        if parsed.packagetype == "bdist_wheel":
+            await hub.blobs.put_bytes(blob_key(metadata_sha), contents.metadata)
         hub.faults.check("publish.after_blob_write")
         outcome = await _record(hub, who, checked, metadata_sha)
     except BaseException:

@@ -1,21 +1,23 @@
 """Content-addressed blob storage behind one small interface.
 
 Keys are derived from the SHA-256 of the bytes, so a write is idempotent and a blob never
-changes once written. `LocalBlobStore` is the default (a directory, written to a temp file,
-fsynced and renamed into place); `ObjectStoreBlobStore` speaks to S3, GCS, Azure or memory
-through obstore. Both pass the same conformance suite (tests/server/storage).
+changes once written. `LocalBlobStore` is the default (a directory, written to a claimed temp
+file, fsynced and renamed into place; a write that fails, for a full disk or any other reason,
+removes its temp file); `ObjectStoreBlobStore` speaks to S3, GCS, Azure or memory through
+obstore. Both pass the same conformance suite (tests/server/storage).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 from urllib.parse import urlparse
 from urllib.request import url2pathname
+
+from pysetl_hub_server.storage.sweep import claim
 
 CHUNK = 1024 * 1024
 
@@ -82,20 +84,20 @@ class LocalBlobStore:
         if target.exists():
             return  # content-addressed: the same key always holds the same bytes
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self._tmp)
+        fd, tmp = claim(self._tmp)  # held until renamed: a start-up sweep leaves it alone
         try:
             with os.fdopen(fd, "wb") as out:
                 write(out)
                 out.flush()
                 os.fsync(out.fileno())
-            os.replace(tmp, target)
+                os.replace(tmp, target)
             dir_fd = os.open(target.parent, os.O_RDONLY)
             try:
                 os.fsync(dir_fd)
             finally:
                 os.close(dir_fd)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
             raise
 
     async def put_file(self, key: str, source: Path) -> None:
