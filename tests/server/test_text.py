@@ -20,6 +20,7 @@ from pysetl_hub_server.text import BIDI_CONTROLS, describe, forbidden_character
         ("nul\x00", True, "\x00"),
         ("unit separator\x1f", True, "\x1f"),
         ("space \x20 and tilde ~ are text", False, None),
+        ("Xylophone XX", False, None),
         ("del\x7f", True, "\x7f"),
         ("c1 \x9f", True, "\x9f"),
         ("nbsp\u00a0is text", False, None),

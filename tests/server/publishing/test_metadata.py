@@ -53,6 +53,7 @@ REFUSED = [
     ("Download-URL: ftp://example.org/x\n", "", "metadata.url"),
     ("Home-page: https:evil\n", "", "metadata.url"),
     ("Home-page: //example.org/x\n", "", "metadata.url"),
+    ("Home-page: http://[::1\n", "", "metadata.url"),  # urlsplit raises on this one
     ("Project-URL: " + "L" * 33 + ", https://x.org\n", "", "metadata.url"),
     ("Home-page: https://x.org/" + "a" * 2048 + "\n", "", "metadata.url"),
 ]
@@ -213,6 +214,10 @@ def test_metadata_refusals_name_the_rule_and_the_fix(raw: bytes, code: str, deta
         (
             _raw("Project-URL: Docs, https://x.org/" + "a" * 2035 + "\n"),
             "the URL in 'project_urls[Docs]' is longer than 2048 characters",
+        ),
+        (
+            _raw("Project-URL: " + "L" * 50 + ", https://x.org\n"),
+            f"the Project-URL label {'L' * 40!r} is longer than 32 characters: shorten it",
         ),
         (
             _raw("Project-URL: " + "L" * 33 + ", https://x.org\n"),

@@ -197,6 +197,12 @@ def test_a_renamed_wheel_is_refused_over_http(
         ),
         (
             "x-1.0-py3-none-any.whl",
+            _wheel_file("py3-none-any", version="1." + "9" * 30),
+            f"the WHEEL file declares Wheel-Version {'1.' + '9' * 18!r}: installers read only "
+            "1.x; rebuild with a current build backend",
+        ),
+        (
+            "x-1.0-py3-none-any.whl",
             _wheel_file("py3-none"),
             "the WHEEL file has a malformed Tag 'py3-none'",
         ),
