@@ -264,3 +264,46 @@ def test_what_an_sdist_filename_gives() -> None:
         "sdist",
         frozenset(),
     )
+
+
+def test_filename_character_and_parse_refusals_in_full() -> None:
+    error = _refused(parse_filename, "a b-1.0.tar.gz")
+    assert (error.code, error.detail) == (
+        "filename.characters",
+        "filename 'a b-1.0.tar.gz' may hold only ASCII letters, digits and the characters "
+        ". _ - ! +: upload the file your build backend wrote, under the name it wrote",
+    )
+    error = _refused(parse_filename, "csv_dedupe-1.0.0.whl")
+    assert (error.code, error.detail) == (
+        "filename.invalid",
+        "'csv_dedupe-1.0.0.whl' is not a valid distribution filename: Invalid wheel filename "
+        "(wrong number of parts): 'csv_dedupe-1.0.0'",
+    )
+
+
+def test_the_missing_digest_detail_in_full() -> None:
+    error = _refused(check_digests, _form(), _file())
+    assert error.detail == (
+        "the upload carries no digest: send sha256_digest (or blake2_256_digest or "
+        "md5_digest) computed over the file, as twine and pysetl-hub publish do"
+    )
+
+
+def test_inspect_reads_an_sdist_and_a_wheel(tmp_path: Path) -> None:
+    import tarfile
+
+    from pysetl_hub_server.publishing.validate import inspect
+    from pysetl_hub_server.settings import UploadLimits
+    from tests.support.dists import write_tar, write_zip
+
+    pkg_info = b"Metadata-Version: 2.1\nName: csv-dedupe\nVersion: 1.0.0\n"
+    sdist = write_tar(
+        tmp_path / "csv_dedupe-1.0.0.tar.gz",
+        [(tarfile.TarInfo("csv-dedupe-1.0.0/PKG-INFO"), pkg_info)],
+    )
+    contents = inspect(sdist, parse_filename("csv-dedupe-1.0.0.tar.gz"), UploadLimits())
+    assert contents.metadata == pkg_info
+    wheel = write_zip(tmp_path / "csv_dedupe-1.0.0-py3-none-any.whl", [("x.py", b"")])
+    with pytest.raises(HubError) as caught:  # the wheel path is taken: no .dist-info
+        inspect(wheel, parse_filename(wheel.name), UploadLimits())
+    assert caught.value.code == "archive.dist_info"
