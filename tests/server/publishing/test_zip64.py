@@ -176,6 +176,57 @@ LIES: dict[str, Callable[[bytes, Zip64Spots], bytes]] = {
 }
 
 
+# Which check refuses each lie, in its own words: a lie caught by the wrong check would mean the
+# right one is missing.
+METADATA_NAME = "b'csv_dedupe-1.0.0.dist-info/METADATA'"
+SIZE_APART = f"the local header and the central directory size {METADATA_NAME} apart"
+HIDE_METADATA = f"bytes hide before, or overlap, the member {METADATA_NAME}"
+HIDE_WHEEL = "bytes hide before, or overlap, the member b'csv_dedupe-1.0.0.dist-info/WHEEL'"
+NO_EXTRA = "a Zip64 entry has no Zip64 extra field"
+SHORT_EXTRA = "a Zip64 extra field is shorter than the values it replaces"
+PAST_HEADER = "an extra field runs past the end of its header"
+NOT_WHERE = "the Zip64 end record is not where its locator says, just before it"
+MULTI_DISK = "multi-disk archives are not accepted"
+CD_SHORT = "the central directory is shorter than its entry count"
+CD_END = "the central directory does not end at the end record (appended data?)"
+DISAGREE = "the end record and the Zip64 end record disagree"
+
+SAYS: dict[str, str] = {
+    "central extra: uncompressed size": SIZE_APART,
+    "central extra: compressed size": SIZE_APART,
+    "central extra: compressed size short": SIZE_APART,
+    "central extra: local header offset": HIDE_METADATA,
+    "central extra: offset past the file": HIDE_WHEEL,
+    "central extra: missing (tag changed)": NO_EXTRA,
+    "central extra: shorter than its values": SHORT_EXTRA,
+    "central extra: longer than its header": PAST_HEADER,
+    "local extra: uncompressed size": SIZE_APART,
+    "local extra: compressed size": SIZE_APART,
+    "local extra: missing (tag changed)": NO_EXTRA,
+    "local extra: longer than its header": PAST_HEADER,
+    "locator: points 8 bytes early": NOT_WHERE,
+    "locator: points at the locator": NOT_WHERE,
+    "locator: points past 2**63": NOT_WHERE,
+    "locator: points at 2**64 - 1": NOT_WHERE,
+    "locator: disk 1": MULTI_DISK,
+    "locator: two disks": MULTI_DISK,
+    "zip64 end: signature": NOT_WHERE,
+    "zip64 end: record size": NOT_WHERE,
+    "zip64 end: disk 1": MULTI_DISK,
+    "zip64 end: counts differ": MULTI_DISK,
+    "zip64 end: count too high": CD_SHORT,
+    "zip64 end: directory size": CD_END,
+    "zip64 end: directory offset": CD_END,
+    "end: a real count that differs": MULTI_DISK,
+    "end: a real directory size that differs": DISAGREE,
+    "end: a real directory offset that differs": DISAGREE,
+}
+FRAMING_DETAIL = (
+    "the wheel is not exactly one well-formed zip archive: {}; build it again with a standard "
+    "build backend"
+)
+
+
 @pytest.mark.parametrize("lie", list(LIES))
 def test_a_lying_zip64_record_is_refused(
     zip64_wheel: tuple[bytes, Zip64Spots], tmp_path: Path, lie: str
@@ -186,6 +237,7 @@ def test_a_lying_zip64_record_is_refused(
     with pytest.raises(InvalidUpload) as framing:
         check_zip_framing(path)
     assert framing.value.code == "archive.framing"
+    assert framing.value.detail == FRAMING_DETAIL.format(SAYS[lie])
     with pytest.raises(InvalidUpload):
         inspect_wheel(path, UploadLimits(), "csv_dedupe-1.0.0")
 

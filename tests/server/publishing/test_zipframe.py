@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from pysetl_hub_server.errors import InvalidUpload
 from pysetl_hub_server.publishing.zipframe import check_zip_framing
 from tests.server.publishing.test_validate import assert_nothing_stored
 from tests.support.dists import read_wheel
@@ -125,3 +126,33 @@ def test_zip64_and_streamed_wheels_pass(example_dists: dict[str, Path], tmp_path
     streamed = tmp_path / "streamed.whl"
     streamed.write_bytes(bytes(sink.buf))
     check_zip_framing(streamed)
+
+
+# Which check refuses each attack, in its own words (the HTTP test above accepts either code).
+SAYS: dict[str, str] = {
+    "bytes before": "bytes come before the first local file header",
+    "bytes after": "the end-of-central-directory record is not the last 22 bytes of the file",
+    "two archives": "the central directory does not end at the end record (appended data?)",
+    "zip comment": "the end-of-central-directory record is not the last 22 bytes of the file",
+    "nul in a name": (
+        "a member name holds a NUL or control character (b'csv_dedupe/__init__\\x00py')"
+    ),
+    "names differ": (
+        "the local header and the central directory name b'csv_dedupe/__init__.py' apart"
+    ),
+}
+
+
+@pytest.mark.parametrize("attack", list(HOSTILE))
+def test_each_attack_is_refused_by_its_own_check(
+    example_dists: dict[str, Path], tmp_path: Path, attack: str
+) -> None:
+    hostile = tmp_path / example_dists[WHEEL].name
+    hostile.write_bytes(HOSTILE[attack](example_dists[WHEEL].read_bytes()))
+    with pytest.raises(InvalidUpload) as caught:
+        check_zip_framing(hostile)
+    assert (caught.value.code, caught.value.detail) == (
+        "archive.framing",
+        f"the wheel is not exactly one well-formed zip archive: {SAYS[attack]}; build it again "
+        "with a standard build backend",
+    )
