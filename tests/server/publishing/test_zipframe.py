@@ -156,3 +156,43 @@ def test_each_attack_is_refused_by_its_own_check(
         f"the wheel is not exactly one well-formed zip archive: {SAYS[attack]}; build it again "
         "with a standard build backend",
     )
+
+
+def _zip(tmp_path: Path, entries: list[tuple[zipfile.ZipInfo | str, bytes]]) -> Path:
+    path = tmp_path / "x-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info, data in entries:
+            zf.writestr(info, data)
+    return path
+
+
+def _framing_detail(path: Path) -> str:
+    with pytest.raises(InvalidUpload) as caught:
+        check_zip_framing(path)
+    assert caught.value.code == "archive.framing"
+    return caught.value.detail.removeprefix(
+        "the wheel is not exactly one well-formed zip archive: "
+    ).removesuffix("; build it again with a standard build backend")
+
+
+def test_edges_of_the_central_directory(tmp_path: Path) -> None:
+    # A space is a legal name byte; DEL is a control character.
+    check_zip_framing(_zip(tmp_path, [("a b/c d.py", b"x")]))
+    assert _framing_detail(_zip(tmp_path, [("a\x7fb.py", b"x")])) == (
+        "a member name holds a NUL or control character (b'a\\x7fb.py')"
+    )
+    # A per-member comment sits inside the central directory entry: it is read past, not refused.
+    commented = zipfile.ZipInfo("a.py")
+    commented.comment = b"a member comment"
+    check_zip_framing(_zip(tmp_path, [(commented, b"x"), ("b.py", b"y")]))
+
+
+def test_short_files_and_split_archives(tmp_path: Path) -> None:
+    short = tmp_path / "short.whl"
+    short.write_bytes(b"PK\x03\x04" + b"\0" * 40)
+    assert _framing_detail(short) == "the file is too short to hold an archive"
+    data = bytearray(_zip(tmp_path, [("a.py", b"x")]).read_bytes())
+    struct.pack_into("<H", data, len(data) - 22 + 4, 1)  # this disk's number, in the end record
+    split = tmp_path / "split.whl"
+    split.write_bytes(bytes(data))
+    assert _framing_detail(split) == "multi-disk archives are not accepted"
