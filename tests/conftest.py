@@ -15,7 +15,6 @@ from pysetl_hub_server.settings import Settings, UploadLimits
 from tests.support import postgres
 from tests.support.dists import build_example
 from tests.support.live import LiveServer, start_live
-from tests.support.parts import missing
 from tests.support.sigstore_instance import SigstoreInstance
 
 
@@ -33,12 +32,7 @@ def example_dists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[postgres.PostgresServer]:
-    try:
-        server = postgres.start()
-    except FileNotFoundError:
-        missing(
-            "PostgreSQL (initdb, pg_ctl)", "`make test` installs it (apt-get install postgresql)"
-        )
+    server = postgres.start_or_missing()
     yield server
     server.stop()
 

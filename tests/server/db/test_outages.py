@@ -27,7 +27,6 @@ from tests.conftest import start_hub
 from tests.support import postgres
 from tests.support.dists import repack
 from tests.support.live import LiveServer
-from tests.support.parts import missing
 from tests.support.upload import problem, upload
 
 TIMEOUT = 1  # PYSETL_HUB_DATABASE_TIMEOUT of the hubs below, to keep the waits short
@@ -147,12 +146,7 @@ def cli_tokens_create(settings: Settings) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def own_postgres() -> Iterator[postgres.PostgresServer]:
     """A PostgreSQL of this module's own: stopping the shared one would fail other tests."""
-    try:
-        server = postgres.start()
-    except FileNotFoundError:
-        missing(
-            "PostgreSQL (initdb, pg_ctl)", "`make test` installs it (apt-get install postgresql)"
-        )
+    server = postgres.start_or_missing()
     yield server
     server.stop()
 

@@ -60,23 +60,27 @@ def check_entry_point(group: str, name: str, value: str) -> None:
             f"{where}: a name must not be empty, start or end with whitespace, or start "
             "with '['; rename it",
         )
-    match = _REFERENCE.fullmatch(value.strip())
-    module = match and match["module"]
-    attr = match and match["attr"]
-    extras = match and match["extras"]
-    ok = (
-        match is not None
-        and module is not None
-        and _dotted(module)
-        and (attr is None or _dotted(attr))
-        and (extras is None or _extras_ok(extras))
-    )
-    if not ok or (group in GROUPS and attr is None):
+    grammatical, names_object = _reference(value)
+    if not grammatical or (group in GROUPS and not names_object):
         raise _bad(
             f"{where} has the value {value[:80]!r}, which is not an object reference: write "
             "`package.module:ObjectName` (dotted Python identifiers, e.g. "
             "`my_pkg.factories:MyFactory`)",
         )
+
+
+def _reference(value: str) -> tuple[bool, bool]:
+    """Does `value` follow the object-reference grammar, and does it name an object?"""
+    match = _REFERENCE.fullmatch(value.strip())
+    if match is None:
+        return False, False
+    attr, extras = match["attr"], match["extras"]
+    grammatical = (
+        _dotted(match["module"])
+        and (attr is None or _dotted(attr))
+        and (extras is None or _extras_ok(extras))
+    )
+    return grammatical, attr is not None
 
 
 def _extras_ok(extras: str) -> bool:

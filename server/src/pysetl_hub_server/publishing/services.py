@@ -33,7 +33,6 @@ from pysetl_hub_server.publishing import validate
 from pysetl_hub_server.publishing.entrypoints import EntryPointInfo, pysetl_entry_points
 from pysetl_hub_server.publishing.form import UploadedFile, UploadForm
 from pysetl_hub_server.publishing.metadata import parse_metadata
-from pysetl_hub_server.publishing.tags import check_wheel_file
 from pysetl_hub_server.simple.services import file_url
 from pysetl_hub_server.storage.blobs import blob_key
 
@@ -71,8 +70,6 @@ async def publish(hub: Hub, who: Identity, form: UploadForm) -> PublishOutcome:
         return existing
 
     contents = await asyncio.to_thread(validate.inspect, file.path, parsed, hub.settings.uploads)
-    if parsed.packagetype == "bdist_wheel":
-        check_wheel_file(parsed.filename, contents.wheel, parsed.tags, parsed.build)
     metadata = parse_metadata(contents.metadata, parsed, hub.settings.uploads)
     entry_points = pysetl_entry_points(contents)
     signed = await check_upload(

@@ -78,9 +78,9 @@ def check_wheel_file(filename: str, raw: bytes, tags: frozenset[Tag], build: str
             declared |= parse_tag(value.strip())
         except ValueError as exc:
             raise _bad("wheel_file", f"the WHEEL file has a malformed Tag {value!r}") from exc
-    if declared != set(tags):
-        only_file = sorted(str(t) for t in set(tags) - declared)
-        only_wheel = sorted(str(t) for t in declared - set(tags))
+    if declared != tags:
+        only_file = sorted(str(t) for t in tags - declared)
+        only_wheel = sorted(str(t) for t in declared - tags)
         raise _bad(
             "tag_mismatch",
             f"the tags of {filename!r} differ from those its WHEEL file declares "

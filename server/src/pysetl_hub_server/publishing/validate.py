@@ -21,7 +21,7 @@ from pysetl_hub_server.bounds import MAX_FILENAME, MAX_VERSION
 from pysetl_hub_server.errors import BadRequest, InvalidUpload
 from pysetl_hub_server.publishing.archive import ArchiveContents, inspect_sdist, inspect_wheel
 from pysetl_hub_server.publishing.form import UploadedFile, UploadForm
-from pysetl_hub_server.publishing.tags import check_tag_families
+from pysetl_hub_server.publishing.tags import check_tag_families, check_wheel_file
 from pysetl_hub_server.settings import UploadLimits
 
 # What a wheel or sdist filename may hold: the normalized name's [a-z0-9_.], a PEP 440 version
@@ -76,13 +76,13 @@ def parse_filename(filename: str) -> ParsedFilename:
             f"filename {filename!r} may hold only ASCII letters, digits and the characters "
             ". _ - ! +: upload the file your build backend wrote, under the name it wrote",
         )
+    parts = filename.split("-")
     tags: frozenset[Tag] = frozenset()
     build = ""
     try:
         if filename.endswith(".whl"):
             name, version, _build, tags = parse_wheel_filename(filename)
-            if len(filename.split("-")) == 6:
-                build = filename.split("-")[2]
+            build = parts[2] if len(parts) == 6 else ""  # as written, to compare with WHEEL's
             check_tag_families(filename, tags)
             packagetype = "bdist_wheel"
         elif filename.endswith(".tar.gz"):
@@ -98,7 +98,7 @@ def parse_filename(filename: str) -> ParsedFilename:
         raise InvalidUpload(
             "filename.invalid", f"{filename!r} is not a valid distribution filename: {exc}"
         ) from exc
-    name_part, version_part = filename.split("-")[:2]
+    name_part, version_part = parts[:2]
     if packagetype == "sdist":
         stem = filename.removesuffix(".tar.gz")
         name_part, _, version_part = stem.rpartition("-")
@@ -199,6 +199,9 @@ def check_digests(form: UploadForm, file: UploadedFile) -> None:
 
 
 def inspect(path: Path, parsed: ParsedFilename, limits: UploadLimits) -> ArchiveContents:
+    """The archive's structure, and for a wheel its WHEEL file agreeing with the filename."""
     if parsed.packagetype == "bdist_wheel":
-        return inspect_wheel(path, limits, parsed.stem)
+        contents = inspect_wheel(path, limits, parsed.stem)
+        check_wheel_file(parsed.filename, contents.wheel, parsed.tags, parsed.build)
+        return contents
     return inspect_sdist(path, limits, parsed.stem)
