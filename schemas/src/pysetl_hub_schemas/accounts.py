@@ -16,9 +16,14 @@ class TokenInfo(Response):
 
     id: str  # public id: the 16 hex digits after `pshub_` (`tokens revoke` takes it)
     created: datetime
-    component: str | None = None  # the one component it may act on; None: any of its user's
+    component: str | None = None  # the one component it may act on, when it names exactly one
     expires: datetime | None = None  # None: it does not expire
     description: str = ""
+    # The components it may act on; None: every component its user may act on.
+    components: list[str] | None = None
+    # What it may do there: some of "upload", "yank", "manage".
+    actions: list[str] = []
+    name: str = ""
 
 
 class Me(Response):

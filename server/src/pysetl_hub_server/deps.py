@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
+from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import HeaderParameter
 
-from pysetl_hub_server.accounts.services import Identity, identify
+from pysetl_hub_server.accounts.permissions import Identity
+from pysetl_hub_server.accounts.services import identify
 from pysetl_hub_server.hub import Hub
 
 
@@ -17,8 +19,14 @@ def provide_hub(state: State) -> Hub:
     return hub
 
 
+def client_ip(request: Request[Any, Any, Any]) -> str | None:
+    """The peer's address (the proxy's, behind one: the hub does not trust forwarded headers)."""
+    return request.client.host if request.client else None
+
+
 async def provide_identity(
     hub: NamedDependency[Hub],
+    request: Request[Any, Any, Any],
     authorization: Annotated[
         str | None,
         HeaderParameter(
@@ -31,4 +39,9 @@ async def provide_identity(
 
     Only handlers that name the `who` dependency authenticate, in a session of their own.
     """
-    return await identify(hub, authorization)
+    return await identify(
+        hub,
+        authorization,
+        ip=client_ip(request),
+        user_agent=request.headers.get("user-agent"),
+    )

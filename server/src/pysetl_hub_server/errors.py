@@ -72,6 +72,17 @@ class ServiceUnavailable(HubError):
         self.retry_after = retry_after
 
 
+class TooManyRequests(HubError):
+    """A rate limit was reached; `retry_after` seconds until the window has room again."""
+
+    status = 429
+    title = "Too Many Requests"
+
+    def __init__(self, code: str, detail: str, *, retry_after: int, **extra: Any) -> None:
+        super().__init__(code, detail, **extra)
+        self.retry_after = retry_after
+
+
 class InsufficientStorage(HubError):
     """The server's disk (or its database's) is full: nothing of the request was kept."""
 

@@ -62,6 +62,14 @@ class Downloads(Protocol):
     async def stop(self) -> None: ...
 
 
+class RateLimits(Protocol):
+    """Counts repeated actions (in memory, or in Redis shared by replicas); 429 past a limit."""
+
+    async def hit(self, policy: str, *keys: str) -> None: ...
+    async def check(self, policy: str, *keys: str) -> None: ...
+    async def clear(self, policy: str, *keys: str) -> None: ...
+
+
 class Notifier(Protocol):
     def changed(self, name: str) -> None:
         """After a commit that changed `name`: drop what is derived from it, everywhere."""
@@ -81,6 +89,7 @@ class Hub:
     notifier: Notifier
     # The Sigstore trusted_root.json upload attestations are verified against.
     trust_root: Path
+    limits: RateLimits
 
     @property
     def search(self) -> SearchEngine:

@@ -12,7 +12,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from pysetl_hub_schemas import Problem
-from pysetl_hub_server.errors import HubError, ServiceUnavailable, storage_full
+from pysetl_hub_server.errors import HubError, ServiceUnavailable, TooManyRequests, storage_full
 
 log = logging.getLogger("pysetl_hub_server")
 
@@ -62,7 +62,7 @@ def hub_error_handler(request: Request[Any, Any, Any], exc: HubError) -> Respons
     headers: dict[str, str] | None = None
     if exc.status == 401:
         headers = {"WWW-Authenticate": 'Basic realm="pysetl-hub"'}
-    elif isinstance(exc, ServiceUnavailable):
+    elif isinstance(exc, ServiceUnavailable | TooManyRequests):
         headers = {"Retry-After": str(exc.retry_after)}
     return problem_response(
         request,

@@ -18,6 +18,7 @@ from pysetl_hub_server.faults import Faults
 from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.search.engine import SearchEngine
 from pysetl_hub_server.search.indexer import Indexer
+from pysetl_hub_server.security.ratelimit import Limiter
 from pysetl_hub_server.settings import Settings
 from pysetl_hub_server.simple.cache import IndexCache
 from pysetl_hub_server.storage.blobs import open_blob_store
@@ -67,6 +68,7 @@ def build_hub(settings: Settings) -> Hub:
         downloads,
         Changes(cache, indexer),
         trust_root,
+        Limiter(settings.redis_url),
     )
 
 

@@ -87,6 +87,9 @@ class Settings:
     # Sigstore trusted_root.json that upload attestations are verified against; None means
     # the pinned Sigstore production root. Never the user's TUF cache.
     sigstore_trust_root: Path | None = None
+    # Redis (redis://host:port/db): rate-limit counters shared by every replica; in memory
+    # (per process) when unset.
+    redis_url: str | None = field(default=None, repr=False)
 
     @property
     def effective_database_url(self) -> str:
@@ -151,6 +154,7 @@ class Settings:
             platforms=platforms,
             search_url=env.get("PYSETL_HUB_SEARCH_URL") or None,
             search_key=env.get("PYSETL_HUB_SEARCH_KEY") or None,
+            redis_url=env.get("PYSETL_HUB_REDIS_URL") or None,
             sigstore_trust_root=Path(env["PYSETL_HUB_SIGSTORE_TRUST_ROOT"])
             if env.get("PYSETL_HUB_SIGSTORE_TRUST_ROOT")
             else None,

@@ -26,7 +26,12 @@ def test_me_names_the_user_and_the_token(http: httpx.Client, live: LiveServer) -
     assert body.username == "alice"
     assert body.token.id == token.split("_")[1]  # the public id, never the secret
     assert token.split("_", 2)[2] not in r.text
-    assert body.token.component is None and body.token.expires is None
+    # user-wide, every action, and the default expiry of 90 days (never is only by choice)
+    assert body.token.component is None and body.token.components is None
+    assert body.token.actions == ["manage", "upload", "yank"]
+    assert body.token.expires is not None
+    in_90_days = datetime.now(UTC) + timedelta(days=90)
+    assert abs((body.token.expires - in_90_days).total_seconds()) < 60
     # twine's Basic __token__:<token> is accepted as well
     basic = base64.b64encode(f"__token__:{token}".encode()).decode()
     assert me(http, f"Basic {basic}").status_code == 200

@@ -6,7 +6,8 @@ from litestar import get
 from litestar.di import NamedDependency
 
 from pysetl_hub_schemas import Me
-from pysetl_hub_server.accounts.services import Identity, whoami
+from pysetl_hub_server.accounts.permissions import Identity
+from pysetl_hub_server.accounts.services import whoami
 from pysetl_hub_server.hub import Hub
 
 

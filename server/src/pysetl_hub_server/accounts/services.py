@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -15,10 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pysetl_hub_schemas import Me, TokenInfo
 from pysetl_hub_server.accounts.passwords import hash_password
+from pysetl_hub_server.accounts.permissions import TOKEN_ACTIONS, Identity
 from pysetl_hub_server.accounts.tokens import generate_token, parse_token, secret_matches
-from pysetl_hub_server.audit.services import record
-from pysetl_hub_server.db.models import ApiToken, Component, Role, User
-from pysetl_hub_server.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
+from pysetl_hub_server.audit.services import Actor, record
+from pysetl_hub_server.db.models import ApiToken, Component, Role, TrustedPublisher, User
+from pysetl_hub_server.errors import BadRequest, Conflict, NotFound, Unauthorized
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}[A-Za-z0-9]$|^[A-Za-z0-9]$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -26,18 +26,18 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 if TYPE_CHECKING:
     from pysetl_hub_server.hub import Hub
 
-
-@dataclass(frozen=True, slots=True)
-class Identity:
-    """Who a request acts as: the user and the token's scope."""
-
-    user_id: int
-    username: str
-    token_id: str
-    scope_component_id: int | None
+# Tokens expire after this many days unless their creator chose otherwise ("never" included).
+DEFAULT_TOKEN_DAYS = 90
 
 
-async def create_user(session: AsyncSession, username: str, email: str, password: str) -> User:
+async def create_user(
+    session: AsyncSession,
+    username: str,
+    email: str,
+    password: str,
+    *,
+    actor: Actor | None = None,
+) -> User:
     if not USERNAME_RE.fullmatch(username):
         raise BadRequest(
             "user.name",
@@ -54,7 +54,7 @@ async def create_user(session: AsyncSession, username: str, email: str, password
     user = User(username=username.lower(), email=email, password_hash=hash_password(password))
     session.add(user)
     await session.flush()
-    await record(session, "user.create", user_id=user.id, detail={"username": user.username})
+    await record(session, "user.create", actor=actor, target=f"user:{user.username}", detail={})
     return user
 
 
@@ -63,55 +63,101 @@ async def create_token(
     username: str,
     *,
     component: str | None = None,
+    components: list[str] | None = None,
+    actions: list[str] | None = None,
     expires_days: int | None = None,
+    never_expires: bool = False,
+    name: str = "",
     description: str = "",
+    origin: str = "user",
+    actor: Actor | None = None,
 ) -> str:
-    """Create a token and return its plaintext, the only time it exists outside the caller."""
+    """Create a token and return its plaintext, the only time it exists outside the caller.
+
+    It expires after `expires_days` (None: 90) unless `never_expires` is chosen; its scope
+    is every component of the user (no `components`) or the listed ones, which must exist.
+    """
     user = await session.scalar(select(User).where(User.username == username.lower()))
     if user is None:
         raise NotFound("user.missing", f"no user named {username!r}: create it with `users create`")
-    component_id = None
-    if component is not None:
-        row = await session.scalar(
-            select(Component).where(Component.name == canonicalize_name(component))
-        )
-        if row is None:
-            raise NotFound(
-                "component.missing",
-                f"no component named {component!r}: a scoped token needs an existing component; "
-                "publish it first with an unscoped token",
+    wanted = list(components or []) + ([component] if component is not None else [])
+    component_ids: list[int] | None = None
+    if wanted:
+        component_ids = []
+        for item in wanted:
+            row = await session.scalar(
+                select(Component).where(Component.name == canonicalize_name(item))
             )
-        component_id = row.id
-    if expires_days is not None and expires_days <= 0:
-        raise BadRequest("token.expiry", "--expires-days must be a positive number of days")
+            if row is None:
+                raise NotFound(
+                    "component.missing",
+                    f"no component named {item!r}: a scoped token needs an existing component; "
+                    "publish it first with an unscoped token",
+                )
+            component_ids.append(row.id)
+        component_ids = sorted(set(component_ids))
+    chosen = list(TOKEN_ACTIONS) if actions is None else actions
+    unknown = sorted(set(chosen) - set(TOKEN_ACTIONS))
+    if unknown or not chosen:
+        raise BadRequest(
+            "token.actions",
+            f"token actions must be some of {', '.join(TOKEN_ACTIONS)}; got "
+            f"{', '.join(unknown) if unknown else 'none'}",
+        )
+    if never_expires:
+        expires = None
+    else:
+        if expires_days is None:
+            expires_days = DEFAULT_TOKEN_DAYS
+        if expires_days <= 0:
+            raise BadRequest(
+                "token.expiry",
+                "--expires-days must be a positive number of days (or choose --never-expires)",
+            )
+        expires = datetime.now(UTC) + timedelta(days=expires_days)
     new = generate_token()
-    expires = datetime.now(UTC) + timedelta(days=expires_days) if expires_days else None
     session.add(
         ApiToken(
             token_id=new.token_id,
             secret_hash=new.secret_hash,
             user_id=user.id,
-            component_id=component_id,
+            name=name,
+            component_ids=component_ids,
+            actions=[a for a in TOKEN_ACTIONS if a in chosen],
             description=description,
             expires_at=expires,
+            origin=origin,
         )
     )
     await record(
         session,
         "token.create",
-        user_id=user.id,
-        component_id=component_id,
-        detail={"token_id": new.token_id, "expires": expires.isoformat() if expires else None},
+        actor=actor or Actor(user.id, user.username),
+        component_id=component_ids[0] if component_ids and len(component_ids) == 1 else None,
+        target=f"user:{user.username}",
+        detail={
+            "token_id": new.token_id,
+            "name": name,
+            "components": wanted,
+            "actions": chosen,
+            "expires": expires.isoformat() if expires else None,
+        },
     )
     return new.plaintext
 
 
-async def revoke_token(session: AsyncSession, token_id: str) -> None:
+async def revoke_token(session: AsyncSession, token_id: str, *, actor: Actor | None = None) -> None:
     token = await session.scalar(select(ApiToken).where(ApiToken.token_id == token_id))
     if token is None:
         raise NotFound("token.missing", f"no token with id {token_id!r}")
     token.revoked_at = datetime.now(UTC)
-    await record(session, "token.revoke", user_id=token.user_id, detail={"token_id": token_id})
+    await record(
+        session,
+        "token.revoke",
+        actor=actor,
+        target=f"user:{token.user.username}",
+        detail={"token_id": token_id},
+    )
 
 
 def token_from_headers(authorization: str | None) -> str:
@@ -141,7 +187,13 @@ def token_from_headers(authorization: str | None) -> str:
     raise Unauthorized("auth.scheme", f"unsupported authorization scheme {scheme!r}: use Basic")
 
 
-async def authenticate(session: AsyncSession, authorization: str | None) -> Identity:
+async def authenticate(
+    session: AsyncSession,
+    authorization: str | None,
+    *,
+    ip: str | None = None,
+    user_agent: str | None = None,
+) -> Identity:
     text = token_from_headers(authorization)
     parsed = parse_token(text)
     if parsed is None:
@@ -156,41 +208,54 @@ async def authenticate(session: AsyncSession, authorization: str | None) -> Iden
         raise Unauthorized("auth.invalid", "the API token is invalid: create a new one")
     if token.revoked_at is not None:
         raise Unauthorized("auth.revoked", "the API token was revoked: create a new one")
-    if token.expires_at is not None and token.expires_at <= datetime.now(UTC):
+    now = datetime.now(UTC)
+    if token.expires_at is not None and token.expires_at <= now:
         raise Unauthorized("auth.expired", "the API token has expired: create a new one")
     if not token.user.is_active:
         raise Unauthorized("auth.inactive", f"user {token.user.username!r} is disabled")
-    return Identity(token.user_id, token.user.username, token.token_id, token.component_id)
-
-
-async def identify(hub: Hub, authorization: str | None) -> Identity:
-    """Who a request's Authorization header names, in a session of its own."""
-    async with hub.sessions() as session:
-        return await authenticate(session, authorization)
-
-
-async def role_of(session: AsyncSession, user_id: int, component_id: int) -> str | None:
-    return await session.scalar(
-        select(Role.role).where(Role.user_id == user_id, Role.component_id == component_id)
+    publisher = None
+    if token.origin == "oidc" and token.publisher_id is not None:
+        row = await session.get(TrustedPublisher, token.publisher_id)
+        publisher = row.spec if row is not None else None
+    await _mark_used(session, token, now, ip)
+    return Identity(
+        user_id=token.user_id,
+        username=token.user.username,
+        token_id=token.token_id,
+        components=None if token.component_ids is None else frozenset(token.component_ids),
+        actions=frozenset(token.actions or ()),
+        is_admin=token.user.is_admin,
+        expires=token.expires_at,
+        via="oidc" if token.origin == "oidc" else "token",
+        publisher=publisher,
+        ip=ip,
+        user_agent=user_agent,
     )
 
 
-async def require_role(
-    session: AsyncSession, who: Identity, component: Component, *, roles: set[str], action: str
-) -> None:
-    if who.scope_component_id is not None and who.scope_component_id != component.id:
-        raise Forbidden(
-            "auth.scope",
-            f"this token is scoped to another component and cannot {action} "
-            f"{component.display_name!r}: use a token scoped to it, or an unscoped token",
-        )
-    role = await role_of(session, who.user_id, component.id)
-    if role not in roles:
-        raise Forbidden(
-            "auth.role",
-            f"user {who.username!r} may not {action} {component.display_name!r}: "
-            f"it needs the {' or '.join(sorted(roles))} role; ask an owner to add you",
-        )
+# last-used is written at most this often per token, so a burst of uploads is not a burst of
+# writes (the IP is written at once when it changes).
+LAST_USED_GRANULARITY = timedelta(seconds=60)
+
+
+async def _mark_used(session: AsyncSession, token: ApiToken, now: datetime, ip: str | None) -> None:
+    if (
+        token.last_used is not None
+        and now - token.last_used < LAST_USED_GRANULARITY
+        and token.last_used_ip == ip
+    ):
+        return
+    token.last_used = now
+    token.last_used_ip = ip
+    await session.commit()
+
+
+async def identify(
+    hub: Hub, authorization: str | None, *, ip: str | None = None, user_agent: str | None = None
+) -> Identity:
+    """Who a request's Authorization header names, in a session of its own."""
+    async with hub.sessions() as session:
+        return await authenticate(session, authorization, ip=ip, user_agent=user_agent)
 
 
 async def owners_of(session: AsyncSession, component_id: int) -> list[str]:
@@ -208,18 +273,23 @@ async def whoami(session: AsyncSession, who: Identity) -> Me:
     token = await session.scalar(select(ApiToken).where(ApiToken.token_id == who.token_id))
     if token is None:  # deleted since authenticate() read it
         raise Unauthorized("auth.invalid", "the API token is invalid: create a new one")
-    component = None
-    if who.scope_component_id is not None:
-        component = await session.scalar(
-            select(Component.display_name).where(Component.id == who.scope_component_id)
+    names: list[str] = []
+    if who.components is not None:
+        names = sorted(
+            await session.scalars(
+                select(Component.display_name).where(Component.id.in_(who.components))
+            )
         )
     return Me(
         username=who.username,
         token=TokenInfo(
             id=token.token_id,
-            component=component,
+            component=names[0] if len(names) == 1 else None,
+            components=names if who.components is not None else None,
+            actions=sorted(who.actions),
             expires=token.expires_at,
             created=token.created,
             description=token.description,
+            name=token.name,
         ),
     )

@@ -16,7 +16,7 @@ from pysetl_hub_schemas import (
     Release,
     YankRequest,
 )
-from pysetl_hub_server.accounts.services import Identity
+from pysetl_hub_server.accounts.permissions import Identity
 from pysetl_hub_server.bounds import MAX_PAGE, MAX_PER_PAGE
 from pysetl_hub_server.components import services
 from pysetl_hub_server.hub import Hub

@@ -1,5 +1,9 @@
-"""New names that only look new: `f00-bar` beside `foo-bar`, `pysetl_l0ader` beside
-`pysetl-loader`. A name whose ultranormalized form is taken belongs to whoever holds the first.
+"""Which new names may be taken, and by whom.
+
+- Look-alikes: `f00-bar` beside `foo-bar`, `pysetl_l0ader` beside `pysetl-loader`. A name whose
+  ultranormalized form is taken belongs to whoever holds the first.
+- Prohibited names: admins take a name (and its look-alikes) out of use.
+- Reserved prefixes: only members of acme may create `acme-*`.
 """
 
 from __future__ import annotations
@@ -10,8 +14,15 @@ from packaging.utils import canonicalize_name
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pysetl_hub_server.db.models import Component, Role
-from pysetl_hub_server.errors import Conflict
+from pysetl_hub_server.db.models import (
+    Component,
+    Organization,
+    OrgMember,
+    ProhibitedName,
+    ReservedPrefix,
+    Role,
+)
+from pysetl_hub_server.errors import Conflict, Forbidden
 
 _SEPARATORS = re.compile(r"[-_.]+")
 # Letters a reader takes for digits (and the reverse), as the public index folds them.
@@ -23,9 +34,44 @@ def ultranormalize(name: str) -> str:
     return _SEPARATORS.sub("", canonicalize_name(name)).translate(_LOOKALIKES)
 
 
+def prefixes_of(name: str) -> list[str]:
+    """The reserved prefixes that could cover `name`: `acme-etl-x` -> acme, acme-etl, ..."""
+    parts = canonicalize_name(name).split("-")
+    return ["-".join(parts[:i]) for i in range(1, len(parts) + 1)]
+
+
 async def check_new_name(session: AsyncSession, name: str, user_id: int) -> None:
-    """Refuse a new component name that looks like another's, unless the caller owns that one."""
+    """Refuse a new component name that is prohibited, inside another organization's reserved
+    prefix, or looks like another's (unless the caller owns that one)."""
     ultra = ultranormalize(name)
+    prohibited = await session.scalar(
+        select(ProhibitedName).where(
+            (ProhibitedName.name == canonicalize_name(name)) | (ProhibitedName.ultra_name == ultra)
+        )
+    )
+    if prohibited is not None:
+        raise Forbidden(
+            "name.prohibited",
+            f"{name!r} may not be used on this hub ({prohibited.name!r} is prohibited"
+            f"{': ' + prohibited.reason if prohibited.reason else ''}): choose another name",
+        )
+    reserved = await session.execute(
+        select(ReservedPrefix.prefix, Organization.id, Organization.display_name)
+        .join(Organization, Organization.id == ReservedPrefix.org_id)
+        .where(ReservedPrefix.prefix.in_(prefixes_of(name)))
+    )
+    for prefix, org_id, org_name in reserved:
+        member = await session.scalar(
+            select(OrgMember.id).where(OrgMember.org_id == org_id, OrgMember.user_id == user_id)
+        )
+        if member is None:
+            raise Forbidden(
+                "name.reserved",
+                f"names starting with {prefix!r} are reserved for the organization "
+                f"{org_name!r}: only its members may create {name!r}; ask an owner of "
+                f"{org_name!r} to add you, or choose another name",
+                organization=org_name,
+            )
     rows = await session.execute(
         select(Component.id, Component.display_name).where(Component.ultra_name == ultra)
     )

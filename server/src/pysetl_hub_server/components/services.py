@@ -23,7 +23,8 @@ from pysetl_hub_schemas import (
     Publisher,
     Release,
 )
-from pysetl_hub_server.accounts.services import Identity, owners_of, require_role
+from pysetl_hub_server.accounts.permissions import Identity, authorize
+from pysetl_hub_server.accounts.services import owners_of
 from pysetl_hub_server.audit.services import touch
 from pysetl_hub_server.bounds import MAX_VERSION
 from pysetl_hub_server.components.latest import fully_attested, latest_release, newest_first
@@ -174,7 +175,7 @@ async def set_yanked(
         )
     async with hub.sessions() as session:
         c = await _load(session, name)
-        await require_role(session, who, c, roles={"owner"}, action="yank" if yanked else "unyank")
+        await authorize(session, who, c, "yank" if yanked else "unyank")
         r = _find_release(c, version)
         r.yanked = yanked
         r.yanked_reason = (reason or None) if yanked else None
@@ -182,7 +183,7 @@ async def set_yanked(
             session,
             c,
             "release.yank" if yanked else "release.unyank",
-            user_id=who.user_id,
+            actor=who.actor,
             detail={"version": r.version, "reason": reason},
         )
         await session.commit()

@@ -67,7 +67,41 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(254))
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Site administrators: quarantine, prohibited names, the hub-wide audit view.
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    # TOTP second factor (RFC 6238): the base32 secret, whether it is on, and the last time
+    # step accepted (a code is good once).
+    totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RecoveryCode(Base):
+    """One-use codes that stand in for a lost TOTP device; stored hashed."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(255))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class WebSession(Base):
+    """A signed-in browser or CLI session (`POST /api/v1/session`); only a hash is stored."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    session_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    user_agent: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class ApiToken(Base):
@@ -79,14 +113,23 @@ class ApiToken(Base):
     token_id: Mapped[str] = mapped_column(String(32), unique=True)
     secret_hash: Mapped[str] = mapped_column(String(64))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    component_id: Mapped[int | None] = mapped_column(
-        ForeignKey("components.id", ondelete="CASCADE"), nullable=True
-    )
+    name: Mapped[str] = mapped_column(String(100), default="")
+    # Scope: None is every component the user may act on; a list of component ids otherwise.
+    component_ids: Mapped[list[int] | None] = mapped_column(JSON, nullable=True)
+    # What it may do there: a subset of upload, yank, manage.
+    actions: Mapped[list[str]] = mapped_column(JSON, default=list)
     description: Mapped[str] = mapped_column(String(200), default="")
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_used: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_used_ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # How it came to be: "user" (CLI/API/web), "admin" (server CLI), "oidc" (minted for a
+    # trusted publisher, which is then set; removing the publisher removes the token).
+    origin: Mapped[str] = mapped_column(String(16), default="user")
+    publisher_id: Mapped[int | None] = mapped_column(
+        ForeignKey("trusted_publishers.id", ondelete="CASCADE"), nullable=True
+    )
 
     user: Mapped[User] = relationship(lazy="joined")
 
@@ -106,6 +149,13 @@ class Component(Base):
     last_serial: Mapped[int] = mapped_column(BigInteger, default=0)
     # Once on, an upload without a verified attestation is refused.
     require_attestations: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Owned by an organization: its owners are owners here, its teams hold roles here.
+    org_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    # Quarantined by an admin: hidden from the index and search, files kept for review.
+    quarantined_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    quarantine_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
 
     releases: Mapped[list[Release]] = relationship(
         back_populates="component", lazy="raise", cascade="all, delete-orphan"
@@ -224,7 +274,11 @@ class FilenameRegistry(Base):
 
 
 class AuditEvent(Base):
-    """Append-only journal. Its id is the serial (as PyPI's journal) that caches key on."""
+    """Append-only journal. Its id is the serial (as PyPI's journal) that caches key on.
+
+    Each event carries the hash of the one before it (`audit/chain.py`), so an edited, deleted
+    or reordered event breaks the chain from there on; `AuditHead` holds the newest link.
+    """
 
     __tablename__ = "audit_events"
 
@@ -233,11 +287,158 @@ class AuditEvent(Base):
         ForeignKey("components.id", ondelete="SET NULL"), nullable=True, index=True
     )
     user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True
     )
     action: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Who (a username, `publisher:<spec>`, or `admin`), on what (`component:x`, `user:y`, ...),
+    # from where. ip and user_agent are never shown to the public.
+    actor: Mapped[str] = mapped_column(String(300), default="")
+    target: Mapped[str] = mapped_column(String(300), default="")
+    ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    user_agent: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class AuditHead(Base):
+    """One row: the newest event of the chain. Writers lock it first, so events are chained
+    (and numbered) in one order even on PostgreSQL with concurrent transactions."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    first_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    last_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    last_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    count: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+# -- governance ---------------------------------------------------------------------------------
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)  # normalized like a component
+    display_name: Mapped[str] = mapped_column(String(64))
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OrgMember(Base):
+    __tablename__ = "org_members"
+    __table_args__ = (UniqueConstraint("org_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    org_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))  # "owner" | "member"
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Team(Base):
+    __tablename__ = "teams"
+    __table_args__ = (UniqueConstraint("org_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    org_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(64))
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TeamMember(Base):
+    __tablename__ = "team_members"
+    __table_args__ = (UniqueConstraint("team_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+
+
+class TeamRole(Base):
+    """A team's role on a component of its organization."""
+
+    __tablename__ = "team_roles"
+    __table_args__ = (UniqueConstraint("team_id", "component_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    component_id: Mapped[int] = mapped_column(
+        ForeignKey("components.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))  # "owner" | "maintainer"
+
+
+class ReservedPrefix(Base):
+    """Only members of `org_id` may create components named `<prefix>-*` (or the prefix)."""
+
+    __tablename__ = "reserved_prefixes"
+
+    prefix: Mapped[str] = mapped_column(String(64), primary_key=True)  # normalized
+    org_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Invitation(Base):
+    """An owner's offer of a role on a component (or a seat in an organization)."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    component_id: Mapped[int | None] = mapped_column(
+        ForeignKey("components.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    org_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    invitee_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    inviter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    role: Mapped[str] = mapped_column(String(16))
+    # "pending" | "accepted" | "declined" | "revoked" (expired: pending past expires_at)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ProhibitedName(Base):
+    """A name admins took out of use: no component may be created as it or as a look-alike."""
+
+    __tablename__ = "prohibited_names"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)  # normalized
+    ultra_name: Mapped[str] = mapped_column(String(128), index=True)
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OidcJti(Base):
+    """`jti` of every OIDC token exchanged, until it expires: a replay is refused."""
+
+    __tablename__ = "oidc_jtis"
+
+    jti: Mapped[str] = mapped_column(String(255), primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(255))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class ServerFlag(Base):
+    """Switches an admin flips on a running hub (every replica reads them): `read_only`."""
+
+    __tablename__ = "server_flags"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(500))
+    updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 # -- search -------------------------------------------------------------------------------------

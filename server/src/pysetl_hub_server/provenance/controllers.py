@@ -7,7 +7,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from pysetl_hub_schemas import PublisherList, PublisherRequest
-from pysetl_hub_server.accounts.services import Identity
+from pysetl_hub_server.accounts.permissions import Identity
 from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.provenance import integrity, publishers
 

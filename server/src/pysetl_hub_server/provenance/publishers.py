@@ -21,11 +21,11 @@ from pysetl_hub_schemas import (
     PublisherRequest,
     TrustedPublisher,
 )
-from pysetl_hub_server.accounts.services import Identity, require_role
+from pysetl_hub_server.accounts.permissions import Identity, authorize
 from pysetl_hub_server.audit.services import touch
-from pysetl_hub_server.components.names import check_new_name, ultranormalize
+from pysetl_hub_server.components.create import create_component
 from pysetl_hub_server.db import models
-from pysetl_hub_server.errors import BadRequest, Conflict, Forbidden, NotFound
+from pysetl_hub_server.errors import BadRequest, Conflict, NotFound
 from pysetl_hub_server.hub import Hub
 
 NAME_RE = re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])$")
@@ -99,7 +99,7 @@ async def add_publisher(
         if c is None:
             c = await _reserve(session, who, name)
         else:
-            await require_role(session, who, c, roles={"owner"}, action="add publishers to")
+            await authorize(session, who, c, "publishers")
         exists = await session.scalar(
             select(models.TrustedPublisher.id).where(
                 models.TrustedPublisher.component_id == c.id,
@@ -123,7 +123,7 @@ async def add_publisher(
                 created_by=who.user_id,
             )
         )
-        await touch(session, c, "publisher.add", user_id=who.user_id, detail={"publisher": spec})
+        await touch(session, c, "publisher.add", actor=who.actor, detail={"publisher": spec})
         await session.commit()
         view = await _view(session, c)
     hub.changed(c.name)
@@ -134,27 +134,13 @@ async def _reserve(session: AsyncSession, who: Identity, name: str) -> models.Co
     """A new, empty component owned by the caller: the pending-publisher case."""
     if not NAME_RE.match(name) or len(name) > 128:
         raise BadRequest("component.name", f"{name!r} is not a valid distribution name (PEP 508)")
-    if who.scope_component_id is not None:
-        raise Forbidden(
-            "auth.scope",
-            f"this token is scoped to one component and cannot create {name!r}: "
-            "use an unscoped token",
-        )
-    await check_new_name(session, name, who.user_id)
-    c = models.Component(
-        name=canonicalize_name(name), display_name=name, ultra_name=ultranormalize(name)
-    )
-    session.add(c)
-    await session.flush()
-    session.add(models.Role(user_id=who.user_id, component_id=c.id, role="owner"))
-    await touch(session, c, "component.create", user_id=who.user_id)
-    return c
+    return await create_component(session, who, name)
 
 
 async def remove_publisher(hub: Hub, who: Identity, name: str, publisher_id: int) -> PublisherList:
     async with hub.sessions() as session:
         c = await _component(session, name)
-        await require_role(session, who, c, roles={"owner"}, action="remove publishers from")
+        await authorize(session, who, c, "publishers")
         row = await session.scalar(
             select(models.TrustedPublisher).where(
                 models.TrustedPublisher.id == publisher_id,
@@ -168,9 +154,7 @@ async def remove_publisher(hub: Hub, who: Identity, name: str, publisher_id: int
                 "list them with `pysetl-hub publishers list`",
             )
         await session.delete(row)
-        await touch(
-            session, c, "publisher.remove", user_id=who.user_id, detail={"publisher": row.spec}
-        )
+        await touch(session, c, "publisher.remove", actor=who.actor, detail={"publisher": row.spec})
         await session.commit()
         view = await _view(session, c)
     hub.changed(c.name)
@@ -182,7 +166,7 @@ async def update_settings(
 ) -> PublisherList:
     async with hub.sessions() as session:
         c = await _component(session, name)
-        await require_role(session, who, c, roles={"owner"}, action="change settings of")
+        await authorize(session, who, c, "settings")
         if data.require_attestations is not None:
             if data.require_attestations and not await trusted(session, c.id):
                 raise BadRequest(
@@ -195,7 +179,7 @@ async def update_settings(
                 session,
                 c,
                 "component.settings",
-                user_id=who.user_id,
+                actor=who.actor,
                 detail={"require_attestations": data.require_attestations},
             )
         await session.commit()

@@ -11,7 +11,8 @@ from litestar.di import NamedDependency
 from litestar.exceptions import InternalServerException
 
 from pysetl_hub_schemas import UploadResult
-from pysetl_hub_server.accounts.services import authenticate
+from pysetl_hub_server.accounts.services import identify
+from pysetl_hub_server.deps import client_ip
 from pysetl_hub_server.errors import BadRequest, PayloadTooLarge, RequestTimeout
 from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.problems import BODY_UNREAD
@@ -43,9 +44,12 @@ async def upload(request: Request[Any, Any, Any], hub: NamedDependency[Hub]) -> 
         )
     # Authenticated here rather than by the `who` dependency, so that an oversized declared body
     # is refused before any database work; still before a byte of the body is read.
-    async with hub.sessions() as session:
-        who = await authenticate(session, request.headers.get("authorization"))
-        await session.commit()
+    who = await identify(
+        hub,
+        request.headers.get("authorization"),
+        ip=client_ip(request),
+        user_agent=request.headers.get("user-agent"),
+    )
 
     async def capped() -> AsyncIterator[bytes]:
         total = 0

@@ -20,12 +20,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pysetl_hub_schemas import PYSETL_DIST, SPARK_DIST
-from pysetl_hub_server.accounts.services import Identity, require_role
+from pysetl_hub_server.accounts.permissions import Identity, authorize, require_user_wide
 from pysetl_hub_server.audit.services import touch
 from pysetl_hub_server.components.compat import evaluate, platform_specifier
-from pysetl_hub_server.components.names import check_new_name, ultranormalize
-from pysetl_hub_server.db.models import Component, File, FilenameRegistry, Release, Role
-from pysetl_hub_server.errors import Conflict, Forbidden
+from pysetl_hub_server.components.create import create_component
+from pysetl_hub_server.db.models import Component, File, FilenameRegistry, Release
+from pysetl_hub_server.errors import Conflict
 from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.provenance.publishers import trusted
 from pysetl_hub_server.provenance.uploads import Policy, Signed, check_upload
@@ -150,20 +150,13 @@ async def _authorize(hub: Hub, who: Identity, parsed: validate.ParsedFilename) -
     async with hub.sessions() as session:
         component = await session.scalar(select(Component).where(Component.name == parsed.name))
         if component is not None:
-            await require_role(
-                session, who, component, roles={"owner", "maintainer"}, action="upload to"
-            )
+            await authorize(session, who, component, "upload")
             return Policy(
                 component.display_name,
                 await trusted(session, component.id),
                 component.require_attestations,
             )
-        if who.scope_component_id is not None:
-            raise Forbidden(
-                "auth.scope",
-                f"this token is scoped to one component and cannot create {parsed.name!r}: "
-                "use an unscoped token for the first upload",
-            )
+        require_user_wide(who, parsed.name)
         return Policy(parsed.name, [], require_attestations=False)
 
 
@@ -198,18 +191,9 @@ async def _record_in(
 
     component = await session.scalar(select(Component).where(Component.name == parsed.name))
     if component is None:
-        await check_new_name(session, parsed.name, who.user_id)
-        component = Component(
-            name=parsed.name, display_name=meta.name, ultra_name=ultranormalize(parsed.name)
-        )
-        session.add(component)
-        await session.flush()
-        session.add(Role(user_id=who.user_id, component_id=component.id, role="owner"))
-        await touch(session, component, "component.create", user_id=who.user_id)
+        component = await create_component(session, who, parsed.name, meta.name)
     else:
-        await require_role(
-            session, who, component, roles={"owner", "maintainer"}, action="upload to"
-        )
+        await authorize(session, who, component, "upload")
 
     canonical = canonicalize_version(parsed.version)
     release = await session.scalar(
@@ -225,7 +209,7 @@ async def _record_in(
             session,
             component,
             "release.create",
-            user_id=who.user_id,
+            actor=who.actor,
             detail={"version": release.version},
         )
     else:
@@ -251,7 +235,7 @@ async def _record_in(
         session,
         component,
         "file.upload",
-        user_id=who.user_id,
+        actor=who.actor,
         detail={"filename": parsed.filename, "sha256": c.file.sha256, "token": who.token_id},
     )
     await session.flush()
