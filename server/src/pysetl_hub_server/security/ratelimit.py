@@ -32,10 +32,11 @@ class Limiter:
     """Counts events per (policy, key) and answers 429 with Retry-After past the limit."""
 
     def __init__(self, redis_url: str | None = None, prefix: str = "pysetl-hub") -> None:
-        storage_uri = "async+memory://"
-        if redis_url:
-            storage_uri = "async+" + redis_url.removeprefix("async+")
-        storage = storage_from_string(storage_uri, key_prefix=prefix)
+        if redis_url:  # redis-py's asyncio client (limits' default, coredis, pins packaging<26)
+            uri = "async+" + redis_url.removeprefix("async+")
+            storage = storage_from_string(uri, key_prefix=prefix, implementation="redispy")
+        else:
+            storage = storage_from_string("async+memory://")
         assert isinstance(storage, Storage)  # an async+ URI gives an async storage
         self._storage = storage
         self._window = MovingWindowRateLimiter(self._storage)
