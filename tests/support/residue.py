@@ -31,9 +31,9 @@ from pysetl_hub_server.db.models import AuditEvent, Base, SearchOutbox
 from pysetl_hub_server.storage.blobs import LocalBlobStore
 from tests.support.live import LiveServer
 
-# Columns a refused request may change without that being residue (none is written today; a
-# "last used" stamp on the token that authenticated the request would be one).
-VOLATILE = {("api_tokens", "last_used")}
+# Columns a refused request may change without that being residue: the "last used" time and
+# address of the token that authenticated it (written before the upload is judged).
+VOLATILE = {("api_tokens", "last_used"), ("api_tokens", "last_used_ip")}
 SETTLE_SECONDS = 10.0  # the search outbox of an earlier, accepted upload drains in milliseconds
 SHOWN = 3  # rows shown per table in a failure message
 # The registry serial, as the simple index computes it (simple.services.current_serial).
