@@ -8,6 +8,7 @@ uploads only there: another component is `auth.scope`, a yank is `auth.token_act
 
 from __future__ import annotations
 
+import concurrent.futures
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -158,3 +159,22 @@ def test_the_token_acts_for_an_owner_when_the_registering_user_is_gone(
     token = api.post(MINT, json={"token": issuer.sign()}).json()["token"]
     me = api.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert me.json()["username"] == "bob"
+
+
+def test_the_same_token_exchanged_at_once_mints_once(
+    hub: LiveServer, api: httpx.Client, issuer: LocalIssuer
+) -> None:
+    alice = hub.user_with_token("alice")
+    api.post("/api/v1/components/csv-dedupe/publishers", json=PUBLISHER,
+             headers={"Authorization": f"Bearer {alice}"})  # fmt: skip
+    token = issuer.sign()
+
+    def exchange(_: int) -> int:
+        with httpx.Client(base_url=hub.url, timeout=30) as client:
+            r = client.post(MINT, json={"token": token})
+            assert r.status_code == 200 or problem(r)["code"] == "oidc.replay", r.text
+            return r.status_code
+
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        statuses = sorted(pool.map(exchange, range(6)))
+    assert statuses == [200, 401, 401, 401, 401, 401]

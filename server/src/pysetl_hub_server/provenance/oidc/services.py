@@ -71,6 +71,10 @@ async def mint(
                 + timedelta(seconds=hub.settings.oidc.leeway),
             )
         )
+        try:
+            await session.flush()
+        except IntegrityError as exc:  # the same jti, exchanged at the same moment
+            raise _replayed() from exc
         session.add(
             ApiToken(
                 token_id=new.token_id,
@@ -103,10 +107,7 @@ async def mint(
                 target=f"component:{component.name}",
                 detail=detail,
             )
-        try:
-            await session.commit()
-        except IntegrityError as exc:  # the same jti, exchanged at the same moment
-            raise _replayed() from exc
+        await session.commit()
     return MintedToken(
         token=new.plaintext,
         expires=expires,
