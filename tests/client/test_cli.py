@@ -207,6 +207,7 @@ def test_new_scaffolds_a_buildable_project(run, tmp_path: Path) -> None:  # type
     assert (root / "tests/test_my_dedupe.py").exists() and (root / "README.md").exists()
     workflow = (root / ".github/workflows/publish.yml").read_text()
     assert "id-token: write" in workflow and "pysetl-hub publish --attest dist/" in workflow
+    assert "secrets." not in workflow and "PYSETL_HUB_TOKEN" not in workflow  # trusted publishing
     assert "pysetl-hub publishers add my-dedupe github:" in (root / "README.md").read_text()
     ok(run("new", "pipeline", "nightly_totals", "--dir", str(tmp_path)))
     code = (tmp_path / "nightly-totals/src/nightly_totals/__init__.py").read_text()

@@ -34,6 +34,8 @@ from pysetl_hub_schemas import (
     Component,
     FileInfo,
     Me,
+    MintedToken,
+    OidcAudience,
     Provenance,
     Publisher,
     PublisherList,
@@ -196,3 +198,9 @@ class AsyncHubClient:
     async def require_attestations(self, name: str, required: bool = True) -> PublisherList:
         call = core.settings(name, require_attestations=required)
         return core.parse(await self._call(call), PublisherList)
+
+    async def oidc_audience(self) -> str:
+        return core.parse(await self._call(core.oidc_audience()), OidcAudience).audience
+
+    async def mint_token(self, oidc_token: str) -> MintedToken:
+        return core.parse(await self._call(core.mint_token(oidc_token)), MintedToken)

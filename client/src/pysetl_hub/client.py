@@ -35,6 +35,8 @@ from pysetl_hub_schemas import (
     Component,
     FileInfo,
     Me,
+    MintedToken,
+    OidcAudience,
     Provenance,
     Publisher,
     PublisherList,
@@ -205,6 +207,14 @@ class HubClient:
         """Refuse (or accept again) unsigned uploads of `name`."""
         call = core.settings(name, require_attestations=required)
         return core.parse(self._call(call), PublisherList)
+
+    def oidc_audience(self) -> str:
+        """The audience to request a CI OIDC token for, before `mint_token`."""
+        return core.parse(self._call(core.oidc_audience()), OidcAudience).audience
+
+    def mint_token(self, oidc_token: str) -> MintedToken:
+        """Exchange a CI OIDC token for a 15-minute upload token (trusted publishing)."""
+        return core.parse(self._call(core.mint_token(oidc_token)), MintedToken)
 
 
 from pysetl_hub.aclient import AsyncHubClient  # noqa: E402  (re-exported: one import for both)

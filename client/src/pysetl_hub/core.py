@@ -24,6 +24,7 @@ from pysetl_hub_schemas import (
     PYTHON,
     SPARK,
     ComponentSettings,
+    MintRequest,
     Problem,
     Publisher,
     PublisherRequest,
@@ -123,6 +124,18 @@ def settings(name: str, *, require_attestations: bool | None = None) -> Call:
 def me() -> Call:
     """Who the configured token belongs to (401 when the hub does not accept it)."""
     return Call("GET", "/api/v1/me", auth=True)
+
+
+def oidc_audience() -> Call:
+    """The audience a CI OIDC token must be requested for (trusted publishing)."""
+    return Call("GET", "/api/v1/oidc/audience")
+
+
+def mint_token(oidc_token: str) -> Call:
+    """Exchange a CI job's OIDC token for a short-lived upload token (no stored secret)."""
+    return Call(
+        "POST", "/api/v1/oidc/mint-token", body=msgspec.json.encode(MintRequest(token=oidc_token))
+    )
 
 
 def provenance(url: str) -> Call:

@@ -171,7 +171,9 @@ from pysetl_hub.plugins import load_{kind}
 
 The CI workflow in `.github/workflows/publish.yml` builds, tests, signs (PEP 740 attestations
 with Sigstore, from the workflow's OIDC identity) and publishes each tagged release. Register
-it once as the component's trusted publisher, so installers can check who built each file:
+it once as the component's trusted publisher: the hub then lets that workflow upload with a
+15-minute token minted from its OIDC identity (no secret stored in CI), and installers can
+check who built each file:
 
     pysetl-hub publishers add {dist} github:OWNER/REPO/publish.yml
 """
@@ -186,7 +188,7 @@ jobs:
     runs-on: ubuntu-latest
     permissions:
       contents: read
-      id-token: write   # the OIDC token Sigstore signs with
+      id-token: write   # the OIDC identity: mints the upload token, and Sigstore signs with it
     steps:
       - uses: actions/checkout@v4
       - uses: actions/setup-python@v5
@@ -199,11 +201,13 @@ jobs:
       - run: python -m pip install build '.[test]' 'pysetl[pyspark]' pysetl-hub
       - run: python -m pytest
       - run: python -m build
-      # --attest signs each file (PEP 740, Sigstore) with this workflow's OIDC identity
+      # Trusted publishing: no token, no secret. With none configured, publish exchanges this
+      # workflow's OIDC identity for a 15-minute upload token (the hub checks it is the
+      # publisher registered with `pysetl-hub publishers add`); --attest signs each file
+      # (PEP 740, Sigstore) with the same identity.
       - run: pysetl-hub publish --attest dist/*.whl dist/*.tar.gz
         env:
           PYSETL_HUB_URL: ${{{{ vars.PYSETL_HUB_URL }}}}
-          PYSETL_HUB_TOKEN: ${{{{ secrets.PYSETL_HUB_TOKEN }}}}
 """
 
 

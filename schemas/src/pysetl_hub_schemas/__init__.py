@@ -31,6 +31,7 @@ from pysetl_hub_schemas.names import (
     SPARK_DIST,
     Platform,
 )
+from pysetl_hub_schemas.oidc import MintedToken, MintRequest, OidcAudience
 from pysetl_hub_schemas.provenance import (
     AttestationBundle,
     ComponentSettings,
@@ -67,6 +68,9 @@ __all__ = [
     "Health",
     "Kind",
     "Me",
+    "MintRequest",
+    "MintedToken",
+    "OidcAudience",
     "Platform",
     "PlatformCheck",
     "Problem",

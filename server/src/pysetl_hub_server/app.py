@@ -22,6 +22,7 @@ from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.logs import configure_logging
 from pysetl_hub_server.problems import exception_handlers
 from pysetl_hub_server.provenance.controllers import PublisherController, provenance
+from pysetl_hub_server.provenance.oidc.controllers import OidcController
 from pysetl_hub_server.publishing.controllers import upload
 from pysetl_hub_server.runtime import build_hub
 from pysetl_hub_server.search.controllers import search
@@ -60,6 +61,7 @@ def create_litestar(the_hub: Hub) -> Litestar:
             download,
             ComponentController,
             PublisherController,
+            OidcController,
             provenance,
             search,
             healthz,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -18,6 +18,9 @@ from pysetl_hub_server.faults import Faults
 from pysetl_hub_server.search.engine import SearchEngine
 from pysetl_hub_server.settings import Settings
 from pysetl_hub_server.storage.blobs import BlobStore
+
+if TYPE_CHECKING:
+    from jwt import PyJWK
 
 ROOT = "\x00root"  # the PageCache key of the project list (no project can be named so)
 
@@ -70,6 +73,12 @@ class RateLimits(Protocol):
     async def clear(self, policy: str, *keys: str) -> None: ...
 
 
+class OidcKeys(Protocol):
+    """Signing keys of the trusted OIDC issuers, cached; refetched (rate-limited) on a new kid."""
+
+    async def key(self, issuer: str, kid: str | None, alg: str) -> PyJWK: ...
+
+
 class Notifier(Protocol):
     def changed(self, name: str) -> None:
         """After a commit that changed `name`: drop what is derived from it, everywhere."""
@@ -90,6 +99,8 @@ class Hub:
     # The Sigstore trusted_root.json upload attestations are verified against.
     trust_root: Path
     limits: RateLimits
+    # Trusted publishing: the keys CI OIDC tokens are verified with (provenance/oidc).
+    oidc_keys: OidcKeys
 
     @property
     def search(self) -> SearchEngine:

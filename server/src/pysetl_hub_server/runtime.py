@@ -16,6 +16,7 @@ from pysetl_hub_server.db.engine import make_engine, make_sessionmaker
 from pysetl_hub_server.downloads import DownloadCounter
 from pysetl_hub_server.faults import Faults
 from pysetl_hub_server.hub import Hub
+from pysetl_hub_server.provenance.oidc.keys import IssuerKeys
 from pysetl_hub_server.search.engine import SearchEngine
 from pysetl_hub_server.search.indexer import Indexer
 from pysetl_hub_server.security.ratelimit import Limiter
@@ -69,6 +70,7 @@ def build_hub(settings: Settings) -> Hub:
         Changes(cache, indexer),
         trust_root,
         Limiter(settings.redis_url),
+        IssuerKeys(settings.oidc),
     )
 
 

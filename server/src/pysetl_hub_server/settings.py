@@ -57,6 +57,66 @@ class Platforms:
         return {PYTHON: self.python, PYSETL: self.pysetl, SPARK: self.spark}
 
 
+GITHUB_ACTIONS_ISSUER = "https://token.actions.githubusercontent.com"
+GITLAB_ISSUER = "https://gitlab.com"
+# The CI systems whose OIDC tokens trusted publishing exchanges; the kind picks the claims.
+OIDC_KINDS = ("github", "gitlab")
+KNOWN_ISSUERS = {GITHUB_ACTIONS_ISSUER: "github", GITLAB_ISSUER: "gitlab"}
+
+
+@dataclass(frozen=True, slots=True)
+class OidcIssuer:
+    """An OIDC issuer whose tokens may be exchanged, and which CI's claims it speaks."""
+
+    url: str
+    kind: str  # one of OIDC_KINDS: publishers of that kind are matched against its tokens
+
+
+@dataclass(frozen=True, slots=True)
+class Oidc:
+    """Trusted publishing: which CI identities may mint upload tokens (provenance/oidc)."""
+
+    issuers: tuple[OidcIssuer, ...] = (
+        OidcIssuer(GITHUB_ACTIONS_ISSUER, "github"),
+        OidcIssuer(GITLAB_ISSUER, "gitlab"),
+    )
+    audience: str = "pysetl-hub"
+    # Plain-http issuers are refused unless this is set: for tests with a loopback issuer.
+    allow_http: bool = False
+    # Seconds of clock skew tolerated on exp, nbf and iat.
+    leeway: int = 60
+    # Least seconds between two JWKS fetches of one issuer caused by an unknown key id, so
+    # tokens with made-up key ids cannot make the hub hammer the issuer.
+    refetch_interval: float = 60.0
+
+    def issuer(self, url: str) -> OidcIssuer | None:
+        return next((i for i in self.issuers if i.url == url), None)
+
+
+def parse_issuers(raw: str, *, allow_http: bool) -> tuple[OidcIssuer, ...]:
+    """`URL` (GitHub Actions' and gitlab.com's own) or `KIND=URL`, comma separated."""
+    found = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        kind, sep, url = item.partition("=")
+        if not sep:
+            kind, url = KNOWN_ISSUERS.get(item, ""), item
+        url = url.rstrip("/")
+        if kind not in OIDC_KINDS:
+            raise SettingsError(
+                f"PYSETL_HUB_OIDC_ISSUERS: say which CI {item!r} is, as github=URL or gitlab=URL"
+            )
+        scheme = url.partition("://")[0]
+        if scheme != "https" and not (scheme == "http" and allow_http):
+            raise SettingsError(
+                f"PYSETL_HUB_OIDC_ISSUERS: issuer {url!r} must be an https URL (plain http only "
+                "with PYSETL_HUB_OIDC_ALLOW_HTTP=1, for tests)"
+            )
+        found.append(OidcIssuer(url, kind))
+    return tuple(found)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the server reads from its environment."""
@@ -90,6 +150,7 @@ class Settings:
     # Redis (redis://host:port/db): rate-limit counters shared by every replica; in memory
     # (per process) when unset.
     redis_url: str | None = field(default=None, repr=False)
+    oidc: Oidc = field(default_factory=Oidc)
 
     @property
     def effective_database_url(self) -> str:
@@ -142,6 +203,13 @@ class Settings:
             python=versions("PYSETL_HUB_PLATFORMS_PYTHON", DEFAULT_PLATFORMS_PYTHON),
             spark=versions("PYSETL_HUB_PLATFORMS_SPARK", DEFAULT_PLATFORMS_SPARK),
         )
+        allow_http = env.get("PYSETL_HUB_OIDC_ALLOW_HTTP", "") in ("1", "true", "yes")
+        oidc = Oidc(allow_http=allow_http)
+        if env.get("PYSETL_HUB_OIDC_ISSUERS") is not None:
+            issuers = parse_issuers(env["PYSETL_HUB_OIDC_ISSUERS"], allow_http=allow_http)
+            oidc = replace(oidc, issuers=issuers)
+        if env.get("PYSETL_HUB_OIDC_AUDIENCE"):
+            oidc = replace(oidc, audience=env["PYSETL_HUB_OIDC_AUDIENCE"])
         return cls(
             data_dir=Path(env.get("PYSETL_HUB_DATA_DIR") or "hub-data"),
             database_url=env.get("PYSETL_HUB_DATABASE_URL") or None,
@@ -155,6 +223,7 @@ class Settings:
             search_url=env.get("PYSETL_HUB_SEARCH_URL") or None,
             search_key=env.get("PYSETL_HUB_SEARCH_KEY") or None,
             redis_url=env.get("PYSETL_HUB_REDIS_URL") or None,
+            oidc=oidc,
             sigstore_trust_root=Path(env["PYSETL_HUB_SIGSTORE_TRUST_ROOT"])
             if env.get("PYSETL_HUB_SIGSTORE_TRUST_ROOT")
             else None,

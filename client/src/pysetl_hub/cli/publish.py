@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from pysetl_hub.cli.options import Ctx, json_option, pass_ctx
 from pysetl_hub.cli.output import emit_json, safe, say, transfer_bar
+
+if TYPE_CHECKING:
+    from pysetl_hub.config import Config
 
 
 @click.command()
@@ -36,7 +41,11 @@ def publish(
     attest_: bool,
     as_json: bool,
 ) -> None:
-    """Upload wheels and sdists (the legacy upload API, as twine)."""
+    """Upload wheels and sdists (the legacy upload API, as twine).
+
+    In CI with no token configured, the job's OIDC identity is exchanged for a 15-minute
+    upload token (trusted publishing: register the workflow with `publishers add`).
+    """
     from pysetl_hub import errors
 
     dists = [f for f in files if f.name.endswith((".whl", ".tar.gz"))]
@@ -54,8 +63,9 @@ def publish(
         with_attestations = True
     if with_attestations:  # pypi_attestations is slow to import: only when asked for
         from pysetl_hub_provenance import twine_attestations
+    config = ctx.config if ctx.config.token else trusted_publishing(ctx)
     results = []
-    with ctx.client() as client, transfer_bar() as bar:
+    with ctx.client(config) as client, transfer_bar() as bar:
         for path in dists:
             task = bar.add_task(safe(path.name), total=path.stat().st_size)
             try:
@@ -77,6 +87,27 @@ def publish(
             say(f"[green]{verb}[/] {safe(result.filename)}{renamed}")
     if as_json:
         emit_json(results)
+
+
+def trusted_publishing(ctx: Ctx) -> Config:
+    """No token configured: mint one from the CI job's OIDC identity, when there is one."""
+    from pysetl_hub import errors
+    from pysetl_hub.trusted import mint_from_ci
+
+    with ctx.client() as client:
+        try:
+            minted = mint_from_ci(client)
+        except errors.NotFound:  # a hub without trusted publishing
+            return ctx.config
+    if minted is None:
+        return ctx.config
+    names = ", ".join(safe(n) for n in minted.components)
+    say(
+        "[green]trusted publishing:[/] no token configured, so this CI job's OIDC identity was "
+        f"exchanged for an upload token for {names} (valid until "
+        f"{minted.expires:%H:%M:%S} UTC)"
+    )
+    return replace(ctx.config, token=minted.token)
 
 
 COMMANDS = [publish]

@@ -27,6 +27,7 @@ from pysetl_hub_server.components.create import create_component
 from pysetl_hub_server.db import models
 from pysetl_hub_server.errors import BadRequest, Conflict, NotFound
 from pysetl_hub_server.hub import Hub
+from pysetl_hub_server.provenance.oidc.services import revoke_minted
 
 NAME_RE = re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])$")
 
@@ -154,6 +155,7 @@ async def remove_publisher(hub: Hub, who: Identity, name: str, publisher_id: int
                 "list them with `pysetl-hub publishers list`",
             )
         await session.delete(row)
+        await revoke_minted(session, c.id)  # what it minted dies with it, not 15 minutes later
         await touch(session, c, "publisher.remove", actor=who.actor, detail={"publisher": row.spec})
         await session.commit()
         view = await _view(session, c)
