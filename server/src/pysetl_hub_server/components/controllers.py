@@ -38,9 +38,14 @@ class ComponentController(Controller):
             return await services.list_components(session, page, per_page)
 
     @get("/{name:str}", summary="A component with its releases")
-    async def component(self, name: FromPath[str], hub: NamedDependency[Hub]) -> Component:
+    async def component(
+        self,
+        name: FromPath[str],
+        hub: NamedDependency[Hub],
+        viewer: NamedDependency[Identity | None],
+    ) -> Component:
         async with hub.sessions() as session:
-            return await services.get_component(session, name)
+            return await services.get_component(session, name, viewer)
 
     @patch("/{name:str}", summary="Change component settings (owners)")
     async def settings(
@@ -54,10 +59,14 @@ class ComponentController(Controller):
 
     @get("/{name:str}/{version:str}", summary="One release")
     async def release(
-        self, name: FromPath[str], version: FromPath[str], hub: NamedDependency[Hub]
+        self,
+        name: FromPath[str],
+        version: FromPath[str],
+        hub: NamedDependency[Hub],
+        viewer: NamedDependency[Identity | None],
     ) -> Release:
         async with hub.sessions() as session:
-            return await services.get_release(session, name, version)
+            return await services.get_release(session, name, version, viewer)
 
     @post("/{name:str}/{version:str}/yank", status_code=200, summary="Yank a release (owners)")
     async def yank(
