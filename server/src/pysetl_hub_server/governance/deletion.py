@@ -51,9 +51,12 @@ async def delete_file(hub: Hub, who: Identity, name: str, version: str, filename
         release.files.remove(file)
         await session.delete(file)
         await touch(
-            session, c, "file.delete", actor=who.actor,
+            session,
+            c,
+            "file.delete",
+            actor=who.actor,
             detail={"version": release.version, "filename": filename, "sha256": file.sha256},
-        )  # fmt: skip
+        )
         await session.commit()
     await _after(hub, c.name, digests)
     return Deleted(component=c.name, version=release.version, filenames=[filename])
@@ -66,9 +69,12 @@ async def delete_release(hub: Hub, who: Identity, name: str, version: str) -> De
         digests = _digests(release.files)
         await session.delete(release)
         await touch(
-            session, c, "release.delete", actor=who.actor,
+            session,
+            c,
+            "release.delete",
+            actor=who.actor,
             detail={"version": release.version, "filenames": filenames},
-        )  # fmt: skip
+        )
         await session.commit()
     await _after(hub, c.name, digests)
     return Deleted(

@@ -29,13 +29,12 @@ def _status(row: models.Invitation, now: datetime) -> str:
 
 
 async def view(session: AsyncSession, row: models.Invitation) -> Invitation:
-    names = dict(
-        (await session.execute(
-            select(models.User.id, models.User.username).where(
-                models.User.id.in_([row.invitee_id, row.inviter_id or -1])
-            )
-        )).tuples()
-    )  # fmt: skip
+    rows = await session.execute(
+        select(models.User.id, models.User.username).where(
+            models.User.id.in_([row.invitee_id, row.inviter_id or -1])
+        )
+    )
+    names = {user_id: username for user_id, username in rows}
     component = None
     if row.component_id is not None:
         component = await session.scalar(
@@ -117,9 +116,12 @@ async def invite_to_component(hub: Hub, who: Identity, name: str, data: RoleRequ
         session.add(row)
         await session.flush()
         await touch(
-            session, c, "role.invite", actor=who.actor,
+            session,
+            c,
+            "role.invite",
+            actor=who.actor,
             detail={"username": invitee.username, "role": data.role, "invitation": row.id},
-        )  # fmt: skip
+        )
         await session.commit()
         return await view(session, row)
 
@@ -148,9 +150,12 @@ async def invite_to_org(hub: Hub, who: Identity, name: str, data: OrgMemberReque
         session.add(row)
         await session.flush()
         await record(
-            session, "org.member.invite", actor=who.actor, target=f"org:{org.name}",
+            session,
+            "org.member.invite",
+            actor=who.actor,
+            target=f"org:{org.name}",
             detail={"username": invitee.username, "role": data.role, "invitation": row.id},
-        )  # fmt: skip
+        )
         await session.commit()
         return await view(session, row)
 
@@ -212,9 +217,12 @@ async def accept(hub: Hub, who: Identity, invitation_id: int) -> Invitation:
             assert c is not None  # the invitation goes with its component (ON DELETE CASCADE)
             await roles.grant(session, c, who.user_id, row.role)
             await touch(
-                session, c, "role.add", actor=who.actor,
+                session,
+                c,
+                "role.add",
+                actor=who.actor,
                 detail={"username": who.username, "role": row.role, "invitation": row.id},
-            )  # fmt: skip
+            )
         else:
             org = await session.get(models.Organization, row.org_id)
             assert org is not None
@@ -228,9 +236,12 @@ async def accept(hub: Hub, who: Identity, invitation_id: int) -> Invitation:
             elif row.role == "owner":
                 member.role = "owner"
             await record(
-                session, "org.member.add", actor=who.actor, target=f"org:{org.name}",
+                session,
+                "org.member.add",
+                actor=who.actor,
+                target=f"org:{org.name}",
                 detail={"username": who.username, "role": row.role, "invitation": row.id},
-            )  # fmt: skip
+            )
         await session.commit()
         return await view(session, row)
 

@@ -219,9 +219,12 @@ async def create_team(hub: Hub, who: Identity, name: str, data: TeamCreate) -> O
             raise Conflict("team.exists", f"{org.display_name!r} already has a team {team_name!r}")
         session.add(models.Team(org_id=org.id, name=team_name))
         await record(
-            session, "team.create", actor=who.actor, target=f"org:{org.name}",
+            session,
+            "team.create",
+            actor=who.actor,
+            target=f"org:{org.name}",
             detail={"team": team_name},
-        )  # fmt: skip
+        )
         await session.commit()
         return await org_view(session, org)
 
@@ -249,9 +252,12 @@ async def add_team_member(
         if exists is None:
             session.add(models.TeamMember(team_id=team.id, user_id=target.id))
             await record(
-                session, "team.member.add", actor=who.actor, target=f"org:{org.name}",
+                session,
+                "team.member.add",
+                actor=who.actor,
+                target=f"org:{org.name}",
                 detail={"team": team.name, "username": target.username},
-            )  # fmt: skip
+            )
             await session.commit()
         return await org_view(session, org)
 
@@ -275,9 +281,12 @@ async def remove_team_member(
             )
         await session.delete(row)
         await record(
-            session, "team.member.remove", actor=who.actor, target=f"org:{org.name}",
+            session,
+            "team.member.remove",
+            actor=who.actor,
+            target=f"org:{org.name}",
             detail={"team": team.name, "username": target.username},
-        )  # fmt: skip
+        )
         await session.commit()
         return await org_view(session, org)
 
@@ -308,9 +317,12 @@ async def set_team_role(
         else:
             row.role = data.role
         await touch(
-            session, c, "team.role.set", actor=who.actor,
+            session,
+            c,
+            "team.role.set",
+            actor=who.actor,
             detail={"organization": org.name, "team": team.name, "role": data.role},
-        )  # fmt: skip
+        )
         await session.commit()
         return await org_view(session, org)
 
@@ -335,9 +347,12 @@ async def remove_team_role(
         # The organization keeps an owner (org.last_owner), so the component does too.
         await session.delete(row)
         await touch(
-            session, c, "team.role.remove", actor=who.actor,
+            session,
+            c,
+            "team.role.remove",
+            actor=who.actor,
             detail={"organization": org.name, "team": team.name, "role": row.role},
-        )  # fmt: skip
+        )
         await session.commit()
         return await org_view(session, org)
 
@@ -360,8 +375,11 @@ async def transfer(hub: Hub, who: Identity, name: str, organization: str) -> Org
             )
             c.org_id = org.id
             await touch(
-                session, c, "component.transfer", actor=who.actor,
+                session,
+                c,
+                "component.transfer",
+                actor=who.actor,
                 detail={"organization": org.name, "from": previous},
-            )  # fmt: skip
+            )
             await session.commit()
         return await org_view(session, org)

@@ -111,9 +111,12 @@ async def prohibit(hub: Hub, actor: Actor, name: str, reason: str) -> Prohibited
         else:
             row.reason = reason
         await record(
-            session, "name.prohibit", actor=actor, target=f"name:{normalized}",
+            session,
+            "name.prohibit",
+            actor=actor,
+            target=f"name:{normalized}",
             detail={"reason": reason},
-        )  # fmt: skip
+        )
         await session.commit()
     return ProhibitedName(name=normalized, reason=reason)
 
@@ -134,9 +137,12 @@ async def reserve_prefix(hub: Hub, actor: Actor, organization: str, prefix: str)
         if row is None:
             session.add(models.ReservedPrefix(prefix=normalized, org_id=org.id))
             await record(
-                session, "prefix.reserve", actor=actor, target=f"org:{org.name}",
+                session,
+                "prefix.reserve",
+                actor=actor,
+                target=f"org:{org.name}",
                 detail={"prefix": normalized},
-            )  # fmt: skip
+            )
             await session.commit()
     return ReservedPrefix(prefix=normalized, organization=org.display_name)
 
@@ -147,7 +153,9 @@ async def set_admin(hub: Hub, actor: Actor, username: str, is_admin: bool) -> No
         user = await lookup.user(session, username)
         user.is_admin = is_admin
         await record(
-            session, "user.admin.grant" if is_admin else "user.admin.revoke", actor=actor,
+            session,
+            "user.admin.grant" if is_admin else "user.admin.revoke",
+            actor=actor,
             target=f"user:{user.username}",
-        )  # fmt: skip
+        )
         await session.commit()

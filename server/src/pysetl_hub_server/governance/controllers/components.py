@@ -67,20 +67,6 @@ class RoleController(Controller):
         return await orgs.transfer(hub, who, name, data.organization)
 
     @delete(
-        "/{name:str}/{version:str}",
-        status_code=200,
-        summary="Delete a release and its files (owners; the filenames stay taken)",
-    )
-    async def delete_release(
-        self,
-        name: FromPath[str],
-        version: FromPath[str],
-        hub: NamedDependency[Hub],
-        who: NamedDependency[Identity],
-    ) -> Deleted:
-        return await deletion.delete_release(hub, who, name, version)
-
-    @delete(
         "/{name:str}/{version:str}/files/{filename:str}",
         status_code=200,
         summary="Delete one file of a release (owners; the filename stays taken)",
