@@ -34,7 +34,7 @@ async def view(session: AsyncSession, row: models.Invitation) -> Invitation:
             models.User.id.in_([row.invitee_id, row.inviter_id or -1])
         )
     )
-    names = {user_id: username for user_id, username in rows}
+    names = dict(rows.tuples().all())
     component = None
     if row.component_id is not None:
         component = await session.scalar(
