@@ -34,7 +34,7 @@ async def view(session: AsyncSession, row: models.Invitation) -> Invitation:
             models.User.id.in_([row.invitee_id, row.inviter_id or -1])
         )
     )
-    names = dict(rows.tuples().all())
+    names: dict[int, str] = dict(list(rows))
     component = None
     if row.component_id is not None:
         component = await session.scalar(
