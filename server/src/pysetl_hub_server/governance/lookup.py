@@ -45,10 +45,11 @@ async def org(session: AsyncSession, name: str) -> models.Organization:
 
 
 async def org_name(session: AsyncSession, org_id: int | None) -> str | None:
+    """The (normalized) name the API uses for an organization."""
     if org_id is None:
         return None
     return await session.scalar(
-        select(models.Organization.display_name).where(models.Organization.id == org_id)
+        select(models.Organization.name).where(models.Organization.id == org_id)
     )
 
 

@@ -144,7 +144,7 @@ async def reserve_prefix(hub: Hub, actor: Actor, organization: str, prefix: str)
                 detail={"prefix": normalized},
             )
             await session.commit()
-    return ReservedPrefix(prefix=normalized, organization=org.display_name)
+    return ReservedPrefix(prefix=normalized, organization=org.name)
 
 
 async def set_admin(hub: Hub, actor: Actor, username: str, is_admin: bool) -> None:
