@@ -2,8 +2,8 @@
 
 The rows go; the filename stays in `filename_registry` forever, so it can never be published
 again (a re-upload gets 409 `file.deleted`). The index moves forward at once (`touch` and
-`hub.changed`), and a blob goes when no remaining file references it. The component stays,
-owned, even with no release left.
+`hub.changed`), and a blob goes when no remaining file references it. A release goes with its
+last file; the component stays, owned, even with no release left.
 """
 
 from __future__ import annotations
@@ -57,9 +57,21 @@ async def delete_file(hub: Hub, who: Identity, name: str, version: str, filename
             actor=who.actor,
             detail={"version": release.version, "filename": filename, "sha256": file.sha256},
         )
+        emptied = not release.files
+        if emptied:  # a release without files is no release: it goes with its last file
+            await session.delete(release)
+            await touch(
+                session,
+                c,
+                "release.delete",
+                actor=who.actor,
+                detail={"version": release.version, "filenames": []},
+            )
         await session.commit()
     await _after(hub, c.name, digests)
-    return Deleted(component=c.name, version=release.version, filenames=[filename])
+    return Deleted(
+        component=c.name, version=release.version, filenames=[filename], release_deleted=emptied
+    )
 
 
 async def delete_release(hub: Hub, who: Identity, name: str, version: str) -> Deleted:
