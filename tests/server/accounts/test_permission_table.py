@@ -391,3 +391,19 @@ def test_the_table_rows_are_real_roles(world: World) -> None:
         "teammaint": "maintainer",
         "teamowner": "owner",
     }
+
+
+def test_the_documented_table_is_the_rules() -> None:
+    """docs/concepts/governance.md shows RULES as they are."""
+    doc = (Path(__file__).resolve().parents[3] / "docs/concepts/governance.md").read_text()
+    shown = doc.split("<!-- permissions:start", 1)[1].split("<!-- permissions:end -->", 1)[0]
+    rows = [line for line in shown.splitlines()[1:] if line.startswith("|")]
+    expected = [
+        "| rule | least role | token action | refused as |",
+        "| --- | --- | --- | --- |",
+        *(
+            f"| `{name}` | {r.role} | `{r.token_action}` | may not {r.words} |"
+            for name, r in RULES.items()
+        ),
+    ]
+    assert rows == expected
