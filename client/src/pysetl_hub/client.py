@@ -20,6 +20,7 @@ from pysetl_hub import core
 from pysetl_hub.config import Config, origin
 from pysetl_hub.environment import Environment
 from pysetl_hub.errors import NotFound, TransportError
+from pysetl_hub.governance import GovernanceMethods
 from pysetl_hub.resolve import Plan
 from pysetl_hub.resolve import resolve as resolve_plan
 from pysetl_hub.transfer import (
@@ -46,7 +47,7 @@ from pysetl_hub_schemas import (
 )
 
 
-class HubClient:
+class HubClient(GovernanceMethods):
     """Synchronous client for one hub."""
 
     def __init__(

@@ -96,7 +96,9 @@ class NotFound(APIError):
 
 class Conflict(APIError):
     def default_hint(self) -> str:
-        return "published files never change: bump the version and build again"
+        if (self.problem.code or "file.").startswith("file."):
+            return "published files never change: bump the version and build again"
+        return ""  # the hub's own detail (a last owner, a pending invitation) says what to do
 
 
 _BY_STATUS: dict[int, type[APIError]] = {

@@ -113,6 +113,11 @@ class Component(Response):
     versions: list[Version] = []
     latest: Release | None = None
     releases: list[Release] = []
+    organization: str | None = None
+    # Set by a hub admin: the component is hidden from the index, search and the public API;
+    # only its owners (and admins) see it, with the reason.
+    quarantined: bool = False
+    quarantine_reason: str | None = None
 
 
 class YankRequest(Request):

@@ -14,8 +14,12 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 from pysetl_hub_server import __version__
 from pysetl_hub_server.accounts.controllers import me
 from pysetl_hub_server.components.controllers import ComponentController
-from pysetl_hub_server.deps import provide_hub, provide_identity
+from pysetl_hub_server.deps import provide_hub, provide_identity, provide_viewer
 from pysetl_hub_server.files.controllers import download
+from pysetl_hub_server.governance.controllers.admin import AdminController
+from pysetl_hub_server.governance.controllers.components import RoleController
+from pysetl_hub_server.governance.controllers.invitations import InvitationController
+from pysetl_hub_server.governance.controllers.orgs import OrgController
 from pysetl_hub_server.health.controllers import healthz, readyz
 from pysetl_hub_server.hotpath import HotPath
 from pysetl_hub_server.hub import Hub
@@ -67,10 +71,15 @@ def create_litestar(the_hub: Hub) -> Litestar:
             healthz,
             readyz,
             me,
+            RoleController,
+            InvitationController,
+            OrgController,
+            AdminController,
         ],
         dependencies={
             "hub": Provide(provide_hub, sync_to_thread=False),
             "who": Provide(provide_identity),
+            "viewer": Provide(provide_viewer),
         },
         exception_handlers=exception_handlers,
         lifespan=[lifespan],

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
@@ -17,6 +17,8 @@ import click
 
 from pysetl_hub_server.db.migrate import upgrade
 from pysetl_hub_server.errors import HubError
+from pysetl_hub_server.governance.commands import admin_group
+from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.runtime import open_hub
 from pysetl_hub_server.settings import Settings, SettingsError
 
@@ -278,3 +280,18 @@ def search_reindex(ctx: click.Context) -> None:
     count = _run(go())
     engine = "meilisearch" if settings.search_url else "built-in"
     click.echo(f"indexed {count} components with the {engine} engine", err=True)
+
+
+def _with_hub(ctx: click.Context, fn: Callable[[Hub], Awaitable[T]]) -> T:
+    """Run `fn` against an open hub on the migrated database of the command's settings."""
+    settings = _settings(ctx)
+    upgrade(settings.effective_database_url)
+
+    async def go() -> T:
+        async with open_hub(settings) as hub:
+            return await fn(hub)
+
+    return _run(go())
+
+
+main.add_command(admin_group(_with_hub, ServerGroup))

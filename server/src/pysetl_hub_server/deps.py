@@ -45,3 +45,22 @@ async def provide_identity(
         ip=client_ip(request),
         user_agent=request.headers.get("user-agent"),
     )
+
+
+async def provide_viewer(
+    hub: NamedDependency[Hub],
+    request: Request[Any, Any, Any],
+    authorization: Annotated[
+        str | None,
+        HeaderParameter(
+            name="Authorization",
+            description="Optional: `Bearer <API token>`; owners see their quarantined components",
+        ),
+    ] = None,
+) -> Identity | None:
+    """Who reads a public endpoint: None when anonymous; a bad token is still a 401."""
+    if not authorization:
+        return None
+    return await identify(
+        hub, authorization, ip=client_ip(request), user_agent=request.headers.get("user-agent")
+    )

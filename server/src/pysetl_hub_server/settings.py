@@ -151,6 +151,8 @@ class Settings:
     # (per process) when unset.
     redis_url: str | None = field(default=None, repr=False)
     oidc: Oidc = field(default_factory=Oidc)
+    # Days an invitation to a role or an organization stays open.
+    invitation_days: int = 7
 
     @property
     def effective_database_url(self) -> str:
@@ -227,4 +229,5 @@ class Settings:
             sigstore_trust_root=Path(env["PYSETL_HUB_SIGSTORE_TRUST_ROOT"])
             if env.get("PYSETL_HUB_SIGSTORE_TRUST_ROOT")
             else None,
+            invitation_days=integer("PYSETL_HUB_INVITATION_DAYS", 7),
         )

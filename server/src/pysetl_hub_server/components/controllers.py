@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, get, patch, post
+from litestar import Controller, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
@@ -12,6 +12,7 @@ from pysetl_hub_schemas import (
     Component,
     ComponentPage,
     ComponentSettings,
+    Deleted,
     PublisherList,
     Release,
     YankRequest,
@@ -19,6 +20,7 @@ from pysetl_hub_schemas import (
 from pysetl_hub_server.accounts.permissions import Identity
 from pysetl_hub_server.bounds import MAX_PAGE, MAX_PER_PAGE
 from pysetl_hub_server.components import services
+from pysetl_hub_server.governance import deletion
 from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.provenance import publishers
 
@@ -38,9 +40,14 @@ class ComponentController(Controller):
             return await services.list_components(session, page, per_page)
 
     @get("/{name:str}", summary="A component with its releases")
-    async def component(self, name: FromPath[str], hub: NamedDependency[Hub]) -> Component:
+    async def component(
+        self,
+        name: FromPath[str],
+        hub: NamedDependency[Hub],
+        viewer: NamedDependency[Identity | None],
+    ) -> Component:
         async with hub.sessions() as session:
-            return await services.get_component(session, name)
+            return await services.get_component(session, name, viewer)
 
     @patch("/{name:str}", summary="Change component settings (owners)")
     async def settings(
@@ -54,10 +61,29 @@ class ComponentController(Controller):
 
     @get("/{name:str}/{version:str}", summary="One release")
     async def release(
-        self, name: FromPath[str], version: FromPath[str], hub: NamedDependency[Hub]
+        self,
+        name: FromPath[str],
+        version: FromPath[str],
+        hub: NamedDependency[Hub],
+        viewer: NamedDependency[Identity | None],
     ) -> Release:
         async with hub.sessions() as session:
-            return await services.get_release(session, name, version)
+            return await services.get_release(session, name, version, viewer)
+
+    # Here rather than with the other governance routes: Litestar keeps one route per path.
+    @delete(
+        "/{name:str}/{version:str}",
+        status_code=200,
+        summary="Delete a release and its files (owners; the filenames stay taken)",
+    )
+    async def delete_release(
+        self,
+        name: FromPath[str],
+        version: FromPath[str],
+        hub: NamedDependency[Hub],
+        who: NamedDependency[Identity],
+    ) -> Deleted:
+        return await deletion.delete_release(hub, who, name, version)
 
     @post("/{name:str}/{version:str}/yank", status_code=200, summary="Yank a release (owners)")
     async def yank(

@@ -30,6 +30,8 @@ from pysetl_hub_server.bounds import MAX_VERSION
 from pysetl_hub_server.components.latest import fully_attested, latest_release, newest_first
 from pysetl_hub_server.db import models
 from pysetl_hub_server.errors import BadRequest, NotFound
+from pysetl_hub_server.governance.lookup import org_name
+from pysetl_hub_server.governance.quarantine import can_see
 from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.simple.services import file_url, provenance_url
 from pysetl_hub_server.text import describe, forbidden_character
@@ -86,7 +88,10 @@ def release_view(component: models.Component, r: models.Release) -> Release:
     )
 
 
-async def _load(session: AsyncSession, name: str) -> models.Component:
+async def _load(
+    session: AsyncSession, name: str, viewer: Identity | None = None
+) -> models.Component:
+    """The component with its releases; a quarantined one only for those who may see it."""
     component = await session.scalar(
         select(models.Component)
         .where(models.Component.name == canonicalize_name(name))
@@ -94,15 +99,19 @@ async def _load(session: AsyncSession, name: str) -> models.Component:
     )
     if component is None:
         raise NotFound("component.missing", f"no component named {name!r} on this hub")
+    if not await can_see(session, viewer, component):
+        raise NotFound("component.missing", f"no component named {name!r} on this hub")
     return component
 
 
 async def list_components(session: AsyncSession, page: int, per_page: int) -> ComponentPage:
     if page < 1 or not 1 <= per_page <= 100:
         raise BadRequest("paging", "page must be >= 1 and per_page between 1 and 100")
-    total = int(await session.scalar(select(func.count(models.Component.id))) or 0)
+    visible = models.Component.quarantined_at.is_(None)
+    total = int(await session.scalar(select(func.count(models.Component.id)).where(visible)) or 0)
     rows = await session.scalars(
         select(models.Component)
+        .where(visible)
         .order_by(models.Component.name)
         .offset((page - 1) * per_page)
         .limit(per_page)
@@ -123,8 +132,10 @@ async def list_components(session: AsyncSession, page: int, per_page: int) -> Co
     return ComponentPage(items=items, page=page, per_page=per_page, total=total)
 
 
-async def get_component(session: AsyncSession, name: str) -> Component:
-    c = await _load(session, name)
+async def get_component(
+    session: AsyncSession, name: str, viewer: Identity | None = None
+) -> Component:
+    c = await _load(session, name, viewer)
     releases = newest_first(list(c.releases))
     latest = latest_release(releases)
     return Component(
@@ -137,10 +148,13 @@ async def get_component(session: AsyncSession, name: str) -> Component:
         versions=[r.version for r in releases],
         latest=release_view(c, latest) if latest else None,
         releases=[release_view(c, r) for r in releases],
+        organization=await org_name(session, c.org_id),
+        quarantined=c.quarantined_at is not None,
+        quarantine_reason=c.quarantine_reason,
     )
 
 
-def _find_release(c: models.Component, version: str) -> models.Release:
+def find_release(c: models.Component, version: str) -> models.Release:
     if len(version) > MAX_VERSION:
         raise NotFound("release.missing", f"no version is longer than {MAX_VERSION} characters")
     try:
@@ -157,9 +171,11 @@ def _find_release(c: models.Component, version: str) -> models.Release:
     )
 
 
-async def get_release(session: AsyncSession, name: str, version: str) -> Release:
-    c = await _load(session, name)
-    return release_view(c, _find_release(c, version))
+async def get_release(
+    session: AsyncSession, name: str, version: str, viewer: Identity | None = None
+) -> Release:
+    c = await _load(session, name, viewer)
+    return release_view(c, find_release(c, version))
 
 
 async def set_yanked(
@@ -176,7 +192,7 @@ async def set_yanked(
     async with hub.sessions() as session:
         c = await _load(session, name)
         await authorize(session, who, c, "yank" if yanked else "unyank")
-        r = _find_release(c, version)
+        r = find_release(c, version)
         r.yanked = yanked
         r.yanked_reason = (reason or None) if yanked else None
         await touch(

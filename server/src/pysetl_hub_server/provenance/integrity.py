@@ -22,6 +22,7 @@ async def provenance_of(session: AsyncSession, name: str, version: str, filename
             Component.name == canonicalize_name(name),
             Release.canonical_version == canonicalize_version(version),
             File.filename == filename,
+            Component.quarantined_at.is_(None),  # a quarantined file is not served
         )
     )
     found = row.first()

@@ -26,6 +26,7 @@ from pysetl_hub_server.components.compat import evaluate, platform_specifier
 from pysetl_hub_server.components.create import create_component
 from pysetl_hub_server.db.models import Component, File, FilenameRegistry, Release
 from pysetl_hub_server.errors import Conflict
+from pysetl_hub_server.governance.quarantine import refuse_if_quarantined
 from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.provenance.publishers import trusted
 from pysetl_hub_server.provenance.uploads import Policy, Signed, check_upload
@@ -151,6 +152,7 @@ async def _authorize(hub: Hub, who: Identity, parsed: validate.ParsedFilename) -
         component = await session.scalar(select(Component).where(Component.name == parsed.name))
         if component is not None:
             await authorize(session, who, component, "upload")
+            await refuse_if_quarantined(session, component)
             return Policy(
                 component.display_name,
                 await trusted(session, component.id),
@@ -194,6 +196,7 @@ async def _record_in(
         component = await create_component(session, who, parsed.name, meta.name)
     else:
         await authorize(session, who, component, "upload")
+        await refuse_if_quarantined(session, component)
 
     canonical = canonicalize_version(parsed.version)
     release = await session.scalar(

@@ -53,7 +53,12 @@ def document(component: models.Component, downloads: int = 0) -> Document | None
 
 async def load(session: AsyncSession, names: list[str] | None = None) -> list[Document]:
     """Documents for `names` (all components when None)."""
-    stmt = select(models.Component).options(selectinload(models.Component.releases))
+    # A quarantined component has no document: the indexer then removes it from the engine.
+    stmt = (
+        select(models.Component)
+        .where(models.Component.quarantined_at.is_(None))
+        .options(selectinload(models.Component.releases))
+    )
     if names is not None:
         stmt = stmt.where(models.Component.name.in_(names))
     counts = await recent(session, names)

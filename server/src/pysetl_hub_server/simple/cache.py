@@ -42,6 +42,9 @@ class IndexCache:
         self._pages: dict[str, RenderedPage | None] = {}
         self._generation: dict[str, int] = {}
         self._files: dict[tuple[str, str], StoredFile] = {}
+        # The files cached for each component, dropped with its pages: a deleted file, or one
+        # of a quarantined component, must stop being served from memory at once.
+        self._files_of: dict[str, set[tuple[str, str]]] = {}
         self._answers: OrderedDict[tuple[str, str], Answer] = OrderedDict()
         self._answers_total = 0
         self._serial = -1
@@ -98,6 +101,11 @@ class IndexCache:
         for key in (name, ROOT):
             self._generation[key] = self._generation.get(key, 0) + 1
             self._pages.pop(key, None)
+        for file_key in self._files_of.pop(name, ()):
+            self._files.pop(file_key, None)
+            answer = self._answers.pop(file_key, None)
+            if answer is not None:
+                self._answers_total -= len(answer.body)
 
     # -- files ---------------------------------------------------------------------------------
 
@@ -106,10 +114,15 @@ class IndexCache:
         key = (sha256, filename)
         found = self._files.get(key)
         if found is None:
+            generation = self._generation.get(ROOT, 0)
             async with self._sessions() as session:
-                found = await services.find_file(session, sha256, filename)
-            if found is not None:
+                row = await services.find_file(session, sha256, filename)
+            if row is None:
+                return None
+            found, name = row
+            if self._generation.get(ROOT, 0) == generation:  # no change raced with the read
                 self._files[key] = found
+                self._files_of.setdefault(name, set()).add(key)
         return found
 
     def peek_file(self, sha256: str, filename: str) -> Answer | None:

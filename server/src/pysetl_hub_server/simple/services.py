@@ -55,7 +55,7 @@ def provenance_url(name: str, version: str, filename: str) -> str:
 async def load_project(session: AsyncSession, name: str) -> ProjectSnapshot | None:
     component = await session.scalar(
         select(Component)
-        .where(Component.name == name)
+        .where(Component.name == name, Component.quarantined_at.is_(None))
         .options(selectinload(Component.releases).selectinload(Release.files))
     )
     if component is None:
@@ -92,9 +92,9 @@ async def load_project(session: AsyncSession, name: str) -> ProjectSnapshot | No
 async def load_root(session: AsyncSession) -> RootSnapshot:
     serial = await current_serial(session)
     rows = await session.execute(
-        select(Component.name, Component.display_name, Component.last_serial).order_by(
-            Component.name
-        )
+        select(Component.name, Component.display_name, Component.last_serial)
+        .where(Component.quarantined_at.is_(None))
+        .order_by(Component.name)
     )
     return RootSnapshot(serial, [(n, d, s) for n, d, s in rows])
 
@@ -109,8 +109,23 @@ async def changed_since(session: AsyncSession, serial: int) -> list[str]:
     return list(rows)
 
 
-async def find_file(session: AsyncSession, sha256: str, filename: str) -> StoredFile | None:
-    row = await session.scalar(select(File).where(File.filename == filename, File.sha256 == sha256))
+async def find_file(
+    session: AsyncSession, sha256: str, filename: str
+) -> tuple[StoredFile, str] | None:
+    """A served file and the name of its component; a quarantined component's are not served."""
+    row = (
+        await session.execute(
+            select(File, Component.name)
+            .join(Release, Release.id == File.release_id)
+            .join(Component, Component.id == Release.component_id)
+            .where(
+                File.filename == filename,
+                File.sha256 == sha256,
+                Component.quarantined_at.is_(None),
+            )
+        )
+    ).first()
     if row is None:
         return None
-    return StoredFile(row.filename, row.sha256, row.size, row.metadata_sha256)
+    file, name = row
+    return StoredFile(file.filename, file.sha256, file.size, file.metadata_sha256), name

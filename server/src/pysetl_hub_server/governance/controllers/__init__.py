@@ -1,0 +1,1 @@
+"""Thin handlers of the governance domain, one module per concept."""

@@ -1,0 +1,118 @@
+"""Deleting a file or a whole release (owners).
+
+The rows go; the filename stays in `filename_registry` forever, so it can never be published
+again (a re-upload gets 409 `file.deleted`). The index moves forward at once (`touch` and
+`hub.changed`), and a blob goes when no remaining file references it. A release goes with its
+last file; the component stays, owned, even with no release left.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from pysetl_hub_schemas import Deleted
+from pysetl_hub_server.accounts.permissions import Identity, authorize
+from pysetl_hub_server.audit.services import touch
+from pysetl_hub_server.components.services import find_release
+from pysetl_hub_server.db import models
+from pysetl_hub_server.errors import NotFound
+from pysetl_hub_server.governance import lookup
+from pysetl_hub_server.hub import Hub
+from pysetl_hub_server.storage.blobs import blob_key
+
+
+async def _release(
+    session: AsyncSession, who: Identity, name: str, version: str
+) -> tuple[models.Component, models.Release]:
+    c = await session.scalar(
+        select(models.Component)
+        .where(models.Component.id == (await lookup.component(session, name)).id)
+        .options(selectinload(models.Component.releases).selectinload(models.Release.files))
+    )
+    assert c is not None
+    # Permission before existence: who may not delete learns nothing of what is stored.
+    await authorize(session, who, c, "delete")
+    return c, find_release(c, version)
+
+
+async def delete_file(hub: Hub, who: Identity, name: str, version: str, filename: str) -> Deleted:
+    async with hub.sessions() as session:
+        c, release = await _release(session, who, name, version)
+        file = next((f for f in release.files if f.filename == filename), None)
+        if file is None:
+            raise NotFound(
+                "file.missing",
+                f"{c.display_name!r} {release.version} has no file {filename!r}",
+                files=sorted(f.filename for f in release.files),
+            )
+        digests = _digests([file])
+        release.files.remove(file)
+        await session.delete(file)
+        await touch(
+            session,
+            c,
+            "file.delete",
+            actor=who.actor,
+            detail={"version": release.version, "filename": filename, "sha256": file.sha256},
+        )
+        emptied = not release.files
+        if emptied:  # a release without files is no release: it goes with its last file
+            await session.delete(release)
+            await touch(
+                session,
+                c,
+                "release.delete",
+                actor=who.actor,
+                detail={"version": release.version, "filenames": []},
+            )
+        await session.commit()
+    await _after(hub, c.name, digests)
+    return Deleted(
+        component=c.name, version=release.version, filenames=[filename], release_deleted=emptied
+    )
+
+
+async def delete_release(hub: Hub, who: Identity, name: str, version: str) -> Deleted:
+    async with hub.sessions() as session:
+        c, release = await _release(session, who, name, version)
+        filenames = sorted(f.filename for f in release.files)
+        digests = _digests(release.files)
+        await session.delete(release)
+        await touch(
+            session,
+            c,
+            "release.delete",
+            actor=who.actor,
+            detail={"version": release.version, "filenames": filenames},
+        )
+        await session.commit()
+    await _after(hub, c.name, digests)
+    return Deleted(
+        component=c.name, version=release.version, filenames=filenames, release_deleted=True
+    )
+
+
+def _digests(files: list[models.File]) -> set[str]:
+    found = {f.sha256 for f in files}
+    found.update(f.metadata_sha256 for f in files if f.metadata_sha256)
+    return found
+
+
+async def _after(hub: Hub, name: str, digests: set[str]) -> None:
+    """Drop what is derived from the deleted rows, then each blob no remaining file uses."""
+    hub.changed(name)
+    async with hub.sessions() as session:
+        used = set(
+            await session.scalars(select(models.File.sha256).where(models.File.sha256.in_(digests)))
+        )
+        used.update(
+            d
+            for d in await session.scalars(
+                select(models.File.metadata_sha256).where(models.File.metadata_sha256.in_(digests))
+            )
+            if d
+        )
+    for digest in sorted(digests - used):
+        await hub.blobs.delete(blob_key(digest))

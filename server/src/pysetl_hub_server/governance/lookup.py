@@ -1,0 +1,85 @@
+"""Finding the rows governance acts on by the names the API uses, with errors that say how to
+find the right name."""
+
+from __future__ import annotations
+
+from packaging.utils import canonicalize_name
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pysetl_hub_server.accounts.permissions import Identity
+from pysetl_hub_server.db import models
+from pysetl_hub_server.errors import Forbidden, NotFound
+
+
+async def component(session: AsyncSession, name: str) -> models.Component:
+    row = await session.scalar(
+        select(models.Component).where(models.Component.name == canonicalize_name(name))
+    )
+    if row is None:
+        raise NotFound("component.missing", f"no component named {name!r} on this hub")
+    return row
+
+
+async def user(session: AsyncSession, username: str) -> models.User:
+    row = await session.scalar(select(models.User).where(models.User.username == username.lower()))
+    if row is None:
+        raise NotFound(
+            "user.missing",
+            f"no user named {username!r} on this hub: check the spelling (usernames, not "
+            "e-mail addresses)",
+        )
+    return row
+
+
+async def org(session: AsyncSession, name: str) -> models.Organization:
+    row = await session.scalar(
+        select(models.Organization).where(models.Organization.name == canonicalize_name(name))
+    )
+    if row is None:
+        raise NotFound(
+            "org.missing",
+            f"no organization named {name!r} on this hub: create it with `pysetl-hub orgs create`",
+        )
+    return row
+
+
+async def org_name(session: AsyncSession, org_id: int | None) -> str | None:
+    """The (normalized) name the API uses for an organization."""
+    if org_id is None:
+        return None
+    return await session.scalar(
+        select(models.Organization.name).where(models.Organization.id == org_id)
+    )
+
+
+async def team(session: AsyncSession, org: models.Organization, name: str) -> models.Team:
+    row = await session.scalar(
+        select(models.Team).where(
+            models.Team.org_id == org.id, models.Team.name == canonicalize_name(name)
+        )
+    )
+    if row is None:
+        raise NotFound(
+            "team.missing",
+            f"organization {org.display_name!r} has no team {name!r}: see `pysetl-hub orgs show "
+            f"{org.name}`",
+        )
+    return row
+
+
+def require_account(who: Identity, words: str) -> None:
+    """Actions on the account itself (organizations, invitations) take a user-wide credential
+    that may manage: a component-scoped or trusted-publisher token acts on its components only."""
+    if who.via == "oidc" or who.components is not None:
+        raise Forbidden(
+            "auth.scope",
+            f"this token is scoped to components and cannot {words}: use a user-wide token",
+        )
+    if "manage" not in who.actions:
+        raise Forbidden(
+            "auth.token_action",
+            f"this token may only {', '.join(sorted(who.actions)) or 'read'} and cannot {words}: "
+            "create a token with the 'manage' action",
+            needed_action="manage",
+        )

@@ -1,0 +1,385 @@
+"""Organizations: members (owner or member), teams, and components they own.
+
+Members join by invitation (invitations.py). An owner of an organization is an owner of every
+component it owns; a team gets a role on one of those components. A component moves into an
+organization by `transfer`, which takes an owner of both.
+"""
+
+from __future__ import annotations
+
+from packaging.utils import canonicalize_name
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pysetl_hub_schemas import (
+    Organization,
+    OrgCreate,
+    OrgMember,
+    Team,
+    TeamCreate,
+    TeamMemberRequest,
+    TeamRole,
+    TeamRoleRequest,
+)
+from pysetl_hub_server.accounts.permissions import Identity, authorize
+from pysetl_hub_server.audit.services import record, touch
+from pysetl_hub_server.db import models
+from pysetl_hub_server.errors import Conflict, Forbidden, NotFound
+from pysetl_hub_server.governance import lookup
+from pysetl_hub_server.hub import Hub
+
+
+async def org_owners(session: AsyncSession, org: models.Organization) -> list[str]:
+    return sorted(
+        await session.scalars(
+            select(models.User.username)
+            .join(models.OrgMember, models.OrgMember.user_id == models.User.id)
+            .where(models.OrgMember.org_id == org.id, models.OrgMember.role == "owner")
+        )
+    )
+
+
+async def member_role(session: AsyncSession, org: models.Organization, user_id: int) -> str | None:
+    return await session.scalar(
+        select(models.OrgMember.role).where(
+            models.OrgMember.org_id == org.id, models.OrgMember.user_id == user_id
+        )
+    )
+
+
+async def require_org_owner(
+    session: AsyncSession, who: Identity, org: models.Organization, words: str
+) -> None:
+    """As `authorize` for a component: a 403 that names the role needed and who can grant it."""
+    lookup.require_account(who, words)
+    role = await member_role(session, org, who.user_id)
+    if role == "owner":
+        return
+    owners = await org_owners(session, org)
+    have = f"is a {role}" if role else "is not a member"
+    raise Forbidden(
+        "auth.role",
+        f"user {who.username!r} may not {words}: that needs the owner role in the organization "
+        f"{org.display_name!r} and {who.username!r} {have}; an owner of {org.display_name!r} "
+        f"({', '.join(owners) or 'an admin'}) can grant it with `pysetl-hub orgs members add "
+        f"{org.name} {who.username} --owner`",
+        needed_role="owner",
+        role=role,
+        granted_by=owners,
+    )
+
+
+async def org_view(session: AsyncSession, org: models.Organization) -> Organization:
+    members = [
+        OrgMember(username=name, role=role)  # type: ignore[arg-type]
+        for name, role in await session.execute(
+            select(models.User.username, models.OrgMember.role)
+            .join(models.OrgMember, models.OrgMember.user_id == models.User.id)
+            .where(models.OrgMember.org_id == org.id)
+            .order_by(models.OrgMember.role.desc(), models.User.username)
+        )
+    ]
+    teams = []
+    for team in await session.scalars(
+        select(models.Team).where(models.Team.org_id == org.id).order_by(models.Team.name)
+    ):
+        names = await session.scalars(
+            select(models.User.username)
+            .join(models.TeamMember, models.TeamMember.user_id == models.User.id)
+            .where(models.TeamMember.team_id == team.id)
+            .order_by(models.User.username)
+        )
+        roles = await session.execute(
+            select(models.Component.name, models.TeamRole.role)
+            .join(models.TeamRole, models.TeamRole.component_id == models.Component.id)
+            .where(models.TeamRole.team_id == team.id)
+            .order_by(models.Component.name)
+        )
+        teams.append(
+            Team(
+                name=team.name,
+                members=list(names),
+                roles=[TeamRole(component=c, role=r) for c, r in roles],  # type: ignore[arg-type]
+            )
+        )
+    components = await session.scalars(
+        select(models.Component.name)
+        .where(models.Component.org_id == org.id, models.Component.quarantined_at.is_(None))
+        .order_by(models.Component.name)
+    )
+    prefixes = await session.scalars(
+        select(models.ReservedPrefix.prefix)
+        .where(models.ReservedPrefix.org_id == org.id)
+        .order_by(models.ReservedPrefix.prefix)
+    )
+    return Organization(
+        name=org.name,
+        display_name=org.display_name,
+        members=members,
+        teams=teams,
+        components=list(components),
+        prefixes=list(prefixes),
+    )
+
+
+async def show(session: AsyncSession, name: str) -> Organization:
+    return await org_view(session, await lookup.org(session, name))
+
+
+async def create(hub: Hub, who: Identity, data: OrgCreate) -> Organization:
+    lookup.require_account(who, "create an organization")
+    normalized = canonicalize_name(data.name)
+    async with hub.sessions() as session:
+        taken = await session.scalar(
+            select(models.Organization.id).where(models.Organization.name == normalized)
+        )
+        if taken is not None:
+            raise Conflict(
+                "org.exists", f"the organization {data.name!r} already exists: pick another name"
+            )
+        org = models.Organization(name=normalized, display_name=data.name)
+        session.add(org)
+        await session.flush()
+        session.add(models.OrgMember(org_id=org.id, user_id=who.user_id, role="owner"))
+        await record(session, "org.create", actor=who.actor, target=f"org:{org.name}")
+        try:
+            await session.commit()
+        except IntegrityError as exc:  # a concurrent create of the same name won
+            raise Conflict("org.exists", f"the organization {data.name!r} already exists") from exc
+        return await org_view(session, org)
+
+
+async def remove_member(hub: Hub, who: Identity, name: str, username: str) -> Organization:
+    """An owner removes a member; a member leaves. The last owner stays."""
+    async with hub.sessions() as session:
+        org = await lookup.org(session, name)
+        target = await lookup.user(session, username)
+        leaving = target.id == who.user_id
+        if leaving:
+            lookup.require_account(who, f"leave {org.display_name!r}")
+        else:
+            await require_org_owner(
+                session, who, org, f"remove members of the organization {org.display_name!r}"
+            )
+        row = await session.scalar(
+            select(models.OrgMember).where(
+                models.OrgMember.org_id == org.id, models.OrgMember.user_id == target.id
+            )
+        )
+        if row is None:
+            raise NotFound(
+                "org.not_member", f"{target.username!r} is not a member of {org.display_name!r}"
+            )
+        if row.role == "owner":
+            others = await session.scalar(
+                select(func.count(models.OrgMember.id)).where(
+                    models.OrgMember.org_id == org.id,
+                    models.OrgMember.role == "owner",
+                    models.OrgMember.user_id != target.id,
+                )
+            )
+            if not others:
+                raise Conflict(
+                    "org.last_owner",
+                    f"{target.username!r} is the last owner of the organization "
+                    f"{org.display_name!r} and it must keep one: add another owner first "
+                    f"(`pysetl-hub orgs members add {org.name} USER --owner`, who then accepts)",
+                )
+        await session.delete(row)
+        # Teams hold organization members only.
+        team_ids = select(models.Team.id).where(models.Team.org_id == org.id)
+        await session.execute(
+            delete(models.TeamMember).where(
+                models.TeamMember.user_id == target.id, models.TeamMember.team_id.in_(team_ids)
+            )
+        )
+        await record(
+            session,
+            "org.member.leave" if leaving else "org.member.remove",
+            actor=who.actor,
+            target=f"org:{org.name}",
+            detail={"username": target.username, "role": row.role},
+        )
+        await session.commit()
+        return await org_view(session, org)
+
+
+async def create_team(hub: Hub, who: Identity, name: str, data: TeamCreate) -> Organization:
+    async with hub.sessions() as session:
+        org = await lookup.org(session, name)
+        await require_org_owner(session, who, org, f"create teams in {org.display_name!r}")
+        team_name = canonicalize_name(data.name)
+        exists = await session.scalar(
+            select(models.Team.id).where(
+                models.Team.org_id == org.id, models.Team.name == team_name
+            )
+        )
+        if exists is not None:
+            raise Conflict("team.exists", f"{org.display_name!r} already has a team {team_name!r}")
+        session.add(models.Team(org_id=org.id, name=team_name))
+        await record(
+            session,
+            "team.create",
+            actor=who.actor,
+            target=f"org:{org.name}",
+            detail={"team": team_name},
+        )
+        await session.commit()
+        return await org_view(session, org)
+
+
+async def add_team_member(
+    hub: Hub, who: Identity, name: str, team_name: str, data: TeamMemberRequest
+) -> Organization:
+    async with hub.sessions() as session:
+        org = await lookup.org(session, name)
+        await require_org_owner(session, who, org, f"change the teams of {org.display_name!r}")
+        team = await lookup.team(session, org, team_name)
+        target = await lookup.user(session, data.username)
+        if await member_role(session, org, target.id) is None:
+            raise Conflict(
+                "team.not_member",
+                f"{target.username!r} is not a member of {org.display_name!r}, and a team holds "
+                f"members only: invite them first (`pysetl-hub orgs members add {org.name} "
+                f"{target.username}`)",
+            )
+        exists = await session.scalar(
+            select(models.TeamMember.id).where(
+                models.TeamMember.team_id == team.id, models.TeamMember.user_id == target.id
+            )
+        )
+        if exists is None:
+            session.add(models.TeamMember(team_id=team.id, user_id=target.id))
+            await record(
+                session,
+                "team.member.add",
+                actor=who.actor,
+                target=f"org:{org.name}",
+                detail={"team": team.name, "username": target.username},
+            )
+            await session.commit()
+        return await org_view(session, org)
+
+
+async def remove_team_member(
+    hub: Hub, who: Identity, name: str, team_name: str, username: str
+) -> Organization:
+    async with hub.sessions() as session:
+        org = await lookup.org(session, name)
+        await require_org_owner(session, who, org, f"change the teams of {org.display_name!r}")
+        team = await lookup.team(session, org, team_name)
+        target = await lookup.user(session, username)
+        row = await session.scalar(
+            select(models.TeamMember).where(
+                models.TeamMember.team_id == team.id, models.TeamMember.user_id == target.id
+            )
+        )
+        if row is None:
+            raise NotFound(
+                "team.not_member", f"{target.username!r} is not in the team {team.name!r}"
+            )
+        await session.delete(row)
+        await record(
+            session,
+            "team.member.remove",
+            actor=who.actor,
+            target=f"org:{org.name}",
+            detail={"team": team.name, "username": target.username},
+        )
+        await session.commit()
+        return await org_view(session, org)
+
+
+async def set_team_role(
+    hub: Hub, who: Identity, name: str, team_name: str, data: TeamRoleRequest
+) -> Organization:
+    """Give a team a role on a component the organization owns (an owner of it decides)."""
+    async with hub.sessions() as session:
+        org = await lookup.org(session, name)
+        team = await lookup.team(session, org, team_name)
+        c = await lookup.component(session, data.component)
+        await authorize(session, who, c, "roles")
+        if c.org_id != org.id:
+            raise Conflict(
+                "team.foreign_component",
+                f"{c.display_name!r} does not belong to {org.display_name!r}, so its teams cannot "
+                f"hold roles on it: transfer it first (`pysetl-hub orgs transfer {c.name} "
+                f"{org.name}`)",
+            )
+        row = await session.scalar(
+            select(models.TeamRole).where(
+                models.TeamRole.team_id == team.id, models.TeamRole.component_id == c.id
+            )
+        )
+        if row is None:
+            session.add(models.TeamRole(team_id=team.id, component_id=c.id, role=data.role))
+        else:
+            row.role = data.role
+        await touch(
+            session,
+            c,
+            "team.role.set",
+            actor=who.actor,
+            detail={"organization": org.name, "team": team.name, "role": data.role},
+        )
+        await session.commit()
+        return await org_view(session, org)
+
+
+async def remove_team_role(
+    hub: Hub, who: Identity, name: str, team_name: str, component: str
+) -> Organization:
+    async with hub.sessions() as session:
+        org = await lookup.org(session, name)
+        team = await lookup.team(session, org, team_name)
+        c = await lookup.component(session, component)
+        await authorize(session, who, c, "roles")
+        row = await session.scalar(
+            select(models.TeamRole).where(
+                models.TeamRole.team_id == team.id, models.TeamRole.component_id == c.id
+            )
+        )
+        if row is None:
+            raise NotFound(
+                "team.role_missing", f"the team {team.name!r} has no role on {c.display_name!r}"
+            )
+        # The organization keeps an owner (org.last_owner), so the component does too.
+        await session.delete(row)
+        await touch(
+            session,
+            c,
+            "team.role.remove",
+            actor=who.actor,
+            detail={"organization": org.name, "team": team.name, "role": row.role},
+        )
+        await session.commit()
+        return await org_view(session, org)
+
+
+async def transfer(hub: Hub, who: Identity, name: str, organization: str) -> Organization:
+    """Move a component into an organization: its owners become owners of the component and
+    its teams can get roles on it. The caller owns the component and the organization."""
+    async with hub.sessions() as session:
+        c = await lookup.component(session, name)
+        await authorize(session, who, c, "transfer")
+        org = await lookup.org(session, organization)
+        await require_org_owner(
+            session, who, org, f"transfer components into the organization {org.display_name!r}"
+        )
+        previous = await lookup.org_name(session, c.org_id)
+        if c.org_id != org.id:
+            # Roles of the old organization's teams do not follow the component.
+            await session.execute(
+                delete(models.TeamRole).where(models.TeamRole.component_id == c.id)
+            )
+            c.org_id = org.id
+            await touch(
+                session,
+                c,
+                "component.transfer",
+                actor=who.actor,
+                detail={"organization": org.name, "from": previous},
+            )
+            await session.commit()
+        return await org_view(session, org)

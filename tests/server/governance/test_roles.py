@@ -1,0 +1,174 @@
+"""Roles by invitation only: invite, accept, decline, revoke, expire; remove and leave; the last
+owner stays."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import update
+
+from pysetl_hub_server.db import models
+from pysetl_hub_server.hub import Hub
+from tests.server.governance.conftest import Gov
+from tests.support.upload import problem
+
+
+def roles_of(gov: Gov, name: str) -> set[tuple[str, str]]:
+    r = gov.http.get(f"/api/v1/components/{name}/roles")
+    assert r.status_code == 200, r.text
+    assert "@" not in r.text  # usernames and roles, never e-mail addresses
+    return {(e["username"], e["role"]) for e in r.json()["roles"]}
+
+
+def invite(gov: Gov, token: str, name: str, username: str, role: str) -> dict:  # type: ignore[type-arg]
+    r = gov.call(
+        "POST", f"/api/v1/components/{name}/roles", token, json={"username": username, "role": role}
+    )
+    assert r.status_code == 201, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def test_an_invitation_is_the_way_to_a_role(gov: Gov) -> None:
+    ann, ben = gov.token("ann"), gov.token("ben")
+    assert gov.publish(ann, "role-flow").status_code == 200
+    sent = invite(gov, ann, "role-flow", "ben", "maintainer")
+    assert sent["status"] == "pending" and sent["inviter"] == "ann" and sent["invitee"] == "ben"
+    expires = datetime.fromisoformat(sent["expires"])
+    assert timedelta(days=6, hours=23) < expires - datetime.now(UTC) <= timedelta(days=7)
+    assert roles_of(gov, "role-flow") == {("ann", "owner")}  # nothing until accepted
+
+    mine = gov.call("GET", "/api/v1/invitations", ben).json()["invitations"]
+    assert [(i["id"], i["component"], i["role"]) for i in mine] == [
+        (sent["id"], "role-flow", "maintainer")
+    ]
+    assert gov.call("GET", "/api/v1/invitations", ann).json()["invitations"] == []
+    # Only the invitee answers it; to anyone else it does not exist.
+    other = gov.call("POST", f"/api/v1/invitations/{sent['id']}/accept", ann)
+    assert other.status_code == 404 and problem(other)["code"] == "invitation.missing"
+    accepted = gov.call("POST", f"/api/v1/invitations/{sent['id']}/accept", ben)
+    assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
+    assert roles_of(gov, "role-flow") == {("ann", "owner"), ("ben", "maintainer")}
+    again = gov.call("POST", f"/api/v1/invitations/{sent['id']}/accept", ben)
+    assert again.status_code == 409 and problem(again)["code"] == "invitation.closed"
+
+    # A maintainer becomes an owner by invitation too, never by decree.
+    dup = gov.call(
+        "POST",
+        "/api/v1/components/role-flow/roles",
+        ann,
+        json={"username": "ben", "role": "maintainer"},
+    )
+    assert dup.status_code == 409 and problem(dup)["code"] == "role.exists"
+    promote = invite(gov, ann, "role-flow", "ben", "owner")
+    twice = gov.call(
+        "POST", "/api/v1/components/role-flow/roles", ann, json={"username": "ben", "role": "owner"}
+    )
+    assert twice.status_code == 409 and problem(twice)["code"] == "invitation.exists"
+    assert gov.call("POST", f"/api/v1/invitations/{promote['id']}/accept", ben).status_code == 200
+    assert roles_of(gov, "role-flow") == {("ann", "owner"), ("ben", "owner")}
+    actions = [a for a, _, _ in gov.events("role-flow")]
+    assert actions.count("role.invite") == 2 and actions.count("role.add") == 2
+
+
+def test_decline_revoke_and_expiry(gov: Gov) -> None:
+    cat, dan = gov.token("cat"), gov.token("dan")
+    assert gov.publish(cat, "role-answers").status_code == 200
+    first = invite(gov, cat, "role-answers", "dan", "maintainer")
+    declined = gov.call("POST", f"/api/v1/invitations/{first['id']}/decline", dan)
+    assert declined.status_code == 200 and declined.json()["status"] == "declined"
+
+    second = invite(gov, cat, "role-answers", "dan", "maintainer")
+    # The invitee cannot revoke (that is declining); an owner can.
+    assert gov.call("DELETE", f"/api/v1/invitations/{second['id']}", dan).status_code == 403
+    revoked = gov.call("DELETE", f"/api/v1/invitations/{second['id']}", cat)
+    assert revoked.status_code == 200 and revoked.json()["status"] == "revoked"
+    late = gov.call("POST", f"/api/v1/invitations/{second['id']}/accept", dan)
+    assert late.status_code == 409 and "already revoked" in problem(late)["detail"]
+
+    third = invite(gov, cat, "role-answers", "dan", "owner")
+
+    async def expire(hub: Hub) -> None:
+        async with hub.sessions() as session:
+            past = datetime.now(UTC) - timedelta(minutes=1)
+            await session.execute(
+                update(models.Invitation)
+                .where(models.Invitation.id == third["id"])
+                .values(expires_at=past)
+            )
+            await session.commit()
+
+    gov.live.run(expire)
+    listed = gov.call("GET", "/api/v1/invitations", dan).json()["invitations"]
+    assert {i["id"]: i["status"] for i in listed}[third["id"]] == "expired"
+    expired = gov.call("POST", f"/api/v1/invitations/{third['id']}/accept", dan)
+    assert expired.status_code == 409
+    body = problem(expired)
+    assert (
+        body["code"] == "invitation.expired"
+        and "ask an owner to invite you again" in body["detail"]
+    )
+    assert roles_of(gov, "role-answers") == {("cat", "owner")}
+    # An expired invitation does not block a new one.
+    invite(gov, cat, "role-answers", "dan", "owner")
+
+
+def test_remove_leave_and_the_last_owner(gov: Gov) -> None:
+    eve, fay, gus = gov.token("eve"), gov.token("fay"), gov.token("gus")
+    assert gov.publish(eve, "role-leave").status_code == 200
+    for user, token in (("fay", fay), ("gus", gus)):
+        sent = invite(gov, eve, "role-leave", user, "maintainer")
+        assert (
+            gov.call("POST", f"/api/v1/invitations/{sent['id']}/accept", token).status_code == 200
+        )
+
+    # A maintainer cannot remove someone else, but may leave.
+    refused = gov.call("DELETE", "/api/v1/components/role-leave/roles/gus", fay)
+    assert refused.status_code == 403 and problem(refused)["code"] == "auth.role"
+    left = gov.call("DELETE", "/api/v1/components/role-leave/roles/fay", fay)
+    assert left.status_code == 200
+    assert roles_of(gov, "role-leave") == {("eve", "owner"), ("gus", "maintainer")}
+    removed = gov.call("DELETE", "/api/v1/components/role-leave/roles/gus", eve)
+    assert removed.status_code == 200 and roles_of(gov, "role-leave") == {("eve", "owner")}
+    missing = gov.call("DELETE", "/api/v1/components/role-leave/roles/gus", eve)
+    assert missing.status_code == 404 and problem(missing)["code"] == "role.missing"
+
+    # The last owner can neither leave nor be removed; the message says what to do instead.
+    last = gov.call("DELETE", "/api/v1/components/role-leave/roles/eve", eve)
+    assert last.status_code == 409
+    body = problem(last)
+    assert body["code"] == "role.last_owner"
+    assert "add another owner first" in body["detail"]
+    assert "transfer it to an organization" in body["detail"]
+    assert roles_of(gov, "role-leave") == {("eve", "owner")}
+    actions = [a for a, _, _ in gov.events("role-leave")]
+    assert "role.leave" in actions and "role.remove" in actions
+
+
+def test_organization_owners_count_as_owners_for_the_last_owner_rule(gov: Gov) -> None:
+    hal, ida = gov.token("hal"), gov.token("ida")
+    assert gov.publish(hal, "role-org-owned").status_code == 200
+    assert gov.call("POST", "/api/v1/orgs", ida, json={"name": "idacorp"}).status_code == 201
+    sent = gov.call(
+        "POST", "/api/v1/orgs/idacorp/members", ida, json={"username": "hal", "role": "owner"}
+    )
+    assert (
+        gov.call("POST", f"/api/v1/invitations/{sent.json()['id']}/accept", hal).status_code == 200
+    )
+    moved = gov.call(
+        "POST", "/api/v1/components/role-org-owned/transfer", hal, json={"organization": "idacorp"}
+    )
+    assert moved.status_code == 200 and "role-org-owned" in moved.json()["components"]
+    # ida owns it through the organization, so hal's direct role may go.
+    assert gov.call("DELETE", "/api/v1/components/role-org-owned/roles/hal", hal).status_code == 200
+    assert ("ida", "owner") in roles_of(gov, "role-org-owned")
+
+
+def test_roles_need_a_known_user_and_a_known_role(gov: Gov) -> None:
+    jon = gov.token("jon")
+    assert gov.publish(jon, "role-input").status_code == 200
+    url = "/api/v1/components/role-input/roles"
+    nobody = gov.call("POST", url, jon, json={"username": "no-such-user", "role": "owner"})
+    assert nobody.status_code == 404 and problem(nobody)["code"] == "user.missing"
+    bad = gov.call("POST", url, jon, json={"username": "jon", "role": "admin"})
+    assert bad.status_code == 400
+    assert gov.call("GET", "/api/v1/components/nope-nope/roles", None).status_code == 404
