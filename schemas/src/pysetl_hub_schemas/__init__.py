@@ -1,6 +1,6 @@
 """PySetl Hub wire contract: msgspec Structs shared by the server and the client."""
 
-from pysetl_hub_schemas.accounts import Me, TokenInfo
+from pysetl_hub_schemas.accounts import Me, SessionInfo, TokenInfo, Via
 from pysetl_hub_schemas.base import ComponentName, Request, Response, Sha256, Version
 from pysetl_hub_schemas.components import (
     Compatibility,
@@ -42,6 +42,15 @@ from pysetl_hub_schemas.provenance import (
     TrustedPublisher,
 )
 from pysetl_hub_schemas.search import SearchHit, SearchResults
+from pysetl_hub_schemas.signin import RecoveryCodes, SignedIn, SignIn, TotpCode, TotpSetup
+from pysetl_hub_schemas.tokens import (
+    LeakedToken,
+    LeakReceipt,
+    TokenAction,
+    TokenCreate,
+    TokenCreated,
+    TokenList,
+)
 
 __all__ = [
     "FACTORIES",
@@ -66,6 +75,8 @@ __all__ = [
     "FileInfo",
     "Health",
     "Kind",
+    "LeakReceipt",
+    "LeakedToken",
     "Me",
     "Platform",
     "PlatformCheck",
@@ -75,15 +86,26 @@ __all__ = [
     "PublisherKind",
     "PublisherList",
     "PublisherRequest",
+    "RecoveryCodes",
     "Release",
     "Request",
     "Response",
     "SearchHit",
     "SearchResults",
+    "SessionInfo",
     "Sha256",
+    "SignIn",
+    "SignedIn",
+    "TokenAction",
+    "TokenCreate",
+    "TokenCreated",
     "TokenInfo",
+    "TokenList",
+    "TotpCode",
+    "TotpSetup",
     "TrustedPublisher",
     "UploadResult",
     "Version",
+    "Via",
     "YankRequest",
 ]

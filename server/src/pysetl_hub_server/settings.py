@@ -90,6 +90,8 @@ class Settings:
     # Redis (redis://host:port/db): rate-limit counters shared by every replica; in memory
     # (per process) when unset.
     redis_url: str | None = field(default=None, repr=False)
+    # Days a new API token lasts when its creator names no expiry ("never" only by choice).
+    token_default_days: int = 90
 
     @property
     def effective_database_url(self) -> str:
@@ -155,6 +157,7 @@ class Settings:
             search_url=env.get("PYSETL_HUB_SEARCH_URL") or None,
             search_key=env.get("PYSETL_HUB_SEARCH_KEY") or None,
             redis_url=env.get("PYSETL_HUB_REDIS_URL") or None,
+            token_default_days=integer("PYSETL_HUB_TOKEN_DEFAULT_DAYS", 90),
             sigstore_trust_root=Path(env["PYSETL_HUB_SIGSTORE_TRUST_ROOT"])
             if env.get("PYSETL_HUB_SIGSTORE_TRUST_ROOT")
             else None,
