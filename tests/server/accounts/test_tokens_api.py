@@ -136,8 +136,8 @@ def test_the_default_expiry_is_a_setting(
 @pytest.fixture
 def narrow(http: httpx.Client, session: str) -> str:
     """alice's token for uploads to csv-dedupe, for 10 days."""
-    new = create(http, session, name="narrow", components=["csv-dedupe"], actions=["upload"], expires_days=10)  # fmt: skip
-    return created(new).token
+    scope = {"components": ["csv-dedupe"], "actions": ["upload"]}
+    return created(create(http, session, name="narrow", expires_days=10, **scope)).token
 
 
 @pytest.mark.parametrize(
@@ -178,7 +178,7 @@ def test_a_token_may_create_a_narrower_one(http: httpx.Client, narrow: str, sess
             components=["csv-dedupe"],
             actions=["upload"],
             expires_days=2,
-        )  # fmt: skip
+        )
     )
     assert in_days(shorter.info.expires, 2)
     # a user-wide, never-expiring token may create any token of its user
@@ -199,7 +199,7 @@ def test_tokens_are_listed_and_revoked_by_their_owner_only(
     r = http.delete(f"/api/v1/tokens/{theirs[0].id}", headers=bearer(session))
     assert r.status_code == 404
     # a token revokes what is no wider than itself (itself included), nothing wider
-    wide = [t for t in listing(http, session).tokens if t.name == ""][0]
+    wide = next(t for t in listing(http, session).tokens if t.name == "")
     r = http.delete(f"/api/v1/tokens/{wide.id}", headers=bearer(narrow))
     assert r.status_code == 403 and problem(r)["code"] == "token.wider"
     assert "may only revoke a narrower token" in problem(r)["detail"]
