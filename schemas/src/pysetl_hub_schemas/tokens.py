@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-import msgspec
 from msgspec import Meta
 
 from pysetl_hub_schemas.accounts import TokenInfo
@@ -43,9 +42,10 @@ class TokenList(Response):
     tokens: list[TokenInfo]
 
 
-class LeakedToken(msgspec.Struct, kw_only=True):
+class LeakedToken(Response):
     """One entry of a leaked-token report, as secret scanners send them (GitHub's secret
-    scanning partner format: `token`, `type`, `url`, `source`); other fields are ignored."""
+    scanning partner format: `token`, `type`, `url`, `source`). Read leniently, like a
+    response: the format is a third party's, and a field it adds must not lose a report."""
 
     token: str
     type: str | None = None
