@@ -228,7 +228,8 @@ def test_sign_in_takes_json_only(live: LiveServer, http: httpx.Client, alice: st
         content=b'{"username": "alice", "password": "password123"}',
         headers={"Content-Type": "text/plain"},
     )
-    assert r.status_code == 400 and "set-cookie" not in r.headers
+    assert r.status_code == 400 and problem(r)["code"] == "signin.content_type"
+    assert "set-cookie" not in r.headers
     assert rows(live, WebSession) == []
 
 

@@ -104,7 +104,6 @@ async def totp_confirm(
 async def totp_disable(
     hub: NamedDependency[Hub], who: NamedDependency[Identity], data: JSONBody[TotpCode]
 ) -> None:
-    await hub.limits.hit("signin", f"user:{who.username}")
     await totp.disable(hub, who, data.code)
 
 

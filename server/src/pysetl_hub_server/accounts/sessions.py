@@ -77,6 +77,7 @@ async def sign_in(hub: Hub, sign_in: SignIn, *, ip: str | None, user_agent: str 
     """Check the password (and second factor) and open a session; every attempt counts
     toward the sign-in limit of the name and of the address, and is recorded."""
     name = sign_in.username.strip().lower()
+    _dummy_hash()  # made on the first sign-in of any name, so no unknown name pays for it
     await hub.limits.hit("signin", f"user:{name}", f"ip:{ip or 'unknown'}")
     async with hub.sessions() as session:
         user = await session.scalar(select(User).where(User.username == name))

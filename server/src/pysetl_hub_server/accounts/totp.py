@@ -227,6 +227,8 @@ async def disable(hub: Hub, who: Identity, code: str) -> None:
     """Turn two-factor sign-in off; proving the factor (a code or a recovery code) is part of
     it, so a session left open on someone else's screen cannot do it."""
     require_session(who, "turn off two-factor sign-in")
+    # guessing a code here is guessing one at sign-in: the same limit
+    await hub.limits.hit("signin", f"user:{who.username}")
     async with hub.sessions() as session:
         user = await _user(session, who)
         if not user.totp_enabled:
