@@ -41,6 +41,11 @@ from pysetl_hub_schemas import (
     PublisherList,
     Release,
     SearchResults,
+    SignedIn,
+    TokenAction,
+    TokenCreated,
+    TokenInfo,
+    TokenList,
     UploadResult,
 )
 
@@ -204,3 +209,35 @@ class AsyncHubClient:
 
     async def mint_token(self, oidc_token: str) -> MintedToken:
         return core.parse(await self._call(core.mint_token(oidc_token)), MintedToken)
+
+    async def sign_in(self, username: str, password: str, otp: str | None = None) -> SignedIn:
+        return core.parse(await self._call(core.sign_in(username, password, otp)), SignedIn)
+
+    async def sign_out(self) -> None:
+        core.check(await self._call(core.sign_out()))
+
+    async def create_token(
+        self,
+        name: str,
+        *,
+        components: list[str] | None = None,
+        actions: list[TokenAction] | None = None,
+        expires_days: int | None = None,
+        never_expires: bool = False,
+        description: str = "",
+    ) -> TokenCreated:
+        call = core.create_token(
+            name,
+            components=components,
+            actions=actions,
+            expires_days=expires_days,
+            never_expires=never_expires,
+            description=description,
+        )
+        return core.parse(await self._call(call), TokenCreated)
+
+    async def tokens(self) -> TokenList:
+        return core.parse(await self._call(core.tokens()), TokenList)
+
+    async def revoke_token(self, token_id: str) -> TokenInfo:
+        return core.parse(await self._call(core.revoke_token(token_id)), TokenInfo)

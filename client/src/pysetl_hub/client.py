@@ -43,6 +43,11 @@ from pysetl_hub_schemas import (
     PublisherList,
     Release,
     SearchResults,
+    SignedIn,
+    TokenAction,
+    TokenCreated,
+    TokenInfo,
+    TokenList,
     UploadResult,
 )
 
@@ -216,6 +221,46 @@ class HubClient(GovernanceMethods):
     def mint_token(self, oidc_token: str) -> MintedToken:
         """Exchange a CI OIDC token for a 15-minute upload token (trusted publishing)."""
         return core.parse(self._call(core.mint_token(oidc_token)), MintedToken)
+
+    # -- sign-in and tokens -----------------------------------------------------------------
+
+    def sign_in(self, username: str, password: str, otp: str | None = None) -> SignedIn:
+        """Open a 12-hour session; Unauthorized with code `auth.otp_required` asks for `otp`
+        (a TOTP code or a recovery code). Use the session as the token of a second client."""
+        return core.parse(self._call(core.sign_in(username, password, otp)), SignedIn)
+
+    def sign_out(self) -> None:
+        """End the session that is this client's token."""
+        core.check(self._call(core.sign_out()))
+
+    def create_token(
+        self,
+        name: str,
+        *,
+        components: list[str] | None = None,
+        actions: list[TokenAction] | None = None,
+        expires_days: int | None = None,
+        never_expires: bool = False,
+        description: str = "",
+    ) -> TokenCreated:
+        """A new API token of the signed-in user; its secret is in the answer only. A token
+        may only create a narrower one (403 `token.wider`)."""
+        call = core.create_token(
+            name,
+            components=components,
+            actions=actions,
+            expires_days=expires_days,
+            never_expires=never_expires,
+            description=description,
+        )
+        return core.parse(self._call(call), TokenCreated)
+
+    def tokens(self) -> TokenList:
+        """The user's tokens (never their secrets), newest first."""
+        return core.parse(self._call(core.tokens()), TokenList)
+
+    def revoke_token(self, token_id: str) -> TokenInfo:
+        return core.parse(self._call(core.revoke_token(token_id)), TokenInfo)
 
 
 from pysetl_hub.aclient import AsyncHubClient  # noqa: E402  (re-exported: one import for both)

@@ -28,6 +28,9 @@ from pysetl_hub_schemas import (
     Problem,
     Publisher,
     PublisherRequest,
+    SignIn,
+    TokenAction,
+    TokenCreate,
     YankRequest,
 )
 
@@ -136,6 +139,47 @@ def mint_token(oidc_token: str) -> Call:
     return Call(
         "POST", "/api/v1/oidc/mint-token", body=msgspec.json.encode(MintRequest(token=oidc_token))
     )
+
+
+def sign_in(username: str, password: str, otp: str | None = None) -> Call:
+    """Open a sign-in session (its secret is in the answer); never sends a stored token."""
+    body = msgspec.json.encode(SignIn(username=username, password=password, otp=otp))
+    return Call("POST", "/api/v1/session", body=body)
+
+
+def sign_out() -> Call:
+    """End the session the configured credential is (the CLI's Bearer pshubs_...)."""
+    return Call("DELETE", "/api/v1/session", auth=True)
+
+
+def create_token(
+    name: str,
+    *,
+    components: list[str] | None = None,
+    actions: list[TokenAction] | None = None,
+    expires_days: int | None = None,
+    never_expires: bool = False,
+    description: str = "",
+) -> Call:
+    body = msgspec.json.encode(
+        TokenCreate(
+            name=name,
+            components=components or None,
+            actions=actions or None,
+            expires_days=expires_days,
+            never_expires=never_expires,
+            description=description,
+        )
+    )
+    return Call("POST", "/api/v1/tokens", body=body, auth=True)
+
+
+def tokens() -> Call:
+    return Call("GET", "/api/v1/tokens", auth=True)
+
+
+def revoke_token(token_id: str) -> Call:
+    return Call("DELETE", f"/api/v1/tokens/{_seg(token_id)}", auth=True)
 
 
 def provenance(url: str) -> Call:

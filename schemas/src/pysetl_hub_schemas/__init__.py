@@ -1,6 +1,6 @@
 """PySetl Hub wire contract: msgspec Structs shared by the server and the client."""
 
-from pysetl_hub_schemas.accounts import Me, TokenInfo
+from pysetl_hub_schemas.accounts import Me, SessionInfo, TokenInfo, Via
 from pysetl_hub_schemas.base import ComponentName, Request, Response, Sha256, Version
 from pysetl_hub_schemas.components import (
     Compatibility,
@@ -73,6 +73,15 @@ from pysetl_hub_schemas.provenance import (
     TrustedPublisher,
 )
 from pysetl_hub_schemas.search import SearchHit, SearchResults
+from pysetl_hub_schemas.signin import RecoveryCodes, SignedIn, SignIn, TotpCode, TotpSetup
+from pysetl_hub_schemas.tokens import (
+    LeakedToken,
+    LeakReceipt,
+    TokenAction,
+    TokenCreate,
+    TokenCreated,
+    TokenList,
+)
 
 __all__ = [
     "FACTORIES",
@@ -101,6 +110,8 @@ __all__ = [
     "InvitationList",
     "InvitationStatus",
     "Kind",
+    "LeakReceipt",
+    "LeakedToken",
     "Me",
     "MintRequest",
     "MintedToken",
@@ -125,6 +136,7 @@ __all__ = [
     "QuarantineRequest",
     "QuarantineState",
     "Reason",
+    "RecoveryCodes",
     "Release",
     "Request",
     "ReservedPrefix",
@@ -135,17 +147,27 @@ __all__ = [
     "RoleRequest",
     "SearchHit",
     "SearchResults",
+    "SessionInfo",
     "Sha256",
+    "SignIn",
+    "SignedIn",
     "Team",
     "TeamCreate",
     "TeamMemberRequest",
     "TeamRole",
     "TeamRoleRequest",
+    "TokenAction",
+    "TokenCreate",
+    "TokenCreated",
     "TokenInfo",
+    "TokenList",
+    "TotpCode",
+    "TotpSetup",
     "TransferRequest",
     "TrustedPublisher",
     "UploadResult",
     "Username",
     "Version",
+    "Via",
     "YankRequest",
 ]

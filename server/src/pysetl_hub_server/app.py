@@ -12,7 +12,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 
 from pysetl_hub_server import __version__
-from pysetl_hub_server.accounts.controllers import me
+from pysetl_hub_server.accounts.controllers import ROUTES as ACCOUNT_ROUTES
 from pysetl_hub_server.components.controllers import ComponentController
 from pysetl_hub_server.deps import provide_hub, provide_identity, provide_viewer
 from pysetl_hub_server.files.controllers import download
@@ -70,11 +70,11 @@ def create_litestar(the_hub: Hub) -> Litestar:
             search,
             healthz,
             readyz,
-            me,
             RoleController,
             InvitationController,
             OrgController,
             AdminController,
+            *ACCOUNT_ROUTES,
         ],
         dependencies={
             "hub": Provide(provide_hub, sync_to_thread=False),

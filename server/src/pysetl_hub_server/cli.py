@@ -210,18 +210,41 @@ def tokens() -> None:
 
 @tokens.command("create")
 @click.argument("user")
-@click.option("--component", help="Scope the token to one existing component.")
-@click.option("--expires-days", type=int, help="Expire after N days.")
+@click.option(
+    "--component",
+    "components",
+    multiple=True,
+    help="Scope the token to this existing component (repeatable; default: all of USER's).",
+)
+@click.option(
+    "--action",
+    "actions",
+    multiple=True,
+    type=click.Choice(["upload", "yank", "manage"]),
+    help="What the token may do (repeatable; default: all three).",
+)
+@click.option(
+    "--expires-days",
+    type=int,
+    help="Expire after N days (default: PYSETL_HUB_TOKEN_DEFAULT_DAYS, 90).",
+)
+@click.option("--never-expires", is_flag=True, help="Never expire (only when chosen).")
+@click.option("--name", default="", help="What the token is for.")
 @click.option("--description", default="", help="A note to recognise the token by.")
 @click.pass_context
 def tokens_create(
     ctx: click.Context,
     user: str,
-    component: str | None,
+    components: tuple[str, ...],
+    actions: tuple[str, ...],
     expires_days: int | None,
+    never_expires: bool,
+    name: str,
     description: str,
 ) -> None:
     """Create a token for USER and print only the token on stdout."""
+    if expires_days is not None and never_expires:
+        raise click.UsageError("give --expires-days or --never-expires, not both")
     settings = _settings(ctx)
     upgrade(settings.effective_database_url)
 
@@ -232,9 +255,14 @@ def tokens_create(
             token = await create_token(
                 session,
                 user,
-                component=component,
+                components=list(components) or None,
+                actions=list(actions) or None,
                 expires_days=expires_days,
+                never_expires=never_expires,
+                default_days=settings.token_default_days,
+                name=name,
                 description=description,
+                origin="admin",
             )
             await session.commit()
             return token

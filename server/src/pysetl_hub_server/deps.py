@@ -10,7 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import HeaderParameter
 
 from pysetl_hub_server.accounts.permissions import Identity
-from pysetl_hub_server.accounts.services import identify
+from pysetl_hub_server.accounts.sessions import COOKIE, CSRF_HEADER, identify_request
 from pysetl_hub_server.hub import Hub
 
 
@@ -31,17 +31,21 @@ async def provide_identity(
         str | None,
         HeaderParameter(
             name="Authorization",
-            description="`Bearer <API token>`, or HTTP Basic with `__token__` as the user",
+            description="`Bearer <API token or session>`, or HTTP Basic with `__token__` as "
+            "the user; a browser's session cookie works too",
         ),
     ] = None,
 ) -> Identity:
-    """Who the request acts as; a 401 problem when the token is missing or bad.
+    """Who the request acts as; a 401 problem when the credential is missing or bad.
 
     Only handlers that name the `who` dependency authenticate, in a session of their own.
     """
-    return await identify(
+    return await identify_request(
         hub,
-        authorization,
+        authorization=authorization,
+        cookie=request.cookies.get(COOKIE),
+        csrf=request.headers.get(CSRF_HEADER),
+        method=request.method,
         ip=client_ip(request),
         user_agent=request.headers.get("user-agent"),
     )
@@ -54,13 +58,12 @@ async def provide_viewer(
         str | None,
         HeaderParameter(
             name="Authorization",
-            description="Optional: `Bearer <API token>`; owners see their quarantined components",
+            description="Optional: `Bearer <API token or session>` (or the session cookie); "
+            "owners see their quarantined components",
         ),
     ] = None,
 ) -> Identity | None:
-    """Who reads a public endpoint: None when anonymous; a bad token is still a 401."""
-    if not authorization:
+    """Who reads a public endpoint: None when anonymous; a bad credential is still a 401."""
+    if not authorization and not request.cookies.get(COOKIE):
         return None
-    return await identify(
-        hub, authorization, ip=client_ip(request), user_agent=request.headers.get("user-agent")
-    )
+    return await provide_identity(hub, request, authorization)

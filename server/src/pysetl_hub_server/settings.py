@@ -153,6 +153,8 @@ class Settings:
     oidc: Oidc = field(default_factory=Oidc)
     # Days an invitation to a role or an organization stays open.
     invitation_days: int = 7
+    # Days a new API token lasts when its creator names no expiry ("never" only by choice).
+    token_default_days: int = 90
 
     @property
     def effective_database_url(self) -> str:
@@ -226,6 +228,7 @@ class Settings:
             search_key=env.get("PYSETL_HUB_SEARCH_KEY") or None,
             redis_url=env.get("PYSETL_HUB_REDIS_URL") or None,
             oidc=oidc,
+            token_default_days=integer("PYSETL_HUB_TOKEN_DEFAULT_DAYS", 90),
             sigstore_trust_root=Path(env["PYSETL_HUB_SIGSTORE_TRUST_ROOT"])
             if env.get("PYSETL_HUB_SIGSTORE_TRUST_ROOT")
             else None,

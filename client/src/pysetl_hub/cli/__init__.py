@@ -17,11 +17,12 @@ from pysetl_hub.cli import (
     publishers,
     scaffold,
     search,
+    tokens,
     yank,
 )
 from pysetl_hub.cli.group import main
 
-for _module in (account, governance, install, publish, publishers, scaffold, search, yank):
+for _module in (account, governance, install, publish, publishers, scaffold, search, tokens, yank):
     for _command in _module.COMMANDS:
         main.add_command(_command)
 

@@ -1,4 +1,9 @@
-"""`login`, `logout`, `whoami` and `config`: the token and settings for the configured hub."""
+"""`login`, `logout`, `whoami` and `config`: the token and settings for the configured hub.
+
+`login` takes an API token, or with `--password` signs in (username, password, and the
+two-factor code when the hub asks), creates a token for this machine with that session,
+saves it, and signs out again: the password and the session are never stored.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,8 @@ from pysetl_hub.cli.options import Ctx, json_option, pass_ctx
 from pysetl_hub.cli.output import emit_json, safe, say, warn
 
 if TYPE_CHECKING:
-    from pysetl_hub_schemas import Me
+    from pysetl_hub.config import Config
+    from pysetl_hub_schemas import Me, SignedIn
 
 
 def _read_token(given: str | None) -> str:
@@ -24,20 +30,77 @@ def _read_token(given: str | None) -> str:
     return sys.stdin.readline().strip()
 
 
+def _sign_in(ctx: Ctx, config: Config, username: str) -> SignedIn:
+    """A session for `username`: the password prompt, then the code prompt if the hub asks."""
+    from pysetl_hub import errors
+
+    password = str(click.prompt("password", hide_input=True, err=True))
+    with ctx.client(replace(config, token=None)) as client:
+        try:
+            return client.sign_in(username, password)
+        except errors.Unauthorized as exc:
+            if exc.problem.code != "auth.otp_required":
+                exc.hint = "check the username and password; nothing was saved"
+                raise
+        code = str(click.prompt("two-factor code (or a recovery code)", err=True)).strip()
+        try:
+            return client.sign_in(username, password, code)
+        except errors.Unauthorized as exc:
+            exc.hint = "use the code the authenticator app shows now, or an unused recovery code"
+            raise
+
+
+def _token_by_password(ctx: Ctx, username: str | None) -> tuple[str, str]:
+    """Sign in, create a token named after this host, sign out; (token, username)."""
+    import socket
+
+    config = ctx.config
+    name = username or str(click.prompt("username", err=True)).strip()
+    signed = _sign_in(ctx, config, name)
+    with ctx.client(replace(config, token=signed.session)) as client:
+        try:
+            host = socket.gethostname() or "this machine"
+            made = client.create_token(f"pysetl-hub login on {host}"[:100])
+        finally:
+            client.sign_out()
+    expires = _when(made.info.expires) if made.info.expires else "never"
+    say(f"created token pshub_{safe(made.info.id)}_… ({safe(made.info.name)}), expires {expires}")
+    return made.token, signed.username
+
+
 @click.command()
 @click.option("--token", "token_opt", help="The token (else read from stdin or a prompt).")
+@click.option(
+    "--password",
+    "with_password",
+    is_flag=True,
+    help="Sign in with username and password (and a two-factor code) instead, and create a "
+    "token for this machine.",
+)
+@click.option("--username", help="With --password: the username (else prompted).")
 @pass_ctx
-def login(ctx: Ctx, token_opt: str | None) -> None:
-    """Check an API token with the hub, then store it (config file, mode 0600)."""
+def login(ctx: Ctx, token_opt: str | None, with_password: bool, username: str | None) -> None:
+    """Check an API token with the hub, then store it (config file, mode 0600).
+
+    With --password, sign in instead: a new token for this machine is created and stored.
+    """
     from pysetl_hub import config as cfg
     from pysetl_hub import errors
 
+    config = ctx.config
+    if with_password:
+        if token_opt is not None:
+            raise click.UsageError("give --token or --password, not both")
+        token, name = _token_by_password(ctx, username)
+        cfg.save_token(config.path, config.url, token)
+        say(f"logged in to {safe(cfg.origin(config.url))} as {safe(name)}; token saved in "
+            f"{safe(config.path)}")  # fmt: skip
+        return
     token = _read_token(token_opt)
     if not token:
         raise errors.ConfigError(
             "no token given: pass --token, type it at the prompt, or pipe it on stdin"
         )
-    config = ctx.config
     me: Me | None = None
     with ctx.client(replace(config, token=token)) as client:
         try:
@@ -87,13 +150,23 @@ def whoami(ctx: Ctx, as_json: bool) -> None:
     if as_json:
         emit_json(me)
         return
-    t = me.token
     say(f"[bold]{safe(me.username)}[/] on {safe(ctx.config.url)}")
-    say(f"token: pshub_{safe(t.id)}_…" + (f" ({safe(t.description)})" if t.description else ""))
-    if t.component:
-        say(f"scope: only {safe(t.component)}")
+    if me.session is not None:
+        say("signed in with a session: every component, every action")
+        say(f"expires: {_when(me.session.expires)}")
+        return
+    t = me.token
+    if t is None:
+        return
+    label = t.name or t.description
+    say(f"token: pshub_{safe(t.id)}_…" + (f" ({safe(label)})" if label else ""))
+    if t.components is not None or t.component:
+        names = t.components if t.components is not None else [t.component]
+        say(f"scope: only {', '.join(safe(n) for n in names)}")
     else:
         say(f"scope: all of {safe(me.username)}'s components, and new names")
+    if t.actions:
+        say(f"may: {', '.join(t.actions)}")
     say(f"expires: {_when(t.expires) if t.expires else 'never'}")
 
 

@@ -62,6 +62,7 @@ class Identity:
     publisher: str | None = None  # the trusted publisher a minted token acts for
     ip: str | None = None
     user_agent: str | None = None
+    session_id: int | None = None  # the web_sessions row, when via == "session"
 
     @property
     def actor(self) -> Actor:

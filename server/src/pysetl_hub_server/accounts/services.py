@@ -12,12 +12,24 @@ from packaging.utils import canonicalize_name
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pysetl_hub_schemas import Me, TokenInfo
+from pysetl_hub_schemas import Me, SessionInfo, TokenInfo
 from pysetl_hub_server.accounts.passwords import hash_password
 from pysetl_hub_server.accounts.permissions import TOKEN_ACTIONS, Identity
-from pysetl_hub_server.accounts.tokens import generate_token, parse_token, secret_matches
+from pysetl_hub_server.accounts.tokens import (
+    SESSION_PREFIX,
+    generate_token,
+    parse_token,
+    secret_matches,
+)
 from pysetl_hub_server.audit.services import Actor, record
-from pysetl_hub_server.db.models import ApiToken, Component, Role, TrustedPublisher, User
+from pysetl_hub_server.db.models import (
+    ApiToken,
+    Component,
+    Role,
+    TrustedPublisher,
+    User,
+    WebSession,
+)
 from pysetl_hub_server.errors import BadRequest, Conflict, NotFound, Unauthorized
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}[A-Za-z0-9]$|^[A-Za-z0-9]$")
@@ -67,6 +79,8 @@ async def create_token(
     actions: list[str] | None = None,
     expires_days: int | None = None,
     never_expires: bool = False,
+    expires_at: datetime | None = None,
+    default_days: int = DEFAULT_TOKEN_DAYS,
     name: str = "",
     description: str = "",
     origin: str = "user",
@@ -74,28 +88,15 @@ async def create_token(
 ) -> str:
     """Create a token and return its plaintext, the only time it exists outside the caller.
 
-    It expires after `expires_days` (None: 90) unless `never_expires` is chosen; its scope
-    is every component of the user (no `components`) or the listed ones, which must exist.
+    It expires after `expires_days` (None: `default_days`, the hub's setting), or at
+    `expires_at` when given, unless `never_expires` is chosen; its scope is every component
+    of the user (no `components`) or the listed ones, which must exist.
     """
     user = await session.scalar(select(User).where(User.username == username.lower()))
     if user is None:
         raise NotFound("user.missing", f"no user named {username!r}: create it with `users create`")
     wanted = list(components or []) + ([component] if component is not None else [])
-    component_ids: list[int] | None = None
-    if wanted:
-        component_ids = []
-        for item in wanted:
-            row = await session.scalar(
-                select(Component).where(Component.name == canonicalize_name(item))
-            )
-            if row is None:
-                raise NotFound(
-                    "component.missing",
-                    f"no component named {item!r}: a scoped token needs an existing component; "
-                    "publish it first with an unscoped token",
-                )
-            component_ids.append(row.id)
-        component_ids = sorted(set(component_ids))
+    component_ids = await component_ids_of(session, wanted) if wanted else None
     chosen = list(TOKEN_ACTIONS) if actions is None else actions
     unknown = sorted(set(chosen) - set(TOKEN_ACTIONS))
     if unknown or not chosen:
@@ -104,11 +105,14 @@ async def create_token(
             f"token actions must be some of {', '.join(TOKEN_ACTIONS)}; got "
             f"{', '.join(unknown) if unknown else 'none'}",
         )
+    expires: datetime | None
     if never_expires:
         expires = None
+    elif expires_at is not None and expires_days is None:
+        expires = expires_at
     else:
         if expires_days is None:
-            expires_days = DEFAULT_TOKEN_DAYS
+            expires_days = default_days
         if expires_days <= 0:
             raise BadRequest(
                 "token.expiry",
@@ -144,6 +148,23 @@ async def create_token(
         },
     )
     return new.plaintext
+
+
+async def component_ids_of(session: AsyncSession, names: list[str]) -> list[int]:
+    """The ids of the named components (sorted, once each); every one must exist."""
+    ids: set[int] = set()
+    for item in names:
+        row = await session.scalar(
+            select(Component).where(Component.name == canonicalize_name(item))
+        )
+        if row is None:
+            raise NotFound(
+                "component.missing",
+                f"no component named {item!r}: a scoped token needs an existing component; "
+                "publish it first with an unscoped token",
+            )
+        ids.add(row.id)
+    return sorted(ids)
 
 
 async def revoke_token(session: AsyncSession, token_id: str, *, actor: Actor | None = None) -> None:
@@ -195,6 +216,12 @@ async def authenticate(
     user_agent: str | None = None,
 ) -> Identity:
     text = token_from_headers(authorization)
+    if text.startswith(SESSION_PREFIX):
+        raise Unauthorized(
+            "auth.session",
+            "this endpoint takes an API token (pshub_...), not a sign-in session: create a "
+            "token with `pysetl-hub tokens create` and send that instead",
+        )
     parsed = parse_token(text)
     if parsed is None:
         raise Unauthorized(
@@ -268,28 +295,46 @@ async def owners_of(session: AsyncSession, component_id: int) -> list[str]:
     return list(rows)
 
 
+async def token_info(session: AsyncSession, token: ApiToken) -> TokenInfo:
+    """A token's public facts, its scope by component name."""
+    names: list[str] | None = None
+    if token.component_ids is not None:
+        names = sorted(
+            await session.scalars(
+                select(Component.display_name).where(Component.id.in_(token.component_ids))
+            )
+        )
+    return TokenInfo(
+        id=token.token_id,
+        created=token.created,
+        component=names[0] if names is not None and len(names) == 1 else None,
+        components=names,
+        actions=sorted(token.actions or ()),
+        expires=token.expires_at,
+        description=token.description,
+        name=token.name,
+        last_used=token.last_used,
+        last_used_ip=token.last_used_ip,
+        revoked=token.revoked_at,
+        origin=token.origin,
+    )
+
+
 async def whoami(session: AsyncSession, who: Identity) -> Me:
-    """The user and token behind an authenticated request (for `pysetl-hub login`/`whoami`)."""
+    """The user and credential behind an authenticated request (`pysetl-hub login`/`whoami`).
+
+    A token is described by its own scope, actions and expiry; a sign-in session says so (it
+    is user-wide with every action, until it expires)."""
+    if who.via == "session":
+        row = await session.get(WebSession, who.session_id) if who.session_id else None
+        if row is None:
+            raise Unauthorized("auth.session_invalid", "the session is invalid: sign in again")
+        return Me(
+            username=who.username,
+            via="session",
+            session=SessionInfo(created=row.created, expires=row.expires_at),
+        )
     token = await session.scalar(select(ApiToken).where(ApiToken.token_id == who.token_id))
     if token is None:  # deleted since authenticate() read it
         raise Unauthorized("auth.invalid", "the API token is invalid: create a new one")
-    names: list[str] = []
-    if who.components is not None:
-        names = sorted(
-            await session.scalars(
-                select(Component.display_name).where(Component.id.in_(who.components))
-            )
-        )
-    return Me(
-        username=who.username,
-        token=TokenInfo(
-            id=token.token_id,
-            component=names[0] if len(names) == 1 else None,
-            components=names if who.components is not None else None,
-            actions=sorted(who.actions),
-            expires=token.expires_at,
-            created=token.created,
-            description=token.description,
-            name=token.name,
-        ),
-    )
+    return Me(username=who.username, token=await token_info(session, token), via=who.via)

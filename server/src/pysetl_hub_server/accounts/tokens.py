@@ -14,6 +14,8 @@ import secrets
 from dataclasses import dataclass
 
 PREFIX = "pshub_"
+# A sign-in session's secret (accounts/sessions.py): told apart from a token by its prefix.
+SESSION_PREFIX = "pshubs_"
 _TOKEN_RE = re.compile(r"^pshub_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
 
 
@@ -45,5 +47,6 @@ def secret_matches(secret: str, stored_hash: str) -> bool:
 
 
 def mask(text: str) -> str:
-    """Hide a token's secret in anything that might be logged."""
-    return re.sub(r"(pshub_[0-9a-f]{16}_)[A-Za-z0-9_-]+", r"\1********", text)
+    """Hide a token's (or a session's) secret in anything that might be logged."""
+    text = re.sub(r"(pshub_[0-9a-f]{16}_)[A-Za-z0-9_-]+", r"\1********", text)
+    return re.sub(r"(pshubs_)[A-Za-z0-9_-]+", r"\1********", text)

@@ -1,0 +1,174 @@
+"""The tokens API: a user creates, lists and revokes their own API tokens.
+
+The narrower rule: a request signed in by a token may only create (or revoke) a token that
+can do no more than itself: its components a subset of the creating token's (a user-wide one
+may name any), its actions a subset, and an expiry no later than the creating token's (an
+expiring token cannot create one that never expires). So a token that leaks cannot be turned
+into a wider, longer-lived one. A password sign-in (a session) may create any token of its
+user. Without an expiry, a new token lasts the hub's default (90 days), cut to the creating
+token's own expiry when that comes sooner.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pysetl_hub_schemas import TokenCreate, TokenCreated, TokenInfo, TokenList
+from pysetl_hub_server.accounts.permissions import TOKEN_ACTIONS, Identity
+from pysetl_hub_server.accounts.services import (
+    component_ids_of,
+    create_token,
+    revoke_token,
+    token_info,
+)
+from pysetl_hub_server.accounts.tokens import parse_token
+from pysetl_hub_server.db.models import ApiToken, Component
+from pysetl_hub_server.errors import BadRequest, Forbidden, NotFound
+
+if TYPE_CHECKING:
+    from pysetl_hub_server.hub import Hub
+
+
+def _when(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
+async def _names(session: AsyncSession, ids: set[int]) -> list[str]:
+    rows = await session.scalars(select(Component.display_name).where(Component.id.in_(ids)))
+    return sorted(rows)
+
+
+async def check_narrower(
+    session: AsyncSession,
+    who: Identity,
+    component_ids: list[int] | None,
+    actions: list[str],
+    expires: datetime | None,
+    *,
+    verb: str = "create",
+) -> None:
+    """Refuse 403 `token.wider` when a token would `verb` a token that can do more than it."""
+    if who.via == "session":
+        return
+    if who.via == "oidc":
+        raise Forbidden(
+            "token.wider",
+            f"a token minted for a trusted publisher cannot {verb} tokens: it is for uploads "
+            "from its workflow only",
+            wider=["publisher"],
+        )
+    wider: dict[str, str] = {}
+    if who.components is not None:
+        if component_ids is None:
+            wider["components"] = (
+                "it would act on every component, this token only on "
+                + ", ".join(repr(n) for n in await _names(session, set(who.components)))
+            )
+        elif outside := set(component_ids) - who.components:
+            names = ", ".join(repr(n) for n in await _names(session, outside))
+            wider["components"] = f"{names} is outside this token's scope"
+    if extra := [a for a in actions if a not in who.actions]:
+        mine = ", ".join(a for a in TOKEN_ACTIONS if a in who.actions)
+        wider["actions"] = f"{', '.join(extra)} is not among this token's actions ({mine})"
+    if who.expires is not None and (expires is None or expires > who.expires):
+        when = "never" if expires is None else _when(expires)
+        wider["expiry"] = f"it would expire {when}, after this token ({_when(who.expires)})"
+    if wider:
+        raise Forbidden(
+            "token.wider",
+            f"a token may only {verb} a narrower token, and this one is wider in "
+            + "; ".join(f"{k}: {v}" for k, v in wider.items())
+            + ". Ask for less, or sign in with your password (`pysetl-hub login --password`) "
+            "to manage any token of yours",
+            wider=sorted(wider),
+        )
+
+
+def _expiry(hub: Hub, who: Identity, data: TokenCreate) -> datetime | None:
+    if data.never_expires:
+        if data.expires_days is not None:
+            raise BadRequest(
+                "token.expiry",
+                "choose expires_days or never_expires, not both",
+            )
+        return None
+    now = datetime.now(UTC)
+    if data.expires_days is not None:
+        return now + timedelta(days=data.expires_days)
+    default = now + timedelta(days=hub.settings.token_default_days)
+    if who.via != "session" and who.expires is not None:
+        return min(default, who.expires)
+    return default
+
+
+async def create(hub: Hub, who: Identity, data: TokenCreate) -> TokenCreated:
+    """Create a token of the caller's user; its secret is in the answer, and nowhere else."""
+    actions: list[str] = list(TOKEN_ACTIONS) if data.actions is None else list(data.actions)
+    expires = _expiry(hub, who, data)
+    async with hub.sessions() as session:
+        ids = await component_ids_of(session, list(data.components)) if data.components else None
+        await check_narrower(session, who, ids, actions, expires)
+        plaintext = await create_token(
+            session,
+            who.username,
+            components=list(data.components) if data.components else None,
+            actions=actions,
+            never_expires=expires is None,
+            expires_at=expires,
+            name=data.name,
+            description=data.description,
+            actor=who.actor,
+        )
+        parsed = parse_token(plaintext)
+        assert parsed is not None  # generate_token made it
+        await session.flush()
+        row = await session.scalar(select(ApiToken).where(ApiToken.token_id == parsed[0]))
+        assert row is not None
+        info = await token_info(session, row)
+        await session.commit()
+    return TokenCreated(token=plaintext, info=info)
+
+
+async def list_tokens(hub: Hub, who: Identity) -> TokenList:
+    """Every token of the caller's user, newest first (revoked and expired ones too)."""
+    async with hub.sessions() as session:
+        rows = await session.scalars(
+            select(ApiToken)
+            .where(ApiToken.user_id == who.user_id)
+            .order_by(ApiToken.created.desc(), ApiToken.id.desc())
+        )
+        return TokenList(tokens=[await token_info(session, row) for row in rows])
+
+
+async def revoke(hub: Hub, who: Identity, token_id: str) -> TokenInfo:
+    """Revoke one of the caller's tokens; another user's is not found (404), not forbidden,
+    so ids tell nothing about whose they are. Revoking twice is harmless."""
+    async with hub.sessions() as session:
+        row = await session.scalar(
+            select(ApiToken).where(
+                ApiToken.token_id == token_id.lower(), ApiToken.user_id == who.user_id
+            )
+        )
+        if row is None:
+            raise NotFound(
+                "token.missing",
+                f"you have no token with id {token_id!r}: `pysetl-hub tokens list` shows yours",
+            )
+        if row.token_id != who.token_id:
+            await check_narrower(
+                session,
+                who,
+                row.component_ids,
+                list(row.actions or ()),
+                row.expires_at,
+                verb="revoke",
+            )
+        if row.revoked_at is None:
+            await revoke_token(session, row.token_id, actor=who.actor)
+        info = await token_info(session, row)
+        await session.commit()
+    return info
