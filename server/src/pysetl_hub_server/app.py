@@ -25,19 +25,24 @@ from pysetl_hub_server.provenance.controllers import PublisherController, proven
 from pysetl_hub_server.publishing.controllers import upload
 from pysetl_hub_server.runtime import build_hub
 from pysetl_hub_server.search.controllers import search
+from pysetl_hub_server.security.headers import SecurityHeaders
+from pysetl_hub_server.security.production import check_production
+from pysetl_hub_server.security.readonly import ReadOnlyGate
 from pysetl_hub_server.settings import Settings
 from pysetl_hub_server.simple.controllers import simple_project, simple_root
 
 log = logging.getLogger("pysetl_hub_server")
 
 
-def create_app(settings: Settings | None = None, hub: Hub | None = None) -> HotPath:
-    """The served ASGI app: the hot path around the Litestar app. The database must be
-    migrated already (`serve` and tests do it)."""
+def create_app(settings: Settings | None = None, hub: Hub | None = None) -> SecurityHeaders:
+    """The served ASGI app: security headers around the read-only gate around the hot path
+    around the Litestar app. The database must be migrated already (`serve` and tests do it)."""
     settings = settings or Settings.from_env()
-    configure_logging()
+    configure_logging(settings.log_level)
+    check_production(settings)
     the_hub = hub or build_hub(settings)
-    return HotPath(create_litestar(the_hub), the_hub.cache, the_hub.downloads)
+    hot = HotPath(create_litestar(the_hub), the_hub.cache, the_hub.downloads)
+    return SecurityHeaders(ReadOnlyGate(hot, the_hub.sessions, settings.read_only))
 
 
 def create_litestar(the_hub: Hub) -> Litestar:
