@@ -13,6 +13,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 
 from pysetl_hub_server import __version__
 from pysetl_hub_server.accounts.controllers import me
+from pysetl_hub_server.audit.controllers import ROUTES as AUDIT_ROUTES
 from pysetl_hub_server.components.controllers import ComponentController
 from pysetl_hub_server.deps import provide_hub, provide_identity
 from pysetl_hub_server.files.controllers import download
@@ -70,6 +71,7 @@ def create_litestar(the_hub: Hub) -> Litestar:
             healthz,
             readyz,
             me,
+            *AUDIT_ROUTES,
         ],
         dependencies={
             "hub": Provide(provide_hub, sync_to_thread=False),

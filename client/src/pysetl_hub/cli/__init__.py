@@ -9,10 +9,19 @@ top: the HTTP client, Rich and Sigstore are imported by the commands that use th
 
 from __future__ import annotations
 
-from pysetl_hub.cli import account, install, publish, publishers, scaffold, search, yank
+from pysetl_hub.cli import (
+    account,
+    events,
+    install,
+    publish,
+    publishers,
+    scaffold,
+    search,
+    yank,
+)
 from pysetl_hub.cli.group import main
 
-for _module in (account, install, publish, publishers, scaffold, search, yank):
+for _module in (account, events, install, publish, publishers, scaffold, search, yank):
     for _command in _module.COMMANDS:
         main.add_command(_command)
 

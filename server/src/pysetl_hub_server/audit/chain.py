@@ -170,6 +170,6 @@ async def verify(session: AsyncSession) -> Verdict:
         return Verdict(
             checked,
             last.id,
-            f"the head's hash does not match event {last.id}, the newest: the head was edited",
+            f"the head's hash does not match event {last.id} (the newest): the head was edited",
         )
     return Verdict(checked, head_hash=last.hash or "")
