@@ -87,6 +87,9 @@ def create_litestar(the_hub: Hub) -> Litestar:
             render_plugins=[ScalarRenderPlugin()],
         ),
         debug=False,
+        # Logging is configured once, by logs.configure_logging, whose handlers mask secrets:
+        # Litestar's default set-up would replace the root logger's handlers with its own.
+        logging_config=None,
     )
     app.state.hub = the_hub
     return app

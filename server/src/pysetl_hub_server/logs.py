@@ -37,10 +37,16 @@ class SecretMaskingFilter(logging.Filter):
 _SERVER_LOGGERS = ("_granian", "granian.access", "uvicorn", "uvicorn.error", "uvicorn.access")
 
 
-def configure_logging(level: int | str = logging.INFO) -> None:
+def configure_logging(level: str | None = None) -> None:
+    """Mask secrets on every handler; set the root level when one is asked for (otherwise the
+    ASGI server's logging set-up, or INFO, stands)."""
     root = logging.getLogger()
     if not root.handlers:
-        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        logging.basicConfig(
+            level=level or logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+        )
+    elif level:
+        root.setLevel(level)
     for logger in (root, *(logging.getLogger(name) for name in _SERVER_LOGGERS)):
         for handler in logger.handlers:
             if not any(isinstance(f, SecretMaskingFilter) for f in handler.filters):

@@ -100,7 +100,8 @@ class Settings:
     # Serve HTTPS directly (granian's TLS); both or neither.
     tls_cert: Path | None = None
     tls_key: Path | None = None
-    log_level: str = "INFO"
+    # The root logger's level (PYSETL_HUB_LOG_LEVEL); None leaves the ASGI server's (INFO).
+    log_level: str | None = None
 
     @property
     def production(self) -> bool:
@@ -187,8 +188,9 @@ class Settings:
             tls_cert=path("PYSETL_HUB_TLS_CERT"),
             tls_key=path("PYSETL_HUB_TLS_KEY"),
             log_level=_choice(
-                env, "PYSETL_HUB_LOG_LEVEL", ("INFO", "DEBUG", "WARNING", "ERROR"), upper=True
-            ),
+                env, "PYSETL_HUB_LOG_LEVEL", ("", "DEBUG", "INFO", "WARNING", "ERROR"), upper=True
+            )
+            or None,
         )
 
 
@@ -201,7 +203,7 @@ def _choice(
     if not value:
         return allowed[0]
     if value not in allowed:
-        raise SettingsError(f"{name}={raw!r} is not one of {', '.join(allowed)}")
+        raise SettingsError(f"{name}={raw!r} is not one of {', '.join(a for a in allowed if a)}")
     return value
 
 

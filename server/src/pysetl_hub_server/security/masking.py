@@ -22,7 +22,7 @@ from pysetl_hub_server.accounts.tokens import mask as mask_tokens
 MASK = "********"
 
 _AUTHORIZATION = re.compile(
-    r"(?i)(\bauthorization['\"]?\s*[:=,]\s*b?['\"]?\s*(?:(?:basic|bearer|token)\s+)?)"
+    r"(?i)(\bauthorization['\"]?\s*[:=,]\s*(?:b?['\"])?\s*(?:(?:basic|bearer|token)\s+)?)"
     r"[^\s'\",)]+"
 )
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
