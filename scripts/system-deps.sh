@@ -6,6 +6,9 @@ need=""
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     need="$need postgresql"
 fi
+if ! command -v redis-server >/dev/null 2>&1; then
+    need="$need redis-server"  # shared rate-limit counters (tests/support/redis.py)
+fi
 if ! command -v java >/dev/null 2>&1; then
     need="$need openjdk-17-jre-headless"  # Spark, for the newcomer end-to-end test
 fi

@@ -12,7 +12,7 @@ import pytest
 
 from pysetl_hub_server.db.migrate import upgrade
 from pysetl_hub_server.settings import Settings, UploadLimits
-from tests.support import postgres
+from tests.support import postgres, redis
 from tests.support.dists import build_example
 from tests.support.live import LiveServer, start_live
 from tests.support.sigstore_instance import SigstoreInstance
@@ -44,6 +44,20 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite3'}"
     pg: postgres.PostgresServer = request.getfixturevalue("pg_server")
     return pg.create_database(f"hub_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[redis.RedisServer]:
+    server = redis.start_or_missing()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: redis.RedisServer) -> str:
+    """A Redis with nothing in it (flushed for each test)."""
+    redis_server.flush()
+    return redis_server.url
 
 
 @pytest.fixture

@@ -15,6 +15,8 @@ import pysetl_hub
 import pysetl_hub_server
 from pysetl_hub_server.app import create_app
 from pysetl_hub_server.hotpath import HotPath
+from pysetl_hub_server.security.headers import SecurityHeaders
+from pysetl_hub_server.security.readonly import ReadOnlyGate
 from tests.conftest import make_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,12 +40,16 @@ def test_import_graph_contracts_hold() -> None:
 
 
 def test_hot_path_wraps_the_app_from_outside(tmp_path: Path) -> None:
-    """The hot path is its own ASGI layer around Litestar, not a swap of Litestar internals."""
+    """The hot path is its own ASGI layer around Litestar, not a swap of Litestar internals;
+    the security headers and the read-only gate wrap it in turn, so they see its answers too."""
     settings = make_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite3'}")
     app = create_app(settings)
-    assert isinstance(app, HotPath)
-    assert isinstance(app.app, Litestar)
-    assert not isinstance(app.app.asgi_handler, HotPath)
+    assert isinstance(app, SecurityHeaders)
+    assert isinstance(app.app, ReadOnlyGate)
+    hot = app.app.app
+    assert isinstance(hot, HotPath)
+    assert isinstance(hot.app, Litestar)
+    assert not isinstance(hot.app.asgi_handler, HotPath)
 
 
 def test_distributions_declare_the_graph() -> None:
@@ -96,6 +102,7 @@ def test_the_hub_is_a_leaf() -> None:
         "pysetl_hub_server.answers",
         "pysetl_hub_server.faults",
         "pysetl_hub_server.search.engine",
+        "pysetl_hub_server.security.secrets",  # a leaf: settings read `*_FILE` secrets with it
         "pysetl_hub_server.settings",
         "pysetl_hub_server.storage.blobs",
         "pysetl_hub_server.storage.sweep",  # a leaf: the file claims the local blob store makes

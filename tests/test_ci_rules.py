@@ -13,14 +13,18 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize(("ci", "outcome"), [("true", "1 error"), ("", "1 skipped")])
-def test_missing_postgresql(tmp_path: Path, ci: str, outcome: str) -> None:
-    probe = ROOT / "tests" / f"test_zz_probe_{os.getpid()}_{ci or 'local'}.py"
-    probe.write_text("def test_needs_pg(pg_server):\n    pass\n")
+@pytest.mark.parametrize(
+    ("fixture", "override"),
+    [("pg_server", "PYSETL_HUB_TEST_PG_BINDIR"), ("redis_server", "PYSETL_HUB_TEST_REDIS_SERVER")],
+)
+def test_missing_part(tmp_path: Path, ci: str, outcome: str, fixture: str, override: str) -> None:
+    probe = ROOT / "tests" / f"test_zz_probe_{os.getpid()}_{fixture}_{ci or 'local'}.py"
+    probe.write_text(f"def test_needs_it({fixture}):\n    pass\n")
     try:
         result = subprocess.run(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(probe)],
             cwd=ROOT,
-            env={**os.environ, "CI": ci, "PYSETL_HUB_TEST_PG_BINDIR": str(tmp_path)},
+            env={**os.environ, "CI": ci, override: str(tmp_path / "absent")},
             capture_output=True,
             text=True,
             timeout=120,

@@ -13,10 +13,12 @@ import errno
 import os
 import shlex
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,29 +133,42 @@ def serve(
     *,
     database_url: str | None = None,
     mounts: tuple[Tmpfs, ...] = (),
+    env: Mapping[str, str] | None = None,
+    args: Sequence[str] = (),
+    access_log: bool = False,
+    verify: ssl.SSLContext | bool = True,
+    port: int | None = None,
 ) -> Served:
     """Start the server on a free port and wait until it is ready (it migrates the database
-    first); `mounts` are made before, in a private mount namespace."""
-    port = free_port()
+    first); `mounts` are made before, in a private mount namespace. `env` adds settings,
+    `args` adds `serve` options; with a TLS certificate among them the URL is https://, and
+    `verify` is what the readiness probe trusts."""
+    port = port or free_port()
+    extra = dict(env or {})
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYSETL_HUB_")}
     env["PYSETL_HUB_DATA_DIR"] = str(data_dir)
     if database_url:
         env["PYSETL_HUB_DATABASE_URL"] = database_url
+    env.update(extra)
     lines = ["set -e"]
     for m in mounts:
         target = shlex.quote(str(m.path))
         lines += [f"mkdir -p {target}", f"mount -t tmpfs -o size={m.size} tmpfs {target}"]
-    lines.append(f"exec {shlex.quote(str(BIN))} serve --port {port} --no-access-log")
+    options = [*args, "--access-log" if access_log else "--no-access-log"]
+    command = " ".join(shlex.quote(a) for a in (str(BIN), "serve", "--port", str(port), *options))
+    lines.append(f"exec {command}")
+    tls = "--tls-cert" in args or "PYSETL_HUB_TLS_CERT" in extra
     argv = ["sh", "-c", "\n".join(lines)]
     if mounts:
         argv = ["unshare", "-m", "--propagation", "private", *argv]
     with log.open("ab") as out:
         proc = subprocess.Popen(argv, env=env, stdout=out, stderr=out, start_new_session=True)
-    served = Served(proc, f"http://127.0.0.1:{port}", data_dir, log, bool(mounts))
+    scheme = "https" if tls else "http"
+    served = Served(proc, f"{scheme}://127.0.0.1:{port}", data_dir, log, bool(mounts))
     deadline = time.monotonic() + 60
     while True:
         try:
-            if httpx.get(f"{served.url}/readyz", timeout=5).status_code == 200:
+            if httpx.get(f"{served.url}/readyz", timeout=5, verify=verify).status_code == 200:
                 return served
         except httpx.TransportError:
             pass

@@ -31,6 +31,7 @@ from pysetl_hub.transfer import (
     publish_request,
 )
 from pysetl_hub_schemas import (
+    AuditEventPage,
     Component,
     FileInfo,
     Me,
@@ -123,6 +124,19 @@ class AsyncHubClient:
 
     async def me(self) -> Me:
         return core.parse(await self._call(me_call(self.config)), Me)
+
+    async def events(
+        self,
+        name: str | None = None,
+        *,
+        every: bool = False,
+        before: int | None = None,
+        per_page: int = 50,
+    ) -> AuditEventPage:
+        """Audit events, newest first: `name`'s (its owners may read them), every event
+        (`every`, admins), or the caller's own security events; `next_before` pages on."""
+        call = core.events(name, every=every, before=before, per_page=per_page)
+        return core.parse(await self._call(call), AuditEventPage)
 
     async def publishers(self, name: str) -> PublisherList:
         return core.parse(await self._call(core.publishers(name)), PublisherList)

@@ -33,6 +33,7 @@ from pysetl_hub.transfer import (
     publish_request,
 )
 from pysetl_hub_schemas import (
+    AuditEventPage,
     Component,
     FileInfo,
     Me,
@@ -131,6 +132,19 @@ class HubClient(GovernanceMethods):
         """The user the configured token belongs to, its component scope and expiry; raises
         Unauthorized when the hub does not accept the token, NotLoggedIn when there is none."""
         return core.parse(self._call(me_call(self.config)), Me)
+
+    def events(
+        self,
+        name: str | None = None,
+        *,
+        every: bool = False,
+        before: int | None = None,
+        per_page: int = 50,
+    ) -> AuditEventPage:
+        """Audit events, newest first: `name`'s (its owners may read them), every event
+        (`every`, admins), or the caller's own security events; `next_before` pages on."""
+        call = core.events(name, every=every, before=before, per_page=per_page)
+        return core.parse(self._call(call), AuditEventPage)
 
     def publishers(self, name: str) -> PublisherList:
         """The component's trusted publishers (public: installers check signatures with them)."""

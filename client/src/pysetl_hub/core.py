@@ -124,6 +124,21 @@ def settings(name: str, *, require_attestations: bool | None = None) -> Call:
     return Call("PATCH", f"/api/v1/components/{_seg(name)}", body=body, auth=True)
 
 
+def events(
+    name: str | None = None, *, every: bool = False, before: int | None = None, per_page: int = 50
+) -> Call:
+    """Audit events, newest first: a component's (owners), every one (`every`: admins), or
+    the caller's own security events (neither)."""
+    if name is not None:
+        path = f"/api/v1/components/{_seg(name)}/events"
+    else:
+        path = "/api/v1/admin/events" if every else "/api/v1/me/events"
+    params = {"per_page": str(per_page)}
+    if before is not None:
+        params["before"] = str(before)
+    return Call("GET", path, params=params, auth=True)
+
+
 def me() -> Call:
     """Who the configured token belongs to (401 when the hub does not accept it)."""
     return Call("GET", "/api/v1/me", auth=True)

@@ -1,6 +1,7 @@
 """PySetl Hub wire contract: msgspec Structs shared by the server and the client."""
 
 from pysetl_hub_schemas.accounts import Me, SessionInfo, TokenInfo, Via
+from pysetl_hub_schemas.audit import AuditEvent, AuditEventPage
 from pysetl_hub_schemas.base import ComponentName, Request, Response, Sha256, Version
 from pysetl_hub_schemas.components import (
     Compatibility,
@@ -96,6 +97,8 @@ __all__ = [
     "SPARK",
     "SPARK_DIST",
     "AttestationBundle",
+    "AuditEvent",
+    "AuditEventPage",
     "Compatibility",
     "Component",
     "ComponentName",

@@ -13,6 +13,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 
 from pysetl_hub_server import __version__
 from pysetl_hub_server.accounts.controllers import ROUTES as ACCOUNT_ROUTES
+from pysetl_hub_server.audit.controllers import ROUTES as AUDIT_ROUTES
 from pysetl_hub_server.components.controllers import ComponentController
 from pysetl_hub_server.deps import provide_hub, provide_identity, provide_viewer
 from pysetl_hub_server.files.controllers import download
@@ -30,19 +31,24 @@ from pysetl_hub_server.provenance.oidc.controllers import OidcController
 from pysetl_hub_server.publishing.controllers import upload
 from pysetl_hub_server.runtime import build_hub
 from pysetl_hub_server.search.controllers import search
+from pysetl_hub_server.security.headers import SecurityHeaders
+from pysetl_hub_server.security.production import check_production
+from pysetl_hub_server.security.readonly import ReadOnlyGate
 from pysetl_hub_server.settings import Settings
 from pysetl_hub_server.simple.controllers import simple_project, simple_root
 
 log = logging.getLogger("pysetl_hub_server")
 
 
-def create_app(settings: Settings | None = None, hub: Hub | None = None) -> HotPath:
-    """The served ASGI app: the hot path around the Litestar app. The database must be
-    migrated already (`serve` and tests do it)."""
+def create_app(settings: Settings | None = None, hub: Hub | None = None) -> SecurityHeaders:
+    """The served ASGI app: security headers around the read-only gate around the hot path
+    around the Litestar app. The database must be migrated already (`serve` and tests do it)."""
     settings = settings or Settings.from_env()
-    configure_logging()
+    configure_logging(settings.log_level)
+    check_production(settings)
     the_hub = hub or build_hub(settings)
-    return HotPath(create_litestar(the_hub), the_hub.cache, the_hub.downloads)
+    hot = HotPath(create_litestar(the_hub), the_hub.cache, the_hub.downloads)
+    return SecurityHeaders(ReadOnlyGate(hot, the_hub.sessions, settings.read_only))
 
 
 def create_litestar(the_hub: Hub) -> Litestar:
@@ -75,6 +81,7 @@ def create_litestar(the_hub: Hub) -> Litestar:
             OrgController,
             AdminController,
             *ACCOUNT_ROUTES,
+            *AUDIT_ROUTES,
         ],
         dependencies={
             "hub": Provide(provide_hub, sync_to_thread=False),
@@ -91,6 +98,9 @@ def create_litestar(the_hub: Hub) -> Litestar:
             render_plugins=[ScalarRenderPlugin()],
         ),
         debug=False,
+        # Logging is configured once, by logs.configure_logging, whose handlers mask secrets:
+        # Litestar's default set-up would replace the root logger's handlers with its own.
+        logging_config=None,
     )
     app.state.hub = the_hub
     return app

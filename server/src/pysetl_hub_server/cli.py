@@ -15,11 +15,14 @@ from typing import TypeVar
 
 import click
 
+from pysetl_hub_server.audit.chain import Verdict
 from pysetl_hub_server.db.migrate import upgrade
 from pysetl_hub_server.errors import HubError
 from pysetl_hub_server.governance.commands import admin_group
 from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.runtime import open_hub
+from pysetl_hub_server.security.production import check_production
+from pysetl_hub_server.security.secrets import secret_from_env
 from pysetl_hub_server.settings import Settings, SettingsError
 
 T = TypeVar("T")
@@ -110,6 +113,16 @@ def main(ctx: click.Context, data_dir: Path | None, database_url: str | None) ->
     show_default=True,
     help="Log one line per request.",
 )
+@click.option(
+    "--tls-cert",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="PEM certificate (chain) to serve HTTPS with (PYSETL_HUB_TLS_CERT).",
+)
+@click.option(
+    "--tls-key",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="PEM private key of --tls-cert (PYSETL_HUB_TLS_KEY).",
+)
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -118,16 +131,30 @@ def serve(
     workers: int,
     server_name: str,
     access_log: bool,
+    tls_cert: Path | None,
+    tls_key: Path | None,
 ) -> None:
     """Apply migrations, then serve the registry."""
-    settings = _settings(ctx).with_overrides(host=host, port=port)
+    settings = _settings(ctx).with_overrides(
+        host=host, port=port, tls_cert=tls_cert, tls_key=tls_key
+    )
+    try:
+        check_production(settings)
+    except SettingsError as exc:
+        raise click.UsageError(str(exc)) from exc
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.effective_database_url)
     # Workers re-read settings from the environment in the app factory.
     os.environ["PYSETL_HUB_DATA_DIR"] = str(settings.data_dir)
-    if settings.database_url:
-        os.environ["PYSETL_HUB_DATABASE_URL"] = settings.database_url
-    click.echo(f"PySetl Hub serving on http://{settings.host}:{settings.port}", err=True)
+    _export("PYSETL_HUB_DATABASE_URL", settings.database_url)
+    for name, path in (
+        ("PYSETL_HUB_TLS_CERT", settings.tls_cert),
+        ("PYSETL_HUB_TLS_KEY", settings.tls_key),
+    ):
+        if path is not None:
+            os.environ[name] = str(path.resolve())
+    scheme = "https" if settings.tls_cert else "http"
+    click.echo(f"PySetl Hub serving on {scheme}://{settings.host}:{settings.port}", err=True)
     target = "pysetl_hub_server.app:create_app"
     if server_name == "granian":
         from granian import Granian
@@ -141,6 +168,8 @@ def serve(
             workers=workers,
             factory=True,
             log_access=access_log,
+            ssl_cert=settings.tls_cert,
+            ssl_key=settings.tls_key,
         ).serve()
         return
     import uvicorn
@@ -154,7 +183,19 @@ def serve(
         access_log=access_log,
         log_level="info",
         proxy_headers=True,
+        ssl_certfile=settings.tls_cert,
+        ssl_keyfile=settings.tls_key,
     )
+
+
+def _export(name: str, value: str | None) -> None:
+    """Hand a setting the command line gave to the workers, which read the environment. A
+    value the environment (or its `_FILE`) already gives is left where it is, so a secret read
+    from a file is not copied into the environment."""
+    if value is None or value == secret_from_env(os.environ, name):
+        return
+    os.environ.pop(f"{name}_FILE", None)
+    os.environ[name] = value
 
 
 @main.group()
@@ -310,6 +351,65 @@ def search_reindex(ctx: click.Context) -> None:
     click.echo(f"indexed {count} components with the {engine} engine", err=True)
 
 
+@main.group()
+def audit() -> None:
+    """The hash-chained audit trail."""
+
+
+@audit.command("verify")
+@click.pass_context
+def audit_verify(ctx: click.Context) -> None:
+    """Walk the audit chain: exit 0 with the number of events, or 1 naming the first bad one."""
+    settings = _settings(ctx)
+
+    async def go() -> Verdict:
+        from pysetl_hub_server.audit.chain import verify
+
+        async with open_hub(settings) as hub, hub.sessions() as session:
+            return await verify(session)
+
+    verdict = _run(go())
+    if not verdict.ok:
+        click.echo(
+            f"audit chain broken after {verdict.checked} good events: {verdict.problem}", err=True
+        )
+        sys.exit(1)
+    click.echo(f"audit chain ok: {verdict.checked} events", err=True)
+    if verdict.head_hash:
+        click.echo(f"head {verdict.head_hash}", err=True)
+
+
+@main.group()
+def admin() -> None:
+    """Switches for the whole hub."""
+
+
+@admin.command("read-only")
+@click.argument("state", type=click.Choice(["on", "off", "status"]))
+@click.option("--message", default="", help="Told to every refused writer (why, and until when).")
+@click.pass_context
+def admin_read_only(ctx: click.Context, state: str, message: str) -> None:
+    """Refuse every write on every replica (on), accept them again (off), or show the state."""
+    settings = _settings(ctx)
+    upgrade(settings.effective_database_url)
+
+    async def go() -> str | None:
+        from pysetl_hub_server.security.readonly import read_flag, set_read_only
+
+        async with open_hub(settings) as hub:
+            if state != "status":
+                await set_read_only(hub, state == "on", message)
+            return await read_flag(hub)
+
+    current = _run(go())
+    if settings.read_only:
+        click.echo("read-only: on (PYSETL_HUB_READ_ONLY is set; only the environment ends it)")
+    elif current is None:
+        click.echo("read-only: off")
+    else:
+        click.echo(f"read-only: on ({current or 'no message'})")
+
+
 def _with_hub(ctx: click.Context, fn: Callable[[Hub], Awaitable[T]]) -> T:
     """Run `fn` against an open hub on the migrated database of the command's settings."""
     settings = _settings(ctx)
@@ -322,4 +422,5 @@ def _with_hub(ctx: click.Context, fn: Callable[[Hub], Awaitable[T]]) -> T:
     return _run(go())
 
 
-main.add_command(admin_group(_with_hub, ServerGroup))
+for _command in admin_group(_with_hub, ServerGroup).commands.values():
+    admin.add_command(_command)

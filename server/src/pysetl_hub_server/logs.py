@@ -1,27 +1,35 @@
-"""Logging set-up with a filter that masks tokens and passwords wherever they appear."""
+"""Logging set-up with a filter that masks secrets (security/masking.py) in every record.
+
+The filter sits on every handler of the root logger and of the ASGI servers' own loggers (the
+access logs among them), and rewrites a record's final text: its message with its arguments,
+and the traceback of an exception (an error's message may quote what a client sent).
+"""
 
 from __future__ import annotations
 
 import logging
-import re
+import traceback
 
-from pysetl_hub_server.accounts.tokens import mask
+from pysetl_hub_server.security.masking import redact
 
-_BASIC = re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?(?:basic|bearer)\s+)[^\s'\",]+")
-
-
-def redact(text: str) -> str:
-    return _BASIC.sub(r"\1********", mask(text))
+__all__ = ["SecretMaskingFilter", "configure_logging", "redact"]
 
 
 class SecretMaskingFilter(logging.Filter):
-    """Rewrites each record so no API token or credential header is ever written out."""
+    """Rewrites each record so no secret is ever written out."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         clean = redact(message)
         if clean != message:
             record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:
+            # Formatters use a record's exc_text when it is set: give them the masked one.
+            record.exc_text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True
 
 
@@ -29,10 +37,16 @@ class SecretMaskingFilter(logging.Filter):
 _SERVER_LOGGERS = ("_granian", "granian.access", "uvicorn", "uvicorn.error", "uvicorn.access")
 
 
-def configure_logging(level: int = logging.INFO) -> None:
+def configure_logging(level: str | None = None) -> None:
+    """Mask secrets on every handler; set the root level when one is asked for (otherwise the
+    ASGI server's logging set-up, or INFO, stands)."""
     root = logging.getLogger()
     if not root.handlers:
-        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        logging.basicConfig(
+            level=level or logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+        )
+    elif level:
+        root.setLevel(level)
     for logger in (root, *(logging.getLogger(name) for name in _SERVER_LOGGERS)):
         for handler in logger.handlers:
             if not any(isinstance(f, SecretMaskingFilter) for f in handler.filters):

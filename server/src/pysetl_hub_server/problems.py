@@ -13,6 +13,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from pysetl_hub_schemas import Problem
 from pysetl_hub_server.errors import HubError, ServiceUnavailable, TooManyRequests, storage_full
+from pysetl_hub_server.security.masking import redact
 
 log = logging.getLogger("pysetl_hub_server")
 
@@ -46,8 +47,10 @@ def problem_response(
     )
     if request.state.get(BODY_UNREAD):
         headers = {**(headers or {}), "Connection": "close"}
+    # A detail may quote what the client sent (a malformed address, a header): masked like a
+    # log line, so an error body never carries a secret or an e-mail address back out.
     return Response(
-        content=msgspec.json.encode(body),
+        content=redact(msgspec.json.encode(body).decode()).encode(),
         status_code=status,
         media_type=PROBLEM_MEDIA_TYPE,
         headers=headers,

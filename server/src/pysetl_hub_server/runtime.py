@@ -69,7 +69,7 @@ def build_hub(settings: Settings) -> Hub:
         downloads,
         Changes(cache, indexer),
         trust_root,
-        Limiter(settings.redis_url),
+        Limiter(settings.redis_url, limits=settings.rate_limits),
         IssuerKeys(settings.oidc),
     )
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pysetl_hub_schemas import PYSETL, PYTHON, SPARK
+from pysetl_hub_server.security.secrets import SecretFileError, secret_from_env
 
 DEFAULT_PLATFORMS_PYSETL = ("1.0.0", "1.1.0", "1.1.2", "1.2.0", "1.2.1")
 DEFAULT_PLATFORMS_PYTHON = ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
@@ -155,6 +156,21 @@ class Settings:
     invitation_days: int = 7
     # Days a new API token lasts when its creator names no expiry ("never" only by choice).
     token_default_days: int = 90
+    # "production" turns insecure defaults into start-up errors (security/production.py).
+    environment: str = "development"
+    # Refuse every write (503) whatever the database flag says (security/readonly.py).
+    read_only: bool = False
+    # (policy, limit) pairs that replace the defaults of security/ratelimit.py.
+    rate_limits: tuple[tuple[str, str], ...] = ()
+    # Serve HTTPS directly (granian's TLS); both or neither.
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    # The root logger's level (PYSETL_HUB_LOG_LEVEL); None leaves the ASGI server's (INFO).
+    log_level: str | None = None
+
+    @property
+    def production(self) -> bool:
+        return self.environment == "production"
 
     @property
     def effective_database_url(self) -> str:
@@ -198,6 +214,16 @@ class Settings:
                 return default
             return tuple(v.strip() for v in raw.split(",") if v.strip())
 
+        def secret(name: str) -> str | None:
+            try:
+                return secret_from_env(env, name)
+            except SecretFileError as exc:
+                raise SettingsError(str(exc)) from exc
+
+        def path(name: str) -> Path | None:
+            raw = env.get(name)
+            return Path(raw) if raw else None
+
         limits = UploadLimits(
             max_file_size=integer("PYSETL_HUB_MAX_UPLOAD_SIZE", DEFAULT_MAX_UPLOAD),
             body_timeout=integer("PYSETL_HUB_UPLOAD_TIMEOUT", 600),
@@ -216,7 +242,7 @@ class Settings:
             oidc = replace(oidc, audience=env["PYSETL_HUB_OIDC_AUDIENCE"])
         return cls(
             data_dir=Path(env.get("PYSETL_HUB_DATA_DIR") or "hub-data"),
-            database_url=env.get("PYSETL_HUB_DATABASE_URL") or None,
+            database_url=secret("PYSETL_HUB_DATABASE_URL"),
             database_timeout=integer("PYSETL_HUB_DATABASE_TIMEOUT", 5),
             storage_url=env.get("PYSETL_HUB_STORAGE_URL") or None,
             host=env.get("PYSETL_HUB_HOST") or "127.0.0.1",
@@ -225,12 +251,58 @@ class Settings:
             uploads=limits,
             platforms=platforms,
             search_url=env.get("PYSETL_HUB_SEARCH_URL") or None,
-            search_key=env.get("PYSETL_HUB_SEARCH_KEY") or None,
-            redis_url=env.get("PYSETL_HUB_REDIS_URL") or None,
+            search_key=secret("PYSETL_HUB_SEARCH_KEY"),
+            redis_url=secret("PYSETL_HUB_REDIS_URL"),
+            sigstore_trust_root=path("PYSETL_HUB_SIGSTORE_TRUST_ROOT"),
+            environment=_choice(env, "PYSETL_HUB_ENV", ("development", "production")),
+            read_only=_flag(env, "PYSETL_HUB_READ_ONLY"),
+            rate_limits=_rate_limits(env.get("PYSETL_HUB_RATE_LIMITS") or ""),
+            tls_cert=path("PYSETL_HUB_TLS_CERT"),
+            tls_key=path("PYSETL_HUB_TLS_KEY"),
+            log_level=_choice(
+                env, "PYSETL_HUB_LOG_LEVEL", ("", "DEBUG", "INFO", "WARNING", "ERROR"), upper=True
+            )
+            or None,
             oidc=oidc,
             token_default_days=integer("PYSETL_HUB_TOKEN_DEFAULT_DAYS", 90),
-            sigstore_trust_root=Path(env["PYSETL_HUB_SIGSTORE_TRUST_ROOT"])
-            if env.get("PYSETL_HUB_SIGSTORE_TRUST_ROOT")
-            else None,
             invitation_days=integer("PYSETL_HUB_INVITATION_DAYS", 7),
         )
+
+
+def _choice(
+    env: dict[str, str], name: str, allowed: tuple[str, ...], *, upper: bool = False
+) -> str:
+    """One of `allowed` (the first is the default)."""
+    raw = (env.get(name) or "").strip()
+    value = raw.upper() if upper else raw.lower()
+    if not value:
+        return allowed[0]
+    if value not in allowed:
+        raise SettingsError(f"{name}={raw!r} is not one of {', '.join(a for a in allowed if a)}")
+    return value
+
+
+def _flag(env: dict[str, str], name: str) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise SettingsError(f"{name}={raw!r} is not a switch: use 1 or 0")
+
+
+def _rate_limits(raw: str) -> tuple[tuple[str, str], ...]:
+    """`signin=10/5 minutes,upload=100/hour`: which policies get which limits. The names and
+    limits are checked where the limiter is built (security/ratelimit.py), at start-up."""
+    pairs = []
+    for item in raw.split(","):
+        if not item.strip():
+            continue
+        policy, sep, limit = item.partition("=")
+        if not sep or not policy.strip() or not limit.strip():
+            raise SettingsError(
+                f"PYSETL_HUB_RATE_LIMITS item {item.strip()!r} is not POLICY=LIMIT "
+                "(say signin=10/5 minutes)"
+            )
+        pairs.append((policy.strip(), limit.strip()))
+    return tuple(pairs)

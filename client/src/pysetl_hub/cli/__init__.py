@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pysetl_hub.cli import (
     account,
+    events,
     governance,
     install,
     publish,
@@ -22,7 +23,18 @@ from pysetl_hub.cli import (
 )
 from pysetl_hub.cli.group import main
 
-for _module in (account, governance, install, publish, publishers, scaffold, search, tokens, yank):
+for _module in (
+    account,
+    events,
+    governance,
+    install,
+    publish,
+    publishers,
+    scaffold,
+    search,
+    tokens,
+    yank,
+):
     for _command in _module.COMMANDS:
         main.add_command(_command)
 

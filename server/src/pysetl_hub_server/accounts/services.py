@@ -280,9 +280,21 @@ async def _mark_used(session: AsyncSession, token: ApiToken, now: datetime, ip: 
 async def identify(
     hub: Hub, authorization: str | None, *, ip: str | None = None, user_agent: str | None = None
 ) -> Identity:
-    """Who a request's Authorization header names, in a session of its own."""
+    """Who a request's Authorization header names, in a session of its own.
+
+    Failed attempts are counted per IP (the `bad_token` limit): past it, the IP is answered 429
+    before its tokens are even looked at, so guessing at secrets costs a window per try. A
+    missing header is not an attempt and is not counted.
+    """
+    where = ip or "unknown"
+    await hub.limits.check("bad_token", where)
     async with hub.sessions() as session:
-        return await authenticate(session, authorization, ip=ip, user_agent=user_agent)
+        try:
+            return await authenticate(session, authorization, ip=ip, user_agent=user_agent)
+        except Unauthorized as exc:
+            if exc.code != "auth.missing":
+                await hub.limits.hit("bad_token", where)
+            raise
 
 
 async def owners_of(session: AsyncSession, component_id: int) -> list[str]:

@@ -12,14 +12,25 @@ from pysetl_hub_server.accounts.permissions import Identity, require_user_wide
 from pysetl_hub_server.audit.services import touch
 from pysetl_hub_server.components.names import check_new_name, ultranormalize
 from pysetl_hub_server.db.models import Component, Role
+from pysetl_hub_server.hub import RateLimits
 
 
 async def create_component(
-    session: AsyncSession, who: Identity, name: str, display_name: str | None = None
+    session: AsyncSession,
+    who: Identity,
+    name: str,
+    display_name: str | None = None,
+    *,
+    limits: RateLimits,
 ) -> Component:
-    """A new, empty component owned by the caller (flushed, not committed)."""
+    """A new, empty component owned by the caller (flushed, not committed).
+
+    Every new name counts against the caller's `create_name` limit (20 an hour by default),
+    whichever path made it, so squatting names by the hundred takes days, not a script.
+    """
     require_user_wide(who, name)
     await check_new_name(session, name, who.user_id)
+    await limits.hit("create_name", f"user:{who.user_id}")
     component = Component(
         name=canonicalize_name(name),
         display_name=display_name or name,

@@ -26,7 +26,7 @@ from pysetl_hub_server.audit.services import touch
 from pysetl_hub_server.components.create import create_component
 from pysetl_hub_server.db import models
 from pysetl_hub_server.errors import BadRequest, Conflict, NotFound
-from pysetl_hub_server.hub import Hub
+from pysetl_hub_server.hub import Hub, RateLimits
 from pysetl_hub_server.provenance.oidc.services import revoke_minted
 
 NAME_RE = re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])$")
@@ -98,7 +98,7 @@ async def add_publisher(
             select(models.Component).where(models.Component.name == normalized)
         )
         if c is None:
-            c = await _reserve(session, who, name)
+            c = await _reserve(session, who, name, hub.limits)
         else:
             await authorize(session, who, c, "publishers")
         exists = await session.scalar(
@@ -131,11 +131,13 @@ async def add_publisher(
     return view
 
 
-async def _reserve(session: AsyncSession, who: Identity, name: str) -> models.Component:
+async def _reserve(
+    session: AsyncSession, who: Identity, name: str, limits: RateLimits
+) -> models.Component:
     """A new, empty component owned by the caller: the pending-publisher case."""
     if not NAME_RE.match(name) or len(name) > 128:
         raise BadRequest("component.name", f"{name!r} is not a valid distribution name (PEP 508)")
-    return await create_component(session, who, name)
+    return await create_component(session, who, name, limits=limits)
 
 
 async def remove_publisher(hub: Hub, who: Identity, name: str, publisher_id: int) -> PublisherList:

@@ -50,6 +50,10 @@ async def upload(request: Request[Any, Any, Any], hub: NamedDependency[Hub]) -> 
         ip=client_ip(request),
         user_agent=request.headers.get("user-agent"),
     )
+    # Counted before the body is read, so a refused upload costs the hub no bytes.
+    await hub.limits.hit(
+        "upload", f"token:{who.token_id}" if who.token_id else f"user:{who.user_id}"
+    )
 
     async def capped() -> AsyncIterator[bytes]:
         total = 0

@@ -193,7 +193,7 @@ async def _record_in(
 
     component = await session.scalar(select(Component).where(Component.name == parsed.name))
     if component is None:
-        component = await create_component(session, who, parsed.name, meta.name)
+        component = await create_component(session, who, parsed.name, meta.name, limits=hub.limits)
     else:
         await authorize(session, who, component, "upload")
         await refuse_if_quarantined(session, component)

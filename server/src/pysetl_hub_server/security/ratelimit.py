@@ -3,12 +3,14 @@ leaked-token reports.
 
 Counting is the `limits` library's moving window, in memory for one process, or in Redis when
 `PYSETL_HUB_REDIS_URL` is set, so that every replica counts against the same numbers.
+`PYSETL_HUB_RATE_LIMITS` replaces limits by name (`signin=10/5 minutes,upload=100/hour`).
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterable
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import Storage
@@ -16,6 +18,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
 from pysetl_hub_server.errors import TooManyRequests
+from pysetl_hub_server.settings import SettingsError
 
 # policy -> (limit, what it limits, in words for the 429)
 POLICIES: dict[str, tuple[str, str]] = {
@@ -31,7 +34,12 @@ POLICIES: dict[str, tuple[str, str]] = {
 class Limiter:
     """Counts events per (policy, key) and answers 429 with Retry-After past the limit."""
 
-    def __init__(self, redis_url: str | None = None, prefix: str = "pysetl-hub") -> None:
+    def __init__(
+        self,
+        redis_url: str | None = None,
+        prefix: str = "pysetl-hub",
+        limits: Iterable[tuple[str, str]] = (),
+    ) -> None:
         if redis_url:  # redis-py's asyncio client (limits' default, coredis, pins packaging<26)
             uri = "async+" + redis_url.removeprefix("async+")
             storage = storage_from_string(uri, key_prefix=prefix, implementation="redispy")
@@ -43,6 +51,19 @@ class Limiter:
         self._items: dict[str, RateLimitItem] = {
             name: parse(limit) for name, (limit, _) in POLICIES.items()
         }
+        for policy, limit in limits:
+            if policy not in POLICIES:
+                raise SettingsError(
+                    f"PYSETL_HUB_RATE_LIMITS names {policy!r}, which is not a policy: use "
+                    f"{', '.join(POLICIES)}"
+                )
+            try:
+                self.override(policy, limit)
+            except ValueError as exc:
+                raise SettingsError(
+                    f"PYSETL_HUB_RATE_LIMITS gives {policy}={limit!r}, which is not a limit "
+                    "like 10/5 minutes or 100/hour"
+                ) from exc
 
     def override(self, policy: str, limit: str) -> None:
         """Change one policy's limit (settings; tests use small ones)."""

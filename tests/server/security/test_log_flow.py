@@ -1,0 +1,153 @@
+"""No secret reaches a log line: a real `pysetl-hub-server serve` at DEBUG, access log on,
+driven through a whole flow (and its failures); then every line it wrote, and every line the
+operator CLI wrote to stderr, is searched for each secret the flow used.
+
+To extend the flow (sign-in, TOTP, OIDC minting...), append a step to STEPS: a function that
+drives the hub through `flow` and hands every secret it used to `flow.secret(...)`.
+"""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.served import BIN, Served, serve
+from tests.support.upload import upload
+
+PASSWORD = "correct-horse-battery-staple"
+EMAIL = "alice.liddell@example.org"
+JWT = "eyJhbGciOiJSUzI1NiIsImtpZCI6IjEifQ.eyJzdWIiOiJyZXBvOmFjbWUvY3N2In0.c2lnbmF0dXJlLWhlcmU"
+TOTP = "918273"
+
+
+@dataclass
+class Flow:
+    served: Served
+    http: httpx.Client
+    dists: dict[str, Path]
+    secrets: set[str] = field(default_factory=set)
+    cli_output: list[str] = field(default_factory=list)
+    token: str = ""
+
+    def secret(self, *values: str) -> None:
+        """Values that must appear in no log line (tokens also in their Basic encoding)."""
+        for value in values:
+            self.secrets.add(value)
+            if value.startswith("pshub_"):
+                self.secrets.add(value.rsplit("_", 1)[1])  # the secret part alone
+                basic = base64.b64encode(f"__token__:{value}".encode()).decode()
+                self.secrets.add(basic)
+
+    def cli(self, *args: str, stdin: str | None = None) -> str:
+        """The operator CLI against the served hub's data; stdout is its answer, stderr a
+        log that is searched too."""
+        done = subprocess.run(
+            [str(BIN), "--data-dir", str(self.served.data_dir), *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        self.cli_output.append(done.stderr)
+        return done.stdout
+
+
+def create_user(flow: Flow) -> None:
+    flow.secret(PASSWORD, EMAIL)
+    flow.cli("users", "create", "alice", "--email", EMAIL, stdin=PASSWORD + "\n")
+
+
+def create_token(flow: Flow) -> None:
+    flow.token = flow.cli("tokens", "create", "alice").strip()
+    flow.secret(flow.token)
+
+
+def publish(flow: Flow) -> None:
+    assert upload(flow.http, flow.token, flow.dists["csv-dedupe:wheel"]).status_code == 200
+    bearer = {"Authorization": f"Bearer {flow.token}"}
+    assert flow.http.get("/api/v1/me", headers=bearer).status_code == 200
+    r = flow.http.post("/api/v1/components/csv-dedupe/1.0.0/yank", json={}, headers=bearer)
+    assert r.status_code == 200
+
+
+def wrong_tokens(flow: Flow) -> None:
+    token_id = flow.token.split("_")[1]
+    wrong = f"pshub_{token_id}_" + "W" * 43
+    flow.secret(wrong)
+    assert upload(flow.http, wrong, flow.dists["csv-dedupe:sdist"]).status_code == 401
+    assert (
+        flow.http.get("/api/v1/me", headers={"Authorization": f"Bearer {wrong}"}).status_code == 401
+    )
+    assert (
+        flow.http.get("/api/v1/me", headers={"Authorization": f"Token {wrong}"}).status_code == 401
+    )
+    # A token pasted into a URL lands in the access log's request line.
+    flow.http.get(f"/simple/?token={flow.token}")
+    flow.http.get(f"/api/v1/components/{flow.token}")
+
+
+def oidc_shaped(flow: Flow) -> None:
+    flow.secret(JWT)
+    assert (
+        flow.http.get("/api/v1/me", headers={"Authorization": f"Bearer {JWT}"}).status_code == 401
+    )
+    flow.http.get(f"/simple/?id_token={JWT}")
+
+
+def passwords_and_codes(flow: Flow) -> None:
+    flow.secret(TOTP)
+    flow.http.post(
+        "/api/v1/session", json={"username": "alice", "password": PASSWORD, "totp": TOTP}
+    )
+    flow.http.get(f"/api/v1/components/csv-dedupe?password={PASSWORD}&totp_code={TOTP}")
+    flow.http.get(f"/api/v1/components/{EMAIL}")
+
+
+def bad_uploads(flow: Flow) -> None:
+    wheel = flow.dists["csv-dedupe:wheel"]
+    r = upload(flow.http, flow.token, wheel, content=b"not a zip", filename=f"{EMAIL}-1.0.tar.gz")
+    assert 400 <= r.status_code < 500
+    assert EMAIL not in r.text and flow.token not in r.text
+    r = upload(flow.http, flow.token, wheel, name=EMAIL, author_email=EMAIL)
+    assert 400 <= r.status_code < 500
+    assert EMAIL not in r.text
+
+
+# Append steps here (sign-in, TOTP enrolment, OIDC minting, leak reports...).
+STEPS: list[Callable[[Flow], None]] = [
+    create_user,
+    create_token,
+    publish,
+    wrong_tokens,
+    oidc_shaped,
+    passwords_and_codes,
+    bad_uploads,
+]
+
+
+@pytest.mark.timeout(600)
+def test_no_secret_in_any_log_line(tmp_path: Path, example_dists: dict[str, Path]) -> None:
+    log = tmp_path / "server.log"
+    env = {"PYSETL_HUB_LOG_LEVEL": "DEBUG"}
+    served = serve(tmp_path / "data", log, env=env, access_log=True)
+    try:
+        with httpx.Client(base_url=served.url, timeout=60) as http:
+            flow = Flow(served, http, example_dists)
+            for step in STEPS:
+                step(flow)
+    finally:
+        served.stop()
+    lines = log.read_text(errors="replace").splitlines()
+    lines += [line for out in flow.cli_output for line in out.splitlines()]
+    # The capture is real: DEBUG records, the access log and SQL all made it into the file.
+    text = "\n".join(lines)
+    assert " DEBUG " in text and "/api/v1/me" in text and "a***@example.org" in text
+    leaks = [(s, line) for line in lines for s in flow.secrets if s in line]
+    assert not leaks, "\n".join(f"{s!r} in: {line}" for s, line in leaks[:20])
