@@ -35,6 +35,10 @@ class SecretMaskingFilter(logging.Filter):
 
 # The ASGI servers give their loggers handlers of their own, which the root's filter never sees.
 _SERVER_LOGGERS = ("_granian", "granian.access", "uvicorn", "uvicorn.error", "uvicorn.access")
+# Loggers that write every SQL statement with its bound parameters at DEBUG: a TOTP secret, a
+# session's hash or an email would be logged as a value no pattern can recognise. They stay at
+# INFO whatever the root level (the engine also hides parameters: db/engine.py).
+_PARAMETER_LOGGERS = ("aiosqlite", "sqlalchemy.engine")
 
 
 def configure_logging(level: str | None = None) -> None:
@@ -47,6 +51,9 @@ def configure_logging(level: str | None = None) -> None:
         )
     elif level:
         root.setLevel(level)
+    for name in _PARAMETER_LOGGERS:
+        quiet = logging.getLogger(name)
+        quiet.setLevel(max(quiet.getEffectiveLevel(), logging.INFO))
     for logger in (root, *(logging.getLogger(name) for name in _SERVER_LOGGERS)):
         for handler in logger.handlers:
             if not any(isinstance(f, SecretMaskingFilter) for f in handler.filters):

@@ -19,10 +19,8 @@ from typing import Any
 import httpx
 import pytest
 
-from pysetl_hub_server.accounts.permissions import RULES, authorize
-from pysetl_hub_server.accounts.services import authenticate
+from pysetl_hub_server.accounts.permissions import RULES
 from pysetl_hub_server.db import models
-from pysetl_hub_server.errors import HubError
 from pysetl_hub_server.governance import lookup, roles
 from pysetl_hub_server.hub import Hub
 from tests.support.governance import accept_all, bearer, module_live, token_for, wheel
@@ -201,19 +199,7 @@ def act_transfer(w: World, token: str | None, allowed: bool) -> Outcome:
 
 
 def act_events(w: World, token: str | None, allowed: bool) -> Outcome:
-    """No events endpoint here yet: the same `authorize` call it will make, on the live data."""
-
-    async def go(hub: Hub) -> Outcome:
-        async with hub.sessions() as session:
-            try:
-                who = await authenticate(session, f"Bearer {token}" if token else None)
-                component = await lookup.component(session, NAME)
-                await authorize(session, who, component, "events")
-            except HubError as exc:
-                return exc.status, {"code": exc.code, "detail": exc.detail, "extra": exc.extra}
-        return 200, {}
-
-    return w.live.run(go)
+    return _http(w.http.get(f"/api/v1/components/{NAME}/events", headers=bearer(token)))
 
 
 def act_quarantine(w: World, token: str | None, allowed: bool) -> Outcome:

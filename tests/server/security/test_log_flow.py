@@ -2,21 +2,28 @@
 driven through a whole flow (and its failures); then every line it wrote, and every line the
 operator CLI wrote to stderr, is searched for each secret the flow used.
 
-To extend the flow (sign-in, TOTP, OIDC minting...), append a step to STEPS: a function that
-drives the hub through `flow` and hands every secret it used to `flow.secret(...)`.
+The flow: users and tokens made by the operator CLI; sign-in with a password, TOTP set-up,
+recovery codes, sign-in with a code, a token made through the API, a leaked-token report;
+publish and yank; a CI job's OIDC token (from a local issuer) exchanged for an upload token that
+publishes; and the failures (wrong passwords, wrong tokens, a replayed OIDC token, bad uploads,
+secrets pasted into URLs). To extend it, append a step to STEPS: a function that drives the hub
+through `flow` and hands every secret it used to `flow.secret(...)`.
 """
 
 from __future__ import annotations
 
 import base64
 import subprocess
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import pyotp
 import pytest
 
+from tests.support.oidc_issuer import LocalIssuer
 from tests.support.served import BIN, Served, serve
 from tests.support.upload import upload
 
@@ -31,6 +38,7 @@ class Flow:
     served: Served
     http: httpx.Client
     dists: dict[str, Path]
+    issuer: LocalIssuer
     secrets: set[str] = field(default_factory=set)
     cli_output: list[str] = field(default_factory=list)
     token: str = ""
@@ -67,6 +75,45 @@ def create_user(flow: Flow) -> None:
 def create_token(flow: Flow) -> None:
     flow.token = flow.cli("tokens", "create", "alice").strip()
     flow.secret(flow.token)
+
+
+def sign_in_and_second_factor(flow: Flow) -> None:
+    """A password sign-in, TOTP set up and confirmed (recovery codes shown), a sign-in with a
+    code; then, with that session, a token made through the API and reported as leaked."""
+    r = flow.http.post("/api/v1/session", json={"username": "alice", "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    first = r.json()
+    flow.secret(first["session"], first["csrf_token"])
+    signed_in = {"Authorization": f"Bearer {first['session']}"}
+    r = flow.http.post("/api/v1/me/totp", headers=signed_in)
+    assert r.status_code == 200, r.text
+    totp = pyotp.TOTP(r.json()["secret"])
+    flow.secret(r.json()["secret"], r.json()["uri"])
+    code = totp.now()
+    flow.secret(code)
+    r = flow.http.post("/api/v1/me/totp/confirm", json={"code": code}, headers=signed_in)
+    assert r.status_code == 200, r.text
+    flow.secret(*r.json()["codes"])
+    assert flow.http.delete("/api/v1/session", headers=signed_in).status_code in (200, 204)
+    wrong = "not-the-password-at-all"
+    flow.secret(wrong)
+    body = {"username": "alice", "password": wrong, "otp": "000000"}
+    assert flow.http.post("/api/v1/session", json=body).status_code == 401
+    next_code = totp.at(time.time() + 30)  # the next step: the current one is spent
+    flow.secret(next_code)
+    body = {"username": "alice", "password": PASSWORD, "otp": next_code}
+    r = flow.http.post("/api/v1/session", json=body)
+    assert r.status_code == 200, r.text
+    flow.secret(r.json()["session"], r.json()["csrf_token"])
+    signed_in = {"Authorization": f"Bearer {r.json()['session']}"}
+    r = flow.http.post("/api/v1/tokens", json={"name": "laptop"}, headers=signed_in)
+    assert r.status_code == 201, r.text
+    made = r.json()["token"]
+    flow.secret(made)
+    leak = [{"token": made, "type": "pysetl_hub_token", "url": "https://example.org/paste/1"}]
+    assert flow.http.post("/api/v1/tokens/leaked", json=leak).status_code == 202
+    r = flow.http.get("/api/v1/me", headers={"Authorization": f"Bearer {made}"})
+    assert r.status_code == 401  # revoked by the report
 
 
 def publish(flow: Flow) -> None:
@@ -110,6 +157,25 @@ def passwords_and_codes(flow: Flow) -> None:
     flow.http.get(f"/api/v1/components/{EMAIL}")
 
 
+def trusted_publishing(flow: Flow) -> None:
+    """csv-dedupe trusts acme/csv-dedupe's release.yml; that job's OIDC token is exchanged for
+    an upload token that publishes the sdist; the same OIDC token again is refused."""
+    owner = {"Authorization": f"Bearer {flow.token}"}
+    publisher = {"kind": "github", "repository": "acme/csv-dedupe", "workflow": "release.yml"}
+    r = flow.http.post("/api/v1/components/csv-dedupe/publishers", json=publisher, headers=owner)
+    assert r.status_code in (200, 201), r.text
+    oidc_token = flow.issuer.sign()
+    flow.secret(oidc_token)
+    r = flow.http.post("/api/v1/oidc/mint-token", json={"token": oidc_token})
+    assert r.status_code in (200, 201), r.text
+    minted = r.json()["token"]
+    flow.secret(minted)
+    assert upload(flow.http, minted, flow.dists["csv-dedupe:sdist"]).status_code == 200
+    r = flow.http.post("/api/v1/oidc/mint-token", json={"token": oidc_token})
+    assert r.status_code == 401 and r.json()["code"] == "oidc.replay"
+    assert oidc_token not in r.text and minted not in r.text
+
+
 def bad_uploads(flow: Flow) -> None:
     wheel = flow.dists["csv-dedupe:wheel"]
     r = upload(flow.http, flow.token, wheel, content=b"not a zip", filename=f"{EMAIL}-1.0.tar.gz")
@@ -120,11 +186,12 @@ def bad_uploads(flow: Flow) -> None:
     assert EMAIL not in r.text
 
 
-# Append steps here (sign-in, TOTP enrolment, OIDC minting, leak reports...).
 STEPS: list[Callable[[Flow], None]] = [
     create_user,
     create_token,
+    sign_in_and_second_factor,
     publish,
+    trusted_publishing,
     wrong_tokens,
     oidc_shaped,
     passwords_and_codes,
@@ -135,15 +202,21 @@ STEPS: list[Callable[[Flow], None]] = [
 @pytest.mark.timeout(600)
 def test_no_secret_in_any_log_line(tmp_path: Path, example_dists: dict[str, Path]) -> None:
     log = tmp_path / "server.log"
-    env = {"PYSETL_HUB_LOG_LEVEL": "DEBUG"}
+    issuer = LocalIssuer()
+    env = {
+        "PYSETL_HUB_LOG_LEVEL": "DEBUG",
+        "PYSETL_HUB_OIDC_ISSUERS": f"github={issuer.url}",
+        "PYSETL_HUB_OIDC_ALLOW_HTTP": "1",
+    }
     served = serve(tmp_path / "data", log, env=env, access_log=True)
     try:
         with httpx.Client(base_url=served.url, timeout=60) as http:
-            flow = Flow(served, http, example_dists)
+            flow = Flow(served, http, example_dists, issuer)
             for step in STEPS:
                 step(flow)
     finally:
         served.stop()
+        issuer.stop()
     lines = log.read_text(errors="replace").splitlines()
     lines += [line for out in flow.cli_output for line in out.splitlines()]
     # The capture is real: DEBUG records, the access log and SQL all made it into the file.

@@ -25,7 +25,7 @@ def make_engine(url: str, timeout: float = DEFAULT_TIMEOUT) -> AsyncEngine:
     PostgreSQL gets a connect timeout of `timeout` and a pre-ping that replaces connections a
     restart of the server dropped."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": timeout})
+        engine = create_async_engine(url, connect_args={"timeout": timeout}, hide_parameters=True)
         watch(engine, timeout, prepare=_sqlite_pragmas(timeout))
         return engine
     engine = create_async_engine(
@@ -34,6 +34,8 @@ def make_engine(url: str, timeout: float = DEFAULT_TIMEOUT) -> AsyncEngine:
         max_overflow=10,
         pool_pre_ping=True,
         connect_args={"timeout": timeout},
+        # Bound values (secrets among them) stay out of logs and error messages.
+        hide_parameters=True,
     )
     watch(engine, timeout)
     return engine
