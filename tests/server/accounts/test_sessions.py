@@ -268,6 +268,36 @@ def test_an_expired_session_is_refused(live: LiveServer, http: httpx.Client, ali
     assert r.status_code == 401 and problem(r)["code"] == "auth.session_invalid"
 
 
+def test_sign_in_drops_the_users_sessions_ended_over_a_day_ago(
+    live: LiveServer, http: httpx.Client, alice: str
+) -> None:
+    old, recent = signed(sign_in(http, "alice")), signed(sign_in(http, "alice"))
+    live.user_with_token("bob")
+    bobs = signed(sign_in(http, "bob"))
+
+    async def age(hub: Hub) -> None:
+        async with hub.sessions() as s:
+            for signed_in, ended in ((old, 25), (recent, 23), (bobs, 48)):
+                digest = hashlib.sha256(signed_in.session.encode()).hexdigest()
+                past = datetime.now(UTC) - timedelta(hours=ended)
+                await s.execute(
+                    update(WebSession)
+                    .where(WebSession.session_hash == digest)
+                    .values(expires_at=past)
+                )
+            await s.commit()
+
+    live.run(age)
+    signed(sign_in(http, "alice"))
+    kept = {r.session_hash for r in rows(live, WebSession)}
+    old_hash, recent_hash, bobs_hash = (
+        hashlib.sha256(x.session.encode()).hexdigest() for x in (old, recent, bobs)
+    )
+    assert old_hash not in kept  # alice's, ended 25 h ago
+    assert recent_hash in kept  # ended 23 h ago: still in her history
+    assert bobs_hash in kept  # another user's sign-in does not touch bob's rows
+
+
 def test_uploads_take_api_tokens_only(
     live: LiveServer, browser: tuple[httpx.Client, SignedIn], example_dists: dict[str, Path]
 ) -> None:

@@ -18,7 +18,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pysetl_hub_schemas import SignedIn, SignIn
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 COOKIE = "pshub_session"
 CSRF_HEADER = "X-CSRF-Token"
 SESSION_LIFETIME = timedelta(hours=12)
+ENDED_KEPT = timedelta(days=1)  # how long an expired session row stays before sign-in drops it
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # last_used is written at most this often per session.
 LAST_USED_GRANULARITY = timedelta(seconds=60)
@@ -95,6 +96,14 @@ async def sign_in(hub: Hub, sign_in: SignIn, *, ip: str | None, user_agent: str 
             )
             await session.commit()
             raise
+        # The user's ended sessions are kept a day (for the security history), then dropped here,
+        # so the table holds live sessions and recent ones, not every sign-in ever made.
+        await session.execute(
+            delete(WebSession).where(
+                WebSession.user_id == user.id,
+                WebSession.expires_at < datetime.now(UTC) - ENDED_KEPT,
+            )
+        )
         secret = SESSION_PREFIX + secrets.token_urlsafe(32)
         row = WebSession(
             session_hash=hash_secret(secret),
