@@ -61,3 +61,35 @@ def test_a_team_owner_cannot_move_the_component_out_of_its_organization(gov: Gov
         "POST", "/api/v1/components/annco-lib/transfer", ann, json={"organization": "annco2"}
     )
     assert moved.status_code == 200, moved.text
+
+
+def test_an_invitation_dies_with_its_sender_s_authority(gov: Gov) -> None:
+    cy, dee, eve = gov.token("esc-cy"), gov.token("esc-dee"), gov.token("esc-eve")
+    assert gov.publish(cy, "cy-tool").status_code == 200
+    accept(gov, dee, invite(gov, cy, "cy-tool", "esc-dee", "owner"))
+    # dee, an owner for now, invites an account of hers; then cy removes her.
+    pending = invite(gov, dee, "cy-tool", "esc-eve", "owner")
+    assert gov.call("DELETE", "/api/v1/components/cy-tool/roles/esc-dee", cy).status_code == 200
+    late = gov.call("POST", f"/api/v1/invitations/{pending}/accept", eve)
+    assert late.status_code == 409, late.text
+    assert problem(late)["code"] == "invitation.stale"
+    mine = gov.call("GET", "/api/v1/invitations", eve).json()["invitations"]
+    assert [i["status"] for i in mine if i["id"] == pending] == ["revoked"]
+    roles = gov.call("GET", "/api/v1/components/cy-tool/roles", None).json()["roles"]
+    assert [r["username"] for r in roles] == ["esc-cy"]
+    # An invitation from a current owner still works.
+    accept(gov, eve, invite(gov, cy, "cy-tool", "esc-eve", "maintainer"))
+
+    # The same for organizations: a removed owner's invitations go with them.
+    fay, gus, hal = gov.token("esc-fay"), gov.token("esc-gus"), gov.token("esc-hal")
+    assert gov.call("POST", "/api/v1/orgs", fay, json={"name": "fayco"}).status_code == 201
+    join(gov, fay, "fayco", "esc-gus", gus, role="owner")
+    sent = gov.call(
+        "POST", "/api/v1/orgs/fayco/members", gus, json={"username": "esc-hal", "role": "owner"}
+    )
+    assert sent.status_code == 201
+    assert gov.call("DELETE", "/api/v1/orgs/fayco/members/esc-gus", fay).status_code == 200
+    late = gov.call("POST", f"/api/v1/invitations/{sent.json()['id']}/accept", hal)
+    assert late.status_code == 409 and problem(late)["code"] == "invitation.stale"
+    members = gov.call("GET", "/api/v1/orgs/fayco", None).json()["members"]
+    assert members == [{"username": "esc-fay", "role": "owner"}]
