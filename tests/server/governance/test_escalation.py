@@ -93,3 +93,14 @@ def test_an_invitation_dies_with_its_sender_s_authority(gov: Gov) -> None:
     assert late.status_code == 409 and problem(late)["code"] == "invitation.stale"
     members = gov.call("GET", "/api/v1/orgs/fayco", None).json()["members"]
     assert members == [{"username": "esc-fay", "role": "owner"}]
+
+
+def test_giving_up_a_role_takes_a_token_that_may_manage(gov: Gov) -> None:
+    jo, kay = gov.token("esc-jo"), gov.token("esc-kay")
+    assert gov.publish(jo, "jo-tool").status_code == 200
+    accept(gov, kay, invite(gov, jo, "jo-tool", "esc-kay", "maintainer"))
+    upload_only = gov.token("esc-kay", actions=["upload"])
+    refused = gov.call("DELETE", "/api/v1/components/jo-tool/roles/esc-kay", upload_only)
+    assert refused.status_code == 403 and problem(refused)["code"] == "auth.token_action"
+    scoped = gov.token("esc-kay", components=["jo-tool"])
+    assert gov.call("DELETE", "/api/v1/components/jo-tool/roles/esc-kay", scoped).status_code == 200

@@ -109,6 +109,13 @@ async def remove_role(hub: Hub, who: Identity, name: str, username: str) -> Role
                     "auth.scope",
                     f"this token is scoped to other components and cannot leave {c.display_name!r}",
                 )
+            if "manage" not in who.actions:  # giving up a role is managing it
+                raise Forbidden(
+                    "auth.token_action",
+                    f"this token may only {', '.join(sorted(who.actions)) or 'read'} and cannot "
+                    f"give up a role on {c.display_name!r}: use a token with the 'manage' action",
+                    needed_action="manage",
+                )
         else:
             await authorize(session, who, c, "roles")
         row = await session.scalar(
