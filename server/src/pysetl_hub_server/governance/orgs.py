@@ -93,7 +93,7 @@ async def org_view(session: AsyncSession, org: models.Organization) -> Organizat
         roles = await session.execute(
             select(models.Component.name, models.TeamRole.role)
             .join(models.TeamRole, models.TeamRole.component_id == models.Component.id)
-            .where(models.TeamRole.team_id == team.id)
+            .where(models.TeamRole.team_id == team.id, models.Component.quarantined_at.is_(None))
             .order_by(models.Component.name)
         )
         teams.append(

@@ -19,7 +19,7 @@ from pysetl_hub_server.accounts.permissions import Identity, effective_role, req
 from pysetl_hub_server.audit.services import Actor, record, touch
 from pysetl_hub_server.components.names import ultranormalize
 from pysetl_hub_server.db import models
-from pysetl_hub_server.errors import Conflict, Forbidden
+from pysetl_hub_server.errors import Conflict, Forbidden, NotFound
 from pysetl_hub_server.governance import lookup
 from pysetl_hub_server.hub import Hub
 
@@ -61,6 +61,15 @@ async def can_see(session: AsyncSession, viewer: Identity | None, c: models.Comp
     if viewer is None:
         return False
     return viewer.is_admin or await effective_role(session, viewer.user_id, c) is not None
+
+
+async def require_visible(
+    session: AsyncSession, viewer: Identity | None, c: models.Component
+) -> None:
+    """A 404, as for a name never published, to whoever may not see `c` (`can_see`): every
+    public read of a component (its page, roles, publishers) asks this first."""
+    if not await can_see(session, viewer, c):
+        raise NotFound("component.missing", f"no component named {c.name!r} on this hub")
 
 
 def state(c: models.Component) -> QuarantineState:

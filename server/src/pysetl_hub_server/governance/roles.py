@@ -16,7 +16,7 @@ from pysetl_hub_server.accounts.permissions import RANK, Identity, authorize
 from pysetl_hub_server.audit.services import touch
 from pysetl_hub_server.db import models
 from pysetl_hub_server.errors import Conflict, Forbidden, NotFound
-from pysetl_hub_server.governance import lookup
+from pysetl_hub_server.governance import lookup, quarantine
 from pysetl_hub_server.hub import Hub
 
 
@@ -84,8 +84,10 @@ async def role_list(session: AsyncSession, c: models.Component) -> RoleList:
     )
 
 
-async def list_roles(session: AsyncSession, name: str) -> RoleList:
-    return await role_list(session, await lookup.component(session, name))
+async def list_roles(session: AsyncSession, name: str, viewer: Identity | None = None) -> RoleList:
+    c = await lookup.component(session, name)
+    await quarantine.require_visible(session, viewer, c)
+    return await role_list(session, c)
 
 
 def last_owner(username: str, name: str) -> Conflict:
