@@ -104,3 +104,22 @@ def test_giving_up_a_role_takes_a_token_that_may_manage(gov: Gov) -> None:
     assert refused.status_code == 403 and problem(refused)["code"] == "auth.token_action"
     scoped = gov.token("esc-kay", components=["jo-tool"])
     assert gov.call("DELETE", "/api/v1/components/jo-tool/roles/esc-kay", scoped).status_code == 200
+
+
+def test_a_reserved_prefix_covers_its_look_alikes(gov: Gov) -> None:
+    """`globex` reserved: `GIobex-x` (a capital I), `gl0bex-x` or `glo_bex-x` read as `globex-x`
+    and are refused as it is; a name that only starts with the same letters is not covered."""
+    owner, outsider = gov.token("esc-gl-owner"), gov.token("esc-gl-out")
+    admin = gov.token("esc-gl-admin", admin=True)
+    assert gov.call("POST", "/api/v1/orgs", owner, json={"name": "globex"}).status_code == 201
+    body = {"prefix": "globex", "organization": "globex"}
+    assert gov.call("POST", "/api/v1/admin/prefixes", admin, json=body).status_code == 201
+    for name in ("globex-tool", "GIobex-tool", "gl0bex-tool", "g1obex_tool", "glo-bex-tool"):
+        r = gov.publish(outsider, name)
+        assert r.status_code == 403, (name, r.text)
+        assert problem(r)["code"] == "name.reserved", name
+        publisher = {"kind": "github", "repository": "out/x", "workflow": "ci.yml"}
+        r = gov.call("POST", f"/api/v1/components/{name}/publishers", outsider, json=publisher)
+        assert r.status_code == 403 and problem(r)["code"] == "name.reserved", name
+    assert gov.publish(outsider, "globexish-tool").status_code == 200
+    assert gov.publish(owner, "gl0bex-tool").status_code == 200  # a member may
