@@ -251,7 +251,8 @@ async def authenticate(
         token_id=token.token_id,
         components=None if token.component_ids is None else frozenset(token.component_ids),
         actions=frozenset(token.actions or ()),
-        is_admin=token.user.is_admin,
+        # A publisher's token acts for the publisher, not as the (admin) user who registered it.
+        is_admin=token.user.is_admin and token.origin != "oidc",
         expires=token.expires_at,
         via="oidc" if token.origin == "oidc" else "token",
         publisher=publisher,
