@@ -5,6 +5,7 @@ own page. Those who hold a role on it (and admins) still see them."""
 from __future__ import annotations
 
 from tests.server.governance.conftest import Gov
+from tests.support.upload import problem
 
 
 def test_roles_publishers_and_team_roles_of_a_quarantined_component_are_hidden(
@@ -46,3 +47,32 @@ def test_roles_publishers_and_team_roles_of_a_quarantined_component_are_hidden(
     assert gov.call("GET", f"/api/v1/components/{name}/publishers", None).status_code == 200
     team = gov.call("GET", "/api/v1/orgs/qhco", None).json()["teams"][0]
     assert team["roles"] == [{"component": name, "role": "maintainer"}]
+
+
+def test_a_quarantined_component_s_files_cannot_be_deleted_by_its_owner(gov: Gov) -> None:
+    """Its files are kept for review: the owner under review cannot delete the evidence (the
+    rows, or the blobs with them) before an admin has looked."""
+    from pysetl_hub_server.storage.blobs import blob_key
+
+    vera, admin = gov.token("qh-vera"), gov.token("qh-admin2", admin=True)
+    name = "qh-evidence"
+    assert gov.publish(vera, name, "1.0.0").status_code == 200
+    assert gov.publish(vera, name, "2.0.0").status_code == 200
+    files = gov.call("GET", f"/api/v1/components/{name}/1.0.0", vera).json()["files"]
+    filename, sha = files[0]["filename"], files[0]["hashes"]["sha256"]
+    url = f"/api/v1/admin/components/{name}/quarantine"
+    assert gov.call("POST", url, admin, json={"reason": "malware?"}).status_code == 200
+
+    for path in (
+        f"/api/v1/components/{name}/1.0.0/files/{filename}",
+        f"/api/v1/components/{name}/2.0.0",
+    ):
+        r = gov.call("DELETE", path, vera)
+        assert r.status_code == 403, r.text
+        assert problem(r)["code"] == "component.quarantined"
+    assert gov.live.run(lambda hub: hub.blobs.size(blob_key(sha))) is not None
+    shown = gov.call("GET", f"/api/v1/components/{name}", vera).json()
+    assert shown["versions"] == ["2.0.0", "1.0.0"]
+
+    assert gov.call("DELETE", url, admin).status_code == 200  # released: hers to delete again
+    assert gov.call("DELETE", f"/api/v1/components/{name}/2.0.0", vera).status_code == 200

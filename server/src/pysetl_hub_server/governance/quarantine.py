@@ -37,15 +37,18 @@ async def admins(session: AsyncSession) -> list[str]:
     )
 
 
-async def refuse_if_quarantined(session: AsyncSession, c: models.Component) -> None:
-    """Uploads to a quarantined component are refused, saying why and whom to ask."""
+async def refuse_if_quarantined(
+    session: AsyncSession, c: models.Component, refused: str = "uploads are refused"
+) -> None:
+    """Uploads to a quarantined component are refused, and so is deleting its files (kept for
+    the admins' review, so its owner cannot remove the evidence), saying why and whom to ask."""
     if c.quarantined_at is None:
         return
     names = await admins(session)
     raise Forbidden(
         "component.quarantined",
         f"{c.display_name!r} is quarantined by the hub's admins "
-        f"({c.quarantine_reason or 'no reason given'}): uploads are refused and its files are "
+        f"({c.quarantine_reason or 'no reason given'}): {refused} and its files are "
         f"not served until an admin releases it; contact a hub admin "
         f"({', '.join(names) or 'the server operator'}) to have it reviewed",
         reason=c.quarantine_reason,
