@@ -76,3 +76,20 @@ def test_a_quarantined_component_s_files_cannot_be_deleted_by_its_owner(gov: Gov
 
     assert gov.call("DELETE", url, admin).status_code == 200  # released: hers to delete again
     assert gov.call("DELETE", f"/api/v1/components/{name}/2.0.0", vera).status_code == 200
+
+
+def test_the_owner_of_a_quarantined_component_cannot_take_a_look_alike(gov: Gov) -> None:
+    """An owner may hold look-alikes of their own names; not of one under quarantine, or what
+    was quarantined would be back at once under a name that reads the same."""
+    walt, admin = gov.token("qh-walt"), gov.token("qh-admin3", admin=True)
+    assert gov.publish(walt, "qh-malic-tool").status_code == 200
+    assert gov.publish(walt, "qh-malic_tool2").status_code == 200  # another name: free
+    assert gov.publish(walt, "qh-ma1ic-tool2").status_code == 200  # his own look-alike: his
+    url = "/api/v1/admin/components/qh-malic-tool/quarantine"
+    assert gov.call("POST", url, admin, json={"reason": "malware"}).status_code == 200
+    r = gov.publish(walt, "qh-ma1ic-tool")
+    assert r.status_code == 409, r.text
+    assert problem(r)["code"] == "name.too_similar"
+    publisher = {"kind": "github", "repository": "walt/x", "workflow": "ci.yml"}
+    r = gov.call("POST", "/api/v1/components/QH_Malic.T00l/publishers", walt, json=publisher)
+    assert r.status_code == 409 and problem(r)["code"] == "name.too_similar"

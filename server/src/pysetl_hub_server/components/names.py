@@ -79,15 +79,19 @@ async def check_new_name(session: AsyncSession, name: str, user_id: int) -> None
                 organization=org_name,
             )
     rows = await session.execute(
-        select(Component.id, Component.display_name).where(Component.ultra_name == ultra)
+        select(Component.id, Component.display_name, Component.quarantined_at).where(
+            Component.ultra_name == ultra
+        )
     )
-    for component_id, display in rows:
+    for component_id, display, quarantined in rows:
         owns = await session.scalar(
             select(Role.id).where(
                 Role.component_id == component_id, Role.user_id == user_id, Role.role == "owner"
             )
         )
-        if owns is None:
+        # Not even its owner takes a look-alike of a quarantined name: what is under review
+        # would be back at once under a name that reads the same.
+        if owns is None or quarantined is not None:
             raise Conflict(
                 "name.too_similar",
                 f"{name!r} is too similar to the existing component {display!r} (the same once "
