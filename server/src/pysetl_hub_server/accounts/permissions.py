@@ -176,6 +176,17 @@ def require_user_wide(who: Identity, name: str) -> None:
         )
 
 
+def require_person(who: Identity, words: str) -> None:
+    """Reading a user's account (their tokens, their security events) is for the user: a
+    trusted publisher's token acts for a CI workflow, whose every step could pass it on."""
+    if who.via == "oidc":
+        raise Forbidden(
+            "auth.scope",
+            f"a token minted for a trusted publisher is for its workflow's uploads and cannot "
+            f"{words}: use a token of your own",
+        )
+
+
 def require_admin(who: Identity, words: str) -> None:
     """An admin, on a user-wide credential that may manage: an admin's CI token (scoped, or
     upload-only), leaked, must not carry the admin's power."""
