@@ -90,8 +90,26 @@ class Oidc:
     # tokens with made-up key ids cannot make the hub hammer the issuer.
     refetch_interval: float = 60.0
 
+    def __post_init__(self) -> None:
+        check_one_issuer_per_kind(self.issuers)
+
     def issuer(self, url: str) -> OidcIssuer | None:
         return next((i for i in self.issuers if i.url == url), None)
+
+
+def check_one_issuer_per_kind(issuers: tuple[OidcIssuer, ...]) -> None:
+    """A GitHub or GitLab publisher names a repository, not an issuer: with two issuers of one
+    kind (gitlab.com and a self-managed GitLab), a project path taken on either would publish
+    for the other's publishers. So each kind has one issuer."""
+    for kind in OIDC_KINDS:
+        urls = sorted({i.url for i in issuers if i.kind == kind})
+        if len(urls) > 1:
+            raise SettingsError(
+                f"PYSETL_HUB_OIDC_ISSUERS names {len(urls)} {kind} issuers ({', '.join(urls)}): "
+                f"a {kind} publisher names a repository, not an issuer, so each could publish "
+                f"for the others' publishers; trust one {kind} issuer (a self-managed one "
+                "instead of the public one, not beside it)"
+            )
 
 
 def parse_issuers(raw: str, *, allow_http: bool) -> tuple[OidcIssuer, ...]:

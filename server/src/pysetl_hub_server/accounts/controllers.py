@@ -41,7 +41,10 @@ async def me(hub: NamedDependency[Hub], who: NamedDependency[Identity]) -> Me:
         return await whoami(session, who)
 
 
-def _session_cookie(request: AnyRequest, value: str, max_age: int) -> Cookie:
+def _session_cookie(request: AnyRequest, hub: Hub, value: str, max_age: int) -> Cookie:
+    # Secure when the request came over TLS, or when the hub's public URL is https (behind a
+    # TLS-terminating proxy the hub itself sees plain http).
+    public = (hub.settings.base_url or "").lower().startswith("https://")
     return Cookie(
         key=sessions.COOKIE,
         value=value,
@@ -49,7 +52,7 @@ def _session_cookie(request: AnyRequest, value: str, max_age: int) -> Cookie:
         max_age=max_age,
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=request.url.scheme == "https" or public,
     )
 
 
@@ -67,7 +70,7 @@ async def sign_in(
         hub, data, ip=client_ip(request), user_agent=request.headers.get("user-agent")
     )
     lifetime = int(sessions.SESSION_LIFETIME.total_seconds())
-    return Response(signed, cookies=[_session_cookie(request, signed.session, lifetime)])
+    return Response(signed, cookies=[_session_cookie(request, hub, signed.session, lifetime)])
 
 
 @delete("/api/v1/session", status_code=204, tags=["accounts"], summary="Sign out")
@@ -75,7 +78,7 @@ async def sign_out(
     request: AnyRequest, hub: NamedDependency[Hub], who: NamedDependency[Identity]
 ) -> Response[None]:
     await sessions.sign_out(hub, who)
-    return Response(None, status_code=204, cookies=[_session_cookie(request, "", 0)])
+    return Response(None, status_code=204, cookies=[_session_cookie(request, hub, "", 0)])
 
 
 @post("/api/v1/me/totp", status_code=200, tags=["accounts"], summary="Start two-factor set-up")

@@ -176,10 +176,36 @@ def require_user_wide(who: Identity, name: str) -> None:
         )
 
 
+def require_person(who: Identity, words: str) -> None:
+    """Reading a user's account (their tokens, their security events) is for the user: a
+    trusted publisher's token acts for a CI workflow, whose every step could pass it on."""
+    if who.via == "oidc":
+        raise Forbidden(
+            "auth.scope",
+            f"a token minted for a trusted publisher is for its workflow's uploads and cannot "
+            f"{words}: use a token of your own",
+        )
+
+
 def require_admin(who: Identity, words: str) -> None:
+    """An admin, on a user-wide credential that may manage: an admin's CI token (scoped, or
+    upload-only), leaked, must not carry the admin's power."""
     if not who.is_admin:
         raise Forbidden(
             "auth.admin",
             f"only a hub admin may {words}: ask an admin (the server operator grants the role "
             "with `pysetl-hub-server admin grant USER`)",
+        )
+    if who.components is not None or who.via == "oidc":
+        raise Forbidden(
+            "auth.scope",
+            f"this token is scoped to components and cannot {words}: an admin uses a "
+            "user-wide token (or a sign-in session)",
+        )
+    if "manage" not in who.actions:
+        raise Forbidden(
+            "auth.token_action",
+            f"this token may only {', '.join(sorted(who.actions)) or 'read'} and cannot "
+            f"{words}: an admin uses a token with the 'manage' action",
+            needed_action="manage",
         )

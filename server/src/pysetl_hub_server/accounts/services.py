@@ -34,6 +34,7 @@ from pysetl_hub_server.errors import BadRequest, Conflict, NotFound, Unauthorize
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}[A-Za-z0-9]$|^[A-Za-z0-9]$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,19}")
 
 if TYPE_CHECKING:
     from pysetl_hub_server.hub import Hub
@@ -205,7 +206,14 @@ def token_from_headers(authorization: str | None) -> str:
                 "token as the password",
             )
         return password
-    raise Unauthorized("auth.scheme", f"unsupported authorization scheme {scheme!r}: use Basic")
+    # A header without a scheme is a bare credential (someone else's token, pasted): never
+    # quote it back, the refusal may end up in a public CI log. A scheme word is named.
+    named = f" {scheme!r}" if value.strip() and SCHEME_RE.fullmatch(scheme) else ""
+    raise Unauthorized(
+        "auth.scheme",
+        f"unsupported authorization scheme{named}: send `Bearer <token>`, or HTTP Basic with "
+        "username __token__ and the token as password",
+    )
 
 
 async def authenticate(
@@ -251,7 +259,8 @@ async def authenticate(
         token_id=token.token_id,
         components=None if token.component_ids is None else frozenset(token.component_ids),
         actions=frozenset(token.actions or ()),
-        is_admin=token.user.is_admin,
+        # A publisher's token acts for the publisher, not as the (admin) user who registered it.
+        is_admin=token.user.is_admin and token.origin != "oidc",
         expires=token.expires_at,
         via="oidc" if token.origin == "oidc" else "token",
         publisher=publisher,

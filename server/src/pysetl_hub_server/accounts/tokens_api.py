@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pysetl_hub_schemas import TokenCreate, TokenCreated, TokenInfo, TokenList
-from pysetl_hub_server.accounts.permissions import TOKEN_ACTIONS, Identity
+from pysetl_hub_server.accounts.permissions import TOKEN_ACTIONS, Identity, require_person
 from pysetl_hub_server.accounts.services import (
     component_ids_of,
     create_token,
@@ -135,6 +135,7 @@ async def create(hub: Hub, who: Identity, data: TokenCreate) -> TokenCreated:
 
 async def list_tokens(hub: Hub, who: Identity) -> TokenList:
     """Every token of the caller's user, newest first (revoked and expired ones too)."""
+    require_person(who, "list its user's tokens")
     async with hub.sessions() as session:
         rows = await session.scalars(
             select(ApiToken)

@@ -20,7 +20,12 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pysetl_hub_schemas import AuditEvent, AuditEventPage
-from pysetl_hub_server.accounts.permissions import Identity, authorize, require_admin
+from pysetl_hub_server.accounts.permissions import (
+    Identity,
+    authorize,
+    require_admin,
+    require_person,
+)
 from pysetl_hub_server.db import models
 from pysetl_hub_server.errors import NotFound
 from pysetl_hub_server.security.masking import redact
@@ -45,6 +50,7 @@ async def component_events(
 async def my_events(
     session: AsyncSession, who: Identity, before: int | None, per_page: int
 ) -> AuditEventPage:
+    require_person(who, "read its user's security events")
     mine = models.AuditEvent.user_id == who.user_id
     where = or_(
         models.AuditEvent.target == f"user:{who.username}",

@@ -3,7 +3,8 @@
 - Look-alikes: `f00-bar` beside `foo-bar`, `pysetl_l0ader` beside `pysetl-loader`. A name whose
   ultranormalized form is taken belongs to whoever holds the first.
 - Prohibited names: admins take a name (and its look-alikes) out of use.
-- Reserved prefixes: only members of acme may create `acme-*`.
+- Reserved prefixes: only members of globex may create `globex-*`, or a look-alike of it
+  (`gl0bex-*`, `GIobex-*`, `glo_bex-*`).
 """
 
 from __future__ import annotations
@@ -55,12 +56,17 @@ async def check_new_name(session: AsyncSession, name: str, user_id: int) -> None
             f"{name!r} may not be used on this hub ({prohibited.name!r} is prohibited"
             f"{': ' + prohibited.reason if prohibited.reason else ''}): choose another name",
         )
+    # Compared folded, as look-alikes are: `GIobex-x` and `gl0bex-x` read as `globex-x`. The
+    # table holds a few rows per organization, so it is read whole.
+    folded = {ultranormalize(p) for p in prefixes_of(name)}
     reserved = await session.execute(
-        select(ReservedPrefix.prefix, Organization.id, Organization.display_name)
-        .join(Organization, Organization.id == ReservedPrefix.org_id)
-        .where(ReservedPrefix.prefix.in_(prefixes_of(name)))
+        select(ReservedPrefix.prefix, Organization.id, Organization.display_name).join(
+            Organization, Organization.id == ReservedPrefix.org_id
+        )
     )
     for prefix, org_id, org_name in reserved:
+        if ultranormalize(prefix) not in folded:
+            continue
         member = await session.scalar(
             select(OrgMember.id).where(OrgMember.org_id == org_id, OrgMember.user_id == user_id)
         )
@@ -73,15 +79,19 @@ async def check_new_name(session: AsyncSession, name: str, user_id: int) -> None
                 organization=org_name,
             )
     rows = await session.execute(
-        select(Component.id, Component.display_name).where(Component.ultra_name == ultra)
+        select(Component.id, Component.display_name, Component.quarantined_at).where(
+            Component.ultra_name == ultra
+        )
     )
-    for component_id, display in rows:
+    for component_id, display, quarantined in rows:
         owns = await session.scalar(
             select(Role.id).where(
                 Role.component_id == component_id, Role.user_id == user_id, Role.role == "owner"
             )
         )
-        if owns is None:
+        # Not even its owner takes a look-alike of a quarantined name: what is under review
+        # would be back at once under a name that reads the same.
+        if owns is None or quarantined is not None:
             raise Conflict(
                 "name.too_similar",
                 f"{name!r} is too similar to the existing component {display!r} (the same once "

@@ -19,6 +19,7 @@ from pysetl_hub_server.components.services import find_release
 from pysetl_hub_server.db import models
 from pysetl_hub_server.errors import NotFound
 from pysetl_hub_server.governance import lookup
+from pysetl_hub_server.governance.quarantine import refuse_if_quarantined
 from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.storage.blobs import blob_key
 
@@ -34,6 +35,9 @@ async def _release(
     assert c is not None
     # Permission before existence: who may not delete learns nothing of what is stored.
     await authorize(session, who, c, "delete")
+    await refuse_if_quarantined(
+        session, c, "deleting its files is refused (they are kept for review)"
+    )
     return c, find_release(c, version)
 
 

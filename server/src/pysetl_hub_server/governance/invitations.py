@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pysetl_hub_schemas import Invitation, InvitationList, OrgMemberRequest, RoleRequest
-from pysetl_hub_server.accounts.permissions import RANK, Identity, authorize
+from pysetl_hub_server.accounts.permissions import RANK, Identity, authorize, effective_role
 from pysetl_hub_server.audit.services import record, touch
 from pysetl_hub_server.db import models
 from pysetl_hub_server.errors import Conflict, NotFound
@@ -207,10 +207,38 @@ async def _own_pending(
     return row
 
 
+async def _inviter_still_may(session: AsyncSession, row: models.Invitation) -> bool:
+    """Whether the invitation's sender still holds the power to send it: an owner removed
+    since (or who left) takes their pending invitations with them, so a compromised owner
+    cannot leave behind invitations that bring them back."""
+    if row.inviter_id is None:
+        return False
+    inviter = await session.get(models.User, row.inviter_id)
+    if inviter is None or not inviter.is_active:
+        return False
+    if row.component_id is not None:
+        c = await session.get(models.Component, row.component_id)
+        assert c is not None
+        return await effective_role(session, inviter.id, c) == "owner"
+    org = await session.get(models.Organization, row.org_id)
+    assert org is not None
+    return await orgs.member_role(session, org, inviter.id) == "owner"
+
+
 async def accept(hub: Hub, who: Identity, invitation_id: int) -> Invitation:
     lookup.require_account(who, "accept invitations")
     async with hub.sessions() as session:
         row = await _own_pending(session, who, invitation_id)
+        if not await _inviter_still_may(session, row):
+            # Closed for good, so it does not stand in the way of a new invitation.
+            row.status = "revoked"
+            await _record_closed(session, who, row, "invitation.stale")
+            await session.commit()
+            raise Conflict(
+                "invitation.stale",
+                f"invitation #{row.id} was sent by someone who is no longer an owner, so it "
+                "can no longer be accepted: ask a current owner to invite you again",
+            )
         row.status = "accepted"
         if row.component_id is not None:
             c = await session.get(models.Component, row.component_id)

@@ -93,7 +93,7 @@ async def org_view(session: AsyncSession, org: models.Organization) -> Organizat
         roles = await session.execute(
             select(models.Component.name, models.TeamRole.role)
             .join(models.TeamRole, models.TeamRole.component_id == models.Component.id)
-            .where(models.TeamRole.team_id == team.id)
+            .where(models.TeamRole.team_id == team.id, models.Component.quarantined_at.is_(None))
             .order_by(models.Component.name)
         )
         teams.append(
@@ -359,7 +359,9 @@ async def remove_team_role(
 
 async def transfer(hub: Hub, who: Identity, name: str, organization: str) -> Organization:
     """Move a component into an organization: its owners become owners of the component and
-    its teams can get roles on it. The caller owns the component and the organization."""
+    its teams can get roles on it. The caller owns the component and the organization, and,
+    when the component already belongs to another organization, that one too: an owner through
+    a team (or a direct owner) may not take a component away from its organization's owners."""
     async with hub.sessions() as session:
         c = await lookup.component(session, name)
         await authorize(session, who, c, "transfer")
@@ -368,6 +370,15 @@ async def transfer(hub: Hub, who: Identity, name: str, organization: str) -> Org
             session, who, org, f"transfer components into the organization {org.display_name!r}"
         )
         previous = await lookup.org_name(session, c.org_id)
+        if c.org_id is not None and c.org_id != org.id:
+            current = await session.get(models.Organization, c.org_id)
+            assert current is not None  # components.org_id is a foreign key
+            await require_org_owner(
+                session,
+                who,
+                current,
+                f"transfer {c.display_name!r} out of the organization {current.display_name!r}",
+            )
         if c.org_id != org.id:
             # Roles of the old organization's teams do not follow the component.
             await session.execute(

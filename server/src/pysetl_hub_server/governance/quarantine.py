@@ -19,7 +19,7 @@ from pysetl_hub_server.accounts.permissions import Identity, effective_role, req
 from pysetl_hub_server.audit.services import Actor, record, touch
 from pysetl_hub_server.components.names import ultranormalize
 from pysetl_hub_server.db import models
-from pysetl_hub_server.errors import Conflict, Forbidden
+from pysetl_hub_server.errors import Conflict, Forbidden, NotFound
 from pysetl_hub_server.governance import lookup
 from pysetl_hub_server.hub import Hub
 
@@ -37,15 +37,18 @@ async def admins(session: AsyncSession) -> list[str]:
     )
 
 
-async def refuse_if_quarantined(session: AsyncSession, c: models.Component) -> None:
-    """Uploads to a quarantined component are refused, saying why and whom to ask."""
+async def refuse_if_quarantined(
+    session: AsyncSession, c: models.Component, refused: str = "uploads are refused"
+) -> None:
+    """Uploads to a quarantined component are refused, and so is deleting its files (kept for
+    the admins' review, so its owner cannot remove the evidence), saying why and whom to ask."""
     if c.quarantined_at is None:
         return
     names = await admins(session)
     raise Forbidden(
         "component.quarantined",
         f"{c.display_name!r} is quarantined by the hub's admins "
-        f"({c.quarantine_reason or 'no reason given'}): uploads are refused and its files are "
+        f"({c.quarantine_reason or 'no reason given'}): {refused} and its files are "
         f"not served until an admin releases it; contact a hub admin "
         f"({', '.join(names) or 'the server operator'}) to have it reviewed",
         reason=c.quarantine_reason,
@@ -61,6 +64,15 @@ async def can_see(session: AsyncSession, viewer: Identity | None, c: models.Comp
     if viewer is None:
         return False
     return viewer.is_admin or await effective_role(session, viewer.user_id, c) is not None
+
+
+async def require_visible(
+    session: AsyncSession, viewer: Identity | None, c: models.Component
+) -> None:
+    """A 404, as for a name never published, to whoever may not see `c` (`can_see`): every
+    public read of a component (its page, roles, publishers) asks this first."""
+    if not await can_see(session, viewer, c):
+        raise NotFound("component.missing", f"no component named {c.name!r} on this hub")
 
 
 def state(c: models.Component) -> QuarantineState:

@@ -16,7 +16,7 @@ from pysetl_hub_server.accounts.permissions import RANK, Identity, authorize
 from pysetl_hub_server.audit.services import touch
 from pysetl_hub_server.db import models
 from pysetl_hub_server.errors import Conflict, Forbidden, NotFound
-from pysetl_hub_server.governance import lookup
+from pysetl_hub_server.governance import lookup, quarantine
 from pysetl_hub_server.hub import Hub
 
 
@@ -84,8 +84,10 @@ async def role_list(session: AsyncSession, c: models.Component) -> RoleList:
     )
 
 
-async def list_roles(session: AsyncSession, name: str) -> RoleList:
-    return await role_list(session, await lookup.component(session, name))
+async def list_roles(session: AsyncSession, name: str, viewer: Identity | None = None) -> RoleList:
+    c = await lookup.component(session, name)
+    await quarantine.require_visible(session, viewer, c)
+    return await role_list(session, c)
 
 
 def last_owner(username: str, name: str) -> Conflict:
@@ -108,6 +110,13 @@ async def remove_role(hub: Hub, who: Identity, name: str, username: str) -> Role
                 raise Forbidden(
                     "auth.scope",
                     f"this token is scoped to other components and cannot leave {c.display_name!r}",
+                )
+            if "manage" not in who.actions:  # giving up a role is managing it
+                raise Forbidden(
+                    "auth.token_action",
+                    f"this token may only {', '.join(sorted(who.actions)) or 'read'} and cannot "
+                    f"give up a role on {c.display_name!r}: use a token with the 'manage' action",
+                    needed_action="manage",
                 )
         else:
             await authorize(session, who, c, "roles")

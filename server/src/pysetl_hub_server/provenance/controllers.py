@@ -18,10 +18,13 @@ class PublisherController(Controller):
 
     @get("/{name:str}/publishers", summary="Trusted publishers of a component")
     async def list_publishers(
-        self, name: FromPath[str], hub: NamedDependency[Hub]
+        self,
+        name: FromPath[str],
+        hub: NamedDependency[Hub],
+        viewer: NamedDependency[Identity | None],
     ) -> PublisherList:
         async with hub.sessions() as session:
-            return await publishers.list_publishers(session, name)
+            return await publishers.list_publishers(session, name, viewer)
 
     @post(
         "/{name:str}/publishers",

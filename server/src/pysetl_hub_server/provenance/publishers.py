@@ -26,6 +26,7 @@ from pysetl_hub_server.audit.services import touch
 from pysetl_hub_server.components.create import create_component
 from pysetl_hub_server.db import models
 from pysetl_hub_server.errors import BadRequest, Conflict, NotFound
+from pysetl_hub_server.governance.quarantine import require_visible
 from pysetl_hub_server.hub import Hub, RateLimits
 from pysetl_hub_server.provenance.oidc.services import revoke_minted
 
@@ -80,8 +81,12 @@ async def _view(session: AsyncSession, c: models.Component) -> PublisherList:
     )
 
 
-async def list_publishers(session: AsyncSession, name: str) -> PublisherList:
-    return await _view(session, await _component(session, name))
+async def list_publishers(
+    session: AsyncSession, name: str, viewer: Identity | None = None
+) -> PublisherList:
+    c = await _component(session, name)
+    await require_visible(session, viewer, c)
+    return await _view(session, c)
 
 
 async def add_publisher(

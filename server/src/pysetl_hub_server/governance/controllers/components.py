@@ -24,9 +24,14 @@ class RoleController(Controller):
     tags = ["governance"]
 
     @get("/{name:str}/roles", summary="Who holds which role (public: usernames only)")
-    async def list_roles(self, name: FromPath[str], hub: NamedDependency[Hub]) -> RoleList:
+    async def list_roles(
+        self,
+        name: FromPath[str],
+        hub: NamedDependency[Hub],
+        viewer: NamedDependency[Identity | None],
+    ) -> RoleList:
         async with hub.sessions() as session:
-            return await roles.list_roles(session, name)
+            return await roles.list_roles(session, name, viewer)
 
     @post("/{name:str}/roles", status_code=201, summary="Invite a user to a role (owners)")
     async def invite(
