@@ -25,3 +25,20 @@ def test_a_publisher_token_cannot_read_its_registrant_s_account(
     # What it is, it may still ask.
     me = http.get("/api/v1/me", headers=bearer(minted))
     assert me.status_code == 200 and me.json()["via"] == "oidc"
+
+
+def test_a_component_scoped_token_cannot_read_its_user_s_account(
+    live: LiveServer, published_catalog: str, http: httpx.Client
+) -> None:
+    """A token scoped to components is a CI secret too: made to publish, not to list where its
+    user's other tokens were used or where they sign in from."""
+    scoped = token_for(live, "alice", components=["csv-dedupe"])
+    for path in ("/api/v1/tokens", "/api/v1/me/events"):
+        refused = http.get(path, headers=bearer(scoped))
+        assert refused.status_code == 403, (path, refused.text)
+        assert problem(refused)["code"] == "auth.scope"
+        assert "user-wide token" in problem(refused)["detail"]
+    # It may still make a narrower token of itself, and say what it is.
+    body = {"name": "narrower", "components": ["csv-dedupe"], "actions": ["upload"]}
+    assert http.post("/api/v1/tokens", json=body, headers=bearer(scoped)).status_code == 201
+    assert http.get("/api/v1/me", headers=bearer(scoped)).status_code == 200

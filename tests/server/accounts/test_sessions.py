@@ -132,7 +132,13 @@ def test_a_wrong_password_or_an_unknown_user_get_the_same_refusal(
     # an argon2 hash is checked either way (a dummy one for an unknown name): same work, same time
     assert len(checked) == 1 and checked[0].startswith("$argon2id$")
     [event] = audit(live, "signin.failure")
-    assert event.detail == {"username": username, "reason": "auth.signin"}
+    if username == "alice":
+        assert event.detail == {"username": username, "reason": "auth.signin"}
+        assert event.target == "user:alice"
+    else:  # a name that is no user (a password typed in the wrong field?) is not kept
+        assert event.detail == {"reason": "auth.signin", "unknown_user": True}
+        assert (event.target, event.actor) == ("user:?", "unknown-user")
+        assert username not in str(event.detail) + event.actor + event.target
     assert (event.ip, event.user_agent) == ("127.0.0.1", "guesser")
     assert "wrong-password" not in str(event.detail) + event.actor + event.target
     # a failure on a real user is on that user's record, so they can see it

@@ -3,13 +3,17 @@ owner stays."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
+import httpx
 from sqlalchemy import update
 
 from pysetl_hub_server.db import models
 from pysetl_hub_server.hub import Hub
 from tests.server.governance.conftest import Gov
+from tests.support.governance import bearer
 from tests.support.upload import problem
 
 
@@ -142,6 +146,34 @@ def test_remove_leave_and_the_last_owner(gov: Gov) -> None:
     assert roles_of(gov, "role-leave") == {("eve", "owner")}
     actions = [a for a, _, _ in gov.events("role-leave")]
     assert "role.leave" in actions and "role.remove" in actions
+
+
+def test_two_owners_removing_each_other_at_once_leave_one(gov: Gov) -> None:
+    """Each request finds "another owner is left" and removes the other: without the lock on
+    the component row both would succeed, and the component would have no owner."""
+    ivy, jon = gov.token("ivy"), gov.token("jon")
+    for round_ in range(6):
+        name = f"role-race-{round_}"
+        assert gov.publish(ivy, name).status_code == 200
+        sent = invite(gov, ivy, name, "jon", "owner")
+        assert gov.call("POST", f"/api/v1/invitations/{sent['id']}/accept", jon).status_code == 200
+        start = threading.Barrier(2)
+
+        def remove(
+            token: str, other: str, name: str = name, start: threading.Barrier = start
+        ) -> int:
+            with httpx.Client(base_url=gov.live.url, timeout=60) as http:
+                start.wait()
+                url = f"/api/v1/components/{name}/roles/{other}"
+                return http.delete(url, headers=bearer(token)).status_code
+
+        with ThreadPoolExecutor(2) as pool:
+            codes = sorted(pool.map(remove, (ivy, jon), ("jon", "ivy")))
+        owners = {user for user, role in roles_of(gov, name) if role == "owner"}
+        assert len(owners) == 1, (codes, owners)
+        # One removal went through; the other, run after it, found its user no longer an owner
+        # (403) or itself the last one (409).
+        assert codes[0] == 200 and codes[1] in (403, 409), codes
 
 
 def test_organization_owners_count_as_owners_for_the_last_owner_rule(gov: Gov) -> None:

@@ -177,13 +177,21 @@ def require_user_wide(who: Identity, name: str) -> None:
 
 
 def require_person(who: Identity, words: str) -> None:
-    """Reading a user's account (their tokens, their security events) is for the user: a
-    trusted publisher's token acts for a CI workflow, whose every step could pass it on."""
+    """Reading a user's account (their tokens, their security events, with addresses) is for
+    the user, on a sign-in session or a user-wide token: a trusted publisher's token acts for a
+    CI workflow, whose every step could pass it on, and a component-scoped token is a CI secret
+    too, made to publish, not to see where its user signs in from."""
     if who.via == "oidc":
         raise Forbidden(
             "auth.scope",
             f"a token minted for a trusted publisher is for its workflow's uploads and cannot "
             f"{words}: use a token of your own",
+        )
+    if who.components is not None:
+        raise Forbidden(
+            "auth.scope",
+            f"this token is scoped to components and cannot {words}: sign in, or use a "
+            "user-wide token",
         )
 
 

@@ -87,12 +87,17 @@ async def sign_in(hub: Hub, sign_in: SignIn, *, ip: str | None, user_agent: str 
             user = await _check_password(session, user, sign_in)
             await second_factor(session, user, sign_in.otp, actor)
         except Unauthorized as exc:
+            # A name that is no user is not kept: people type their password into the name
+            # field, and the audit trail can never be scrubbed.
+            known = user is not None
             await record(
                 session,
                 "signin.failure",
-                actor=actor,
-                target=f"user:{name}",
-                detail={"username": name, "reason": exc.code},
+                actor=actor if known else Actor(None, "unknown-user", ip, user_agent),
+                target=f"user:{name}" if known else "user:?",
+                detail={"username": name, "reason": exc.code}
+                if known
+                else {"reason": exc.code, "unknown_user": True},
             )
             await session.commit()
             raise

@@ -4,7 +4,7 @@ find the right name."""
 from __future__ import annotations
 
 from packaging.utils import canonicalize_name
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pysetl_hub_server.accounts.permissions import Identity
@@ -12,9 +12,30 @@ from pysetl_hub_server.db import models
 from pysetl_hub_server.errors import Forbidden, NotFound
 
 
-async def component(session: AsyncSession, name: str) -> models.Component:
+async def _lock(
+    session: AsyncSession,
+    model: type[models.Component] | type[models.Organization],
+    where: ColumnElement[bool],
+) -> None:
+    """A no-op UPDATE of the row: on PostgreSQL it takes the row lock (as FOR UPDATE would); on
+    SQLite the database's write lock, which no SELECT takes (the driver begins a transaction at
+    the first write, so two requests could each count the owners before either removed one).
+    Reads after it see what the previous holder committed."""
+    await session.execute(
+        update(model).where(where).values(id=model.id).execution_options(synchronize_session=False)
+    )
+
+
+async def component(
+    session: AsyncSession, name: str, *, for_update: bool = False
+) -> models.Component:
+    """The component; `for_update` locks it until commit, so that two changes that each check
+    "another owner is left" run one after the other (see `_lock`)."""
+    where = models.Component.name == canonicalize_name(name)
+    if for_update:
+        await _lock(session, models.Component, where)
     row = await session.scalar(
-        select(models.Component).where(models.Component.name == canonicalize_name(name))
+        select(models.Component).where(where).execution_options(populate_existing=True)
     )
     if row is None:
         raise NotFound("component.missing", f"no component named {name!r} on this hub")
@@ -32,9 +53,13 @@ async def user(session: AsyncSession, username: str) -> models.User:
     return row
 
 
-async def org(session: AsyncSession, name: str) -> models.Organization:
+async def org(session: AsyncSession, name: str, *, for_update: bool = False) -> models.Organization:
+    """The organization; `for_update` locks it until commit (as `component`)."""
+    where = models.Organization.name == canonicalize_name(name)
+    if for_update:
+        await _lock(session, models.Organization, where)
     row = await session.scalar(
-        select(models.Organization).where(models.Organization.name == canonicalize_name(name))
+        select(models.Organization).where(where).execution_options(populate_existing=True)
     )
     if row is None:
         raise NotFound(

@@ -153,7 +153,7 @@ async def create(hub: Hub, who: Identity, data: OrgCreate) -> Organization:
 async def remove_member(hub: Hub, who: Identity, name: str, username: str) -> Organization:
     """An owner removes a member; a member leaves. The last owner stays."""
     async with hub.sessions() as session:
-        org = await lookup.org(session, name)
+        org = await lookup.org(session, name, for_update=True)  # two owners leaving at once
         target = await lookup.user(session, username)
         leaving = target.id == who.user_id
         if leaving:

@@ -102,7 +102,8 @@ def last_owner(username: str, name: str) -> Conflict:
 async def remove_role(hub: Hub, who: Identity, name: str, username: str) -> RoleList:
     """An owner removes anyone's direct role; anyone removes their own (leaves)."""
     async with hub.sessions() as session:
-        c = await lookup.component(session, name)
+        # Locked: two owners removing each other at once must not both find the other left.
+        c = await lookup.component(session, name, for_update=True)
         target = await lookup.user(session, username)
         leaving = target.id == who.user_id and who.via != "oidc"
         if leaving:
