@@ -149,3 +149,21 @@ def test_account_actions_need_a_user_wide_managing_token(gov: Gov) -> None:
     assert r.status_code == 403 and problem(r)["code"] == "auth.token_action"
     assert gov.call("GET", "/api/v1/invitations", None).status_code == 401
     assert gov.call("GET", "/api/v1/orgs/no-such-org", None).status_code == 404
+
+
+def test_an_organization_name_is_not_a_look_alike_nor_prohibited(gov: Gov) -> None:
+    """Organizations speak for their members and hold prefixes: `G1obex` beside `globex`
+    would pass for it, as a component's look-alike would."""
+    una, vic = gov.token("una"), gov.token("vic")
+    admin = gov.token("root-orgs", admin=True)
+    assert gov.call("POST", "/api/v1/orgs", una, json={"name": "globex"}).status_code == 201
+    for look_alike in ("G1obex", "gl0bex", "glo_bex", "GLO.BEX"):
+        r = gov.call("POST", "/api/v1/orgs", vic, json={"name": look_alike})
+        assert r.status_code == 409 and problem(r)["code"] == "org.too_similar", r.text
+    body = {"name": "initech", "reason": "trademark"}
+    assert gov.call("POST", "/api/v1/admin/prohibited-names", admin, json=body).status_code == 201
+    for name in ("initech", "In1tech"):
+        r = gov.call("POST", "/api/v1/orgs", vic, json={"name": name})
+        assert r.status_code == 403 and problem(r)["code"] == "name.prohibited", r.text
+    # a clearly different name is fine
+    assert gov.call("POST", "/api/v1/orgs", vic, json={"name": "vicorp"}).status_code == 201

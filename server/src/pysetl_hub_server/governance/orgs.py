@@ -24,6 +24,7 @@ from pysetl_hub_schemas import (
 )
 from pysetl_hub_server.accounts.permissions import Identity, authorize
 from pysetl_hub_server.audit.services import record, touch
+from pysetl_hub_server.components.names import ultranormalize
 from pysetl_hub_server.db import models
 from pysetl_hub_server.errors import Conflict, Forbidden, NotFound
 from pysetl_hub_server.governance import lookup
@@ -127,6 +128,33 @@ async def show(session: AsyncSession, name: str) -> Organization:
     return await org_view(session, await lookup.org(session, name))
 
 
+async def _check_new_org_name(session: AsyncSession, name: str) -> None:
+    """An organization's name speaks for it (on its pages, in its reserved prefixes): not a
+    prohibited name, and not a look-alike of another organization's, folded as component
+    names are (case, separators, l/i/1 and o/0)."""
+    ultra = ultranormalize(name)
+    prohibited = await session.scalar(
+        select(models.ProhibitedName.name).where(
+            (models.ProhibitedName.name == canonicalize_name(name))
+            | (models.ProhibitedName.ultra_name == ultra)
+        )
+    )
+    if prohibited is not None:
+        raise Forbidden(
+            "name.prohibited",
+            f"{name!r} may not be used on this hub ({prohibited!r} is prohibited): choose "
+            "another name",
+        )
+    for existing in await session.scalars(select(models.Organization.display_name)):
+        if ultranormalize(existing) == ultra:
+            raise Conflict(
+                "org.too_similar",
+                f"{name!r} is too similar to the organization {existing!r} (the same once "
+                "separators, case and look-alike letters such as l/1 and o/0 are folded): "
+                "choose a clearly different name",
+            )
+
+
 async def create(hub: Hub, who: Identity, data: OrgCreate) -> Organization:
     lookup.require_account(who, "create an organization")
     normalized = canonicalize_name(data.name)
@@ -138,6 +166,8 @@ async def create(hub: Hub, who: Identity, data: OrgCreate) -> Organization:
             raise Conflict(
                 "org.exists", f"the organization {data.name!r} already exists: pick another name"
             )
+        await _check_new_org_name(session, data.name)
+        await hub.limits.hit("create_name", f"user:{who.user_id}")
         org = models.Organization(name=normalized, display_name=data.name)
         session.add(org)
         await session.flush()
