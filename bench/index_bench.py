@@ -131,8 +131,14 @@ def main() -> None:
         [*cli, "tokens", "create", "bench"], check=True, capture_output=True, text=True
     ).stdout.strip()
     port = free_port()
-    # A 200 MiB cap so the 100 MiB upload below really streams (the default is 50 MiB).
-    hub_env = {**os.environ, "PYSETL_HUB_MAX_UPLOAD_SIZE": str(200 * 1024 * 1024)}
+    # A 200 MiB cap so the 100 MiB upload below really streams (the default is 50 MiB); the
+    # catalogue loads far faster than a person publishes, past the per-user new-name and
+    # per-token upload limits (20 and 300 an hour).
+    hub_env = {
+        **os.environ,
+        "PYSETL_HUB_MAX_UPLOAD_SIZE": str(200 * 1024 * 1024),
+        "PYSETL_HUB_RATE_LIMITS": "create_name=1000000/hour,upload=1000000/hour",
+    }
     hub = subprocess.Popen(
         [*cli, "serve", "--port", str(port), "--no-access-log"],
         env=hub_env,
