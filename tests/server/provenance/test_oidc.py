@@ -61,6 +61,8 @@ def hub(
     )
     server = start_hub(tmp, f"sqlite+aiosqlite:///{tmp / 'hub.sqlite3'}", oidc=oidc)
     server.hub.limits.override("mint", "10000/minute")  # type: ignore[attr-defined]
+    # Every case registers a publisher on a new name: more than the default 20 an hour.
+    server.hub.limits.override("create_name", "10000/minute")  # type: ignore[attr-defined]
     yield server
     server.stop()
 
