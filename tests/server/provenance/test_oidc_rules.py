@@ -8,17 +8,20 @@ SQLite for `matching_publishers`). Fast enough to judge the modules by mutation 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy import update
 
+from pysetl_hub_server.db.migrate import upgrade
 from pysetl_hub_server.db.models import Component, TrustedPublisher
 from pysetl_hub_server.errors import HubError
-from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.provenance.oidc.claims import (
     CiIdentity,
     identity_of,
@@ -27,7 +30,8 @@ from pysetl_hub_server.provenance.oidc.claims import (
 )
 from pysetl_hub_server.provenance.oidc.keys import IssuerKeys
 from pysetl_hub_server.provenance.oidc.verify import Verified, verify
-from pysetl_hub_server.settings import Oidc, OidcIssuer
+from pysetl_hub_server.runtime import open_hub
+from pysetl_hub_server.settings import Oidc, OidcIssuer, Settings
 from tests.support.oidc_issuer import DROP, LocalIssuer, forge, new_key
 
 GITHUB = OidcIssuer("https://token.actions.githubusercontent.com", "github")
@@ -160,7 +164,10 @@ async def test_times_outside_the_leeway_are_refused(
 ) -> None:
     at: dict[str, Any] = {k: v if v is DROP else now() + v for k, v in times.items()}
     claims = issuer.claims(**at)
-    assert says in await refusal(issuer, issuer.sign(claims), 401, code)
+    detail = await refusal(issuer, issuer.sign(claims), 401, code)
+    assert says in detail
+    if code == "oidc.expired":
+        assert detail == says
 
 
 async def test_clock_skew_within_the_leeway_is_tolerated(issuer: LocalIssuer) -> None:
@@ -191,6 +198,15 @@ async def test_each_required_claim_must_be_there(issuer: LocalIssuer, claim: str
     assert detail == f"the OIDC token lacks the {claim!r} claim"
 
 
+@pytest.mark.parametrize("claim", ["exp", "nbf"])
+async def test_a_time_that_is_not_a_number_cannot_be_decoded(
+    issuer: LocalIssuer, claim: str
+) -> None:
+    """PyJWT reads exp and nbf only after the signature: a signed token with `exp: "soon"`."""
+    raw = issuer.sign(issuer.claims(**{claim: "soon"}))
+    assert await refusal(issuer, raw, 422, "oidc.malformed") == "the OIDC token cannot be decoded"
+
+
 async def test_a_malformed_iat_is_refused(issuer: LocalIssuer) -> None:
     raw = issuer.sign(issuer.claims(iat="yesterday"))
     detail = await refusal(issuer, raw, 422, "oidc.claims")
@@ -210,8 +226,9 @@ async def test_what_else_pyjwt_finds_invalid_is_refused_in_its_words(issuer: Loc
     assert detail == "the OIDC token is invalid: JWT ID must be a string"
 
 
-async def test_a_jti_of_255_characters_is_short_enough(issuer: LocalIssuer) -> None:
-    assert (await verified(issuer, issuer.sign(issuer.claims(jti="j" * 255)))).jti == "j" * 255
+@pytest.mark.parametrize("jti", ["j", "j" * 255])
+async def test_a_jti_of_1_to_255_characters_is_short_enough(issuer: LocalIssuer, jti: str) -> None:
+    assert (await verified(issuer, issuer.sign(issuer.claims(jti=jti)))).jti == jti
 
 
 # -- claims: whose job the token is -----------------------------------------------------
@@ -261,6 +278,21 @@ def test_a_workflow_of_the_same_repository_in_another_case_is_its_own() -> None:
     assert identity_of(GITHUB, github(job_workflow_ref=ref)).workflow == "release.yml"
 
 
+def test_a_ref_may_hold_an_at_sign() -> None:
+    """Git allows `@` in branch names: the ref is everything after the first `@`."""
+    ref = "acme/csv/.github/workflows/release.yml@refs/heads/release@v2"
+    ci = identity_of(GITHUB, github(job_workflow_ref=ref))
+    assert (ci.workflow, ci.ref) == ("release.yml", "refs/heads/release@v2")
+    uri = "gitlab.example:8443/group/csv//.gitlab-ci.yml@refs/heads/release@v2"
+    ci = identity_of(GITLAB, gitlab(ci_config_ref_uri=uri))
+    assert (ci.workflow, ci.ref) == (".gitlab-ci.yml", "refs/heads/release@v2")
+
+
+def test_the_gitlab_project_ends_at_the_first_double_slash() -> None:
+    uri = "gitlab.example:8443/group/csv//ci//release.yml@v1"
+    assert identity_of(GITLAB, gitlab(ci_config_ref_uri=uri)).workflow == "ci//release.yml"
+
+
 def test_a_reusable_workflow_of_another_repository_keeps_its_full_path() -> None:
     ref = "evil/tools/.github/workflows/release.yml@refs/heads/main"
     ci = identity_of(GITHUB, github(job_workflow_ref=ref))
@@ -276,6 +308,7 @@ def test_a_reusable_workflow_of_another_repository_keeps_its_full_path() -> None
         "acme/csv/.github/workflows/@refs/tags/v1",  # no file
         "acme/csv/workflows/release.yml@refs/tags/v1",  # not under .github/workflows
         "acme/csv/.github/workflows/sub/release.yml@refs/tags/v1",  # a file in a subfolder
+        "acme/csv/.github/workflows/.github/workflows/release.yml@v1",  # ... of that name
     ],
 )
 def test_a_job_workflow_ref_not_of_the_documented_shape_is_refused(ref: str) -> None:
@@ -384,6 +417,8 @@ GL = CiIdentity("gitlab", "group/csv", ".gitlab-ci.yml", "release", "refs/heads/
          CiIdentity("github", "acme/csv", "release.yml", None, "v1"), True),
         ("gitlab: the same", publisher("gitlab"), GL, True),
         ("gitlab: a leading slash", publisher("gitlab", workflow="/.gitlab-ci.yml"), GL, True),
+        ("gitlab: only slashes are stripped", publisher("gitlab", workflow="X/ci.yml"),
+         CiIdentity("gitlab", "group/csv", "X/ci.yml", None, "v1"), True),
         ("gitlab: environments exactly", publisher("gitlab", environment="Release"), GL, False),
         ("gitlab: environment the same", publisher("gitlab", environment="release"), GL, True),
         ("gitlab: no environment in the token", publisher("gitlab", environment="release"),
@@ -396,8 +431,12 @@ def test_which_publisher_a_job_is(
     assert matches(row, ci) is matched, case
 
 
-async def test_matching_publishers_are_every_component_s_oldest_first(offline_hub: Hub) -> None:
-    async with offline_hub.sessions() as session:
+async def test_matching_publishers_are_every_component_s_oldest_first(
+    tmp_path: Path, database_url: str
+) -> None:
+    await asyncio.to_thread(upgrade, database_url)
+    settings = Settings(data_dir=tmp_path / "data", database_url=database_url)
+    async with open_hub(settings) as hub, hub.sessions() as session:
         components = [Component(name=n, display_name=n) for n in ("one", "two", "three", "four")]
         session.add_all(components)
         await session.flush()
@@ -416,6 +455,13 @@ async def test_matching_publishers_are_every_component_s_oldest_first(offline_hu
             )
             for c, kind, spec, repo, workflow, environment in rows
         )  # fmt: skip
-        await session.flush()
+        await session.commit()
+        # An edit moves a row on disk (PostgreSQL writes a new version), not in age.
+        await session.execute(
+            update(TrustedPublisher)
+            .where(TrustedPublisher.spec == "a")
+            .values(workflow="release.yml")
+        )
+        await session.commit()
         found = await matching_publishers(session, GH)
-    assert [(p.spec, c.name) for p, c in found] == [("a", "two"), ("b", "one")]
+        assert [(p.spec, c.name) for p, c in found] == [("a", "two"), ("b", "one")]
