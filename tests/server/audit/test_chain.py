@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
-from pysetl_hub_server.audit.chain import GENESIS, append, event_hash, verify
+from pysetl_hub_server.audit.chain import GENESIS, Verdict, append, event_hash, verify
 from pysetl_hub_server.audit.services import Actor, record
 from pysetl_hub_server.cli import main
 from pysetl_hub_server.db.migrate import upgrade
-from pysetl_hub_server.db.models import AuditEvent
+from pysetl_hub_server.db.models import AuditEvent, AuditHead, Base
 from pysetl_hub_server.runtime import open_hub
 from pysetl_hub_server.settings import Settings
 
@@ -225,3 +225,109 @@ async def test_deleting_a_component_or_user_keeps_the_chain_whole(
             verdict = await verify(session)
     assert nulled is None
     assert verdict.ok, verdict.problem
+
+
+# -- in-process: the hash's format, the head, and each verdict in full ------------------------
+
+
+def test_the_hash_is_sha256_of_a_fixed_canonical_form() -> None:
+    """Chains stored by one release must verify under the next: the canonical JSON (sorted
+    keys, no spaces, UTF-8 as is, UTC time to the microsecond) is part of the format."""
+    event = AuditEvent(
+        id=42, created=datetime(2025, 1, 2, 3, 4, 5, 6, tzinfo=UTC), action="release.yank",
+        actor="alice", target="component:c", ip="192.0.2.1", user_agent="ua/1",
+        detail={"b": 1, "a": "naïve ☃"},
+    )  # fmt: skip
+    canonical = (
+        '{"action":"release.yank","actor":"alice","created":"2025-01-02T03:04:05.000006+00:00",'
+        '"detail":{"a":"naïve ☃","b":1},"id":42,"ip":"192.0.2.1","prev":"' + "ab" * 32 + '",'
+        '"target":"component:c","user_agent":"ua/1"}'
+    )
+    assert event_hash(event, "ab" * 32) == hashlib.sha256(canonical.encode()).hexdigest()
+    # the same instant written naive (read as UTC) or in another zone hashes the same
+    same = event_hash(event, "ab" * 32)
+    event.created = datetime(2025, 1, 2, 3, 4, 5, 6)
+    assert event_hash(event, "ab" * 32) == same
+    event.created = datetime(2025, 1, 2, 5, 4, 5, 6, tzinfo=timezone(timedelta(hours=2)))
+    assert event_hash(event, "ab" * 32) == same
+    # no detail is an empty one; nothing else is left out
+    event.detail = None
+    bare = event_hash(event, "ab" * 32)
+    event.detail = {}
+    assert event_hash(event, "ab" * 32) == bare
+
+
+async def test_append_links_each_event_and_moves_the_head(tmp_path: Path) -> None:
+    """On a database made by create_all (no head row yet) the head is made on first use."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite3'}"
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    before = datetime.now(UTC)
+    try:
+        async with sessions() as session:
+            first = AuditEvent(action="one", detail={})
+            assert await append(session, first) == first.id
+            second = AuditEvent(action="two", detail={}, created=datetime(2025, 1, 1, tzinfo=UTC))
+            await append(session, second)
+            await session.commit()
+        async with sessions() as session:
+            head = await session.get(AuditHead, 1)
+            assert head is not None
+            assert (head.first_id, head.last_id, head.last_hash, head.count) == (
+                first.id, second.id, second.hash, 2,
+            )  # fmt: skip
+            assert before <= first.created <= datetime.now(UTC)
+            assert first.prev_hash == GENESIS and second.prev_hash == first.hash
+            assert first.hash == event_hash(first, GENESIS)
+            assert await verify(session) == Verdict(2, head_hash=second.hash or "")
+    finally:
+        await engine.dispose()
+
+
+async def delete_all(session: AsyncSession) -> None:
+    await session.execute(text("DELETE FROM audit_events"))
+
+
+VERDICTS: list[tuple[str, Tamper | None, Verdict]] = [
+    ("edited", edit("detail", "'{}'"), Verdict(2, 3, "event 3 was edited or forged (its content "
+     "does not match its hash)")),
+    ("deleted in the middle", delete(3), Verdict(2, 4, "event 4 was reordered, or the event "
+     "before it was deleted, edited or forged (its link does not match)")),
+    ("deleted the first", delete(1), Verdict(0, 2, "event 2 does not start the chain: an event "
+     "before it was deleted (its link does not match)")),
+    ("deleted the newest", delete(6), Verdict(5, 6, "the chain ends at event 5 after 5 events "
+     "but its head says event 6 after 6: the newest events were deleted, or the head was "
+     "edited")),
+    ("deleted all", delete_all, Verdict(0, 6, "the chain ends at event none after 0 events but "
+     "its head says event 6 after 6: the newest events were deleted, or the head was edited")),
+    ("head hash", edit_head(f"last_hash = '{GENESIS}'"), Verdict(6, 6, "the head's hash does "
+     "not match event 6 (the newest): the head was edited")),
+    ("forged before", edit("id", "0", "id = 6"), Verdict(0, 0, "event 0 carries a hash but lies "
+     "before the chain's first event 1: it was forged, or the head was edited")),
+    ("head row gone", sql("DELETE FROM audit_head"), Verdict(0, 1, "event 1 is chained but the "
+     "chain's head row is gone: the head was edited")),
+    ("head reset", edit_head("first_id = NULL, last_id = NULL, count = 0"), Verdict(0, 1,
+     "event 1 is chained but the chain's head was reset: the head was edited")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("tamper", "verdict"), [pytest.param(t, v, id=i) for i, t, v in VERDICTS])
+async def test_each_verdict_in_full(tmp_path: Path, tamper: Tamper, verdict: Verdict) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite3'}"
+    await chained(tmp_path, url, tamper)
+    async with open_hub(settings(tmp_path, url)) as hub, hub.sessions() as session:
+        found = await verify(session)
+    assert found == verdict
+    assert not found.ok
+
+
+async def test_an_intact_verdict_carries_the_head_hash(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite3'}"
+    await chained(tmp_path, url)
+    async with open_hub(settings(tmp_path, url)) as hub, hub.sessions() as session:
+        found = await verify(session)
+        newest = await session.scalar(text("SELECT hash FROM audit_events WHERE id = 6"))
+    assert found == Verdict(EVENTS, head_hash=newest) and found.ok
+    assert not Verdict(0, None, "a problem").ok and not Verdict(0, 3).ok
