@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from pysetl_hub_server.audit.chain import GENESIS, Verdict, append, event_hash, 
 from pysetl_hub_server.audit.services import Actor, record
 from pysetl_hub_server.cli import main
 from pysetl_hub_server.db.migrate import upgrade
-from pysetl_hub_server.db.models import AuditEvent, AuditHead, Base
+from pysetl_hub_server.db.models import AuditEvent, AuditHead, Base, User
 from pysetl_hub_server.runtime import open_hub
 from pysetl_hub_server.settings import Settings
 
@@ -331,3 +332,75 @@ async def test_an_intact_verdict_carries_the_head_hash(tmp_path: Path) -> None:
         newest = await session.scalar(text("SELECT hash FROM audit_events WHERE id = 6"))
     assert found == Verdict(EVENTS, head_hash=newest) and found.ok
     assert not Verdict(0, None, "a problem").ok and not Verdict(0, 3).ok
+
+
+@pytest.fixture
+def tokyo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The host's local zone is not UTC (the hub may run anywhere)."""
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_the_hash_does_not_depend_on_the_host_s_zone(tokyo: None) -> None:
+    event = AuditEvent(id=1, created=datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC), action="x",
+                       actor="a", target="t", ip=None, user_agent=None, detail={})  # fmt: skip
+    canonical = (
+        '{"action":"x","actor":"a","created":"2025-01-02T03:04:05.000000+00:00","detail":{},'
+        '"id":1,"ip":null,"prev":"' + GENESIS + '","target":"t","user_agent":null}'
+    )
+    expected = hashlib.sha256(canonical.encode()).hexdigest()
+    assert event_hash(event, GENESIS) == expected
+    event.created = datetime(2025, 1, 2, 3, 4, 5)  # naive: read as UTC, not as Tokyo time
+    assert event_hash(event, GENESIS) == expected
+
+
+async def test_append_keeps_the_event_s_own_time_and_a_session_s_later_appends_link_right(
+    tmp_path: Path,
+) -> None:
+    """A session kept open across commits (expire_on_commit is off) links its next event after
+    the newest head, not after the head it saw before another writer moved it."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite3'}"
+    await asyncio.to_thread(upgrade, url)
+    async with open_hub(settings(tmp_path, url)) as hub:
+        async with hub.sessions() as first:
+            one = AuditEvent(action="one", detail={}, created=datetime(2025, 1, 1, tzinfo=UTC))
+            await append(first, one)
+            await first.commit()
+            assert one.created == datetime(2025, 1, 1, tzinfo=UTC)
+            async with hub.sessions() as other:
+                two = AuditEvent(action="two", detail={})
+                await append(other, two)
+                await other.commit()
+            three = AuditEvent(action="three", detail={})
+            await append(first, three)
+            await first.commit()
+        assert three.prev_hash == two.hash
+        async with hub.sessions() as session:
+            assert (await verify(session)).ok
+
+
+async def test_events_are_walked_in_id_order_wherever_they_lie_on_disk(
+    tmp_path: Path, database_url: str
+) -> None:
+    """Deleting a user rewrites its events' rows (user_id goes NULL), which PostgreSQL writes
+    anew after the others: the walk is by id, so the chain still verifies."""
+    await asyncio.to_thread(upgrade, database_url)
+    async with open_hub(settings(tmp_path, database_url)) as hub:
+        async with hub.sessions() as session:
+            user = User(username="gone", email="g@example.org", password_hash="x")
+            session.add(user)
+            await session.flush()
+            await record(session, "user.create", actor=Actor(user.id, "gone"), target="user:gone")
+            for n in range(3):
+                await record(session, "token.create", actor=Actor(None, f"other{n}"))
+            await session.commit()
+        async with hub.sessions() as session:
+            await session.execute(text("DELETE FROM users WHERE username = 'gone'"))
+            await session.commit()
+        async with hub.sessions() as session:
+            verdict = await verify(session)
+    assert verdict.ok, verdict.problem
+    assert verdict.checked == 4
