@@ -10,14 +10,14 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from pysetl_hub_schemas import Me, TokenCreate, TokenCreated, TokenList
 from pysetl_hub_server.accounts import tokens_api
 from pysetl_hub_server.accounts.permissions import Identity
 from pysetl_hub_server.accounts.services import authenticate, create_token, create_user
 from pysetl_hub_server.accounts.tokens_api import check_narrower
-from pysetl_hub_server.db.models import AuditEvent, Component
+from pysetl_hub_server.db.models import ApiToken, AuditEvent, Component
 from pysetl_hub_server.errors import BadRequest, Forbidden, NotFound
 from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.settings import Settings
@@ -423,3 +423,58 @@ async def test_a_token_revokes_itself_and_narrower_ones_not_wider(offline_hub: H
     assert wider.value.extra == {"wider": ["actions", "components", "expiry"]}
     assert (await tokens_api.revoke(offline_hub, who, narrowest.split("_")[1])).revoked is not None
     assert (await tokens_api.revoke(offline_hub, who, scoped.split("_")[1])).revoked is not None
+
+
+async def test_a_scoped_token_creates_within_its_scope_only(offline_hub: Hub) -> None:
+    alice, c = await setup_alice(offline_hub)
+    scoped = token_who(alice, {c["A"]}, {"upload"}, expires=datetime.now(UTC) + timedelta(1))
+    mine = await tokens_api.create(
+        offline_hub, scoped,
+        TokenCreate(name="ci", components=["a"], actions=["upload"], description="for ci"),
+    )  # fmt: skip
+    assert (mine.info.components, mine.info.description) == (["A"], "for ci")
+    with pytest.raises(Forbidden) as wider:
+        await tokens_api.create(
+            offline_hub,
+            scoped,
+            TokenCreate(name="x", components=["a", "c", "b"], actions=["upload"]),
+        )
+    assert wider.value.detail.startswith(
+        "a token may only create a narrower token, and this one is wider in components: "
+        "'B', 'C' is outside this token's scope."
+    )
+
+
+async def test_revoking_a_wider_token_is_refused_in_its_own_words(offline_hub: Hub) -> None:
+    await setup_alice(offline_hub)
+    async with offline_hub.sessions() as s:
+        wide = await create_token(s, "alice", never_expires=True)
+        scoped = await create_token(s, "alice", components=["a"], actions=["upload"])
+        await s.commit()
+        who = await authenticate(s, f"Bearer {scoped}")
+    with pytest.raises(Forbidden) as wider:
+        await tokens_api.revoke(offline_hub, who, wide.split("_")[1])
+    assert wider.value.detail.startswith("a token may only revoke a narrower token, and this one")
+
+
+async def test_newest_first_is_by_creation_time_then_id(offline_hub: Hub) -> None:
+    alice, _ = await setup_alice(offline_hub)
+    async with offline_hub.sessions() as s:
+        for name in ("a", "b", "c", "d"):
+            await create_token(s, "alice", name=name)
+        await s.flush()
+        # "d" was created earliest (a clock, or a sequence, may order them so); "b" and "c"
+        # at the same moment
+        when = datetime(2030, 1, 1, tzinfo=UTC)
+        times = {
+            "d": when - timedelta(days=1),
+            "b": when,
+            "c": when,
+            "a": when - timedelta(hours=1),
+        }
+        for name, created in times.items():
+            await s.execute(update(ApiToken).where(ApiToken.name == name).values(created=created))
+        await s.commit()
+    session = token_who(alice, None, set(), via="session")
+    listed = (await tokens_api.list_tokens(offline_hub, session)).tokens
+    assert [t.name for t in listed] == ["c", "b", "a", "d"]
