@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
@@ -290,8 +291,47 @@ async def test_a_recovery_code_is_spent_once(offline_hub: Hub, recovery_hashes: 
         assert len(used) == 1 and used[0].code_hash == recovery_hashes[1]
 
 
+async def test_a_recovery_code_is_its_owner_s_only(
+    offline_hub: Hub, recovery_hashes: list[str]
+) -> None:
+    await two_factor_user(offline_hub, recovery_hashes)
+    async with offline_hub.sessions() as s:
+        bob = User(username="bob", email="b@example.org", password_hash="x")
+        s.add(bob)
+        await s.flush()
+        s.add(RecoveryCode(user_id=bob.id, code_hash=hash_password("bbbbcccc0000")))
+        await s.commit()
+        alice = await s.scalar(select(User).where(User.username == "alice"))
+        assert alice is not None
+        assert not await use_recovery_code(s, alice, "bbbb-cccc-0000")
+        assert await use_recovery_code(s, bob, "bbbb-cccc-0000")
+
+
+async def test_two_requests_racing_with_one_recovery_code_get_in_once(
+    offline_hub: Hub, recovery_hashes: list[str]
+) -> None:
+    """Both find the code unused; the conditional update lets only the first spend it."""
+    user_id, _ = await two_factor_user(offline_hub, recovery_hashes)
+
+    async def use() -> bool:
+        async with offline_hub.sessions() as s:
+            user = await s.get(User, user_id)
+            assert user is not None
+            spent = await use_recovery_code(s, user, RECOVERY[0])
+            await s.commit()
+            return spent
+
+    assert sorted(await asyncio.gather(use(), use())) == [False, True]
+
+
 async def test_the_second_factor_at_sign_in(offline_hub: Hub, recovery_hashes: list[str]) -> None:
     await two_factor_user(offline_hub, recovery_hashes)
+    async with offline_hub.sessions() as s:  # bob's codes are not alice's
+        bob = User(username="bob", email="b@example.org", password_hash="x")
+        s.add(bob)
+        await s.flush()
+        s.add_all(RecoveryCode(user_id=bob.id, code_hash=h) for h in recovery_hashes)
+        await s.commit()
     actor = Actor(None, "alice", "192.0.2.1", "ua/1")
     async with offline_hub.sessions() as s:
         user = await s.scalar(select(User))
@@ -315,11 +355,14 @@ async def test_the_second_factor_at_sign_in(offline_hub: Hub, recovery_hashes: l
                 "authenticator app shows now (each code works once), or an unused recovery code",
             )
         await second_factor(s, user, "ABCD-EF01-2345", actor)
+        # a recovery code of digits only, typed without its dashes, is still a recovery code
+        await second_factor(s, user, "111122223333", actor)
         await s.commit()
-    (used,) = await events_of(offline_hub, "recovery_code.use")
-    assert (used.actor, used.ip, used.target, used.detail) == (
+    first, second = await events_of(offline_hub, "recovery_code.use")
+    assert (first.actor, first.ip, first.target, first.detail) == (
         "alice", "192.0.2.1", "user:alice", {"left": 1},
     )  # fmt: skip
+    assert second.detail == {"left": 0}
 
 
 async def test_without_two_factor_no_code_is_asked(offline_hub: Hub) -> None:
@@ -412,7 +455,9 @@ async def test_disable_proves_the_factor_and_clears_everything(
     _, who = await two_factor_user(offline_hub, recovery_hashes)
     with pytest.raises(Unauthorized):
         await disable(offline_hub, who, "nope")
-    await disable(offline_hub, who, at_step(0))
+    await disable(offline_hub, who, RECOVERY[0])  # a recovery code does it too, and is recorded
+    (used,) = await events_of(offline_hub, "recovery_code.use")
+    assert (used.actor, used.ip) == ("alice", "192.0.2.1")
     row = await alice_row(offline_hub)
     assert (row.totp_enabled, row.totp_secret, row.totp_last_step) == (False, None, None)
     async with offline_hub.sessions() as s:
