@@ -11,6 +11,7 @@ from typing import Any, cast
 
 import httpx
 import msgspec
+import pyotp
 import pytest
 from sqlalchemy import select, update
 
@@ -18,7 +19,7 @@ from pysetl_hub_schemas import Me, SignedIn, SignIn
 from pysetl_hub_server.accounts import sessions
 from pysetl_hub_server.accounts.permissions import Identity
 from pysetl_hub_server.accounts.services import create_token
-from pysetl_hub_server.db.models import ApiToken, AuditEvent, User, WebSession
+from pysetl_hub_server.db.models import ApiToken, AuditEvent, RecoveryCode, User, WebSession
 from pysetl_hub_server.errors import Forbidden, HubError
 from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.security.ratelimit import Limiter
@@ -397,6 +398,26 @@ async def test_a_success_clears_the_name_s_failures_not_the_address_s(
     assert [await attempt(right, None) for _ in range(3)] == ["ok", "ok", "rate.signin"]
 
 
+async def test_a_second_factor_signs_in_with_a_code_or_a_recovery_code(
+    offline_hub: Hub, password_hash: str
+) -> None:
+    from pysetl_hub_server.accounts.passwords import hash_password
+
+    secret = pyotp.random_base32()
+    user_id = await make_alice(offline_hub, password_hash, totp_enabled=True, totp_secret=secret)
+    async with offline_hub.sessions() as s:
+        s.add(RecoveryCode(user_id=user_id, code_hash=hash_password("abcdef012345")))
+        await s.commit()
+    for otp in (pyotp.TOTP(secret).now(), "abcd-ef01-2345"):
+        form = SignIn(username="alice", password=PASSWORD, otp=otp)
+        await sessions.sign_in(offline_hub, form, ip="192.0.2.1", user_agent=None)
+    assert [e.detail for e in await events_of(offline_hub, "signin.success")] == [
+        {"username": "alice", "second_factor": True}
+    ] * 2
+    (used,) = await events_of(offline_hub, "recovery_code.use")
+    assert (used.actor, used.user_id, used.ip) == ("alice", user_id, "192.0.2.1")
+
+
 async def signed_in_alice(hub: Hub, password_hash: str, **fields: Any) -> tuple[int, str]:
     user_id = await make_alice(hub, password_hash, **fields)
     form = SignIn(username="alice", password=PASSWORD)
@@ -500,8 +521,8 @@ async def test_who_a_request_is(offline_hub: Hub, password_hash: str) -> None:
     by_cookie = await identify(cookie=secret)
     assert (by_cookie.via, by_cookie.ip, by_cookie.user_agent) == ("session", "192.0.2.1", "ua/3")
     assert (await identify(authorization=f"Bearer {secret}", method="POST")).via == "session"
-    assert (await identify(authorization=f"Bearer {token}", cookie=secret,
-                           method="POST")).via == "token"  # fmt: skip
+    by_token = await identify(authorization=f"Bearer {token}", cookie=secret, method="POST")
+    assert (by_token.via, by_token.ip, by_token.user_agent) == ("token", "192.0.2.1", "ua/3")
     good = sessions.csrf_token(secret)
     for method in ("POST", "delete", "PATCH", "PUT"):
         assert (await identify(cookie=secret, method=method, csrf=good)).via == "session"
