@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,12 +11,16 @@ from typing import Any, cast
 
 import httpx
 import msgspec
+import pyotp
 import pytest
 from sqlalchemy import select, update
 
-from pysetl_hub_schemas import Me, SignedIn
+from pysetl_hub_schemas import Me, SignedIn, SignIn
 from pysetl_hub_server.accounts import sessions
-from pysetl_hub_server.db.models import ApiToken, AuditEvent, User, WebSession
+from pysetl_hub_server.accounts.permissions import Identity
+from pysetl_hub_server.accounts.services import create_token
+from pysetl_hub_server.db.models import ApiToken, AuditEvent, RecoveryCode, User, WebSession
+from pysetl_hub_server.errors import Forbidden, HubError
 from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.security.ratelimit import Limiter
 from tests.support.live import LiveServer
@@ -314,3 +319,283 @@ def test_uploads_take_api_tokens_only(
     assert "not a sign-in session" in problem(r)["detail"]
     r = upload(client, None, wheel)  # the cookie alone
     assert r.status_code == 401 and problem(r)["code"] == "auth.missing"
+
+
+# -- in-process: the sign-in service and the request's identity, without a server ------------
+
+
+@pytest.fixture(scope="module")
+def password_hash() -> str:
+    from pysetl_hub_server.accounts.passwords import hash_password
+
+    return hash_password(PASSWORD)
+
+
+async def make_alice(hub: Hub, password_hash: str, **fields: Any) -> int:
+    async with hub.sessions() as s:
+        user = User(username="alice", email="a@example.org", password_hash=password_hash, **fields)
+        s.add(user)
+        await s.commit()
+        return user.id
+
+
+async def events_of(hub: Hub, action: str) -> list[AuditEvent]:
+    async with hub.sessions() as s:
+        return list(await s.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+
+
+def csrf_of(secret: str) -> str:
+    """The documented derivation: HMAC-SHA256 keyed with the session secret."""
+    return hmac.new(secret.encode(), b"pysetl-hub csrf", hashlib.sha256).hexdigest()
+
+
+async def test_sign_in_opens_a_session_for_12_hours(offline_hub: Hub, password_hash: str) -> None:
+    user_id = await make_alice(offline_hub, password_hash)
+    form = SignIn(username="  Alice ", password=PASSWORD)
+    before = datetime.now(UTC)
+    signed_in = await sessions.sign_in(offline_hub, form, ip="192.0.2.1", user_agent="b" * 300)
+    assert signed_in.username == "alice" and signed_in.session.startswith("pshubs_")
+    assert len(signed_in.session) == len("pshubs_") + 43  # 32 random bytes
+    assert signed_in.csrf_token == csrf_of(signed_in.session)
+    async with offline_hub.sessions() as s:
+        (row,) = await s.scalars(select(WebSession))
+    assert row.session_hash == hashlib.sha256(signed_in.session.encode()).hexdigest()
+    assert (row.user_id, row.ip, row.user_agent) == (user_id, "192.0.2.1", "b" * 256)
+    assert before + timedelta(hours=12) <= row.expires_at <= datetime.now(UTC) + timedelta(hours=12)
+    assert signed_in.expires == row.expires_at
+    (event,) = await events_of(offline_hub, "signin.success")
+    assert (event.actor, event.target, event.user_id, event.ip) == (
+        "alice", "user:alice", user_id, "192.0.2.1",
+    )  # fmt: skip
+    assert event.detail == {"username": "alice", "second_factor": False}
+    # no user agent: none stored
+    await sessions.sign_in(offline_hub, form, ip=None, user_agent=None)
+    async with offline_hub.sessions() as s:
+        rows_ = list(await s.scalars(select(WebSession).order_by(WebSession.id)))
+    assert (rows_[1].ip, rows_[1].user_agent) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("fields", "username", "password", "code", "detail"),
+    [
+        ({}, "alice", "wrong-password", "auth.signin", "wrong username or password: check both "
+         "(usernames are not case-sensitive); after 10 attempts in 5 minutes sign-in pauses"),
+        ({}, "nobody", PASSWORD, "auth.signin", "wrong username or password: check both "
+         "(usernames are not case-sensitive); after 10 attempts in 5 minutes sign-in pauses"),
+        ({"is_active": False}, "alice", PASSWORD, "auth.inactive",
+         "user 'alice' is disabled: ask the hub's admin"),
+        ({"is_active": False}, "alice", "wrong-password", "auth.signin", None),
+        ({"totp_enabled": True, "totp_secret": "JBSWY3DPEHPK3PXP"}, "alice", PASSWORD,
+         "auth.otp_required", None),
+    ],
+)  # fmt: skip
+async def test_a_refused_sign_in_is_recorded_and_opens_nothing(
+    offline_hub: Hub, password_hash: str, fields: dict[str, Any], username: str,
+    password: str, code: str, detail: str | None,
+) -> None:  # fmt: skip
+    user_id = await make_alice(offline_hub, password_hash, **fields)
+    form = SignIn(username=username, password=password)
+    with pytest.raises(HubError) as refused:
+        await sessions.sign_in(offline_hub, form, ip="192.0.2.1", user_agent="ua/1")
+    assert (refused.value.status, refused.value.code) == (401, code)
+    assert detail is None or refused.value.detail == detail
+    (event,) = await events_of(offline_hub, "signin.failure")
+    assert (event.actor, event.target, event.ip, event.user_agent) == (
+        username, f"user:{username}", "192.0.2.1", "ua/1",
+    )  # fmt: skip
+    assert event.user_id == (user_id if username == "alice" else None)
+    assert event.detail == {"username": username, "reason": code}
+    async with offline_hub.sessions() as s:
+        assert list(await s.scalars(select(WebSession))) == []
+
+
+async def test_a_success_clears_the_name_s_failures_not_the_address_s(
+    offline_hub: Hub, password_hash: str
+) -> None:
+    await make_alice(offline_hub, password_hash)
+    cast(Limiter, offline_hub.limits).override("signin", "2/5 minutes")
+    wrong = SignIn(username="alice", password="wrong-password")
+    right = SignIn(username="alice", password=PASSWORD)
+
+    async def attempt(form: SignIn, ip: str | None) -> str:
+        try:
+            await sessions.sign_in(offline_hub, form, ip=ip, user_agent=None)
+        except HubError as exc:
+            return exc.code
+        return "ok"
+
+    assert await attempt(wrong, "192.0.2.1") == "auth.signin"
+    assert await attempt(right, "192.0.2.2") == "ok"  # the name's count starts again
+    assert [await attempt(wrong, "192.0.2.3") for _ in range(2)] == ["auth.signin"] * 2
+    assert await attempt(right, "192.0.2.4") == "rate.signin"  # the name is full
+    await offline_hub.limits.clear("signin", "user:alice")
+    assert await attempt(right, "192.0.2.3") == "rate.signin"  # and so is that address
+    # requests without an address share one count
+    assert [await attempt(right, None) for _ in range(3)] == ["ok", "ok", "rate.signin"]
+
+
+async def test_a_second_factor_signs_in_with_a_code_or_a_recovery_code(
+    offline_hub: Hub, password_hash: str
+) -> None:
+    from pysetl_hub_server.accounts.passwords import hash_password
+
+    secret = pyotp.random_base32()
+    user_id = await make_alice(offline_hub, password_hash, totp_enabled=True, totp_secret=secret)
+    async with offline_hub.sessions() as s:
+        s.add(RecoveryCode(user_id=user_id, code_hash=hash_password("abcdef012345")))
+        await s.commit()
+    for otp in (pyotp.TOTP(secret).now(), "abcd-ef01-2345"):
+        form = SignIn(username="alice", password=PASSWORD, otp=otp)
+        await sessions.sign_in(offline_hub, form, ip="192.0.2.1", user_agent=None)
+    assert [e.detail for e in await events_of(offline_hub, "signin.success")] == [
+        {"username": "alice", "second_factor": True}
+    ] * 2
+    (used,) = await events_of(offline_hub, "recovery_code.use")
+    assert (used.actor, used.user_id, used.ip) == ("alice", user_id, "192.0.2.1")
+
+
+async def signed_in_alice(hub: Hub, password_hash: str, **fields: Any) -> tuple[int, str]:
+    user_id = await make_alice(hub, password_hash, **fields)
+    form = SignIn(username="alice", password=PASSWORD)
+    return user_id, (await sessions.sign_in(hub, form, ip=None, user_agent=None)).session
+
+
+async def test_a_session_is_a_user_wide_identity_until_it_ends(
+    offline_hub: Hub, password_hash: str
+) -> None:
+    user_id, secret = await signed_in_alice(offline_hub, password_hash, is_admin=True)
+    async with offline_hub.sessions() as s:
+        who = await sessions.session_identity(s, secret, ip="192.0.2.9", user_agent="ua/2")
+        (row,) = await s.scalars(select(WebSession))
+    assert who == Identity(
+        user_id=user_id, username="alice", token_id=None, components=None,
+        actions=frozenset({"upload", "yank", "manage"}), is_admin=True, expires=row.expires_at,
+        via="session", ip="192.0.2.9", user_agent="ua/2", session_id=row.id,
+    )  # fmt: skip
+    for ended in (
+        update(WebSession).values(expires_at=datetime.now(UTC)),
+        update(WebSession).values(expires_at=datetime.now(UTC) + timedelta(hours=1),
+                                  revoked_at=datetime.now(UTC)),
+    ):  # fmt: skip
+        async with offline_hub.sessions() as s:
+            await s.execute(ended)
+            await s.commit()
+        for wrong in (secret, "pshubs_unknown"):
+            async with offline_hub.sessions() as s:
+                with pytest.raises(HubError) as refused:
+                    await sessions.session_identity(s, wrong, ip=None, user_agent=None)
+            assert (refused.value.code, refused.value.detail) == (
+                "auth.session_invalid",
+                "the sign-in session has expired or was ended: sign in again",
+            )
+
+
+async def test_a_disabled_user_s_session_stops_working(
+    offline_hub: Hub, password_hash: str
+) -> None:
+    _, secret = await signed_in_alice(offline_hub, password_hash)
+    async with offline_hub.sessions() as s:
+        await s.execute(update(User).values(is_active=False))
+        await s.commit()
+        with pytest.raises(HubError) as refused:
+            await sessions.session_identity(s, secret, ip=None, user_agent=None)
+    assert (refused.value.code, refused.value.detail) == (
+        "auth.inactive",
+        "the session's user is disabled",
+    )
+
+
+async def test_last_use_is_written_at_most_once_a_minute(
+    offline_hub: Hub, password_hash: str
+) -> None:
+    _, secret = await signed_in_alice(offline_hub, password_hash)
+
+    async def use() -> datetime | None:
+        async with offline_hub.sessions() as s:
+            await sessions.session_identity(s, secret, ip=None, user_agent=None)
+        async with offline_hub.sessions() as s:
+            return await s.scalar(select(WebSession.last_used))
+
+    first = await use()
+    assert first is not None and abs((first - datetime.now(UTC)).total_seconds()) < 60
+    assert await use() == first
+    for ago, written in ((59, False), (61, True)):
+        earlier = datetime.now(UTC) - timedelta(seconds=ago)
+        async with offline_hub.sessions() as s:
+            await s.execute(update(WebSession).values(last_used=earlier))
+            await s.commit()
+        assert (await use() != earlier) is written
+
+
+@pytest.mark.parametrize(
+    ("authorization", "found"),
+    [
+        ("Bearer pshubs_abc", "pshubs_abc"),
+        ("bearer   pshubs_abc  ", "pshubs_abc"),
+        ("Bearer pshub_0123456789abcdef_" + "x" * 43, None),  # an API token
+        ("Basic cHNodWJzX2FiYw==", None),
+        ("pshubs_abc", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_a_session_travels_as_a_bearer_only(authorization: str | None, found: str | None) -> None:
+    assert sessions.bearer_session(authorization) == found
+
+
+async def test_who_a_request_is(offline_hub: Hub, password_hash: str) -> None:
+    _, secret = await signed_in_alice(offline_hub, password_hash)
+    async with offline_hub.sessions() as s:
+        token = await create_token(s, "alice")
+        await s.commit()
+
+    async def identify(**kw: Any) -> Identity:
+        base: dict[str, Any] = {"authorization": None, "cookie": None, "csrf": None}
+        base |= {"method": "GET", "ip": "192.0.2.1", "user_agent": "ua/3"}
+        return await sessions.identify_request(offline_hub, **(base | kw))
+
+    by_cookie = await identify(cookie=secret)
+    assert (by_cookie.via, by_cookie.ip, by_cookie.user_agent) == ("session", "192.0.2.1", "ua/3")
+    assert (await identify(authorization=f"Bearer {secret}", method="POST")).via == "session"
+    by_token = await identify(authorization=f"Bearer {token}", cookie=secret, method="POST")
+    assert (by_token.via, by_token.ip, by_token.user_agent) == ("token", "192.0.2.1", "ua/3")
+    good = sessions.csrf_token(secret)
+    for method in ("POST", "delete", "PATCH", "PUT"):
+        assert (await identify(cookie=secret, method=method, csrf=good)).via == "session"
+        for csrf in (None, "", "0" * 64, sessions.csrf_token("pshubs_other")):
+            with pytest.raises(Forbidden) as refused:
+                await identify(cookie=secret, method=method, csrf=csrf)
+            assert (refused.value.code, refused.value.detail) == (
+                "auth.csrf",
+                f"a {method.upper()} signed in by the session cookie must send the X-CSRF-Token "
+                "header with the csrf_token given at sign-in; this keeps other sites' forms from "
+                "acting in your name",
+            )
+    for method in ("HEAD", "OPTIONS", "get"):
+        assert (await identify(cookie=secret, method=method)).via == "session"
+    with pytest.raises(HubError) as nothing:
+        await identify()
+    assert nothing.value.code == "auth.missing"
+
+
+async def test_sign_out_ends_only_a_session_and_once(offline_hub: Hub, password_hash: str) -> None:
+    _, secret = await signed_in_alice(offline_hub, password_hash)
+    async with offline_hub.sessions() as s:
+        who = await sessions.session_identity(s, secret, ip="192.0.2.1", user_agent=None)
+    token = Identity(who.user_id, "alice", "0123456789abcdef")
+    with pytest.raises(HubError) as not_a_session:
+        await sessions.sign_out(offline_hub, token)
+    assert (not_a_session.value.code, not_a_session.value.detail) == (
+        "session.none",
+        "this request is signed in with an API token, not a session: revoke a token with "
+        "`DELETE /api/v1/tokens/{id}` (`pysetl-hub tokens revoke ID`)",
+    )
+    with pytest.raises(HubError):
+        await sessions.sign_out(offline_hub, Identity(who.user_id, "alice", None, via="session"))
+    await sessions.sign_out(offline_hub, who)
+    await sessions.sign_out(offline_hub, who)  # harmless, and not a second event
+    async with offline_hub.sessions() as s:
+        assert await s.scalar(select(WebSession.revoked_at)) is not None
+    assert [(e.actor, e.target, e.ip) for e in await events_of(offline_hub, "signout")] == [
+        ("alice", "user:alice", "192.0.2.1")
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
@@ -9,9 +10,23 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pyotp
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from pysetl_hub_server.accounts.passwords import hash_password, verify_password
+from pysetl_hub_server.accounts.permissions import Identity
+from pysetl_hub_server.accounts.totp import (
+    confirm,
+    disable,
+    enroll,
+    matching_step,
+    normalize_recovery,
+    second_factor,
+    use_recovery_code,
+    use_totp,
+)
+from pysetl_hub_server.audit.services import Actor
 from pysetl_hub_server.db.models import AuditEvent, RecoveryCode, User
+from pysetl_hub_server.errors import Conflict, Forbidden, TooManyRequests, Unauthorized
 from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.security.ratelimit import Limiter
 from tests.support.live import LiveServer
@@ -188,3 +203,294 @@ def test_only_a_signed_in_session_may_change_it(
     signed_in = session(http, step_code(secret, 1))
     r = http.post("/api/v1/me/totp", headers=bearer(signed_in))
     assert r.status_code == 409 and problem(r)["code"] == "totp.enabled"
+
+
+# -- in-process: the services and their rules, without a server -------------------------------
+
+SECRET = pyotp.random_base32()
+RECOVERY = ["abcd-ef01-2345", "1111-2222-3333"]
+
+
+@pytest.fixture(scope="module")
+def recovery_hashes() -> list[str]:
+    """argon2 is slow on purpose: the two recovery codes are hashed once for the module."""
+    return [hash_password(normalize_recovery(c)) for c in RECOVERY]
+
+
+async def two_factor_user(hub: Hub, hashes: list[str], *, on: bool = True) -> tuple[int, Identity]:
+    """alice with SECRET enrolled (on, with the two recovery codes, unless `on` is False); the
+    last code accepted (when she confirmed) was ten steps ago."""
+    last = pyotp.TOTP(SECRET).timecode(time.time()) - 10
+    async with hub.sessions() as s:
+        user = User(username="alice", email="a@example.org", password_hash="x",
+                    totp_secret=SECRET, totp_enabled=on, totp_last_step=last)  # fmt: skip
+        s.add(user)
+        await s.flush()
+        if on:
+            s.add_all(RecoveryCode(user_id=user.id, code_hash=h) for h in hashes)
+        await s.commit()
+        return user.id, Identity(user.id, "alice", None, via="session", ip="192.0.2.1")
+
+
+async def alice_row(hub: Hub) -> User:
+    async with hub.sessions() as s:
+        user = await s.scalar(select(User).where(User.username == "alice"))
+        assert user is not None
+        return user
+
+
+async def events_of(hub: Hub, action: str) -> list[AuditEvent]:
+    async with hub.sessions() as s:
+        return list(await s.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+
+
+def at_step(offset: int) -> str:
+    return pyotp.TOTP(SECRET).at(time.time() + 30 * offset)
+
+
+def test_a_code_matches_its_step_or_a_neighbour_only() -> None:
+    now = time.time()
+    here = pyotp.TOTP(SECRET).timecode(now)
+    for offset in (-1, 0, 1):
+        assert matching_step(SECRET, pyotp.TOTP(SECRET).at(now + 30 * offset), now) == here + offset
+    for offset in (-2, 2):
+        assert matching_step(SECRET, pyotp.TOTP(SECRET).at(now + 30 * offset), now) is None
+
+
+async def test_a_code_is_good_once_and_never_for_an_older_step(
+    offline_hub: Hub, recovery_hashes: list[str]
+) -> None:
+    await two_factor_user(offline_hub, recovery_hashes)
+    async with offline_hub.sessions() as s:
+        user = await s.scalar(select(User))
+        assert user is not None
+        assert await use_totp(s, user, at_step(1))
+        here = pyotp.TOTP(SECRET).timecode(time.time())
+        assert user.totp_last_step == here + 1
+        assert not await use_totp(s, user, at_step(1))  # spent
+        assert not await use_totp(s, user, at_step(0))  # older than the last one accepted
+        assert not await use_totp(s, user, "000000" if at_step(0) != "000000" else "111111")
+        user.totp_secret = None
+        assert not await use_totp(s, user, at_step(1))  # no secret: nothing matches
+
+
+def test_recovery_codes_are_read_without_case_dashes_or_spaces() -> None:
+    assert normalize_recovery("  ABCD-ef01 2345 ") == "abcdef012345"
+
+
+async def test_a_recovery_code_is_spent_once(offline_hub: Hub, recovery_hashes: list[str]) -> None:
+    await two_factor_user(offline_hub, recovery_hashes)
+    async with offline_hub.sessions() as s:
+        user = await s.scalar(select(User))
+        assert user is not None
+        assert not await use_recovery_code(s, user, " - ")  # nothing left once normalized
+        assert not await use_recovery_code(s, user, "ffff-ffff-ffff")
+        assert await use_recovery_code(s, user, "1111 2222 3333")
+        assert not await use_recovery_code(s, user, "1111-2222-3333")
+        used = list(await s.scalars(select(RecoveryCode).where(RecoveryCode.used_at.is_not(None))))
+        assert len(used) == 1 and used[0].code_hash == recovery_hashes[1]
+
+
+async def test_a_recovery_code_is_its_owner_s_only(
+    offline_hub: Hub, recovery_hashes: list[str]
+) -> None:
+    await two_factor_user(offline_hub, recovery_hashes)
+    async with offline_hub.sessions() as s:
+        bob = User(username="bob", email="b@example.org", password_hash="x")
+        s.add(bob)
+        await s.flush()
+        s.add(RecoveryCode(user_id=bob.id, code_hash=hash_password("bbbbcccc0000")))
+        await s.commit()
+        alice = await s.scalar(select(User).where(User.username == "alice"))
+        assert alice is not None
+        assert not await use_recovery_code(s, alice, "bbbb-cccc-0000")
+        assert await use_recovery_code(s, bob, "bbbb-cccc-0000")
+
+
+async def test_two_requests_racing_with_one_recovery_code_get_in_once(
+    offline_hub: Hub, recovery_hashes: list[str]
+) -> None:
+    """Both find the code unused; the conditional update lets only the first spend it."""
+    user_id, _ = await two_factor_user(offline_hub, recovery_hashes)
+
+    async def use() -> bool:
+        async with offline_hub.sessions() as s:
+            user = await s.get(User, user_id)
+            assert user is not None
+            spent = await use_recovery_code(s, user, RECOVERY[0])
+            await s.commit()
+            return spent
+
+    assert sorted(await asyncio.gather(use(), use())) == [False, True]
+
+
+async def test_the_second_factor_at_sign_in(offline_hub: Hub, recovery_hashes: list[str]) -> None:
+    await two_factor_user(offline_hub, recovery_hashes)
+    async with offline_hub.sessions() as s:  # bob's codes are not alice's
+        bob = User(username="bob", email="b@example.org", password_hash="x")
+        s.add(bob)
+        await s.flush()
+        s.add_all(RecoveryCode(user_id=bob.id, code_hash=h) for h in recovery_hashes)
+        await s.commit()
+    actor = Actor(None, "alice", "192.0.2.1", "ua/1")
+    async with offline_hub.sessions() as s:
+        user = await s.scalar(select(User))
+        assert user is not None
+        for otp in (None, "  "):
+            with pytest.raises(Unauthorized) as required:
+                await second_factor(s, user, otp, actor)
+            assert (required.value.code, required.value.detail) == (
+                "auth.otp_required",
+                "user 'alice' has two-factor sign-in on: send the 6-digit code from the "
+                "authenticator app as `otp` (or one of the recovery codes)",
+            )
+        code = at_step(0)
+        await second_factor(s, user, f" {code[:3]} {code[3:]} ", actor)  # spaces are ignored
+        for wrong in (code, "12345", "abcdef012345x"):
+            with pytest.raises(Unauthorized) as invalid:
+                await second_factor(s, user, wrong, actor)
+            assert (invalid.value.code, invalid.value.detail) == (
+                "auth.otp_invalid",
+                "the two-factor code is wrong, or was already used: send the code the "
+                "authenticator app shows now (each code works once), or an unused recovery code",
+            )
+        await second_factor(s, user, "ABCD-EF01-2345", actor)
+        # a recovery code of digits only, typed without its dashes, is still a recovery code
+        await second_factor(s, user, "111122223333", actor)
+        await s.commit()
+    first, second = await events_of(offline_hub, "recovery_code.use")
+    assert (first.actor, first.ip, first.target, first.detail) == (
+        "alice", "192.0.2.1", "user:alice", {"left": 1},
+    )  # fmt: skip
+    assert second.detail == {"left": 0}
+
+
+async def test_without_two_factor_no_code_is_asked(offline_hub: Hub) -> None:
+    await two_factor_user(offline_hub, [], on=False)
+    async with offline_hub.sessions() as s:
+        user = await s.scalar(select(User))
+        assert user is not None
+        await second_factor(s, user, None, Actor(None, "alice"))
+
+
+@pytest.mark.parametrize(
+    ("call", "words"),
+    [
+        (lambda hub, who: enroll(hub, who), "set up two-factor sign-in"),
+        (lambda hub, who: confirm(hub, who, "123456"), "turn on two-factor sign-in"),
+        (lambda hub, who: disable(hub, who, "123456"), "turn off two-factor sign-in"),
+    ],
+)
+async def test_only_a_sign_in_session_changes_the_second_factor(
+    offline_hub: Hub, call: Any, words: str
+) -> None:
+    token = Identity(1, "alice", "0123456789abcdef")
+    with pytest.raises(Forbidden) as refused:
+        await call(offline_hub, token)
+    assert (refused.value.code, refused.value.detail) == (
+        "auth.session_required",
+        f"only a signed-in session may {words}, not an API token: sign in with your password "
+        "(`POST /api/v1/session`, or the web page) and try again",
+    )
+
+
+async def test_enroll_then_confirm_turns_it_on(offline_hub: Hub) -> None:
+    user_id, who = await two_factor_user(offline_hub, [], on=False)
+    async with offline_hub.sessions() as s:
+        await s.execute(update(User).values(totp_secret=None, totp_last_step=5))
+        await s.commit()
+    with pytest.raises(Conflict) as nothing:
+        await confirm(offline_hub, who, "123456")
+    assert (nothing.value.code, nothing.value.detail) == (
+        "totp.not_enrolled",
+        "there is no authenticator to confirm: start with `POST /api/v1/me/totp`",
+    )
+    setup = await enroll(offline_hub, who)
+    assert setup.uri == pyotp.TOTP(setup.secret).provisioning_uri(
+        name="alice", issuer_name="PySetl Hub"
+    )
+    row = await alice_row(offline_hub)
+    assert (row.totp_secret, row.totp_last_step, row.totp_enabled) == (setup.secret, None, False)
+    code = pyotp.TOTP(setup.secret).now()
+    wrong = "000000" if code != "000000" else "111111"
+    with pytest.raises(Unauthorized) as mismatch:
+        await confirm(offline_hub, who, wrong)
+    assert (mismatch.value.code, mismatch.value.detail) == (
+        "auth.otp_invalid",
+        "the code does not match the new secret: check the authenticator app's clock, and send "
+        "the code it shows now",
+    )
+    async with offline_hub.sessions() as s:  # a stale code left from an earlier set-up
+        s.add(RecoveryCode(user_id=user_id, code_hash="stale"))
+        await s.commit()
+    codes = (await confirm(offline_hub, who, f" {code[:3]} {code[3:]}")).codes
+    assert len(codes) == 10 == len(set(codes))
+    assert all(len(c) == 14 and c[4] == c[9] == "-" for c in codes)
+    assert all(int(c.replace("-", ""), 16) >= 0 for c in codes)  # hexadecimal
+    assert (await alice_row(offline_hub)).totp_enabled
+    async with offline_hub.sessions() as s:
+        stored = list(await s.scalars(select(RecoveryCode.code_hash)))
+    assert len(stored) == 10 and "stale" not in stored
+    assert verify_password(stored[0], normalize_recovery(codes[0]))
+    (enabled,) = await events_of(offline_hub, "totp.enable")
+    assert (enabled.actor, enabled.ip, enabled.target) == ("alice", "192.0.2.1", "user:alice")
+    with pytest.raises(Conflict) as again:
+        await enroll(offline_hub, who)
+    assert (again.value.code, again.value.detail) == (
+        "totp.enabled",
+        "two-factor sign-in is already on for 'alice': turn it off first (with a current code or "
+        "a recovery code) to set up another authenticator",
+    )
+    with pytest.raises(Conflict) as confirmed:
+        await confirm(offline_hub, who, code)
+    assert (confirmed.value.code, confirmed.value.detail) == (
+        "totp.enabled",
+        "two-factor sign-in is already on for 'alice'",
+    )
+
+
+async def test_disable_proves_the_factor_and_clears_everything(
+    offline_hub: Hub, recovery_hashes: list[str]
+) -> None:
+    _, who = await two_factor_user(offline_hub, recovery_hashes)
+    with pytest.raises(Unauthorized):
+        await disable(offline_hub, who, "nope")
+    await disable(offline_hub, who, RECOVERY[0])  # a recovery code does it too, and is recorded
+    (used,) = await events_of(offline_hub, "recovery_code.use")
+    assert (used.actor, used.ip) == ("alice", "192.0.2.1")
+    row = await alice_row(offline_hub)
+    assert (row.totp_enabled, row.totp_secret, row.totp_last_step) == (False, None, None)
+    async with offline_hub.sessions() as s:
+        assert list(await s.scalars(select(RecoveryCode))) == []
+    (disabled,) = await events_of(offline_hub, "totp.disable")
+    assert (disabled.actor, disabled.ip, disabled.target) == ("alice", "192.0.2.1", "user:alice")
+    with pytest.raises(Conflict) as off:
+        await disable(offline_hub, who, at_step(0))
+    assert (off.value.code, off.value.detail) == (
+        "totp.disabled",
+        "two-factor sign-in is not on for 'alice'",
+    )
+
+
+async def test_guessing_codes_to_disable_counts_as_sign_in_attempts(
+    offline_hub: Hub, recovery_hashes: list[str]
+) -> None:
+    _, who = await two_factor_user(offline_hub, recovery_hashes)
+    cast(Limiter, offline_hub.limits).override("signin", "2/5 minutes")
+    for _ in range(2):
+        with pytest.raises(Unauthorized):
+            await disable(offline_hub, who, "123")
+    with pytest.raises(TooManyRequests):
+        await disable(offline_hub, who, at_step(0))
+    await offline_hub.limits.clear("signin", "user:alice")
+    await disable(offline_hub, who, at_step(0))
+
+
+async def test_a_deleted_user_s_session_changes_nothing(offline_hub: Hub) -> None:
+    gone = Identity(999, "ghost", None, via="session")
+    with pytest.raises(Unauthorized) as refused:
+        await enroll(offline_hub, gone)
+    assert (refused.value.code, refused.value.detail) == (
+        "auth.session_invalid",
+        "the session is invalid: sign in again",
+    )

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from pysetl_hub_server.accounts.permissions import Identity
 from pysetl_hub_server.db import models
 from pysetl_hub_server.hub import Hub
 from tests.support.governance import bearer, module_live, token_for, wheel
@@ -64,3 +65,58 @@ def gov(
         yield Gov(
             module_live, http, example_dists["csv-dedupe:wheel"], tmp_path_factory.mktemp("w")
         )
+
+
+# -- in-process: users and components on an offline hub, and identities acting as them ------
+
+
+@dataclass
+class People:
+    """Users (by name) and components on an offline hub; `who(name)` is their user-wide
+    session identity, `token(name, ...)` a token identity."""
+
+    hub: Hub
+    ids: dict[str, int]
+
+    def who(self, name: str, **kw: Any) -> Identity:
+        kw.setdefault("via", "session")
+        kw.setdefault("ip", "192.0.2.1")
+        return Identity(self.ids[name], name, None, **kw)
+
+    async def component(self, name: str, owner: str, display: str | None = None) -> int:
+        async with self.hub.sessions() as s:
+            row = models.Component(name=name, display_name=display or name, ultra_name=name)
+            s.add(row)
+            await s.flush()
+            s.add(models.Role(user_id=self.ids[owner], component_id=row.id, role="owner"))
+            await s.commit()
+            return row.id
+
+    async def org(self, name: str, owner: str, display: str | None = None) -> int:
+        async with self.hub.sessions() as s:
+            row = models.Organization(name=name, display_name=display or name)
+            s.add(row)
+            await s.flush()
+            s.add(models.OrgMember(org_id=row.id, user_id=self.ids[owner], role="owner"))
+            await s.commit()
+            return row.id
+
+    async def events(self, *actions: str) -> list[tuple[str, str, str, dict[str, Any]]]:
+        """(action, actor, target, detail) of the audit events with those actions, in order."""
+        async with self.hub.sessions() as s:
+            rows = await s.scalars(
+                select(models.AuditEvent)
+                .where(models.AuditEvent.action.in_(actions))
+                .order_by(models.AuditEvent.id)
+            )
+            return [(e.action, e.actor, e.target, e.detail) for e in rows]
+
+
+@pytest.fixture
+async def people(offline_hub: Hub) -> People:
+    names = ["ann", "ben", "cat", "dan", "eve"]
+    async with offline_hub.sessions() as s:
+        rows = [models.User(username=n, email=f"{n}@example.org", password_hash="x") for n in names]
+        s.add_all(rows)
+        await s.commit()
+        return People(offline_hub, {r.username: r.id for r in rows})

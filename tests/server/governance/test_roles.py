@@ -8,11 +8,14 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from sqlalchemy import update
+import pytest
+from sqlalchemy import delete, update
 
 from pysetl_hub_server.db import models
+from pysetl_hub_server.errors import Conflict, Forbidden, NotFound
+from pysetl_hub_server.governance import roles
 from pysetl_hub_server.hub import Hub
-from tests.server.governance.conftest import Gov
+from tests.server.governance.conftest import Gov, People
 from tests.support.governance import bearer
 from tests.support.upload import problem
 
@@ -204,3 +207,153 @@ def test_roles_need_a_known_user_and_a_known_role(gov: Gov) -> None:
     bad = gov.call("POST", url, jon, json={"username": "jon", "role": "admin"})
     assert bad.status_code == 400
     assert gov.call("GET", "/api/v1/components/nope-nope/roles", None).status_code == 404
+
+
+# -- in-process: the roles service, without a server -------------------------------------------
+
+
+async def direct(people: People, comp: int, user: str, role: str) -> None:
+    async with people.hub.sessions() as s:
+        s.add(models.Role(user_id=people.ids[user], component_id=comp, role=role))
+        await s.commit()
+
+
+async def in_org(people: People, comp: int, owner: str) -> int:
+    """Move the component into a new organization `owner` owns; its id."""
+    org = await people.org(f"org-of-{owner}", owner)
+    async with people.hub.sessions() as s:
+        await s.execute(update(models.Component).where(models.Component.id == comp)
+                        .values(org_id=org))  # fmt: skip
+        await s.commit()
+    return org
+
+
+async def team_role(people: People, org: int, comp: int, user: str, role: str) -> None:
+    async with people.hub.sessions() as s:
+        team = models.Team(org_id=org, name=f"team-{user}")
+        s.add(team)
+        await s.flush()
+        s.add_all([
+            models.TeamMember(team_id=team.id, user_id=people.ids[user]),
+            models.TeamRole(team_id=team.id, component_id=comp, role=role),
+        ])  # fmt: skip
+        await s.commit()
+
+
+async def test_the_role_list_shows_every_source_owners_first(people: People) -> None:
+    comp = await people.component("csv", "eve")
+    await direct(people, comp, "ben", "maintainer")
+    async with people.hub.sessions() as s:
+        alone = await roles.list_roles(s, "CSV")
+    assert (alone.component, alone.organization) == ("csv", None)
+    assert [(e.username, e.role, e.via) for e in alone.roles] == [
+        ("eve", "owner", "direct"), ("ben", "maintainer", "direct"),
+    ]  # fmt: skip
+    org = await in_org(people, comp, "ann")
+    await team_role(people, org, comp, "dan", "maintainer")
+    await team_role(people, org, comp, "cat", "owner")
+    async with people.hub.sessions() as s:
+        listed = await roles.list_roles(s, "csv")
+    assert listed.organization == "org-of-ann"
+    assert [(e.username, e.role, e.via) for e in listed.roles] == [
+        ("ann", "owner", "organization"), ("cat", "owner", "team:team-cat"),
+        ("eve", "owner", "direct"), ("ben", "maintainer", "direct"),
+        ("dan", "maintainer", "team:team-dan"),
+    ]  # fmt: skip
+
+
+async def test_owners_are_counted_from_every_source(people: People) -> None:
+    comp = await people.component("csv", "eve")
+    await direct(people, comp, "ben", "maintainer")
+    async with people.hub.sessions() as s:
+        c = await s.get(models.Component, comp)
+        assert c is not None
+        assert await roles.owner_ids(s, c) == {people.ids["eve"]}
+        assert await roles.owner_ids(s, c, without_direct=people.ids["eve"]) == set()
+    org = await in_org(people, comp, "ann")
+    await team_role(people, org, comp, "cat", "owner")
+    await team_role(people, org, comp, "dan", "maintainer")
+    async with people.hub.sessions() as s:
+        c = await s.get(models.Component, comp)
+        assert c is not None
+        ids = people.ids
+        assert await roles.owner_ids(s, c) == {ids["eve"], ids["ann"], ids["cat"]}
+        assert await roles.owner_ids(s, c, without_direct=ids["eve"]) == {ids["ann"], ids["cat"]}
+
+
+async def test_an_owner_removes_a_role_and_anyone_leaves_their_own(people: People) -> None:
+    comp = await people.component("csv", "ann", "CSV")
+    for user in ("ben", "cat"):
+        await direct(people, comp, user, "maintainer")
+    ben = people.who("ben")
+    with pytest.raises(Forbidden) as refused:
+        await roles.remove_role(people.hub, ben, "csv", "cat")
+    assert refused.value.code == "auth.role"
+    left = await roles.remove_role(people.hub, ben, "csv", "BEN")
+    assert [e.username for e in left.roles] == ["ann", "cat"]
+    removed = await roles.remove_role(people.hub, people.who("ann"), "csv", "cat")
+    assert [e.username for e in removed.roles] == ["ann"]
+    with pytest.raises(NotFound) as missing:
+        await roles.remove_role(people.hub, people.who("ann"), "csv", "cat")
+    assert (missing.value.code, missing.value.detail) == (
+        "role.missing",
+        "'cat' has no direct role on 'CSV'; a role held through an organization or a team is "
+        "removed there (`pysetl-hub orgs ...`)",
+    )
+    assert await people.events("role.leave", "role.remove") == [
+        ("role.leave", "ben", "component:csv", {"username": "ben", "role": "maintainer"}),
+        ("role.remove", "ann", "component:csv", {"username": "cat", "role": "maintainer"}),
+    ]
+
+
+async def test_a_scoped_token_leaves_only_its_own_components(people: People) -> None:
+    comp = await people.component("csv", "ann", "CSV")
+    other = await people.component("other", "ann")
+    await direct(people, comp, "ben", "maintainer")
+    elsewhere = people.who("ben", via="token", components=frozenset({other}))
+    with pytest.raises(Forbidden) as refused:
+        await roles.remove_role(people.hub, elsewhere, "csv", "ben")
+    assert (refused.value.code, refused.value.detail) == (
+        "auth.scope",
+        "this token is scoped to other components and cannot leave 'CSV'",
+    )
+    here = people.who("ben", via="token", components=frozenset({comp}))
+    await roles.remove_role(people.hub, here, "csv", "ben")
+
+
+async def test_a_trusted_publisher_s_token_does_not_leave_for_its_user(people: People) -> None:
+    comp = await people.component("csv", "ann")
+    await direct(people, comp, "ben", "maintainer")
+    minted = people.who("ben", via="oidc", components=frozenset({comp}),
+                        actions=frozenset({"upload"}), publisher="github:o/r/ci.yml")  # fmt: skip
+    with pytest.raises(Forbidden) as refused:
+        await roles.remove_role(people.hub, minted, "csv", "ben")
+    assert refused.value.code == "auth.token_action"
+
+
+async def test_the_last_owner_stays_unless_another_owns_it_some_other_way(
+    people: People,
+) -> None:
+    comp = await people.component("csv", "ann")
+    await direct(people, comp, "ben", "owner")
+    ann = people.who("ann")
+    await roles.remove_role(people.hub, ann, "csv", "ben")
+    with pytest.raises(Conflict) as last:
+        await roles.remove_role(people.hub, ann, "csv", "ann")
+    assert (last.value.code, last.value.detail) == (
+        "role.last_owner",
+        "'ann' is the last owner of 'csv' and a component must keep one: add another owner "
+        "first (`pysetl-hub owners add csv USER`, who then accepts the invitation) or transfer "
+        "it to an organization (`pysetl-hub orgs transfer csv ORG`)",
+    )
+    org = await in_org(people, comp, "dan")  # dan owns it through the organization
+    await roles.remove_role(people.hub, ann, "csv", "ann")
+    # and a team owner counts the same way
+    other = await people.component("other", "eve")
+    async with people.hub.sessions() as s:
+        await s.execute(update(models.Component).where(models.Component.id == other)
+                        .values(org_id=org))  # fmt: skip
+        await s.execute(delete(models.OrgMember))
+        await s.commit()
+    await team_role(people, org, other, "cat", "owner")
+    await roles.remove_role(people.hub, people.who("eve"), "other", "eve")

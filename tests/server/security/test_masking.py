@@ -39,6 +39,20 @@ def test_each_kind_of_secret_is_masked(text: str, secret: str, shown: str) -> No
 
 
 @pytest.mark.parametrize(
+    ("text", "clean"),
+    [
+        ("mail alice.liddell@example.org now", "mail a***@example.org now"),
+        (f"token {TOKEN} used", "token pshub_0123456789abcdef_******** used"),
+        ("password=hunter2-long&user=alice", "password=********&user=alice"),
+        ("redis://:r3dis-Secret@cache:6379/0", "redis://:********@cache:6379/0"),
+    ],
+)
+def test_only_the_secret_changes(text: str, clean: str) -> None:
+    """The rest of the line stays as it was, to the character: logs stay greppable."""
+    assert redact(text) == clean
+
+
+@pytest.mark.parametrize(
     "text",
     [
         '{"code": "auth.invalid", "status": 401}',

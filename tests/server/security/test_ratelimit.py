@@ -4,10 +4,12 @@ through Redis."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import httpx
 import pytest
+import redis.asyncio
 
 from pysetl_hub_server.errors import TooManyRequests
 from pysetl_hub_server.security.ratelimit import Limiter
@@ -65,6 +67,46 @@ async def test_two_limiters_on_one_redis_share_their_counts(redis_url: str) -> N
         await two.hit("upload", "token:t")
 
 
+async def test_retry_after_counts_from_the_oldest_event_in_the_window(
+    counters: str | None,
+) -> None:
+    """Retry-After is when the key's oldest counted event leaves the window, not a whole
+    window from now: a client that waits that long is let in."""
+    limiter = Limiter(counters, limits=[("signin", "1/3 seconds")])
+    await limiter.hit("signin", "ip:1")
+    await asyncio.sleep(2)
+    with pytest.raises(TooManyRequests) as checked:
+        await limiter.check("signin", "ip:2", "ip:1")
+    with pytest.raises(TooManyRequests) as refused:
+        await limiter.hit("signin", "ip:2", "ip:1")
+    assert checked.value.retry_after == refused.value.retry_after == 1
+    await asyncio.sleep(1.1)
+    await limiter.hit("signin", "ip:1")
+
+
+@pytest.mark.redis
+async def test_counters_in_redis_live_under_the_hub_prefix(redis_url: str) -> None:
+    """A Redis shared with other applications: every key the hub writes starts with
+    `pysetl-hub` (docs/operations/security.md), none of theirs is touched."""
+    await Limiter(redis_url).hit("upload", "token:t")
+    client = redis.asyncio.Redis.from_url(redis_url)
+    try:
+        keys = [key.decode() async for key in client.scan_iter()]
+    finally:
+        await client.aclose()
+    assert keys and all(key.startswith("pysetl-hub") for key in keys), keys
+
+
+@pytest.mark.redis
+async def test_a_redis_url_written_for_async_storage_is_the_same_redis(redis_url: str) -> None:
+    """`async+redis://...` (the limits library's spelling) counts with `redis://...`."""
+    one = Limiter(redis_url, limits=[("upload", "1/hour")])
+    two = Limiter("async+" + redis_url, limits=[("upload", "1/hour")])
+    await one.hit("upload", "token:t")
+    with pytest.raises(TooManyRequests):
+        await two.hit("upload", "token:t")
+
+
 async def test_two_limiters_in_memory_do_not() -> None:
     one, two = Limiter(limits=[("upload", "1/hour")]), Limiter(limits=[("upload", "1/hour")])
     await one.hit("upload", "token:t")
@@ -84,7 +126,7 @@ def test_limits_come_from_the_environment() -> None:
         ("signin", "is not POLICY=LIMIT"),
         ("signin=", "is not POLICY=LIMIT"),
         ("logins=3/hour", "'logins', which is not a policy: use signin, bad_token"),
-        ("signin=often", "signin='often', which is not a limit"),
+        ("signin=often", "signin='often', which is not a limit like 10/5 minutes or 100/hour"),
     ],
 )
 def test_a_bad_limit_fails_at_start(raw: str, says: str) -> None:
