@@ -1,0 +1,62 @@
+"""SQLAlchemy 2 models, one module per part of the hub. Alembic migrations (db/migrations) are
+the source of the schema; importing this package registers every table on `Base.metadata`."""
+
+from pysetl_hub_server.db.models.accounts import ApiToken, OidcJti, RecoveryCode, User, WebSession
+from pysetl_hub_server.db.models.audit import AuditEvent, AuditHead
+from pysetl_hub_server.db.models.base import NAMING, Base, Id, UTCDateTime, utcnow
+from pysetl_hub_server.db.models.catalog import (
+    Component,
+    DownloadCount,
+    File,
+    FilenameRegistry,
+    Release,
+    TrustedPublisher,
+)
+from pysetl_hub_server.db.models.governance import (
+    Invitation,
+    Organization,
+    OrgMember,
+    ProhibitedName,
+    ReservedPrefix,
+    Role,
+    ServerFlag,
+    Team,
+    TeamMember,
+    TeamRole,
+)
+from pysetl_hub_server.db.models.search import SearchDoc, SearchOutbox, SearchTag, SearchVersion
+
+__all__ = [
+    "NAMING",
+    "ApiToken",
+    "AuditEvent",
+    "AuditHead",
+    "Base",
+    "Component",
+    "DownloadCount",
+    "File",
+    "FilenameRegistry",
+    "Id",
+    "Invitation",
+    "OidcJti",
+    "OrgMember",
+    "Organization",
+    "ProhibitedName",
+    "RecoveryCode",
+    "Release",
+    "ReservedPrefix",
+    "Role",
+    "SearchDoc",
+    "SearchOutbox",
+    "SearchTag",
+    "SearchVersion",
+    "ServerFlag",
+    "Team",
+    "TeamMember",
+    "TeamRole",
+    "TrustedPublisher",
+    "UTCDateTime",
+    "User",
+    "WebSession",
+    "utcnow",
+]
