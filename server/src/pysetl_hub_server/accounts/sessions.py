@@ -58,7 +58,7 @@ def csrf_token(secret: str) -> str:
     return hmac.new(secret.encode(), b"pysetl-hub csrf", hashlib.sha256).hexdigest()
 
 
-async def _check_password(session: AsyncSession, user: User | None, sign_in: SignIn) -> User:
+async def _check_password(user: User | None, sign_in: SignIn) -> User:
     stored = user.password_hash if user is not None else _dummy_hash()
     matches = await asyncio.to_thread(verify_password, stored, sign_in.password)
     if user is None or not matches:
@@ -84,7 +84,7 @@ async def sign_in(hub: Hub, sign_in: SignIn, *, ip: str | None, user_agent: str 
         user = await session.scalar(select(User).where(User.username == name))
         actor = Actor(user.id if user else None, name, ip, user_agent)
         try:
-            user = await _check_password(session, user, sign_in)
+            user = await _check_password(user, sign_in)
             await second_factor(session, user, sign_in.otp, actor)
         except Unauthorized as exc:
             # A name that is no user is not kept: people type their password into the name
