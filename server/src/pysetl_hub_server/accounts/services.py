@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -93,19 +94,10 @@ async def create_token(
     `expires_at` when given, unless `never_expires` is chosen; its scope is every component
     of the user (no `components`) or the listed ones, which must exist.
     """
-    user = await session.scalar(select(User).where(User.username == username.lower()))
-    if user is None:
-        raise NotFound("user.missing", f"no user named {username!r}: create it with `users create`")
+    user = await user_named(session, username)
     wanted = list(components or []) + ([component] if component is not None else [])
     component_ids = await component_ids_of(session, wanted) if wanted else None
-    chosen = list(TOKEN_ACTIONS) if actions is None else actions
-    unknown = sorted(set(chosen) - set(TOKEN_ACTIONS))
-    if unknown or not chosen:
-        raise BadRequest(
-            "token.actions",
-            f"token actions must be some of {', '.join(TOKEN_ACTIONS)}; got "
-            f"{', '.join(unknown) if unknown else 'none'}",
-        )
+    chosen = check_actions(list(TOKEN_ACTIONS) if actions is None else actions)
     expires: datetime | None
     if never_expires:
         expires = None
@@ -120,20 +112,68 @@ async def create_token(
                 "--expires-days must be a positive number of days (or choose --never-expires)",
             )
         expires = datetime.now(UTC) + timedelta(days=expires_days)
-    new = generate_token()
-    session.add(
-        ApiToken(
-            token_id=new.token_id,
-            secret_hash=new.secret_hash,
-            user_id=user.id,
-            name=name,
-            component_ids=component_ids,
-            actions=[a for a in TOKEN_ACTIONS if a in chosen],
-            description=description,
-            expires_at=expires,
-            origin=origin,
-        )
+    plaintext, _ = await new_token(
+        session,
+        user,
+        component_ids=component_ids,
+        scope_names=wanted,
+        actions=chosen,
+        expires=expires,
+        name=name,
+        description=description,
+        origin=origin,
+        actor=actor,
     )
+    return plaintext
+
+
+def check_actions(chosen: list[str]) -> list[str]:
+    """Some of upload, yank and manage (at least one)."""
+    unknown = sorted(set(chosen) - set(TOKEN_ACTIONS))
+    if unknown or not chosen:
+        raise BadRequest(
+            "token.actions",
+            f"token actions must be some of {', '.join(TOKEN_ACTIONS)}; got "
+            f"{', '.join(unknown) if unknown else 'none'}",
+        )
+    return chosen
+
+
+async def user_named(session: AsyncSession, username: str) -> User:
+    user = await session.scalar(select(User).where(User.username == username.lower()))
+    if user is None:
+        raise NotFound("user.missing", f"no user named {username!r}: create it with `users create`")
+    return user
+
+
+async def new_token(
+    session: AsyncSession,
+    user: User,
+    *,
+    component_ids: list[int] | None,
+    scope_names: list[str],
+    actions: list[str],
+    expires: datetime | None,
+    name: str = "",
+    description: str = "",
+    origin: str = "user",
+    actor: Actor | None = None,
+) -> tuple[str, ApiToken]:
+    """Store a token whose scope, actions and expiry are already checked, and record it; its
+    plaintext (shown once) and its row."""
+    new = generate_token()
+    row = ApiToken(
+        token_id=new.token_id,
+        secret_hash=new.secret_hash,
+        user_id=user.id,
+        name=name,
+        component_ids=component_ids,
+        actions=[a for a in TOKEN_ACTIONS if a in actions],
+        description=description,
+        expires_at=expires,
+        origin=origin,
+    )
+    session.add(row)
     await record(
         session,
         "token.create",
@@ -143,29 +183,35 @@ async def create_token(
         detail={
             "token_id": new.token_id,
             "name": name,
-            "components": wanted,
-            "actions": chosen,
+            "components": scope_names,
+            "actions": actions,
             "expires": expires.isoformat() if expires else None,
         },
     )
-    return new.plaintext
+    return new.plaintext, row
 
 
 async def component_ids_of(session: AsyncSession, names: list[str]) -> list[int]:
     """The ids of the named components (sorted, once each); every one must exist."""
-    ids: set[int] = set()
-    for item in names:
-        row = await session.scalar(
-            select(Component).where(Component.name == canonicalize_name(item))
-        )
-        if row is None:
+    canonical = [canonicalize_name(item) for item in names]
+    rows = await session.execute(
+        select(Component.name, Component.id).where(Component.name.in_(set(canonical)))
+    )
+    found: dict[str, int] = {row[0]: row[1] for row in rows.all()}
+    for item, name in zip(names, canonical, strict=True):
+        if name not in found:
             raise NotFound(
                 "component.missing",
                 f"no component named {item!r}: a scoped token needs an existing component; "
                 "publish it first with an unscoped token",
             )
-        ids.add(row.id)
-    return sorted(ids)
+    return sorted(set(found.values()))
+
+
+async def display_names(session: AsyncSession, ids: Iterable[int]) -> list[str]:
+    """The display names of the components with these ids, sorted (a token's scope)."""
+    rows = await session.scalars(select(Component.display_name).where(Component.id.in_(set(ids))))
+    return sorted(rows)
 
 
 async def revoke_token(session: AsyncSession, token_id: str, *, actor: Actor | None = None) -> None:
@@ -318,13 +364,9 @@ async def owners_of(session: AsyncSession, component_id: int) -> list[str]:
 
 async def token_info(session: AsyncSession, token: ApiToken) -> TokenInfo:
     """A token's public facts, its scope by component name."""
-    names: list[str] | None = None
-    if token.component_ids is not None:
-        names = sorted(
-            await session.scalars(
-                select(Component.display_name).where(Component.id.in_(token.component_ids))
-            )
-        )
+    names = (
+        None if token.component_ids is None else await display_names(session, token.component_ids)
+    )
     return TokenInfo(
         id=token.token_id,
         created=token.created,

@@ -20,13 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pysetl_hub_schemas import TokenCreate, TokenCreated, TokenInfo, TokenList
 from pysetl_hub_server.accounts.permissions import TOKEN_ACTIONS, Identity, require_person
 from pysetl_hub_server.accounts.services import (
+    check_actions,
     component_ids_of,
-    create_token,
+    display_names,
+    new_token,
     revoke_token,
     token_info,
 )
-from pysetl_hub_server.accounts.tokens import parse_token
-from pysetl_hub_server.db.models import ApiToken, Component
+from pysetl_hub_server.db.models import ApiToken, User
 from pysetl_hub_server.errors import BadRequest, Forbidden, NotFound
 
 if TYPE_CHECKING:
@@ -35,11 +36,6 @@ if TYPE_CHECKING:
 
 def _when(moment: datetime) -> str:
     return f"{moment:%Y-%m-%d %H:%M} UTC"
-
-
-async def _names(session: AsyncSession, ids: set[int]) -> list[str]:
-    rows = await session.scalars(select(Component.display_name).where(Component.id.in_(ids)))
-    return sorted(rows)
 
 
 async def check_narrower(
@@ -66,10 +62,10 @@ async def check_narrower(
         if component_ids is None:
             wider["components"] = (
                 "it would act on every component, this token only on "
-                + ", ".join(repr(n) for n in await _names(session, set(who.components)))
+                + ", ".join(repr(n) for n in await display_names(session, set(who.components)))
             )
         elif outside := set(component_ids) - who.components:
-            names = ", ".join(repr(n) for n in await _names(session, outside))
+            names = ", ".join(repr(n) for n in await display_names(session, outside))
             wider["components"] = f"{names} is outside this token's scope"
     if extra := [a for a in actions if a not in who.actions]:
         mine = ", ".join(a for a in TOKEN_ACTIONS if a in who.actions)
@@ -110,24 +106,23 @@ async def create(hub: Hub, who: Identity, data: TokenCreate) -> TokenCreated:
     actions: list[str] = list(TOKEN_ACTIONS) if data.actions is None else list(data.actions)
     expires = _expiry(hub, who, data)
     async with hub.sessions() as session:
-        ids = await component_ids_of(session, list(data.components)) if data.components else None
+        names = list(data.components) if data.components else []
+        ids = await component_ids_of(session, names) if names else None
         await check_narrower(session, who, ids, actions, expires)
-        plaintext = await create_token(
+        user = await session.get(User, who.user_id)
+        assert user is not None  # it signed this request in
+        plaintext, row = await new_token(
             session,
-            who.username,
-            components=list(data.components) if data.components else None,
-            actions=actions,
-            never_expires=expires is None,
-            expires_at=expires,
+            user,
+            component_ids=ids,
+            scope_names=names,
+            actions=check_actions(actions),
+            expires=expires,
             name=data.name,
             description=data.description,
             actor=who.actor,
         )
-        parsed = parse_token(plaintext)
-        assert parsed is not None  # generate_token made it
         await session.flush()
-        row = await session.scalar(select(ApiToken).where(ApiToken.token_id == parsed[0]))
-        assert row is not None
         info = await token_info(session, row)
         await session.commit()
     return TokenCreated(token=plaintext, info=info)
