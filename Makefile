@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.synced-stamp
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 
-.PHONY: serve test lint typecheck bench system-deps clean mutate
+.PHONY: serve test lint typecheck bench system-deps clean mutate i18n-extract i18n-update i18n-compile
 
 $(STAMP): uv.lock pyproject.toml schemas/pyproject.toml provenance/pyproject.toml server/pyproject.toml client/pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -37,3 +37,14 @@ clean:
 
 mutate: $(STAMP)
 	@sh scripts/mutate.sh
+
+# Translations (docs/dev/translations.md): extract the msgids, merge them into each language's
+# catalog, compile the catalogs the server and the CLI load.
+i18n-extract: $(STAMP)
+	@sh scripts/i18n.sh extract
+
+i18n-update: $(STAMP)
+	@sh scripts/i18n.sh update
+
+i18n-compile: $(STAMP)
+	@sh scripts/i18n.sh compile
