@@ -8,8 +8,9 @@ from contextlib import asynccontextmanager
 
 from litestar import Litestar
 from litestar.di import Provide
+from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin
 
 from pysetl_hub_server import __version__
 from pysetl_hub_server.accounts.controllers import ROUTES as ACCOUNT_ROUTES
@@ -36,6 +37,10 @@ from pysetl_hub_server.security.production import check_production
 from pysetl_hub_server.security.readonly import ReadOnlyGate
 from pysetl_hub_server.settings import Settings
 from pysetl_hub_server.simple.controllers import simple_project, simple_root
+from pysetl_hub_server.web.cache import PageMemo
+from pysetl_hub_server.web.errors import web_http_error, web_internal_error
+from pysetl_hub_server.web.openapi import ApiReference
+from pysetl_hub_server.web.router import static_router, web_router
 
 log = logging.getLogger("pysetl_hub_server")
 
@@ -82,20 +87,27 @@ def create_litestar(the_hub: Hub) -> Litestar:
             AdminController,
             *ACCOUNT_ROUTES,
             *AUDIT_ROUTES,
+            web_router(),
+            static_router(),
         ],
         dependencies={
             "hub": Provide(provide_hub, sync_to_thread=False),
             "who": Provide(provide_identity),
             "viewer": Provide(provide_viewer),
         },
-        exception_handlers=exception_handlers,
+        # A browser that asks for an unknown page, or meets a bug, gets a page; others a problem.
+        exception_handlers={
+            **exception_handlers,
+            HTTPException: web_http_error,
+            Exception: web_internal_error,
+        },
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
             title="PySetl Hub",
             version=__version__,
             description="Registry and marketplace for PySetl components.",
             path="/schema",
-            render_plugins=[ScalarRenderPlugin()],
+            render_plugins=[ApiReference(), JsonRenderPlugin()],
         ),
         debug=False,
         # Logging is configured once, by logs.configure_logging, whose handlers mask secrets:
@@ -103,4 +115,7 @@ def create_litestar(the_hub: Hub) -> Litestar:
         logging_config=None,
     )
     app.state.hub = the_hub
+    memo = PageMemo(the_hub.settings.web_page_cache_entries)
+    the_hub.cache.on_invalidate(memo.invalidate)
+    app.state.web_memo = memo
     return app

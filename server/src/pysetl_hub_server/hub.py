@@ -7,6 +7,7 @@ Tests and CLI commands get the same object without HTTP.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -42,6 +43,10 @@ class PageCache(Protocol):
         """The finished answer of a small blob served as `filename` (None: too big to keep)."""
 
     def invalidate(self, name: str) -> None: ...
+
+    def on_invalidate(self, listener: Callable[[str], None]) -> None:
+        """Call `listener(name)` whenever `name` changed, in this process or another."""
+
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
 

@@ -156,6 +156,9 @@ class Settings:
     serial_poll_interval: float = 1.0
     memory_file_cache_bytes: int = 128 * MiB
     memory_file_max_bytes: int = 1 * MiB
+    # Rendered public pages kept per process (a page per component and language, least recently
+    # used dropped first).
+    web_page_cache_entries: int = 4096
     # Seconds between sweeps of the search outbox (changes are also applied at once on commit).
     search_interval: float = 2.0
     # Seconds between writes of the in-memory download counts to the database.

@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, delete, get, post
-from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
@@ -26,6 +25,7 @@ from pysetl_hub_schemas import (
     TotpSetup,
 )
 from pysetl_hub_server.accounts import leaks, sessions, tokens_api, totp
+from pysetl_hub_server.accounts.cookies import session_cookie
 from pysetl_hub_server.accounts.permissions import Identity
 from pysetl_hub_server.accounts.services import whoami
 from pysetl_hub_server.deps import client_ip
@@ -39,21 +39,6 @@ AnyRequest = Request[Any, Any, Any]
 async def me(hub: NamedDependency[Hub], who: NamedDependency[Identity]) -> Me:
     async with hub.sessions() as session:
         return await whoami(session, who)
-
-
-def _session_cookie(request: AnyRequest, hub: Hub, value: str, max_age: int) -> Cookie:
-    # Secure when the request came over TLS, or when the hub's public URL is https (behind a
-    # TLS-terminating proxy the hub itself sees plain http).
-    public = (hub.settings.base_url or "").lower().startswith("https://")
-    return Cookie(
-        key=sessions.COOKIE,
-        value=value,
-        path="/",
-        max_age=max_age,
-        httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https" or public,
-    )
 
 
 @post("/api/v1/session", status_code=200, tags=["accounts"], summary="Sign in with a password")
@@ -70,7 +55,7 @@ async def sign_in(
         hub, data, ip=client_ip(request), user_agent=request.headers.get("user-agent")
     )
     lifetime = int(sessions.SESSION_LIFETIME.total_seconds())
-    return Response(signed, cookies=[_session_cookie(request, hub, signed.session, lifetime)])
+    return Response(signed, cookies=[session_cookie(request, hub, signed.session, lifetime)])
 
 
 @delete("/api/v1/session", status_code=204, tags=["accounts"], summary="Sign out")
@@ -78,7 +63,7 @@ async def sign_out(
     request: AnyRequest, hub: NamedDependency[Hub], who: NamedDependency[Identity]
 ) -> Response[None]:
     await sessions.sign_out(hub, who)
-    return Response(None, status_code=204, cookies=[_session_cookie(request, hub, "", 0)])
+    return Response(None, status_code=204, cookies=[session_cookie(request, hub, "", 0)])
 
 
 @post("/api/v1/me/totp", status_code=200, tags=["accounts"], summary="Start two-factor set-up")

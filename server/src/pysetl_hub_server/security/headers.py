@@ -4,8 +4,11 @@
   JSON body is never run as a script or a style sheet.
 - `Referrer-Policy: strict-origin-when-cross-origin`: a link out of the marketplace tells the
   other site which hub, never which page (a search, a token page).
-- `X-Frame-Options: DENY` and CSP `frame-ancestors 'none'` (when the response sets no CSP of
-  its own): no page of the hub can be framed, so none can be clickjacked.
+- `Content-Security-Policy` (when the response sets none of its own): scripts, styles, images,
+  fonts and connections from the hub's own origin only, and no inline script or style, so a
+  README that slipped past the sanitiser still could not run or load anything; no plugins, no
+  `<base>`, forms post only here, and (`frame-ancestors 'none'`, `X-Frame-Options: DENY`) no
+  page can be framed, so none can be clickjacked.
 - `Strict-Transport-Security` when the request came over TLS the hub serves itself (behind a
   TLS-terminating proxy, the proxy sends it: the hub cannot know the outside is HTTPS-only).
 """
@@ -15,11 +18,16 @@ from __future__ import annotations
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+CSP = (
+    b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    b"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    b"form-action 'self'; frame-ancestors 'none'"
+)
 ALWAYS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"strict-origin-when-cross-origin"),
     (b"x-frame-options", b"DENY"),
-    (b"content-security-policy", b"frame-ancestors 'none'"),
+    (b"content-security-policy", CSP),
 )
 HSTS = (b"strict-transport-security", b"max-age=31536000")
 

@@ -48,6 +48,7 @@ class IndexCache:
         self._answers: OrderedDict[tuple[str, str], Answer] = OrderedDict()
         self._answers_total = 0
         self._serial = -1
+        self._listeners: list[Callable[[str], None]] = []
         self._poller = Periodic("index-cache-poll", self.poll_once, settings.serial_poll_interval)
 
     # -- pages ---------------------------------------------------------------------------------
@@ -97,7 +98,14 @@ class IndexCache:
             snapshot.serial, render.root_html(snapshot), render.root_json(snapshot)
         )
 
+    def on_invalidate(self, listener: Callable[[str], None]) -> None:
+        """Call `listener(name)` whenever `name`'s pages are dropped, here or on another
+        replica: other derived pages (the web's) stay coherent by the same serial."""
+        self._listeners.append(listener)
+
     def invalidate(self, name: str) -> None:
+        for listener in self._listeners:
+            listener(name)
         for key in (name, ROOT):
             self._generation[key] = self._generation.get(key, 0) + 1
             self._pages.pop(key, None)

@@ -1,0 +1,68 @@
+"""Rendered public pages, kept like the index pages: derived data, rendered once per change.
+
+An entry is the finished body of an anonymous visitor's page in one language, with its ETag.
+A change to a component drops that component's pages and every page that lists components
+(home, organization and user pages); the index cache tells us of changes made here and, by the
+serial it polls, of changes made on other replicas. A render that raced with a change is not
+stored (the generation moved). The number of entries is bounded (least recently used go).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Final
+
+COMPONENT: Final = "component"  # keys ("component", name, language, ...) belong to one name
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    body: bytes
+    etag: str
+
+    @classmethod
+    def of(cls, html: str) -> Rendered:
+        body = html.encode()
+        return cls(body, '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"')
+
+
+Key = tuple[str, ...]
+
+
+class PageMemo:
+    def __init__(self, max_entries: int = 4096) -> None:
+        self._entries: OrderedDict[Key, Rendered] = OrderedDict()
+        self._max = max_entries
+        self.generation = 0
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: Key) -> Rendered | None:
+        found = self._entries.get(key)
+        if found is None:
+            self.misses += 1
+            return None
+        self._entries.move_to_end(key)
+        self.hits += 1
+        return found
+
+    def put(self, key: Key, page: Rendered, generation: int) -> None:
+        """Keep `page` unless a change happened since `generation` was read."""
+        if generation != self.generation:
+            return
+        self._entries[key] = page
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._max:
+            self._entries.popitem(last=False)
+
+    def invalidate(self, name: str) -> None:
+        """`name` changed: its own pages and every listing go."""
+        self.generation += 1
+        for key in list(self._entries):
+            if key[0] != COMPONENT or key[1] == name:
+                del self._entries[key]
+
+    def __len__(self) -> int:
+        return len(self._entries)

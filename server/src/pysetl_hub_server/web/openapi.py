@@ -1,0 +1,33 @@
+"""The API reference: Swagger UI, vendored and served by the hub, started by a script file
+(no inline script, so the page keeps the strict Content Security Policy)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.openapi.plugins import OpenAPIRenderPlugin
+
+from pysetl_hub_server.i18n.negotiate import COOKIE, choose
+from pysetl_hub_server.web.context import CSRF_FIELD
+from pysetl_hub_server.web.templating import render
+
+
+class ApiReference(OpenAPIRenderPlugin):
+    def __init__(self) -> None:
+        super().__init__(path=["/", "/reference"])
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        language = choose(request.cookies.get(COOKIE), request.headers.get("accept-language"))
+        html = render(
+            language,
+            "api.html",
+            spec_url=self.get_openapi_json_route(request),
+            user=None,
+            is_admin=False,
+            csrf=None,
+            csrf_field=CSRF_FIELD,
+            path=request.url.path,
+            here=request.url.path,
+        )
+        return html.encode()
