@@ -12,6 +12,11 @@ fi
 if ! command -v java >/dev/null 2>&1; then
     need="$need openjdk-17-jre-headless"  # Spark, for the newcomer end-to-end test
 fi
+if ! command -v chromium >/dev/null 2>&1; then
+    # The browser tests (tests/server/web): Playwright drives Debian's Chromium, and the
+    # Noto fonts give the Arabic pages real glyphs in the screenshots.
+    need="$need chromium fonts-noto-core"
+fi
 if [ "${1:-}" = "bench" ] && ! command -v wrk >/dev/null 2>&1; then
     need="$need wrk"
 fi
