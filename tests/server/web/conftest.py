@@ -59,10 +59,19 @@ def build_hostile(out: Path) -> Path:
     py.write_text(text)
     (work / "README.md").write_text(corpus_markdown())
     subprocess.run(
-        [sys.executable, "-m", "build", "--no-isolation", "--wheel", "-o", str(out / "dist"), str(work)],
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--no-isolation",
+            "--wheel",
+            "-o",
+            str(out / "dist"),
+            str(work),
+        ],
         check=True,
         capture_output=True,
-    )  # fmt: skip
+    )
     return next((out / "dist").glob("hostile_readme-*.whl"))
 
 
@@ -82,8 +91,19 @@ def site(
         here = Site(
             server.url, server.user_with_token("alice"), server.user_with_token("bob"), root
         )
-        here.cli("publish", str(example_dists["csv-dedupe:wheel"]), str(example_dists["csv-dedupe:sdist"]), token=here.alice)  # fmt: skip
-        here.cli("publishers", "add", "csv-dedupe", "github:acme/csv-dedupe/release.yml", token=here.alice)  # fmt: skip
+        here.cli(
+            "publish",
+            str(example_dists["csv-dedupe:wheel"]),
+            str(example_dists["csv-dedupe:sdist"]),
+            token=here.alice,
+        )
+        here.cli(
+            "publishers",
+            "add",
+            "csv-dedupe",
+            "github:acme/csv-dedupe/release.yml",
+            token=here.alice,
+        )
         signed = repack(example_dists["csv-dedupe:wheel"], root / "signed", version="1.1.0")
         sigstore.write(signed, sig.Signing(sig.github("acme/csv-dedupe", "release.yml")))
         here.cli("publish", "--attestations", str(signed), token=here.alice)

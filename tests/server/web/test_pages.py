@@ -14,8 +14,18 @@ from pysetl_hub_server.web.context import local_path
 from tests.server.web.conftest import PASSWORD, Site
 
 HTML = {"Accept": "text/html"}
-PAGES = ["/", "/search", "/search?q=csv", "/components/csv-dedupe", "/users/alice", "/guides",
-         "/guides/publish", "/guides/install", "/schema", "/account/sign-in"]  # fmt: skip
+PAGES = [
+    "/",
+    "/search",
+    "/search?q=csv",
+    "/components/csv-dedupe",
+    "/users/alice",
+    "/guides",
+    "/guides/publish",
+    "/guides/install",
+    "/schema",
+    "/account/sign-in",
+]
 
 
 @pytest.fixture
@@ -31,8 +41,13 @@ def _signed_in(http: httpx.Client, user: str = "alice") -> str:
     assert token is not None
     r = http.post(
         "/account/sign-in",
-        data={"csrf_token": token.group(1), "username": user, "password": PASSWORD, "next": "/account"},
-    )  # fmt: skip
+        data={
+            "csrf_token": token.group(1),
+            "username": user,
+            "password": PASSWORD,
+            "next": "/account",
+        },
+    )
     assert r.status_code == 303 and r.headers["location"] == "/account", r.text
     page = http.get("/account/tokens")
     found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
@@ -76,9 +91,16 @@ def test_accept_language_then_the_picker_cookie_choose_the_language(http: httpx.
 
 @pytest.mark.parametrize(
     "target",
-    ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)",
-     "evil.example", "/\r\nSet-Cookie: x=1", "http:/evil.example"],
-)  # fmt: skip
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example",
+        "javascript:alert(1)",
+        "evil.example",
+        "/\r\nSet-Cookie: x=1",
+        "http:/evil.example",
+    ],
+)
 def test_the_picker_never_sends_the_reader_to_another_site(http: httpx.Client, target: str) -> None:
     r = http.get("/language/es", params={"next": target})
     assert r.status_code == 303 and r.headers["location"] == "/"
@@ -102,7 +124,14 @@ def test_an_anonymous_page_has_an_etag_and_changes_when_the_component_does(
     )
     version = re.search(r'class="version">([^<]+)<', first.text)
     assert version is not None
-    site.cli("yank", "daily-sales-pipeline", version.group(1), "--reason", "broken on Spark 4", token=site.alice)  # fmt: skip
+    site.cli(
+        "yank",
+        "daily-sales-pipeline",
+        version.group(1),
+        "--reason",
+        "broken on Spark 4",
+        token=site.alice,
+    )
     after = http.get("/components/daily-sales-pipeline", headers={"If-None-Match": etag})
     assert after.status_code == 200 and after.headers["etag"] != etag
     assert "broken on Spark 4" in after.text and "yanked" in after.text
@@ -121,10 +150,18 @@ def test_the_component_page_shows_readme_matrix_signer_and_install_commands(
 
 
 def test_only_http_links_are_offered() -> None:
-    assert safe_links({"Home": "https://x.org", "Bad": "javascript:alert(1)", "Data": "data:,x",
-                       "File": "file:///etc/passwd", "Plain": "http://y.org"}) == [
-        ("Home", "https://x.org"), ("Plain", "http://y.org"),
-    ]  # fmt: skip
+    assert safe_links(
+        {
+            "Home": "https://x.org",
+            "Bad": "javascript:alert(1)",
+            "Data": "data:,x",
+            "File": "file:///etc/passwd",
+            "Plain": "http://y.org",
+        }
+    ) == [
+        ("Home", "https://x.org"),
+        ("Plain", "http://y.org"),
+    ]
 
 
 def test_a_browser_gets_error_pages_and_other_clients_get_problems(http: httpx.Client) -> None:
@@ -191,7 +228,10 @@ def test_the_session_cookie_is_http_only_and_same_site(site: Site) -> None:
         assert token is not None
         form_cookie = form.headers["set-cookie"]
         assert "HttpOnly" in form_cookie and "SameSite=strict" in form_cookie
-        r = http.post("/account/sign-in", data={"csrf_token": token.group(1), "username": "alice", "password": PASSWORD})  # fmt: skip
+        r = http.post(
+            "/account/sign-in",
+            data={"csrf_token": token.group(1), "username": "alice", "password": PASSWORD},
+        )
         cookie = next(c for c in r.headers.get_list("set-cookie") if c.startswith("pshub_session="))
         assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
         assert http.get("/account").headers["cache-control"] == "private, no-store"

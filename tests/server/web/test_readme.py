@@ -34,19 +34,26 @@ def test_images_become_links_so_the_page_loads_nothing_from_elsewhere() -> None:
     html = render('![the logo](https://example.org/logo.png "Logo")', "text/markdown")
     assert "<img" not in html
     assert (
-        '<a href="https://example.org/logo.png" rel="nofollow noopener noreferrer ugc">[the logo]</a>'
-        in html
+        '<a href="https://example.org/logo.png" rel="nofollow noopener noreferrer ugc">'
+        "[the logo]</a>" in html
     )
 
 
 def test_the_audit_itself_sees_each_danger() -> None:
     """The checker the tests above trust finds what it must (a check that cannot fail is none)."""
-    assert dangers('<script>x</script><a href="javascript:x">a</a><p onclick="x" style="y">p</p>') == [
-        "tag <script>", "href scheme 'javascript'", "attribute onclick on <p>", "attribute style on <p>",
-    ]  # fmt: skip
+    assert dangers(
+        '<script>x</script><a href="javascript:x">a</a><p onclick="x" style="y">p</p>'
+    ) == [
+        "tag <script>",
+        "href scheme 'javascript'",
+        "attribute onclick on <p>",
+        "attribute style on <p>",
+    ]
     assert dangers('<img src="https://x/y.png"><iframe></iframe>') == [
-        "tag <img>", "attribute src on <img>", "tag <iframe>",
-    ]  # fmt: skip
+        "tag <img>",
+        "attribute src on <img>",
+        "tag <iframe>",
+    ]
 
 
 def test_what_real_readmes_use_survives() -> None:
@@ -58,10 +65,19 @@ def test_what_real_readmes_use_survives() -> None:
     )
     html = render(text, "text/markdown; charset=UTF-8; variant=GFM")
     for good in (
-        "<h1>csv-dedupe</h1>", "<strong>Bold</strong>", "<em>em</em>", "<code>code</code>",
-        "<s>gone</s>", "<table>", "<td>yyyy-MM-dd</td>", '<code class="language-python">',
-        "<li>one</li>", "<blockquote>", 'href="https://example.org/docs"', 'href="mailto:me@example.org"',
-    ):  # fmt: skip
+        "<h1>csv-dedupe</h1>",
+        "<strong>Bold</strong>",
+        "<em>em</em>",
+        "<code>code</code>",
+        "<s>gone</s>",
+        "<table>",
+        "<td>yyyy-MM-dd</td>",
+        '<code class="language-python">',
+        "<li>one</li>",
+        "<blockquote>",
+        'href="https://example.org/docs"',
+        'href="mailto:me@example.org"',
+    ):
         assert good in html, good
     assert 'rel="nofollow noopener noreferrer ugc"' in html
 
