@@ -73,7 +73,10 @@ async def sign_in_form(
 ) -> Response[bytes]:
     token = secrets.token_urlsafe(24)
     response = respond(
-        visitor, page_html(visitor, "account/signin.html", form_token=token, next=local_path(next))
+        visitor,
+        page_html(
+            visitor, "account/signin.html", form_token=token, next=local_path(next, "/account")
+        ),
     )
     response.headers["Cache-Control"] = "private, no-store"
     response.set_cookie(

@@ -7,7 +7,7 @@ change and kept in the page memo (cache.py)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlencode
 
 from litestar import Request, Response, get
@@ -72,6 +72,7 @@ async def home(
 
 
 SORTS = ("relevance", "newest", "name")
+KINDS: tuple[str, ...] = get_args(Kind)
 
 
 @get("/search", include_in_schema=False, name="web.search")
@@ -79,7 +80,7 @@ async def search(
     hub: NamedDependency[Hub],
     visitor: NamedDependency[Visitor],
     q: FromQuery[str] = "",
-    kind: FromQuery[Kind | None] = None,
+    kind: FromQuery[str | None] = None,
     pysetl: FromQuery[str | None] = None,
     python: FromQuery[str | None] = None,
     spark: FromQuery[str | None] = None,
@@ -90,9 +91,13 @@ async def search(
 ) -> Response[bytes]:
     """The URL carries the whole query, so a result page can be shared and works without
     JavaScript; htmx asks for the results fragment alone as the visitor types."""
+    # A form sends every field, empty ones as "": an empty facet is no facet.
+    problem = None
+    if kind and kind not in KINDS:
+        problem = f"kind must be one of {', '.join(KINDS)}"
     query = SearchQuery(
         q=q.strip(),
-        kind=kind,
+        kind=kind if kind in KINDS else None,
         pysetl=pysetl or None,
         python=python or None,
         spark=spark or None,
@@ -102,11 +107,12 @@ async def search(
         page=page,
         per_page=20,
     )
-    try:
-        results = await search_services.search(hub, query)
-        problem = None
-    except BadRequest as exc:
-        results, problem = None, exc.detail
+    results = None
+    if problem is None:
+        try:
+            results = await search_services.search(hub, query)
+        except BadRequest as exc:
+            problem = exc.detail
     template = "search_results.html" if visitor.partial else "search.html"
 
     def request_query(**changes: object) -> str:
