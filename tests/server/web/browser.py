@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from tests.server.web.conftest import Site
 from tests.support.parts import missing
 
 AXE = Path(__file__).resolve().parents[2] / "support" / "vendor" / "axe-core" / "axe.min.js"
@@ -43,7 +42,8 @@ class Watched:
     def foreign_requests(self) -> list[str]:
         return [
             url for url in self.requests
-            if url.startswith(("http:", "https:", "ws:", "wss:")) and not url.startswith(self.origin)
+            if url.startswith(("http:", "https:", "ws:", "wss:"))
+            and not url.startswith(self.origin)
         ]  # fmt: skip
 
     def axe(self) -> list[dict[str, Any]]:
@@ -59,10 +59,9 @@ class Watched:
         return [v for v in result if v["impact"] in ("serious", "critical")]
 
 
-@pytest.fixture(scope="module")
-def browser(site: Site) -> Iterator[Browser]:
-    """After `site`: Playwright's sync API keeps an event loop running on this thread, and the
-    seeding of the site runs coroutines of its own."""
+@contextmanager
+def launched() -> Iterator[Browser]:
+    """Chromium, or a clear failure under CI=true (a skip on a laptop) when it is missing."""
     if shutil.which("chromium") is None and not Path(CHROMIUM).exists():
         missing("Chromium", "apt-get install -y chromium (make test does it)")
     with sync_playwright() as p:

@@ -15,8 +15,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import Browser
 
 from tests.conftest import start_hub
+from tests.server.web.browser import launched
 from tests.server.web.hostile import corpus_markdown
 from tests.support import sigstore_instance as sig
 from tests.support.dists import EXAMPLES, repack
@@ -73,6 +75,14 @@ def build_hostile(out: Path) -> Path:
         capture_output=True,
     )
     return next((out / "dist").glob("hostile_readme-*.whl"))
+
+
+@pytest.fixture(scope="module")
+def browser(site: Site) -> Iterator[Browser]:
+    """After `site`: Playwright's sync API keeps an event loop running on this thread, and the
+    seeding of the site runs coroutines of its own."""
+    with launched() as chromium:
+        yield chromium
 
 
 @pytest.fixture(scope="module")

@@ -14,19 +14,21 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.server.web.browser import (  # noqa: F401 (browser: the fixture)
-    DESKTOP,
-    PHONE,
-    Watched,
-    browser,
-    new_context,
-    watch,
-)
+from tests.server.web.browser import DESKTOP, PHONE, Watched, new_context, watch
 from tests.server.web.conftest import PASSWORD, Site
 
 IMAGES = Path(__file__).resolve().parents[3] / "docs" / "images"
-PUBLIC = ["/", "/search?q=csv", "/components/csv-dedupe", "/components/hostile-readme",
-          "/users/alice", "/guides", "/guides/publish", "/account/sign-in", "/no/such/page"]  # fmt: skip
+PUBLIC = [
+    "/",
+    "/search?q=csv",
+    "/components/csv-dedupe",
+    "/components/hostile-readme",
+    "/users/alice",
+    "/guides",
+    "/guides/publish",
+    "/account/sign-in",
+    "/no/such/page",
+]
 SIGNED_IN = ["/account", "/account/tokens", "/account/components/csv-dedupe"]
 
 
