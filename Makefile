@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.synced-stamp
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 
-.PHONY: serve test lint typecheck bench system-deps clean mutate i18n-extract i18n-update i18n-compile
+.PHONY: serve test lint typecheck bench bench-web system-deps clean mutate i18n-extract i18n-update i18n-compile
 
 $(STAMP): uv.lock pyproject.toml schemas/pyproject.toml provenance/pyproject.toml server/pyproject.toml client/pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -31,6 +31,10 @@ lint: $(STAMP)
 bench: $(STAMP)
 	@sh scripts/system-deps.sh bench
 	$(PY) bench/index_bench.py
+
+bench-web: $(STAMP)
+	@sh scripts/system-deps.sh bench
+	$(PY) bench/web_bench.py
 
 clean:
 	rm -rf $(VENV) hub-data
