@@ -8,6 +8,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from pysetl_hub.errors import HubError
+from pysetl_hub.i18n import _
 from pysetl_hub_schemas import FACTORIES, KINDS, PIPELINES
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9._-]*[A-Za-z0-9]$")
@@ -218,18 +219,22 @@ def _class_name(name: str) -> str:
 def scaffold(kind: str, name: str, parent: Path) -> Path:
     """Write a new project for a factory or pipeline named `name` under `parent`; return its dir."""
     if kind not in KINDS:
-        raise HubError(f"unknown kind {kind!r}: use factory or pipeline")
+        raise HubError(_("unknown kind {kind}: use factory or pipeline").format(kind=repr(kind)))
     if not _NAME.match(name):
         raise HubError(
-            f"{name!r} is not a valid distribution name: use letters, digits, '-', '_' or '.', "
-            "starting with a letter"
+            _(
+                "{name} is not a valid distribution name: use letters, digits, '-', '_' or '.', "
+                "starting with a letter"
+            ).format(name=repr(name))
         )
     dist = canonicalize_name(name)
     package = dist.replace("-", "_")
     cls = _class_name(dist)
     root = parent / dist
     if root.exists():
-        raise HubError(f"{root} already exists: choose another name or remove it")
+        raise HubError(
+            _("{path} already exists: choose another name or remove it").format(path=root)
+        )
     fields = {
         "dist": dist,
         "package": package,
