@@ -160,6 +160,40 @@ from pysetl_hub.plugins import load_{kind}
 {entry} = load_{kind}("{dist}:{entry}")
 ```
 
+## Sample data
+
+The {kind} reads its rows from the constructor (`key string, value int`). To try it on a file,
+keep the file locale-neutral: ISO 8601 dates and times (UTC, with the offset written out), a
+dot as the decimal separator, no thousands separators and no currency symbols (the currency
+goes in the column's name):
+
+```csv
+key,value,amount_eur,day,updated_at
+a,1,1234.50,2024-03-01,2024-03-01T09:30:00Z
+a,1,1234.50,2024-03-01,2024-03-01T09:30:00Z
+b,2,0.75,2024-03-02,2024-03-02T17:05:00Z
+```
+
+Read it with a schema and explicit formats, so the result is the same on every machine:
+
+```python
+spark.conf.set("spark.sql.session.timeZone", "UTC")
+df = (
+    spark.read.option("header", True)
+    .option("dateFormat", "yyyy-MM-dd")
+    .option("timestampFormat", "yyyy-MM-dd'T'HH:mm:ssXXX")
+    .schema("key string, value int, amount_eur decimal(12,2), day date, updated_at timestamp")
+    .csv("sample.csv")
+)
+```
+
+For readers in other locales: data written the local way (`1.234,50`, `01/03/2024`) does not
+parse with the options above. Convert it to the form above once, where it enters, or tell the
+reader what it holds: `dateFormat` and `timestampFormat` take the files' pattern (for example
+`dd/MM/yyyy`), and the CSV reader's `locale` option (a BCP 47 tag such as `de-DE` or `es-ES`)
+sets how decimal numbers (the decimal separator) and month names are parsed. Never rely on
+the machine's default locale or time zone.
+
 ## Develop
 
     python -m pip install -e '.[test]' 'pysetl[pyspark]'
