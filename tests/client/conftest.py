@@ -13,6 +13,14 @@ from pysetl_hub.client import HubClient
 from pysetl_hub.config import Config
 from tests.support.live import LiveServer
 
+# The variables gettext reads, in its order; None unsets one for the run.
+ENGLISH: dict[str, str | None] = {
+    "LANGUAGE": None,
+    "LC_ALL": None,
+    "LC_MESSAGES": None,
+    "LANG": "C.UTF-8",
+}
+
 
 @pytest.fixture
 def database_url(tmp_path: Path) -> str:
@@ -47,10 +55,18 @@ def run(config: Config):  # type: ignore[no-untyped-def]
         "PYSETL_HUB_TOKEN": "",
         "NO_COLOR": "1",
         "COLUMNS": "250",
+        # English, whatever the machine's language (tests/client/test_i18n.py sets others).
+        **ENGLISH,
     }
 
-    def go(*args: str, token: str | None = None, input: str | None = None) -> Result:
+    def go(
+        *args: str,
+        token: str | None = None,
+        input: str | None = None,
+        language: dict[str, str | None] | None = None,
+    ) -> Result:
         extra = {"PYSETL_HUB_TOKEN": token} if token else {}
-        return CliRunner(env={**env, **extra}).invoke(main, list(args), input=input)
+        runner = CliRunner(env={**env, **(language or {}), **extra})
+        return runner.invoke(main, list(args), input=input)
 
     return go

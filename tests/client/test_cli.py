@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import stat
 import tomllib
 from pathlib import Path
@@ -195,6 +196,24 @@ def test_publish_attest_outside_ci_is_a_clear_error(  # type: ignore[no-untyped-
     assert "hint:" in r.stderr
 
 
+def assert_locale_neutral(readme: str) -> None:
+    """The README's sample data reads the same in every locale, and it says how to read data
+    written the local way."""
+    sample = readme.split("```csv\n", 1)[1].split("```", 1)[0].splitlines()
+    header, rows = sample[0].split(","), [line.split(",") for line in sample[1:]]
+    assert len(rows) >= 2 and all(len(row) == len(header) for row in rows)  # no 1,5 decimals
+    cells = [cell for row in rows for cell in row]
+    assert any(re.fullmatch(r"\d+\.\d+", c) for c in cells)  # a dot as decimal separator
+    assert any(re.fullmatch(r"\d{4}-\d{2}-\d{2}", c) for c in cells)  # ISO 8601 dates
+    assert any(re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", c) for c in cells)
+    for cell in cells:  # no local dates, thousands separators or currency symbols
+        assert not re.search(r"\d+/\d+|\d\.\d{3}\.|[€$£¥]", cell), cell
+        assert re.fullmatch(r"[a-z]+|\d+(\.\d+)?|[\dTZ:-]+", cell), cell
+    assert "dateFormat" in readme and "timestampFormat" in readme
+    assert "decimal separator" in readme and "`locale`" in readme
+    assert "spark.sql.session.timeZone" in readme
+
+
 def test_new_scaffolds_a_buildable_project(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     ok(run("new", "factory", "my-dedupe", "--dir", str(tmp_path)))
     root = tmp_path / "my-dedupe"
@@ -209,8 +228,10 @@ def test_new_scaffolds_a_buildable_project(run, tmp_path: Path) -> None:  # type
     assert "id-token: write" in workflow and "pysetl-hub publish --attest dist/" in workflow
     assert "secrets." not in workflow and "PYSETL_HUB_TOKEN" not in workflow  # trusted publishing
     assert "pysetl-hub publishers add my-dedupe github:" in (root / "README.md").read_text()
+    assert_locale_neutral((root / "README.md").read_text())
     ok(run("new", "pipeline", "nightly_totals", "--dir", str(tmp_path)))
     code = (tmp_path / "nightly-totals/src/nightly_totals/__init__.py").read_text()
     assert "class NightlyTotals(Pipeline)" in code
+    assert_locale_neutral((tmp_path / "nightly-totals/README.md").read_text())
     assert run("new", "factory", "my-dedupe", "--dir", str(tmp_path)).exit_code == 1
     assert run("new", "factory", "9bad!", "--dir", str(tmp_path)).exit_code == 1

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pysetl_hub.errors import ConfigError
+from pysetl_hub.i18n import _
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 KEYS = ("url", "installer", "timeout", "retries", "verify", "trust_root")
@@ -53,7 +54,7 @@ def read_file(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text())
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}") from exc
+        raise ConfigError(_("cannot read {path}: {error}").format(path=path, error=exc)) from exc
 
 
 def write_file(path: Path, data: dict[str, Any]) -> None:
@@ -106,20 +107,30 @@ class Config:
         hub_url = (url or env.get("PYSETL_HUB_URL") or stored.get("url") or DEFAULT_URL).rstrip("/")
         scheme = hub_url.partition("://")[0].lower() if "://" in hub_url else ""
         if scheme not in ("http", "https"):
-            raise ConfigError(f"hub URL {hub_url!r} must start with http:// or https://")
+            raise ConfigError(
+                _("hub URL {url} must start with http:// or https://").format(url=repr(hub_url))
+            )
         tokens = stored.get("tokens") or {}
         try:
             timeout = float(env.get("PYSETL_HUB_TIMEOUT") or stored.get("timeout") or 30.0)
             retries = int(stored.get("retries", 3))
         except ValueError as exc:
-            raise ConfigError(f"bad timeout or retries in {path}: {exc}") from exc
+            raise ConfigError(
+                _("bad timeout or retries in {path}: {error}").format(path=path, error=exc)
+            ) from exc
         installer = str(stored.get("installer") or "pip")
         if installer not in ("pip", "uv"):
-            raise ConfigError(f"installer must be 'pip' or 'uv', not {installer!r} ({path})")
+            raise ConfigError(
+                _("installer must be 'pip' or 'uv', not {installer} ({path})").format(
+                    installer=repr(installer), path=path
+                )
+            )
         verify = stored.get("verify") or None
         if verify is not None and verify not in VERIFY_MODES:
             raise ConfigError(
-                f"verify must be one of {', '.join(VERIFY_MODES)}, not {verify!r} ({path})"
+                _("verify must be one of {modes}, not {verify} ({path})").format(
+                    modes=", ".join(VERIFY_MODES), verify=repr(verify), path=path
+                )
             )
         trust_root = env.get("PYSETL_HUB_SIGSTORE_TRUST_ROOT") or stored.get("trust_root")
         return cls(
@@ -153,7 +164,11 @@ def forget_token(path: Path, url: str) -> bool:
 
 def set_value(path: Path, key: str, value: str) -> None:
     if key not in KEYS:
-        raise ConfigError(f"unknown setting {key!r}: the settings are {', '.join(KEYS)}")
+        raise ConfigError(
+            _("unknown setting {key}: the settings are {keys}").format(
+                key=repr(key), keys=", ".join(KEYS)
+            )
+        )
     data = read_file(path)
     data[key] = value
     write_file(path, data)

@@ -18,13 +18,16 @@ from packaging.utils import (
 )
 
 from pysetl_hub.errors import HubError
+from pysetl_hub.i18n import N_, _
 from pysetl_hub_provenance.coremetadata import CoreMetadataError, read_core_metadata
 
 CHUNK = 1 << 16
 
 
 class DistError(HubError):
-    hint = "build the project with `python -m build` (or `uv build`) and pass the files in dist/"
+    hint = N_(
+        "build the project with `python -m build` (or `uv build`) and pass the files in dist/"
+    )
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,11 @@ def _wheel_metadata(path: Path) -> bytes:
             n for n in zf.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")
         ]
         if len(names) != 1:
-            raise DistError(f"{path.name}: expected one .dist-info/METADATA, found {len(names)}")
+            raise DistError(
+                _("{file}: expected one .dist-info/METADATA, found {count}").format(
+                    file=path.name, count=len(names)
+                )
+            )
         return zf.read(names[0])
 
 
@@ -69,32 +76,44 @@ def _sdist_metadata(path: Path) -> bytes:
                 f = tf.extractfile(member)
                 if f is not None:
                     return f.read()
-    raise DistError(f"{path.name}: no PKG-INFO at the top of the sdist")
+    raise DistError(_("{file}: no PKG-INFO at the top of the sdist").format(file=path.name))
 
 
 def open_dist(path: Path) -> Dist:
     """Read a wheel or sdist's core metadata, checking the filename agrees with it."""
     if not path.is_file():
-        raise DistError(f"{path}: no such file")
+        raise DistError(_("{file}: no such file").format(file=path))
     try:
         if path.name.endswith(".whl"):
-            fname, fversion, _, _ = parse_wheel_filename(path.name)
+            fname, fversion, _build, _tags = parse_wheel_filename(path.name)
             raw, filetype = _wheel_metadata(path), "bdist_wheel"
         elif path.name.endswith(".tar.gz"):
             fname, fversion = parse_sdist_filename(path.name)
             raw, filetype = _sdist_metadata(path), "sdist"
         else:
-            raise DistError(f"{path.name}: not a wheel (.whl) or an sdist (.tar.gz)")
+            raise DistError(
+                _("{file}: not a wheel (.whl) or an sdist (.tar.gz)").format(file=path.name)
+            )
     except (InvalidWheelFilename, InvalidSdistFilename, zipfile.BadZipFile, tarfile.TarError) as e:
         raise DistError(f"{path.name}: {e}") from e
     try:
         meta = read_core_metadata(raw)
     except CoreMetadataError as exc:
-        raise DistError(f"{path.name}: invalid core metadata: {exc}") from exc
+        raise DistError(
+            _("{file}: invalid core metadata: {error}").format(file=path.name, error=exc)
+        ) from exc
     if canonicalize_name(meta.name) != fname or meta.version != fversion:
         raise DistError(
-            f"{path.name}: the filename says {fname} {fversion}, the metadata {meta.name} "
-            f"{meta.version}"
+            _(
+                "{file}: the filename says {name} {version}, the metadata "
+                "{meta_name} {meta_version}"
+            ).format(
+                file=path.name,
+                name=fname,
+                version=fversion,
+                meta_name=meta.name,
+                meta_version=meta.version,
+            )
         )
     return Dist(path, meta.name, str(meta.version), filetype, meta, raw)
 

@@ -17,6 +17,7 @@ from packaging import tags as ptags
 from packaging.version import InvalidVersion, Version
 
 from pysetl_hub.errors import HubError
+from pysetl_hub.i18n import N_, _
 from pysetl_hub_schemas import PYSETL_DIST, SPARK_DIST
 
 # Runs inside the target interpreter. `packaging` is appended to its path (after its own
@@ -43,7 +44,7 @@ print(json.dumps({
 
 
 class TargetError(HubError):
-    hint = "pass --python PATH to a working interpreter, or give the versions explicitly"
+    hint = N_("pass --python PATH to a working interpreter, or give the versions explicitly")
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,9 @@ class Environment:
                 timeout=60,
             ).stdout
         except (OSError, subprocess.SubprocessError) as exc:
-            raise TargetError(f"cannot inspect the interpreter {exe}: {exc}") from exc
+            raise TargetError(
+                _("cannot inspect the interpreter {python}: {error}").format(python=exe, error=exc)
+            ) from exc
         data = json.loads(out)
         return cls(
             python_version=data["python_version"],
@@ -93,7 +96,11 @@ class Environment:
                 try:
                     Version(value)
                 except InvalidVersion as exc:
-                    raise TargetError(f"{label} version {value!r} is not a version") from exc
+                    raise TargetError(
+                        _("{platform} version {value} is not a version").format(
+                            platform=label, value=repr(value)
+                        )
+                    ) from exc
         if pysetl is not None:
             env = replace(env, pysetl=pysetl)
         if pyspark is not None:

@@ -23,6 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from pysetl_hub.i18n import N_, _, ngettext
+
 if TYPE_CHECKING:  # the CLI imports this module at start-up: keep it free of msgspec
     from pysetl_hub_schemas import Problem
 
@@ -30,25 +32,48 @@ if TYPE_CHECKING:  # the CLI imports this module at start-up: keep it free of ms
 class HubError(Exception):
     """Base of every error the client raises."""
 
+    # The fix. A class's own is marked with N_ and translated when shown (`fix`); one made
+    # for an instance, with its data, is translated as it is made.
     hint = ""
+
+    def fix(self) -> str:
+        """The hint in the user's language."""
+        return _(self.hint) if self.hint else ""
 
     def diagnostics(self) -> str:
         """The message and the fix, as the CLI prints them."""
-        text = str(self)
-        return f"{text}\nhint: {self.hint}" if self.hint else text
+        text, fix = str(self), self.fix()
+        return _("{message}\nhint: {hint}").format(message=text, hint=fix) if fix else text
 
 
 class ConfigError(HubError):
-    hint = "check `pysetl-hub config`, PYSETL_HUB_URL and PYSETL_HUB_TOKEN"
+    hint = N_("check `pysetl-hub config`, PYSETL_HUB_URL and PYSETL_HUB_TOKEN")
+
+
+# What a call without a token was doing (NotLoggedIn's `action`), as whole sentences.
+NEEDS_TOKEN = {
+    "publishing": N_("publishing needs an API token, and none is configured for {url}"),
+    "checking who a token belongs to": N_(
+        "checking who a token belongs to needs an API token, and none is configured for {url}"
+    ),
+}
 
 
 class NotLoggedIn(HubError):
     """A call that needs a token, refused before anything was sent: no HTTP status exists."""
 
     def __init__(self, action: str, url: str) -> None:
-        super().__init__(f"{action} needs an API token, and none is configured for {url}")
+        template = NEEDS_TOKEN.get(action)
+        message = (
+            _(template).format(url=url)
+            if template
+            else _("{action} needs an API token, and none is configured for {url}").format(
+                action=action, url=url
+            )
+        )
+        super().__init__(message)
         self.action, self.url = action, url
-        self.hint = (
+        self.hint = _(
             "log in with `pysetl-hub login` (or set PYSETL_HUB_TOKEN); an admin creates tokens "
             "with `pysetl-hub-server tokens create USER`"
         )
@@ -56,9 +81,16 @@ class NotLoggedIn(HubError):
 
 class TransportError(HubError):
     def __init__(self, url: str, cause: str, attempts: int) -> None:
-        super().__init__(f"could not reach {url}: {cause} ({attempts} attempts)")
+        super().__init__(
+            # The English is the same for one attempt (as it always was); a language may differ.
+            ngettext(
+                "could not reach {url}: {cause} ({attempts} attempts)",
+                "could not reach {url}: {cause} ({attempts} attempts)",
+                attempts,
+            ).format(url=url, cause=cause, attempts=attempts)
+        )
         self.url, self.cause, self.attempts = url, cause, attempts
-        self.hint = "check the hub URL (`pysetl-hub config`) and that the server is running"
+        self.hint = _("check the hub URL (`pysetl-hub config`) and that the server is running")
 
 
 class APIError(HubError):
@@ -76,28 +108,28 @@ class APIError(HubError):
 
 class Invalid(APIError):
     def default_hint(self) -> str:
-        return "the hub named the rule above; fix the request or the file and try again"
+        return _("the hub named the rule above; fix the request or the file and try again")
 
 
 class Unauthorized(APIError):
     def default_hint(self) -> str:
-        return "log in with `pysetl-hub login` or set PYSETL_HUB_TOKEN to a valid API token"
+        return _("log in with `pysetl-hub login` or set PYSETL_HUB_TOKEN to a valid API token")
 
 
 class Forbidden(APIError):
     def default_hint(self) -> str:
-        return "use a token of an owner of this component, or ask an owner to add you"
+        return _("use a token of an owner of this component, or ask an owner to add you")
 
 
 class NotFound(APIError):
     def default_hint(self) -> str:
-        return "check the spelling, or find the name with `pysetl-hub search`"
+        return _("check the spelling, or find the name with `pysetl-hub search`")
 
 
 class Conflict(APIError):
     def default_hint(self) -> str:
         if (self.problem.code or "file.").startswith("file."):
-            return "published files never change: bump the version and build again"
+            return _("published files never change: bump the version and build again")
         return ""  # the hub's own detail (a last owner, a pending invitation) says what to do
 
 
@@ -120,11 +152,13 @@ def api_error(status: int, problem: Problem, url: str = "") -> APIError:
 class IntegrityError(HubError):
     def __init__(self, filename: str, expected: str, actual: str) -> None:
         super().__init__(
-            f"{filename}: sha256 is {actual}, but the hub published {expected}; "
-            "the partial file was deleted"
+            _(
+                "{filename}: sha256 is {actual}, but the hub published {expected}; "
+                "the partial file was deleted"
+            ).format(filename=filename, actual=actual, expected=expected)
         )
         self.filename, self.expected, self.actual = filename, expected, actual
-        self.hint = (
+        self.hint = _(
             "the bytes were changed in transit or in storage: try again, and report it to "
             "the hub's operators if it repeats"
         )
@@ -142,12 +176,14 @@ class ResolutionError(HubError):
     def __init__(
         self, requirement: str, rejections: list[Rejection], summary: str = "", hint: str = ""
     ) -> None:
-        self.summary = summary or f"no release of {requirement} fits this environment"
+        self.summary = summary or _("no release of {requirement} fits this environment").format(
+            requirement=requirement
+        )
         lines = [self.summary]
         lines += [f"  {r.version}: {r.reason}" for r in rejections]
         super().__init__("\n".join(lines))
         self.requirement, self.rejections = requirement, rejections
-        self.hint = hint or (
+        self.hint = hint or _(
             "relax the version specifier, or target another environment with "
             "--python / --pysetl-version / --spark-version / --python-version"
         )
@@ -160,9 +196,13 @@ class BadRequirement(ResolutionError):
         super().__init__(
             requirement,
             [],
-            f"{requirement!r} is not a valid requirement: {reason}",
-            hint="write NAME, NAME==1.2.0 or NAME>=1,<2 (PEP 508); quote it in the shell, "
-            "e.g. 'row-dedupe>=1,<2'",
+            _("{requirement} is not a valid requirement: {reason}").format(
+                requirement=repr(requirement), reason=reason
+            ),
+            hint=_(
+                "write NAME, NAME==1.2.0 or NAME>=1,<2 (PEP 508); quote it in the shell, "
+                "e.g. 'row-dedupe>=1,<2'"
+            ),
         )
 
 
@@ -173,17 +213,21 @@ class NotOnHub(ResolutionError):
         super().__init__(
             requirement,
             [],
-            f"{name} is not on this hub",
-            hint="check the name with `pysetl-hub search`, or the hub with `pysetl-hub config`",
+            _("{name} is not on this hub").format(name=name),
+            hint=_("check the name with `pysetl-hub search`, or the hub with `pysetl-hub config`"),
         )
         self.name = name
 
 
 class InstallError(HubError):
     def __init__(self, command: list[str], returncode: int, output: str) -> None:
-        super().__init__(f"{command[0]} exited with {returncode}:\n{output.strip()}")
+        super().__init__(
+            _("{installer} exited with {code}:\n{output}").format(
+                installer=command[0], code=returncode, output=output.strip()
+            )
+        )
         self.command, self.returncode, self.output = command, returncode, output
-        self.hint = "the files were verified; the installer's own message is above"
+        self.hint = _("the files were verified; the installer's own message is above")
 
 
 class ProvenanceError(HubError):
@@ -192,9 +236,13 @@ class ProvenanceError(HubError):
 
 class SignatureInvalid(ProvenanceError):
     def __init__(self, filename: str, check: str, detail: str) -> None:
-        super().__init__(f"{filename}: its attestation failed the {check} check: {detail}")
+        super().__init__(
+            _("{filename}: its attestation failed the {check} check: {detail}").format(
+                filename=filename, check=check, detail=detail
+            )
+        )
         self.filename, self.check = filename, check
-        self.hint = (
+        self.hint = _(
             "do not install this file: it is not what its publisher signed, or not signed by "
             "whom the hub says; report it to the component's owners and the hub's operators"
         )
@@ -203,24 +251,28 @@ class SignatureInvalid(ProvenanceError):
 class PublisherChanged(ProvenanceError):
     def __init__(self, name: str, pinned: str, now: str, trust_file: str) -> None:
         super().__init__(
-            f"{name} was signed by {pinned} when you first installed it, but this release is "
-            f"signed by {now}"
+            _(
+                "{name} was signed by {pinned} when you first installed it, but this release "
+                "is signed by {now}"
+            ).format(name=name, pinned=pinned, now=now)
         )
         self.name, self.pinned, self.now = name, pinned, now
-        self.hint = (
-            f"if the owners moved their release workflow, pass --accept-new-publisher to trust "
-            f"{now} from now on (pins are kept in {trust_file})"
-        )
+        self.hint = _(
+            "if the owners moved their release workflow, pass --accept-new-publisher to trust "
+            "{now} from now on (pins are kept in {trust_file})"
+        ).format(now=now, trust_file=trust_file)
 
 
 class SignaturesRemoved(ProvenanceError):
     def __init__(self, name: str, filename: str, pinned: str) -> None:
         super().__init__(
-            f"{name} was signed by {pinned} when you first installed it, but {filename} is "
-            "unsigned: its signatures were removed (downgrade)"
+            _(
+                "{name} was signed by {pinned} when you first installed it, but {filename} is "
+                "unsigned: its signatures were removed (downgrade)"
+            ).format(name=name, pinned=pinned, filename=filename)
         )
         self.name, self.filename = name, filename
-        self.hint = (
+        self.hint = _(
             "a signed component does not usually stop signing; check with its owners, then "
             "pass --accept-new-publisher to accept unsigned releases of it"
         )
@@ -228,9 +280,13 @@ class SignaturesRemoved(ProvenanceError):
 
 class Unsigned(ProvenanceError):
     def __init__(self, filenames: list[str]) -> None:
-        super().__init__(f"unsigned, so refused by --require-signatures: {', '.join(filenames)}")
+        super().__init__(
+            _("unsigned, so refused by --require-signatures: {files}").format(
+                files=", ".join(filenames)
+            )
+        )
         self.filenames = filenames
-        self.hint = (
+        self.hint = _(
             "ask the owners to publish with attestations, or drop --require-signatures "
             '(or set verify = "warn")'
         )

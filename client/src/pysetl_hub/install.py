@@ -21,6 +21,7 @@ import msgspec
 
 from pysetl_hub.client import HubClient
 from pysetl_hub.errors import HubError, InstallError
+from pysetl_hub.i18n import _
 from pysetl_hub.resolve import Plan
 from pysetl_hub.signatures import Checker
 from pysetl_hub_schemas import GROUPS, FileInfo
@@ -102,7 +103,7 @@ def uv_binary() -> str:
         from uv import find_uv_bin  # type: ignore[import-not-found, unused-ignore]
 
         return str(find_uv_bin())
-    raise HubError("--installer uv needs uv: install it (pip install uv) or use --installer pip")
+    raise HubError(_("--installer uv needs uv: install it (pip install uv) or use --installer pip"))
 
 
 def install_command(installer: str, python: str, files: list[Path], *, no_deps: bool) -> list[str]:
@@ -128,7 +129,8 @@ def run_installer(command: list[str], on_output: Callable[[str], None] | None = 
             env={**os.environ, "PYTHONUNBUFFERED": "1"},  # pip's lines as they happen
         )
     except OSError as exc:
-        raise InstallError(command, 127, f"cannot run {command[0]}: {exc.strerror}") from exc
+        output = _("cannot run {program}: {error}").format(program=command[0], error=exc.strerror)
+        raise InstallError(command, 127, output) from exc
     lines: list[str] = []
     with proc:
         assert proc.stdout is not None
@@ -261,7 +263,11 @@ def installed(cache_root: Path, python: str | None = None) -> list[Installed]:
         capture_output=True, text=True, check=False, timeout=60,
     )  # fmt: skip
     if proc.returncode != 0:
-        raise HubError(f"cannot list the components of {exe}: {proc.stderr.strip()}")
+        raise HubError(
+            _("cannot list the components of {python}: {error}").format(
+                python=exe, error=proc.stderr.strip()
+            )
+        )
     cache = FileCache(cache_root)
     result = []
     for d in json.loads(proc.stdout):

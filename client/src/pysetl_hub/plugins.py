@@ -14,16 +14,21 @@ from typing import Any
 from packaging.utils import canonicalize_name
 
 from pysetl_hub.errors import HubError
+from pysetl_hub.i18n import _
 from pysetl_hub_schemas import FACTORIES, GROUPS, PIPELINES
 
 
 class PluginNotFound(HubError, LookupError):
     def __init__(self, spec: str, group: str, available: list[str]) -> None:
         kind = GROUPS[group]
-        listing = ", ".join(available) if available else "none"
-        super().__init__(f"no installed {kind} {spec!r}; installed: {listing}")
+        listing = ", ".join(available) if available else _("none")
+        if kind == "factory":
+            text = _("no installed factory {spec}; installed: {installed}")
+        else:
+            text = _("no installed pipeline {spec}; installed: {installed}")
+        super().__init__(text.format(spec=repr(spec), installed=listing))
         self.spec, self.group, self.available = spec, group, available
-        self.hint = (
+        self.hint = _(
             "install it with `pysetl-hub install NAME`, or check the name with `pysetl-hub list`"
         )
 
@@ -70,7 +75,7 @@ def pipelines() -> Iterator[Plugin]:
 
 def _load(spec: str, group: str) -> Any:
     """`spec` is `distribution:EntryPointName`, or just the entry point name when unambiguous."""
-    dist, _, ep = spec.rpartition(":")
+    dist, _colon, ep = spec.rpartition(":")
     found = list(_plugins(group))
     matches = [
         p
@@ -81,8 +86,9 @@ def _load(spec: str, group: str) -> Any:
     if len(matches) != 1:
         if len(matches) > 1:
             raise HubError(
-                f"{spec!r} is ambiguous: {', '.join(p.spec for p in matches)}; "
-                "write it as distribution:Name"
+                _("{spec} is ambiguous: {matches}; write it as distribution:Name").format(
+                    spec=repr(spec), matches=", ".join(p.spec for p in matches)
+                )
             )
         raise PluginNotFound(spec, group, sorted(p.spec for p in found))
     return matches[0].load()

@@ -23,6 +23,7 @@ from packaging.version import InvalidVersion, Version
 
 from pysetl_hub.environment import Environment
 from pysetl_hub.errors import BadRequirement, NotOnHub, Rejection, ResolutionError
+from pysetl_hub.i18n import _
 from pysetl_hub_schemas import PLATFORM_DISTS, Component, FileInfo, Release
 
 # Platform packages: never taken from the hub, whatever it hosts.
@@ -98,20 +99,27 @@ def why_not(
     """The reason `release` cannot be used, or None when it can."""
     v = release.version
     if not spec.contains(v, prereleases=True):
-        return f"excluded by {spec}"
+        return _("excluded by {specifier}").format(specifier=spec)
     if release.yanked and not allow_yanked:
-        why = f" ({release.yanked_reason})" if release.yanked_reason else ""
-        return f"yanked{why}; pin it with =={v} to use it anyway"
+        if release.yanked_reason:
+            return _("yanked ({reason}); pin it with =={version} to use it anyway").format(
+                reason=release.yanked_reason, version=v
+            )
+        return _("yanked; pin it with =={version} to use it anyway").format(version=v)
     c = release.compatibility
     if not _admits(c.requires_python, env.python_version):
-        return f"needs Python {c.requires_python}, you have {env.python_version}"
+        return _("needs Python {needed}, you have {have}").format(
+            needed=c.requires_python, have=env.python_version
+        )
     if not _admits(c.pysetl, env.pysetl):
-        return f"needs pysetl{c.pysetl}, you have {env.pysetl}"
+        return _("needs pysetl{needed}, you have {have}").format(needed=c.pysetl, have=env.pysetl)
     if not _admits(c.pyspark, env.pyspark):
-        return f"needs pyspark{c.pyspark}, you have {env.pyspark}"
+        return _("needs pyspark{needed}, you have {have}").format(
+            needed=c.pyspark, have=env.pyspark
+        )
     if best_file(release, env) is None:
-        files = ", ".join(f.filename for f in release.files) or "no files"
-        return f"no file for this platform ({files})"
+        files = ", ".join(f.filename for f in release.files) or _("no files")
+        return _("no file for this platform ({files})").format(files=files)
     return None
 
 
@@ -143,11 +151,15 @@ def choose(
             rejections.append(Rejection(r.version, reason))
     requirement = f"{component.display_name}{spec}"
     if not releases:
-        raise ResolutionError(requirement, [], f"{component.display_name} has no releases")
+        raise ResolutionError(
+            requirement, [], _("{name} has no releases").format(name=component.display_name)
+        )
     raise ResolutionError(
         requirement,
         rejections,
-        f"no release of {requirement} fits {env.describe()}",
+        _("no release of {requirement} fits {environment}").format(
+            requirement=requirement, environment=env.describe()
+        ),
     )
 
 
@@ -180,7 +192,7 @@ def resolve(
         if lookup(canonicalize_name(req.name)) is None:
             raise NotOnHub(str(req), req.name)
     constraints: dict[NormalizedName, list[tuple[Requirement, str | None]]] = {}
-    for _ in range(MAX_RESTARTS):
+    for _attempt in range(MAX_RESTARTS):
         picks: dict[NormalizedName, Pick] = {}
         external: dict[str, None] = {}
         queue: list[tuple[Requirement, str | None, frozenset[str]]] = [
@@ -199,7 +211,7 @@ def resolve(
             seen = constraints.setdefault(key, [])
             if (req, parent) not in seen:
                 seen.append((req, parent))
-            spec = SpecifierSet(",".join(str(r.specifier) for r, _ in seen if r.specifier))
+            spec = SpecifierSet(",".join(str(r.specifier) for r, _by in seen if r.specifier))
             current = picks.get(key)
             if current is not None:
                 if spec.contains(current.version, prereleases=True):
@@ -211,9 +223,16 @@ def resolve(
             except ResolutionError as exc:
                 if len(seen) == 1 and seen[0][1] is None:
                     raise
-                asked = "; ".join(f"{r} by {p or 'you'}" for r, p in seen)
+                asked = "; ".join(
+                    _("{requirement} by {parent}").format(requirement=r, parent=p)
+                    if p
+                    else _("{requirement} by you").format(requirement=r)
+                    for r, p in seen
+                )
                 raise ResolutionError(
-                    exc.requirement, exc.rejections, f"{exc.summary} (asked for: {asked})"
+                    exc.requirement,
+                    exc.rejections,
+                    _("{summary} (asked for: {asked})").format(summary=exc.summary, asked=asked),
                 ) from exc
             picks[key] = pick
             if with_deps:
@@ -225,5 +244,5 @@ def resolve(
         if not restart:
             return Plan(list(picks.values()), list(external))
     raise ResolutionError(
-        ", ".join(requirements), [], "dependencies keep conflicting; pin the versions you need"
+        ", ".join(requirements), [], _("dependencies keep conflicting; pin the versions you need")
     )

@@ -8,6 +8,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from pysetl_hub.errors import HubError
+from pysetl_hub.i18n import _
 from pysetl_hub_schemas import FACTORIES, KINDS, PIPELINES
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9._-]*[A-Za-z0-9]$")
@@ -159,6 +160,40 @@ from pysetl_hub.plugins import load_{kind}
 {entry} = load_{kind}("{dist}:{entry}")
 ```
 
+## Sample data
+
+The {kind} reads its rows from the constructor (`key string, value int`). To try it on a file,
+keep the file locale-neutral: ISO 8601 dates and times (UTC, with the offset written out), a
+dot as the decimal separator, no thousands separators and no currency symbols (the currency
+goes in the column's name):
+
+```csv
+key,value,amount_eur,day,updated_at
+a,1,1234.50,2024-03-01,2024-03-01T09:30:00Z
+a,1,1234.50,2024-03-01,2024-03-01T09:30:00Z
+b,2,0.75,2024-03-02,2024-03-02T17:05:00Z
+```
+
+Read it with a schema and explicit formats, so the result is the same on every machine:
+
+```python
+spark.conf.set("spark.sql.session.timeZone", "UTC")
+df = (
+    spark.read.option("header", True)
+    .option("dateFormat", "yyyy-MM-dd")
+    .option("timestampFormat", "yyyy-MM-dd'T'HH:mm:ssXXX")
+    .schema("key string, value int, amount_eur decimal(12,2), day date, updated_at timestamp")
+    .csv("sample.csv")
+)
+```
+
+For readers in other locales: data written the local way (`1.234,50`, `01/03/2024`) does not
+parse with the options above. Convert it to the form above once, where it enters, or tell the
+reader what it holds: `dateFormat` and `timestampFormat` take the files' pattern (for example
+`dd/MM/yyyy`), and the CSV reader's `locale` option (a BCP 47 tag such as `de-DE` or `es-ES`)
+sets how decimal numbers (the decimal separator) and month names are parsed. Never rely on
+the machine's default locale or time zone.
+
 ## Develop
 
     python -m pip install -e '.[test]' 'pysetl[pyspark]'
@@ -218,18 +253,22 @@ def _class_name(name: str) -> str:
 def scaffold(kind: str, name: str, parent: Path) -> Path:
     """Write a new project for a factory or pipeline named `name` under `parent`; return its dir."""
     if kind not in KINDS:
-        raise HubError(f"unknown kind {kind!r}: use factory or pipeline")
+        raise HubError(_("unknown kind {kind}: use factory or pipeline").format(kind=repr(kind)))
     if not _NAME.match(name):
         raise HubError(
-            f"{name!r} is not a valid distribution name: use letters, digits, '-', '_' or '.', "
-            "starting with a letter"
+            _(
+                "{name} is not a valid distribution name: use letters, digits, '-', '_' or '.', "
+                "starting with a letter"
+            ).format(name=repr(name))
         )
     dist = canonicalize_name(name)
     package = dist.replace("-", "_")
     cls = _class_name(dist)
     root = parent / dist
     if root.exists():
-        raise HubError(f"{root} already exists: choose another name or remove it")
+        raise HubError(
+            _("{path} already exists: choose another name or remove it").format(path=root)
+        )
     fields = {
         "dist": dist,
         "package": package,

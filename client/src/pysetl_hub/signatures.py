@@ -21,6 +21,7 @@ from typing import Literal
 
 from pysetl_hub import errors
 from pysetl_hub.client import HubClient
+from pysetl_hub.i18n import _
 from pysetl_hub.resolve import Pick
 from pysetl_hub.trust import TrustStore
 from pysetl_hub_provenance import (
@@ -91,7 +92,7 @@ class Checker:
         except errors.ProvenanceError as exc:
             if self.policy.mode != "warn":
                 raise
-            self.warn(f"{exc} (--verify warn: installing anyway)")
+            self.warn(_("{error} (--verify warn: installing anyway)").format(error=exc))
             return Checked(pick.name, pick.version, pick.file.filename, "failed", note=str(exc))
 
     def _check(self, pick: Pick, sha256: str) -> Checked:
@@ -127,8 +128,9 @@ class Checker:
                     raise errors.SignatureInvalid(
                         filename,
                         "publisher",
-                        f"the provenance says {declared}, the certificate says "
-                        f"{verified.publisher}",
+                        _("the provenance says {declared}, the certificate says {signer}").format(
+                            declared=declared, signer=verified.publisher
+                        ),
                     )
                 matched = verified.publisher
         if matched is None:
@@ -140,7 +142,11 @@ class Checker:
                 raise errors.PublisherChanged(
                     pick.name, str(pin.publisher), str(matched), str(self.trust.path)
                 )
-            self.warn(f"{pick.name}: now trusting {matched} (was {pin.publisher})")
+            self.warn(
+                _("{name}: now trusting {publisher} (was {pinned})").format(
+                    name=pick.name, publisher=matched, pinned=pin.publisher
+                )
+            )
             pin = None
         if pin is None:
             self.trust.pin(hub, pick.name, matched, pick.version)
@@ -151,9 +157,13 @@ class Checker:
         if pinned is not None:
             if not self.policy.accept_new_publisher:
                 raise errors.SignaturesRemoved(pick.name, filename, str(pinned))
-            self.warn(f"{pick.name}: accepting unsigned releases (was signed by {pinned})")
+            self.warn(
+                _("{name}: accepting unsigned releases (was signed by {pinned})").format(
+                    name=pick.name, pinned=pinned
+                )
+            )
             self.trust.forget(self.client.config.url, pick.name)
         if self.policy.require_signatures or self.policy.mode == "require":
             raise errors.Unsigned([filename])
-        self.warn(f"{filename} is unsigned: who built it cannot be verified")
+        self.warn(_("{file} is unsigned: who built it cannot be verified").format(file=filename))
         return Checked(pick.name, pick.version, filename, "unsigned")

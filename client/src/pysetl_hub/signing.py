@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pysetl_hub.errors import HubError
+from pysetl_hub.i18n import _
 
 
 class SigningError(HubError):
@@ -25,15 +26,17 @@ def ambient_token() -> str:
         token = oidc_id.detect_credential(audience="sigstore")
     except oidc_id.IdentityError as exc:
         raise SigningError(
-            f"--attest: the CI job's OIDC token could not be fetched: {exc}"
+            _("--attest: the CI job's OIDC token could not be fetched: {error}").format(error=exc)
         ) from exc
     if not token:
         error = SigningError(
-            "--attest signs with the CI job's identity, and no ambient OIDC credential was "
-            "found (this is not GitHub Actions with `permissions: id-token: write`, nor GitLab "
-            "CI with an `id_tokens: SIGSTORE_ID_TOKEN` entry)"
+            _(
+                "--attest signs with the CI job's identity, and no ambient OIDC credential was "
+                "found (this is not GitHub Actions with `permissions: id-token: write`, nor GitLab "
+                "CI with an `id_tokens: SIGSTORE_ID_TOKEN` entry)"
+            )
         )
-        error.hint = (
+        error.hint = _(
             "run publish --attest in the release workflow you registered with `pysetl-hub "
             "publishers add`; locally, publish without --attest"
         )
@@ -60,5 +63,5 @@ def attest(dists: list[Path], token: str | None = None) -> list[Path]:
                 out.write_text(attestation.model_dump_json())
                 written.append(out)
     except (AttestationError, IdentityError, SigstoreError, OSError) as exc:
-        raise SigningError(f"--attest: signing failed: {exc}") from exc
+        raise SigningError(_("--attest: signing failed: {error}").format(error=exc)) from exc
     return written

@@ -17,6 +17,7 @@ from packaging.utils import canonicalize_name
 
 from pysetl_hub.config import origin
 from pysetl_hub.errors import ConfigError
+from pysetl_hub.i18n import _
 from pysetl_hub_schemas import Publisher
 
 
@@ -43,8 +44,10 @@ class TrustStore:
             return msgspec.json.decode(self.path.read_bytes(), type=TrustFile)
         except (OSError, msgspec.DecodeError, msgspec.ValidationError) as exc:
             raise ConfigError(
-                f"cannot read the publisher pins in {self.path}: {exc}; fix or delete the file "
-                "(deleting it forgets every pin)"
+                _(
+                    "cannot read the publisher pins in {path}: {error}; fix or delete the file "
+                    "(deleting it forgets every pin)"
+                ).format(path=self.path, error=exc)
             ) from exc
 
     def get(self, hub: str, name: str) -> Pin | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pysetl_hub.errors import HubError
+from pysetl_hub.i18n import _
 
 if TYPE_CHECKING:
     from pysetl_hub.client import HubClient
@@ -30,13 +31,15 @@ def ambient_credential(audience: str) -> str | None:
         token = oidc_id.detect_credential(audience=audience)
     except oidc_id.IdentityError as exc:
         error = TrustedPublishingError(
-            f"trusted publishing: the CI job's OIDC token could not be fetched: {exc}"
+            _("trusted publishing: the CI job's OIDC token could not be fetched: {error}").format(
+                error=exc
+            )
         )
-        error.hint = (
+        error.hint = _(
             "on GitHub Actions give the job `permissions: id-token: write`; on GitLab CI add "
-            f"`id_tokens: {env_name(audience)}: aud: {audience}`; or configure a token "
+            "`id_tokens: {variable}: aud: {audience}`; or configure a token "
             "(PYSETL_HUB_TOKEN) instead"
-        )
+        ).format(variable=env_name(audience), audience=audience)
         raise error from exc
     return str(token) if token else None
 

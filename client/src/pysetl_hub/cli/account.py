@@ -16,6 +16,7 @@ import click
 
 from pysetl_hub.cli.options import Ctx, json_option, pass_ctx
 from pysetl_hub.cli.output import emit_json, safe, say, warn
+from pysetl_hub.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from pysetl_hub.config import Config
@@ -26,7 +27,7 @@ def _read_token(given: str | None) -> str:
     if given is not None:
         return given.strip()
     if sys.stdin.isatty():
-        return str(click.prompt("API token", hide_input=True, err=True)).strip()
+        return str(click.prompt(_("API token"), hide_input=True, err=True)).strip()
     return sys.stdin.readline().strip()
 
 
@@ -34,19 +35,19 @@ def _sign_in(ctx: Ctx, config: Config, username: str) -> SignedIn:
     """A session for `username`: the password prompt, then the code prompt if the hub asks."""
     from pysetl_hub import errors
 
-    password = str(click.prompt("password", hide_input=True, err=True))
+    password = str(click.prompt(_("password"), hide_input=True, err=True))
     with ctx.client(replace(config, token=None)) as client:
         try:
             return client.sign_in(username, password)
         except errors.Unauthorized as exc:
             if exc.problem.code != "auth.otp_required":
-                exc.hint = "check the username and password; nothing was saved"
+                exc.hint = _("check the username and password; nothing was saved")
                 raise
-        code = str(click.prompt("two-factor code (or a recovery code)", err=True)).strip()
+        code = str(click.prompt(_("two-factor code (or a recovery code)"), err=True)).strip()
         try:
             return client.sign_in(username, password, code)
         except errors.Unauthorized as exc:
-            exc.hint = "use the code the authenticator app shows now, or an unused recovery code"
+            exc.hint = _("use the code the authenticator app shows now, or an unused recovery code")
             raise
 
 
@@ -55,7 +56,7 @@ def _token_by_password(ctx: Ctx, username: str | None) -> tuple[str, str]:
     import socket
 
     config = ctx.config
-    name = username or str(click.prompt("username", err=True)).strip()
+    name = username or str(click.prompt(_("username"), err=True)).strip()
     signed = _sign_in(ctx, config, name)
     with ctx.client(replace(config, token=signed.session)) as client:
         try:
@@ -63,8 +64,12 @@ def _token_by_password(ctx: Ctx, username: str | None) -> tuple[str, str]:
             made = client.create_token(f"pysetl-hub login on {host}"[:100])
         finally:
             client.sign_out()
-    expires = _when(made.info.expires) if made.info.expires else "never"
-    say(f"created token pshub_{safe(made.info.id)}_… ({safe(made.info.name)}), expires {expires}")
+    expires = _when(made.info.expires) if made.info.expires else _("never")
+    say(
+        _("created token pshub_{id}_… ({name}), expires {expires}").format(
+            id=safe(made.info.id), name=safe(made.info.name), expires=expires
+        )
+    )
     return made.token, signed.username
 
 
@@ -90,35 +95,44 @@ def login(ctx: Ctx, token_opt: str | None, with_password: bool, username: str | 
     config = ctx.config
     if with_password:
         if token_opt is not None:
-            raise click.UsageError("give --token or --password, not both")
+            raise click.UsageError(_("give --token or --password, not both"))
         token, name = _token_by_password(ctx, username)
         cfg.save_token(config.path, config.url, token)
-        say(f"logged in to {safe(cfg.origin(config.url))} as {safe(name)}; token saved in "
-            f"{safe(config.path)}")  # fmt: skip
+        say(_logged_in(safe(cfg.origin(config.url)), safe(name), safe(config.path)))
         return
     token = _read_token(token_opt)
     if not token:
         raise errors.ConfigError(
-            "no token given: pass --token, type it at the prompt, or pipe it on stdin"
+            _("no token given: pass --token, type it at the prompt, or pipe it on stdin")
         )
     me: Me | None = None
     with ctx.client(replace(config, token=token)) as client:
         try:
             me = client.me()
         except errors.Unauthorized as exc:
-            exc.hint = (
+            exc.hint = _(
                 "the token was not saved: copy it again (it starts with pshub_), or ask the "
                 "hub's admin for a new one (`pysetl-hub-server tokens create USER`)"
             )
             raise
         except errors.NotFound:
             warn(
-                f"{config.url} has no /api/v1/me (a hub older than this client?), so the token "
-                "could not be checked; saving it anyway"
+                _(
+                    "{url} has no /api/v1/me (a hub older than this client?), so the token "
+                    "could not be checked; saving it anyway"
+                ).format(url=config.url)
             )
     cfg.save_token(config.path, config.url, token)
-    who = f" as {safe(me.username)}" if me is not None else ""
-    say(f"logged in to {safe(cfg.origin(config.url))}{who}; token saved in {safe(config.path)}")
+    who = safe(me.username) if me is not None else None
+    say(_logged_in(safe(cfg.origin(config.url)), who, safe(config.path)))
+
+
+def _logged_in(hub: str, username: str | None, path: str) -> str:
+    if username is None:
+        return _("logged in to {hub}; token saved in {path}").format(hub=hub, path=path)
+    return _("logged in to {hub} as {username}; token saved in {path}").format(
+        hub=hub, username=username, path=path
+    )
 
 
 @click.command()
@@ -129,15 +143,19 @@ def logout(ctx: Ctx) -> None:
 
     config = ctx.config
     found = cfg.forget_token(config.path, config.url)
-    state = "token removed" if found else "no token stored"
-    say(f"{state} for {safe(cfg.origin(config.url))}")
+    text = _("token removed for {hub}") if found else _("no token stored for {hub}")
+    say(text.format(hub=safe(cfg.origin(config.url))))
 
 
 def _when(moment: datetime) -> str:
     # Rounded, not floored: a token made for 30 days reads "in 30 days", not 29.
     days = round((moment - datetime.now(UTC)).total_seconds() / 86400)
-    relative = f"in {days} days" if days >= 0 else f"{-days} days ago"
-    return f"{moment:%Y-%m-%d %H:%M} UTC ({relative})"
+    # The English says "days" for one day too, as it always did; a language may differ.
+    if days >= 0:
+        relative = ngettext("in {days} days", "in {days} days", days).format(days=days)
+    else:
+        relative = ngettext("{days} days ago", "{days} days ago", -days).format(days=-days)
+    return _("{time} UTC ({relative})").format(time=f"{moment:%Y-%m-%d %H:%M}", relative=relative)
 
 
 @click.command()
@@ -150,24 +168,32 @@ def whoami(ctx: Ctx, as_json: bool) -> None:
     if as_json:
         emit_json(me)
         return
-    say(f"[bold]{safe(me.username)}[/] on {safe(ctx.config.url)}")
+    say(
+        _("[bold]{username}[/] on {url}").format(
+            username=safe(me.username), url=safe(ctx.config.url)
+        )
+    )
     if me.session is not None:
-        say("signed in with a session: every component, every action")
-        say(f"expires: {_when(me.session.expires)}")
+        say(_("signed in with a session: every component, every action"))
+        say(_("expires: {when}").format(when=_when(me.session.expires)))
         return
     t = me.token
     if t is None:
         return
     label = t.name or t.description
-    say(f"token: pshub_{safe(t.id)}_…" + (f" ({safe(label)})" if label else ""))
+    if label:
+        say(_("token: pshub_{id}_… ({label})").format(id=safe(t.id), label=safe(label)))
+    else:
+        say(_("token: pshub_{id}_…").format(id=safe(t.id)))
     if t.components is not None or t.component:
         names = t.components if t.components is not None else [t.component]
-        say(f"scope: only {', '.join(safe(n) for n in names)}")
+        say(_("scope: only {names}").format(names=", ".join(safe(n) for n in names)))
     else:
-        say(f"scope: all of {safe(me.username)}'s components, and new names")
+        say(_("scope: all of {username}'s components, and new names").format(
+            username=safe(me.username)))  # fmt: skip
     if t.actions:
-        say(f"may: {', '.join(t.actions)}")
-    say(f"expires: {_when(t.expires) if t.expires else 'never'}")
+        say(_("may: {actions}").format(actions=", ".join(t.actions)))
+    say(_("expires: {when}").format(when=_when(t.expires) if t.expires else _("never")))
 
 
 @click.command("config")
@@ -198,7 +224,11 @@ def config_cmd(ctx: Ctx, key: str | None, value: str | None, as_json: bool) -> N
     }
     if key:
         if key not in shown:
-            raise errors.ConfigError(f"unknown setting {key!r}: one of {', '.join(shown)}")
+            raise errors.ConfigError(
+                _("unknown setting {key}: one of {keys}").format(
+                    key=repr(key), keys=", ".join(shown)
+                )
+            )
         shown = {key: shown[key]}
     if as_json:
         emit_json(shown)

@@ -9,13 +9,17 @@ import click
 
 from pysetl_hub.cli.options import Ctx, json_option, pass_ctx
 from pysetl_hub.cli.output import emit_json, safe, say, show, table
+from pysetl_hub.i18n import _
 
 if TYPE_CHECKING:
     from pysetl_hub_schemas import AuditEventPage
 
 
 def _print(page: AuditEventPage, title: str) -> None:
-    grid = table("id", "when (UTC)", "action", "actor", "target", "detail", "from", title=title)
+    grid = table(
+        _("id"), _("when (UTC)"), _("action"), _("actor"), _("target"), _("detail"), _("from"),
+        title=title,
+    )  # fmt: skip
     for e in page.events:
         detail = ", ".join(f"{k}={v}" for k, v in sorted(e.detail.items()) if v not in (None, ""))
         origin = " ".join(x for x in (e.ip, e.user_agent) if x) or "-"
@@ -30,7 +34,7 @@ def _print(page: AuditEventPage, title: str) -> None:
         )
     show(grid)
     if page.next_before is not None:
-        say(f"older events: --before {page.next_before}")
+        say(_("older events: --before {id}").format(id=page.next_before))
 
 
 @click.command()
@@ -48,13 +52,16 @@ def events(
     """Audit events, newest first: NAME's (its owners may read them), or without NAME your own
     security events (sign-ins, tokens, revocations); --all for every event (admins)."""
     if name is not None and every:
-        raise click.UsageError("give NAME or --all, not both")
+        raise click.UsageError(_("give NAME or --all, not both"))
     with ctx.client() as client:
         page = client.events(name, every=every, before=before, per_page=limit)
     if as_json:
         emit_json(page)
         return
-    title = f"events of {name}" if name else ("every event" if every else "your security events")
+    if name:
+        title = _("events of {name}").format(name=name)
+    else:
+        title = _("every event") if every else _("your security events")
     _print(page, safe(title))
 
 

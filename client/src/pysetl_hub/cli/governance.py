@@ -12,27 +12,59 @@ import click
 
 from pysetl_hub.cli.options import Ctx, json_option, pass_ctx
 from pysetl_hub.cli.output import emit_json, safe, say, show, table
+from pysetl_hub.i18n import N_, _, pgettext
 
 if TYPE_CHECKING:
     from pysetl_hub_schemas import Invitation, Organization, RoleList
 
 
+# The hub's role and invitation-state codes, as words in the user's language.
+WORDS = {
+    "owner": N_("owner"),
+    "maintainer": N_("maintainer"),
+    "member": N_("member"),
+    "pending": N_("pending"),
+    "accepted": N_("accepted"),
+    "declined": N_("declined"),
+    "revoked": N_("revoked"),
+    "expired": N_("expired"),
+}
+
+
+def word(code: str) -> str:
+    """A role or state code in the user's language (a code this client does not know, as is)."""
+    return _(WORDS[code]) if code in WORDS else safe(code)
+
+
 def _print_roles(listing: RoleList, role: str | None = None) -> None:
-    grid = table("user", "role", "via", title=f"roles on {safe(listing.component)}")
+    title = _("roles on {name}").format(name=safe(listing.component))
+    grid = table(_("user"), _("role"), _("via"), title=title)
     for e in listing.roles:
         if role is None or e.role == role:
-            grid.add_row(safe(e.username), e.role, safe(e.via))
+            grid.add_row(safe(e.username), word(e.role), safe(e.via))
     show(grid)
     if listing.organization:
-        say(f"owned by the organization {safe(listing.organization)}")
+        say(_("owned by the organization {org}").format(org=safe(listing.organization)))
 
 
 def _said(invitation: Invitation) -> None:
-    target = invitation.component or f"organization {invitation.organization}"
-    say(
-        f"invitation {invitation.id}: {safe(invitation.invitee)} as {invitation.role} of "
-        f"{safe(target)}: {invitation.status} (expires {invitation.expires:%Y-%m-%d})"
-    )
+    fields = {
+        "id": invitation.id,
+        "invitee": safe(invitation.invitee),
+        "role": word(invitation.role),
+        "status": word(invitation.status),
+        "expires": f"{invitation.expires:%Y-%m-%d}",
+    }
+    if invitation.component:
+        text = _("invitation {id}: {invitee} as {role} of {name}: {status} (expires {expires})")
+        fields["name"] = safe(invitation.component)
+    else:
+        text = _(
+            "invitation {id}: {invitee} as {role} of organization {org}: {status} "
+            "(expires {expires})"
+        )
+        fields["org"] = safe(invitation.organization)
+    say(text.format(**fields))
 
 
 def _role_group(role: str, plural: str) -> click.Group:
@@ -63,7 +95,11 @@ def _role_group(role: str, plural: str) -> click.Group:
             invitation = client.invite(name, user, role)
         emit_json(invitation) if as_json else _said(invitation)
         if not as_json:
-            say(f"{safe(user)} accepts with `pysetl-hub invitations accept {invitation.id}`")
+            say(
+                _("{user} accepts with `pysetl-hub invitations accept {id}`").format(
+                    user=safe(user), id=invitation.id
+                )
+            )
 
     add.help = f"Invite USER to be {'an' if role == 'owner' else 'a'} {role} of NAME."
 
@@ -89,11 +125,23 @@ def _list_invitations(ctx: Ctx, as_json: bool) -> None:
     if as_json:
         emit_json(listing)
         return
-    grid = table("id", "to", "role", "from", "status", "expires", title="invitations")
+    grid = table(
+        _("id"),
+        _("to"),
+        _("role"),
+        pgettext("invitation", "from"),
+        _("status"),
+        _("expires"),
+        title=_("invitations"),
+    )
     for i in listing.invitations:
-        target = i.component or f"org {i.organization}"
+        target = (
+            safe(i.component) if i.component else _("org {org}").format(org=safe(i.organization))
+        )
         expires = i.expires.strftime("%Y-%m-%d")
-        grid.add_row(str(i.id), safe(target), i.role, safe(i.inviter or "-"), i.status, expires)
+        grid.add_row(
+            str(i.id), target, word(i.role), safe(i.inviter or "-"), word(i.status), expires
+        )
     show(grid)
 
 
@@ -133,17 +181,29 @@ invitations.add_command(_answer("revoke", "Withdraw a pending invitation you sen
 
 
 def _print_org(o: Organization) -> None:
-    say(f"organization {safe(o.display_name)} ({safe(o.name)})")
-    grid = table("member", "role", title="members")
+    say(
+        _("organization {display_name} ({name})").format(
+            display_name=safe(o.display_name), name=safe(o.name)
+        )
+    )
+    grid = table(_("member"), _("role"), title=_("members"))
     for m in o.members:
-        grid.add_row(safe(m.username), m.role)
+        grid.add_row(safe(m.username), word(m.role))
     show(grid)
     for t in o.teams:
-        roles = ", ".join(f"{r.role} of {r.component}" for r in t.roles) or "no roles"
-        say(f"team {safe(t.name)}: {safe(', '.join(t.members) or 'no members')} ({safe(roles)})")
-    say(f"components: {safe(', '.join(o.components) or 'none')}")
+        roles = ", ".join(
+            _("{role} of {name}").format(role=word(r.role), name=safe(r.component)) for r in t.roles
+        )
+        say(
+            _("team {team}: {members} ({roles})").format(
+                team=safe(t.name),
+                members=safe(", ".join(t.members)) or _("no members"),
+                roles=roles or _("no roles"),
+            )
+        )
+    say(_("components: {names}").format(names=safe(", ".join(o.components)) or _("none")))
     if o.prefixes:
-        say(f"reserved prefixes: {safe(', '.join(o.prefixes))}")
+        say(_("reserved prefixes: {prefixes}").format(prefixes=safe(", ".join(o.prefixes))))
 
 
 @click.group("orgs")
@@ -273,14 +333,24 @@ def delete(ctx: Ctx, name: str, version: str, filename: str | None, yes: bool) -
 
     The filenames can never be published again; yanking (`pysetl-hub yank`) is usually better.
     """
-    what = f"{filename} of {name} {version}" if filename else f"{name} {version} and its files"
     if not yes:
-        raise click.UsageError(f"deleting {what} cannot be undone: add --yes to do it")
+        if filename:
+            refusal = _("deleting {file} of {name} {version} cannot be undone: add --yes to do it")
+        else:
+            refusal = _(
+                "deleting {name} {version} and its files cannot be undone: add --yes to do it"
+            )
+        raise click.UsageError(refusal.format(file=filename, name=name, version=version))
     with ctx.client() as client:
         gone = client.delete(name, version, filename)
-    say(f"deleted {safe(', '.join(gone.filenames) or 'no file')} of {safe(gone.component)}")
+    files = safe(", ".join(gone.filenames)) or _("no file")
+    say(_("deleted {files} of {name}").format(files=files, name=safe(gone.component)))
     if gone.release_deleted:
-        say(f"release {safe(gone.version)} is gone; its filenames stay taken")
+        say(
+            _("release {version} is gone; its filenames stay taken").format(
+                version=safe(gone.version)
+            )
+        )
 
 
 COMMANDS = [owners, maintainers, invitations, orgs, delete]

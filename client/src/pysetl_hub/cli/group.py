@@ -14,6 +14,7 @@ import click
 from pysetl_hub import __version__, errors
 from pysetl_hub.cli.options import Ctx
 from pysetl_hub.cli.output import err, safe
+from pysetl_hub.i18n import _, use_for_click
 
 # First match wins: the more specific class comes before its base.
 EXIT_CODES: list[tuple[type[errors.HubError], int]] = [
@@ -41,15 +42,21 @@ def exit_code(exc: errors.HubError) -> int:
 def report(exc: errors.HubError) -> None:
     """`error: <message>` and `hint: <fix>` on stderr; the text may quote the hub or a package,
     so it is neutralised like any other outside text."""
-    message, _, hint = exc.diagnostics().partition("\nhint: ")
     console = err()
-    console.print(f"[bold red]error:[/] {safe(message, lines=True)}", soft_wrap=True)
+    message, hint = safe(str(exc), lines=True), exc.fix()
+    console.print(_("[bold red]error:[/] {message}").format(message=message), soft_wrap=True)
     if hint:
-        console.print(f"[yellow]hint:[/] {safe(hint, lines=True)}", soft_wrap=True)
+        console.print(
+            _("[yellow]hint:[/] {hint}").format(hint=safe(hint, lines=True)), soft_wrap=True
+        )
 
 
 class HubGroup(click.Group):
     """The root group: runs the subcommand and turns its HubError into the documented exit."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        use_for_click()  # click's own words (Usage:, Error:, ...) in the user's language
+        return super().main(*args, **kwargs)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

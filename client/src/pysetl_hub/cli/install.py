@@ -27,6 +27,7 @@ from pysetl_hub.cli.options import (
     signature_options,
 )
 from pysetl_hub.cli.output import activity, emit_json, joined, safe, say, show, table, transfer_bar
+from pysetl_hub.i18n import _
 
 if TYPE_CHECKING:
     from rich.progress import Progress as RichProgress
@@ -38,12 +39,21 @@ if TYPE_CHECKING:
 
 
 def _print_plan(plan: Plan, env: Environment) -> None:
-    say(f"plan for {safe(env.describe())}:")
+    say(_("plan for {environment}:").format(environment=safe(env.describe())))
     for p in plan.picks:
-        by = f" (for {safe(p.required_by)})" if p.required_by else ""
-        say(f"  [bold]{safe(p.name)}[/] {safe(p.version)}{by}  {safe(p.file.filename)}")
+        fields = {"name": safe(p.name), "version": safe(p.version), "file": safe(p.file.filename)}
+        if p.required_by:
+            line = _("  [bold]{name}[/] {version} (for {parent})  {file}")
+            fields["parent"] = safe(p.required_by)
+        else:
+            line = _("  [bold]{name}[/] {version}  {file}")
+        say(line.format(**fields))
     for r in plan.external:
-        say(f"  {safe(r)} [dim](left to the installer's own index)[/]")
+        say(
+            _("  {requirement} [dim](left to the installer's own index)[/]").format(
+                requirement=safe(r)
+            )
+        )
 
 
 def _plan_json(plan: Plan, env: Environment) -> dict[str, Any]:
@@ -69,9 +79,10 @@ def _print_checks(checker: Checker) -> None:
     about each already, once."""
     for c in checker.results:
         if c.publisher is not None:
-            say(f"  {safe(c.filename)}: [green]signed by {safe(c.publisher)}[/]")
+            say(_("  {file}: [green]signed by {publisher}[/]").format(
+                file=safe(c.filename), publisher=safe(c.publisher)))  # fmt: skip
         elif c.status == "not checked":
-            say(f"  {safe(c.filename)}: [yellow]not checked[/] (--verify off)")
+            say(_("  {file}: [yellow]not checked[/] (--verify off)").format(file=safe(c.filename)))
 
 
 class _Progress:
@@ -88,7 +99,7 @@ class _Progress:
 
     def __enter__(self) -> _Progress:
         if not self._quiet:
-            self._show(transfer_bar(), "downloading", self._total)
+            self._show(transfer_bar(), _("downloading"), self._total)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -105,7 +116,8 @@ class _Progress:
             self._live.advance(self._task, n)
 
     def _installing(self, command: list[str]) -> None:
-        doing = f"installing with {safe(self._installer or Path(command[0]).name)}"
+        installer = safe(self._installer or Path(command[0]).name)
+        doing = _("installing with {installer}").format(installer=installer)
         live = activity()
         if not live.console.is_terminal:  # a log gets one line in place of the live one
             say(doing)
@@ -181,7 +193,11 @@ def install_cmd(
     if not quiet:
         _print_checks(checker)
         names = ", ".join(f"{safe(p.name)} {safe(p.version)}" for p in plan.picks)
-        say(f"[green]installed[/] {names} into {safe(env.python)}")
+        say(
+            _("[green]installed[/] {names} into {python}").format(
+                names=names, python=safe(env.python)
+            )
+        )
 
 
 @click.command()
@@ -225,7 +241,7 @@ def download(
         emit_json({**_plan_json(plan, env), "files": [str(p) for p in saved]})
     elif not quiet:
         for path in saved:
-            say(f"[green]saved[/] {safe(path)}")
+            say(_("[green]saved[/] {path}").format(path=safe(path)))
 
 
 @click.command("uninstall")
@@ -240,7 +256,7 @@ def uninstall_cmd(
     from pysetl_hub.install import uninstall
 
     uninstall(list(names), python=python, installer=installer or ctx.config.installer)
-    say(f"[green]uninstalled[/] {joined(names)}")
+    say(_("[green]uninstalled[/] {names}").format(names=joined(names)))
 
 
 @click.command("list")
@@ -256,9 +272,9 @@ def list_cmd(ctx: Ctx, python: str | None, as_json: bool) -> None:
         emit_json([asdict(i) for i in found])
         return
     if not found:
-        say("no PySetl components installed")
+        say(_("no PySetl components installed"))
         return
-    grid = table("distribution", "version", "kind", "entry points", "hub")
+    grid = table(_("distribution"), _("version"), _("kind"), _("entry points"), _("hub"))
     for i in found:
         grid.add_row(
             safe(i.distribution),

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from pysetl_hub.i18n import _
+
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress
@@ -65,7 +67,8 @@ def say(message: str) -> None:
 
 def warn(message: str) -> None:
     """A warning on stderr; the message is plain text (it may quote a package's metadata)."""
-    err().print(f"[yellow]warning:[/] {safe(message, lines=True)}", soft_wrap=True)
+    text = _("[yellow]warning:[/] {message}").format(message=safe(message, lines=True))
+    err().print(text, soft_wrap=True)
 
 
 def emit_json(data: Any) -> None:

@@ -11,6 +11,7 @@ import click
 
 from pysetl_hub.cli.options import Ctx, json_option, pass_ctx
 from pysetl_hub.cli.output import emit_json, safe, say, transfer_bar
+from pysetl_hub.i18n import _
 
 if TYPE_CHECKING:
     from pysetl_hub.config import Config
@@ -52,14 +53,16 @@ def publish(
     if not dists:
         given = ", ".join(f.name for f in files)
         raise errors.HubError(
-            f"nothing to publish among {given}: only wheels (.whl) and sdists (.tar.gz) are "
-            "uploaded; build them with `python -m build` and pass dist/*"
+            _(
+                "nothing to publish among {files}: only wheels (.whl) and sdists (.tar.gz) are "
+                "uploaded; build them with `python -m build` and pass dist/*"
+            ).format(files=given)
         )
     if attest_:
         from pysetl_hub.signing import attest
 
         for written in attest(dists):
-            say(f"[green]signed[/] {safe(written.name)}")
+            say(_("[green]signed[/] {file}").format(file=safe(written.name)))
         with_attestations = True
     if with_attestations:  # pypi_attestations is slow to import: only when asked for
         from pysetl_hub_provenance import twine_attestations
@@ -79,12 +82,10 @@ def publish(
                 # under another name is a real refusal, whatever the flag.
                 if not skip_existing or exc.problem.code not in EXISTING:
                     raise
-                say(f"[yellow]skipped[/] {safe(path.name)} (already published)")
+                say(_("[yellow]skipped[/] {file} (already published)").format(file=safe(path.name)))
                 continue
             results.append(result)
-            verb = "published" if result.created else "already there"
-            renamed = f" (from {safe(path.name)})" if result.filename != path.name else ""
-            say(f"[green]{verb}[/] {safe(result.filename)}{renamed}")
+            say(_published(result.created, safe(result.filename), safe(path.name)))
     if as_json:
         emit_json(results)
 
@@ -103,11 +104,24 @@ def trusted_publishing(ctx: Ctx) -> Config:
         return ctx.config
     names = ", ".join(safe(n) for n in minted.components)
     say(
-        "[green]trusted publishing:[/] no token configured, so this CI job's OIDC identity was "
-        f"exchanged for an upload token for {names} (valid until "
-        f"{minted.expires:%H:%M:%S} UTC)"
+        _(
+            "[green]trusted publishing:[/] no token configured, so this CI job's OIDC identity "
+            "was exchanged for an upload token for {names} (valid until {time} UTC)"
+        ).format(names=names, time=f"{minted.expires:%H:%M:%S}")
     )
     return replace(ctx.config, token=minted.token)
+
+
+def _published(created: bool, filename: str, given: str) -> str:
+    """`published NAME`, or `already there NAME`, and the name it was given when the hub
+    stored it under another (both already made safe)."""
+    if filename == given:
+        if created:
+            return _("[green]published[/] {file}").format(file=filename)
+        return _("[green]already there[/] {file}").format(file=filename)
+    if created:
+        return _("[green]published[/] {file} (from {given})").format(file=filename, given=given)
+    return _("[green]already there[/] {file} (from {given})").format(file=filename, given=given)
 
 
 COMMANDS = [publish]

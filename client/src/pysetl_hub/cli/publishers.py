@@ -10,6 +10,7 @@ import click
 
 from pysetl_hub.cli.options import Ctx, json_option, pass_ctx, trust_root_option
 from pysetl_hub.cli.output import emit_json, safe, say, show, table
+from pysetl_hub.i18n import _
 
 if TYPE_CHECKING:
     from pysetl_hub_schemas import Publisher, PublisherList
@@ -22,8 +23,8 @@ def publishers() -> None:
 
 def _print_publishers(listing: PublisherList) -> None:
     grid = table(
-        "id", "publisher", "environment", "added", "by",
-        title=f"trusted publishers of {safe(listing.component)}",
+        _("id"), _("publisher"), _("environment"), _("added"), _("by"),
+        title=_("trusted publishers of {name}").format(name=safe(listing.component)),
     )  # fmt: skip
     for t in listing.publishers:
         grid.add_row(
@@ -34,8 +35,10 @@ def _print_publishers(listing: PublisherList) -> None:
             safe(t.added_by or "-"),
         )
     show(grid)
-    state = "refused" if listing.require_attestations else "accepted"
-    say(f"unsigned uploads: {state}")
+    if listing.require_attestations:
+        say(_("unsigned uploads: refused"))
+    else:
+        say(_("unsigned uploads: accepted"))
 
 
 @publishers.command("list")
@@ -152,7 +155,7 @@ def verify_cmd(
         for _declared, raw in read_attestations(source)
     ]
     if not results:
-        raise errors.SignatureInvalid(file.name, "format", "no attestation in the files given")
+        raise errors.SignatureInvalid(file.name, "format", _("no attestation in the files given"))
     if as_json:
         emit_json(
             [
@@ -166,7 +169,11 @@ def verify_cmd(
             ]
         )
     for v in results:
-        say(f"[green]OK[/] {safe(v.filename)}: signed by {safe(v.publisher)} ({v.predicate_type})")
+        say(
+            _("[green]OK[/] {file}: signed by {publisher} ({predicate_type})").format(
+                file=safe(v.filename), publisher=safe(v.publisher), predicate_type=v.predicate_type
+            )
+        )
 
 
 COMMANDS = [publishers, verify_cmd]

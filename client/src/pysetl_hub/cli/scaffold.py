@@ -8,6 +8,7 @@ import click
 
 from pysetl_hub.cli.options import KINDS
 from pysetl_hub.cli.output import safe, say
+from pysetl_hub.i18n import _
 
 
 @click.command()
@@ -26,8 +27,10 @@ def new(kind: str, name: str, parent: Path) -> None:
     from pysetl_hub.scaffold import scaffold
 
     root = scaffold(kind, name, parent)
-    say(f"[green]created[/] {safe(root)}")
-    say(f"next: cd {safe(root)} && python -m build && pysetl-hub publish dist/*")
+    say(_("[green]created[/] {path}").format(path=safe(root)))
+    say(
+        _("next: cd {path} && python -m build && pysetl-hub publish dist/*").format(path=safe(root))
+    )
 
 
 COMMANDS = [new]

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from pysetl_hub.cli.options import KINDS, Ctx, Target, env_options, json_option, pass_ctx
-from pysetl_hub.cli.output import count, emit_json, joined, safe, say, show, size, table
+from pysetl_hub.cli.output import emit_json, joined, safe, say, show, size, table
+from pysetl_hub.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from pysetl_hub_schemas import PlatformCheck, Release, SearchResults
@@ -45,11 +46,14 @@ def search(
         emit_json(results)
         return
     if not results.hits:
-        say(f"no component matches {safe(repr(query))}" if query else "no components found")
+        if query:
+            say(_("no component matches {query}").format(query=safe(repr(query))))
+        else:
+            say(_("no components found"))
         return
     if results.corrected_query:
-        say(f"showing results for [bold]{safe(results.corrected_query)}[/]")
-    grid = table("name", "version", "kind", "summary", title=headline(results, query))
+        say(_("showing results for [bold]{query}[/]").format(query=safe(results.corrected_query)))
+    grid = table(_("name"), _("version"), _("kind"), _("summary"), title=headline(results, query))
     for h in results.hits:
         name = safe(h.name)
         grid.add_row(
@@ -63,26 +67,29 @@ def search(
 
 def headline(results: SearchResults, query: str) -> str:
     """`1 component matches 'csv'`, `2 components found`, and the page when there are more."""
-    found = count(results.total, "component")
+    n = results.total
     if query:
-        verb = "matches" if results.total == 1 else "match"
-        text = f"{found} {verb} {safe(repr(query))}"
+        text = ngettext(
+            "{count} component matches {query}", "{count} components match {query}", n
+        ).format(count=n, query=safe(repr(query)))
     else:
-        text = f"{found} found"
-    if results.total > len(results.hits):
-        pages = -(-results.total // max(results.per_page, 1))
-        text += f" (page {results.page} of {pages})"
+        text = ngettext("{count} component found", "{count} components found", n).format(count=n)
+    if n > len(results.hits):
+        pages = -(-n // max(results.per_page, 1))
+        text = _("{results} (page {page} of {pages})").format(
+            results=text, page=results.page, pages=pages
+        )
     return text
 
 
 def _split(spec: str) -> tuple[str, str | None]:
-    name, _, version = spec.partition("==")
+    name, _sep, version = spec.partition("==")
     return name.strip(), version.strip() or None
 
 
 def _matrix(title: str, checks: list[PlatformCheck]) -> str:
     cells = [f"{safe(c.version)} {'[green]✓[/]' if c.compatible else '[red]✗[/]'}" for c in checks]
-    return f"{title}: " + ("  ".join(cells) or "-")
+    return _("{platform}: {versions}").format(platform=title, versions="  ".join(cells) or "-")
 
 
 @click.command()
@@ -104,34 +111,40 @@ def info(ctx: Ctx, spec: str, as_json: bool) -> None:
         emit_json(release)
         return
     if release is None:
-        say(f"{safe(name)} has no releases")
+        say(_("{name} has no releases").format(name=safe(name)))
         return
     c = release.compatibility
-    yanked = " [red](yanked)[/]" if release.yanked else ""
-    say(f"[bold]{safe(release.name)}[/] {safe(release.version)}{yanked}")
+    if release.yanked:
+        first = _("[bold]{name}[/] {version} [red](yanked)[/]")
+    else:
+        first = _("[bold]{name}[/] {version}")
+    say(first.format(name=safe(release.name), version=safe(release.version)))
     if release.yanked and release.yanked_reason:
-        say(f"yanked: {safe(release.yanked_reason)}")
+        say(_("yanked: {reason}").format(reason=safe(release.yanked_reason)))
     if release.summary:
         say(safe(release.summary))
-    say(f"kinds: {joined(release.kinds)}")
+    say(_("kinds: {kinds}").format(kinds=joined(release.kinds)))
     for ep in release.entry_points:
         say(f"  {safe(ep.kind)} [bold]{safe(ep.name)}[/] = {safe(ep.value)}")
     if owners:
-        say(f"owners: {joined(owners)}")
+        say(_("owners: {names}").format(names=joined(owners)))
     if release.license:
-        say(f"license: {safe(release.license)}")
+        say(_("license: {license}").format(license=safe(release.license)))
     for label, url in release.project_urls.items():
         say(f"{safe(label)}: {safe(url)}")
     say(
-        f"requires: Python {safe(c.requires_python or 'any')}, pysetl {safe(c.pysetl or 'any')}, "
-        f"pyspark {safe(c.pyspark or 'any')}"
+        _("requires: Python {python}, pysetl {pysetl}, pyspark {pyspark}").format(
+            python=safe(c.requires_python) if c.requires_python else _("any"),
+            pysetl=safe(c.pysetl) if c.pysetl else _("any"),
+            pyspark=safe(c.pyspark) if c.pyspark else _("any"),
+        )
     )
     say(_matrix("Python", c.python_matrix))
     say(_matrix("PySetl", c.pysetl_matrix))
     say(_matrix("Spark ", c.spark_matrix))
-    files = table("file", "size", "sha256", "signed by")
+    files = table(_("file"), _("size"), "sha256", _("signed by"))
     for f in release.files:
-        signer = f"[green]{safe(f.signer)}[/]" if f.signer else "[yellow]unsigned[/]"
+        signer = f"[green]{safe(f.signer)}[/]" if f.signer else _("[yellow]unsigned[/]")
         digest = safe(f.hashes.get("sha256", "")[:16]) + "…"
         files.add_row(safe(f.filename), size(f.size), digest, signer)
     show(files)
@@ -169,17 +182,20 @@ def versions(ctx: Ctx, name: str, target: Target, as_json: bool) -> None:
     if as_json:
         emit_json({"name": component.display_name, "environment": env.describe(), "versions": rows})
         return
-    title = f"{safe(component.display_name)} for {safe(env.describe())}"
-    grid = table("version", "python", "pysetl", "pyspark", "fits", title=title)
+    title = _("{name} for {environment}").format(
+        name=safe(component.display_name), environment=safe(env.describe())
+    )
+    grid = table(_("version"), "python", "pysetl", "pyspark", _("fits"), title=title)
     for row in rows:
-        fits = "[green]yes[/]" if row["fits"] else "[red]no[/]"
         if row["why_not"]:
-            fits += f" ({safe(row['why_not'])})"
+            fits = _("[red]no[/] ({reason})").format(reason=safe(row["why_not"]))
+        else:
+            fits = _("[green]yes[/]") if row["fits"] else _("[red]no[/]")
         grid.add_row(
             safe(row["version"]),
-            safe(row["requires_python"] or "any"),
-            safe(row["pysetl"] or "any"),
-            safe(row["pyspark"] or "any"),
+            safe(row["requires_python"]) if row["requires_python"] else _("any"),
+            safe(row["pysetl"]) if row["pysetl"] else _("any"),
+            safe(row["pyspark"]) if row["pyspark"] else _("any"),
             fits,
         )
     show(grid)

@@ -14,6 +14,7 @@ import click
 
 from pysetl_hub.cli.options import Ctx, json_option, pass_ctx
 from pysetl_hub.cli.output import emit_json, safe, say, show, table
+from pysetl_hub.i18n import _
 
 if TYPE_CHECKING:
     from pysetl_hub_schemas import TokenAction, TokenInfo
@@ -64,7 +65,7 @@ def tokens_create(
 ) -> None:
     """Create a token and print its secret on stdout (shown this once)."""
     if expires_days is not None and never_expires:
-        raise click.UsageError("give --expires-days or --never-expires, not both")
+        raise click.UsageError(_("give --expires-days or --never-expires, not both"))
     with ctx.client() as client:
         made = client.create_token(
             name or _default_name(),
@@ -78,18 +79,21 @@ def tokens_create(
         emit_json(made)
         return
     click.echo(made.token)
-    say(f"created {safe(made.info.name)}: {_scope(made.info)}; {', '.join(made.info.actions)}; "
-        f"expires {_date(made.info.expires)}")  # fmt: skip
-    say("this is the only time the token is shown: store it now")
+    say(_("created {name}: {scope}; {actions}; expires {expires}").format(
+        name=safe(made.info.name), scope=_scope(made.info), actions=", ".join(made.info.actions),
+        expires=_date(made.info.expires)))  # fmt: skip
+    say(_("this is the only time the token is shown: store it now"))
 
 
-def _date(moment: datetime | None, never: str = "never") -> str:
-    return f"{moment:%Y-%m-%d %H:%M}" if moment else never
+def _date(moment: datetime | None, never: str | None = None) -> str:
+    if moment:
+        return f"{moment:%Y-%m-%d %H:%M}"
+    return _("never") if never is None else never
 
 
 def _scope(t: TokenInfo) -> str:
     if t.components is None:
-        return "all components"
+        return _("all components")
     return ", ".join(safe(n) for n in t.components)
 
 
@@ -104,8 +108,8 @@ def tokens_list(ctx: Ctx, as_json: bool) -> None:
         emit_json(listing)
         return
     grid = table(
-        "id", "name", "scope", "actions", "created", "expires", "last used", "from", "revoked",
-        title="API tokens",
+        _("id"), _("name"), _("scope"), _("actions"), _("created"), _("expires"), _("last used"),
+        _("from"), _("revoked"), title=_("API tokens"),
     )  # fmt: skip
     for t in listing.tokens:
         grid.add_row(
@@ -130,7 +134,7 @@ def tokens_revoke(ctx: Ctx, token_id: str) -> None:
     ident = token_id.removeprefix("pshub_").split("_")[0]
     with ctx.client() as client:
         info = client.revoke_token(ident)
-    say(f"revoked {safe(info.id)} ({safe(info.name or '-')})")
+    say(_("revoked {id} ({name})").format(id=safe(info.id), name=safe(info.name or "-")))
 
 
 COMMANDS = [tokens]

@@ -6,13 +6,14 @@ import click
 
 from pysetl_hub.cli.options import Ctx, pass_ctx
 from pysetl_hub.cli.output import safe, say
+from pysetl_hub.i18n import _
 
 
 def _yank(ctx: Ctx, name: str, version: str, reason: str | None, undo: bool) -> None:
     with ctx.client() as client:
         r = client.unyank(name, version) if undo else client.yank(name, version, reason or "")
-    state = "yanked" if r.yanked else "not yanked"
-    say(f"{safe(r.name)} {safe(r.version)}: {state}")
+    text = _("{name} {version}: yanked") if r.yanked else _("{name} {version}: not yanked")
+    say(text.format(name=safe(r.name), version=safe(r.version)))
 
 
 @click.command()
