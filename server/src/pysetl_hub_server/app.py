@@ -37,8 +37,9 @@ from pysetl_hub_server.security.production import check_production
 from pysetl_hub_server.security.readonly import ReadOnlyGate
 from pysetl_hub_server.settings import Settings
 from pysetl_hub_server.simple.controllers import simple_project, simple_root
-from pysetl_hub_server.web.cache import PageMemo
+from pysetl_hub_server.web.cache import SEARCH_TTL, PageMemo
 from pysetl_hub_server.web.errors import web_http_error, web_internal_error
+from pysetl_hub_server.web.hot import WebPages
 from pysetl_hub_server.web.openapi import ApiReference
 from pysetl_hub_server.web.router import static_router, web_router
 
@@ -52,11 +53,13 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Secu
     configure_logging(settings.log_level)
     check_production(settings)
     the_hub = hub or build_hub(settings)
-    hot = HotPath(create_litestar(the_hub), the_hub.cache, the_hub.downloads)
+    memo = PageMemo(the_hub.settings.web_page_cache_entries)
+    pages = WebPages(memo, the_hub.settings.base_url)
+    hot = HotPath(create_litestar(the_hub, memo), the_hub.cache, the_hub.downloads, pages)
     return SecurityHeaders(ReadOnlyGate(hot, the_hub.sessions, settings.read_only))
 
 
-def create_litestar(the_hub: Hub) -> Litestar:
+def create_litestar(the_hub: Hub, memo: PageMemo | None = None) -> Litestar:
     """Routes, dependencies, problem+json handlers and OpenAPI around an already built hub."""
 
     @asynccontextmanager
@@ -115,7 +118,13 @@ def create_litestar(the_hub: Hub) -> Litestar:
         logging_config=None,
     )
     app.state.hub = the_hub
-    memo = PageMemo(the_hub.settings.web_page_cache_entries)
+    if memo is None:  # (an empty memo is falsy: it has a length)
+        memo = PageMemo(the_hub.settings.web_page_cache_entries)
     the_hub.cache.on_invalidate(memo.invalidate)
     app.state.web_memo = memo
+    # Search answers: their own memo, so a flood of searches never pushes out component pages,
+    # and short-lived, as the engine indexes a publish a moment after it is announced.
+    search_memo = PageMemo(the_hub.settings.web_page_cache_entries, ttl=SEARCH_TTL)
+    the_hub.cache.on_invalidate(search_memo.invalidate)
+    app.state.search_memo = search_memo
     return app

@@ -21,6 +21,7 @@ from pysetl_hub_server.errors import HubError
 from pysetl_hub_server.finished import send_finished
 from pysetl_hub_server.hub import ROOT, Downloads, PageCache
 from pysetl_hub_server.simple.media import negotiate
+from pysetl_hub_server.web.hot import WebPages
 
 Answered = tuple[int, Headers, bytes]
 
@@ -52,10 +53,13 @@ def _download_name(scope: HTTPScope) -> str | None:
 class HotPath:
     """ASGI layer around the app; see the module docstring for what it may answer."""
 
-    def __init__(self, app: ASGIApp, cache: PageCache, downloads: Downloads) -> None:
+    def __init__(
+        self, app: ASGIApp, cache: PageCache, downloads: Downloads, pages: WebPages | None = None
+    ) -> None:
         self.app = app
         self._cache = cache
         self._downloads = downloads
+        self._pages = pages
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -93,6 +97,10 @@ class HotPath:
             return None if page is None else self._page(scope, page)
         if path.startswith("/files/"):
             return self._file(scope, path, method)
+        if self._pages is not None:
+            return self._pages.answer(
+                path, method, list(scope["headers"]), scope["scheme"], scope.get("root_path", "")
+            )
         return None
 
     def _page(self, scope: Scope, page: RenderedPage) -> Answered | None:

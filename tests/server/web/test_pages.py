@@ -242,3 +242,25 @@ def test_signed_out_visitors_are_sent_to_sign_in(http: httpx.Client) -> None:
     assert r.status_code == 303 and r.headers["location"].startswith(
         "/account/sign-in?next=/account/tokens"
     )
+
+
+def test_a_warm_page_from_the_hot_path_is_the_page_the_app_renders(site: Site) -> None:
+    """The second request is answered before the framework runs (web/hot.py): same bytes,
+    same headers; a signed-in visitor and a HEAD are handled too."""
+    with httpx.Client(base_url=site.url, headers={**HTML, "Accept-Language": "es"}) as http:
+        for path in ("/", "/components/csv-dedupe"):
+            cold, warm = http.get(path), http.get(path)
+            assert warm.content == cold.content
+            for name in ("content-type", "etag", "content-language", "vary", "cache-control",
+                         "content-security-policy", "x-content-type-options"):  # fmt: skip
+                assert warm.headers[name] == cold.headers[name], (path, name)
+            head = http.head(path)
+            assert head.status_code == 200 and head.content == b""
+            assert head.headers["content-length"] == str(len(cold.content))
+            assert (
+                http.get(path, headers={"If-None-Match": cold.headers["etag"]}).status_code == 304
+            )
+        _signed_in(http)  # now with a session cookie: the app renders the page for alice
+        mine = http.get("/components/csv-dedupe")
+        assert mine.headers["cache-control"] == "private, no-store" and "etag" not in mine.headers
+        assert "Administrar este componente" in mine.text

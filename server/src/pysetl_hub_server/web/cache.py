@@ -10,11 +10,13 @@ stored (the generation moved). The number of entries is bounded (least recently 
 from __future__ import annotations
 
 import hashlib
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Final
 
 COMPONENT: Final = "component"  # keys ("component", name, language, ...) belong to one name
+SEARCH_TTL: Final = 5.0  # seconds a search answer is reused (the search engine lags a publish)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,28 +33,44 @@ class Rendered:
 Key = tuple[str, ...]
 
 
+def anonymous_headers(language: str, etag: str | None) -> dict[str, str]:
+    """The headers of a page an anonymous visitor gets, whichever layer answers it."""
+    headers = {
+        "Content-Language": language,
+        "Vary": "Accept-Language, Cookie, HX-Request",
+        "Cache-Control": "no-cache",  # revalidate by ETag: pages change on publish
+    }
+    if etag:
+        headers["ETag"] = etag
+    return headers
+
+
 class PageMemo:
-    def __init__(self, max_entries: int = 4096) -> None:
-        self._entries: OrderedDict[Key, Rendered] = OrderedDict()
+    """`ttl`: seconds an entry may live even without a change (search answers, whose engine
+    catches up with a publish a moment after the change is announced)."""
+
+    def __init__(self, max_entries: int = 4096, ttl: float | None = None) -> None:
+        self._entries: OrderedDict[Key, tuple[Rendered, float]] = OrderedDict()
         self._max = max_entries
+        self._ttl = ttl
         self.generation = 0
         self.hits = 0
         self.misses = 0
 
     def get(self, key: Key) -> Rendered | None:
         found = self._entries.get(key)
-        if found is None:
+        if found is None or (self._ttl is not None and time.monotonic() - found[1] > self._ttl):
             self.misses += 1
             return None
         self._entries.move_to_end(key)
         self.hits += 1
-        return found
+        return found[0]
 
     def put(self, key: Key, page: Rendered, generation: int) -> None:
         """Keep `page` unless a change happened since `generation` was read."""
         if generation != self.generation:
             return
-        self._entries[key] = page
+        self._entries[key] = (page, time.monotonic())
         self._entries.move_to_end(key)
         while len(self._entries) > self._max:
             self._entries.popitem(last=False)

@@ -23,7 +23,7 @@ from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.i18n.catalogs import direction
 from pysetl_hub_server.i18n.negotiate import COOKIE as LANGUAGE_COOKIE
 from pysetl_hub_server.i18n.negotiate import choose
-from pysetl_hub_server.web.cache import Key, PageMemo, Rendered
+from pysetl_hub_server.web.cache import Key, PageMemo, Rendered, anonymous_headers
 from pysetl_hub_server.web.templating import render
 
 HTML = "text/html"
@@ -112,17 +112,13 @@ def local_path(target: str | None, default: str = "/") -> str:
 
 
 def _headers(visitor: Visitor, etag: str | None) -> dict[str, str]:
-    headers = {
+    if visitor.identity is None:
+        return anonymous_headers(visitor.language, etag)
+    return {
         "Content-Language": visitor.language,
         "Vary": "Accept-Language, Cookie, HX-Request",
+        "Cache-Control": "private, no-store",
     }
-    if visitor.identity is None:
-        headers["Cache-Control"] = "no-cache"  # revalidate by ETag: pages change on publish
-        if etag:
-            headers["ETag"] = etag
-    else:
-        headers["Cache-Control"] = "private, no-store"
-    return headers
 
 
 def respond(visitor: Visitor, page: Rendered | str, status: int = 200) -> Response[bytes]:

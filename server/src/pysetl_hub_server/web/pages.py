@@ -27,7 +27,7 @@ from pysetl_hub_server.i18n.negotiate import COOKIE as LANGUAGE_COOKIE
 from pysetl_hub_server.search import services as search_services
 from pysetl_hub_server.search.engine import SearchQuery
 from pysetl_hub_server.web import catalog, component, guides
-from pysetl_hub_server.web.cache import COMPONENT, Rendered
+from pysetl_hub_server.web.cache import COMPONENT, PageMemo, Rendered
 from pysetl_hub_server.web.context import (
     Visitor,
     local_path,
@@ -75,10 +75,23 @@ SORTS = ("relevance", "newest", "name")
 KINDS: tuple[str, ...] = get_args(Kind)
 
 
+def query_string(query: SearchQuery, **changes: object) -> str:
+    """The query string of a search, with `changes` (the pager's links); also its memo key."""
+    fields: dict[str, object] = {
+        "q": query.q, "kind": query.kind, "pysetl": query.pysetl, "python": query.python,
+        "spark": query.spark, "license": query.license,
+        "verified": None if query.verified is None else str(query.verified).lower(),
+        "sort": None if query.sort == "relevance" else query.sort, "page": query.page,
+    }  # fmt: skip
+    fields.update(changes)
+    return urlencode({k: v for k, v in fields.items() if v not in (None, "")})
+
+
 @get("/search", include_in_schema=False, name="web.search")
 async def search(
     hub: NamedDependency[Hub],
     visitor: NamedDependency[Visitor],
+    state: State,
     q: FromQuery[str] = "",
     kind: FromQuery[str | None] = None,
     pysetl: FromQuery[str | None] = None,
@@ -107,36 +120,33 @@ async def search(
         page=page,
         per_page=20,
     )
+    key = memo_key(visitor, "search", query_string(query)) if problem is None else None
+    memo: PageMemo = state.search_memo
+    if key is not None and (found := memo.get(key)) is not None:
+        return respond(visitor, found)
+    generation = memo.generation
     results = None
     if problem is None:
         try:
             results = await search_services.search(hub, query)
         except BadRequest as exc:
             problem = exc.detail
-    template = "search_results.html" if visitor.partial else "search.html"
-
-    def request_query(**changes: object) -> str:
-        """This search's query string with `changes` (the pager's links)."""
-        fields: dict[str, object] = {
-            "q": query.q, "kind": query.kind, "pysetl": query.pysetl, "python": query.python,
-            "spark": query.spark, "license": query.license,
-            "verified": "true" if query.verified else None,
-            "sort": None if query.sort == "relevance" else query.sort, "page": query.page,
-        }  # fmt: skip
-        fields.update(changes)
-        return urlencode({k: v for k, v in fields.items() if v not in (None, "")})
-
     html = page_html(
         visitor,
-        template,
+        "search_results.html" if visitor.partial else "search.html",
         query=query,
         results=results,
         problem=problem,
         sorts=SORTS,
-        request_query=request_query,
+        request_query=lambda **changes: query_string(query, **changes),
         versions=hub.settings.platforms.by_axis(),
     )
-    return respond(visitor, html, status=200 if problem is None else 400)
+    if problem is not None:
+        return respond(visitor, html, status=400)
+    rendered = Rendered.of(html)
+    if key is not None:
+        memo.put(key, rendered, generation)
+    return respond(visitor, rendered)
 
 
 @get("/components/{name:str}", include_in_schema=False, name="web.component")

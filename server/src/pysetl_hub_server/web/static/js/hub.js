@@ -25,3 +25,14 @@
     if (box) { event.preventDefault(); box.focus(); }
   });
 })();
+
+// Search as you type waits for a second letter: one letter matches nearly everything, and the
+// results would only flicker. Enter (or the button) still searches for one letter.
+document.addEventListener("htmx:confirm", function (event) {
+  "use strict";
+  var box = document.getElementById("q");
+  var trigger = event.detail && event.detail.triggerEvent;
+  if (!box || !trigger || trigger.type !== "input") return;
+  var length = box.value.trim().length;
+  if (length === 1) event.preventDefault();
+});
