@@ -22,7 +22,9 @@ def date(value: datetime, language: str) -> str:
 
 def timestamp(value: datetime, language: str) -> str:
     """Full date and time in UTC, for a `title` beside a relative time."""
-    return format_datetime(value.astimezone(UTC), format="medium", tzinfo=UTC, locale=_locale(language))
+    return format_datetime(
+        value.astimezone(UTC), format="medium", tzinfo=UTC, locale=_locale(language)
+    )
 
 
 def ago(value: datetime, language: str, now: datetime | None = None) -> str:
