@@ -262,3 +262,20 @@ def test_a_subprocess_in_french_or_c_speaks_english(
         r = _cli(live, tmp_path, "info", "no-such-component", **language)
         assert r.returncode == 3
         assert "hint: check the spelling, or find the name with `pysetl-hub search`" in r.stderr
+
+
+def test_the_client_asks_the_hub_for_its_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Problem details come back in the CLI's language (the hub localizes them by
+    Accept-Language); English asks for nothing in particular."""
+    from pysetl_hub.config import Config
+    from pysetl_hub.core import headers
+
+    config = Config(url="https://hub.example.org")
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "es_ES.UTF-8")
+    assert headers(config, False, "https://hub.example.org/x")["Accept-Language"] == "es"
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")  # no French catalog: the CLI speaks English
+    assert "Accept-Language" not in headers(config, False, "https://hub.example.org/x")
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    assert "Accept-Language" not in headers(config, False, "https://hub.example.org/x")

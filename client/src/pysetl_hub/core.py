@@ -19,6 +19,7 @@ import msgspec
 from pysetl_hub import __version__
 from pysetl_hub.config import Config, origin
 from pysetl_hub.errors import APIError, api_error
+from pysetl_hub.i18n import accept_language
 from pysetl_hub_schemas import (
     PYSETL,
     PYTHON,
@@ -205,6 +206,8 @@ def provenance(url: str) -> Call:
 def headers(config: Config, call_auth: bool, url: str) -> dict[str, str]:
     """Request headers; the token only goes to the configured hub's own origin."""
     h = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+    if (language := accept_language()) is not None:
+        h["Accept-Language"] = language
     if call_auth and config.token and origin(url) == origin(config.url):
         h["Authorization"] = f"Bearer {config.token}"
     return h

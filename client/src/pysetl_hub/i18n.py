@@ -42,6 +42,17 @@ def translations() -> gettext.NullTranslations:
     return _catalog(_environment())
 
 
+def accept_language() -> str | None:
+    """The language to ask the hub for (its problem details come back in it), when the CLI
+    speaks one other than English: `es` for LANG=es_ES.UTF-8."""
+    if isinstance(translations(), gettext.GNUTranslations):
+        for value in _environment():
+            if value:
+                tag = value.split(":")[0].split(".")[0].split("@")[0]
+                return tag.split("_")[0] or None
+    return None
+
+
 def reset() -> None:
     """Forget the catalogs read so far (after replacing a .mo file, say)."""
     _catalog.cache_clear()

@@ -122,9 +122,11 @@ def create_litestar(the_hub: Hub, memo: PageMemo | None = None) -> Litestar:
         memo = PageMemo(the_hub.settings.web_page_cache_entries)
     the_hub.cache.on_invalidate(memo.invalidate)
     app.state.web_memo = memo
-    # Search answers: their own memo, so a flood of searches never pushes out component pages,
-    # and short-lived, as the engine indexes a publish a moment after it is announced.
+    # Search answers: their own memo, so a flood of searches never pushes out component pages.
+    # Dropped when a change is announced and again once the engine has indexed it (it lags);
+    # the TTL bounds what a replica could keep after a change indexed by another one.
     search_memo = PageMemo(the_hub.settings.web_page_cache_entries, ttl=SEARCH_TTL)
     the_hub.cache.on_invalidate(search_memo.invalidate)
+    the_hub.indexer.on_indexed(lambda names: search_memo.invalidate(""))
     app.state.search_memo = search_memo
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -29,6 +30,16 @@ class Indexer:
         self.engine = engine
         self._sweeper = Periodic("search-indexer", self.drain, interval)
         self._lock = asyncio.Lock()
+        self._listeners: list[Callable[[list[str]], None]] = []
+
+    def on_indexed(self, listener: Callable[[list[str]], None]) -> None:
+        """Call `listener(names)` once the engine answers with those components' new state
+        (cached search answers must not outlive the index they were read from)."""
+        self._listeners.append(listener)
+
+    def _indexed(self, names: list[str]) -> None:
+        for listener in self._listeners:
+            listener(names)
 
     async def drain(self) -> int:
         """Index every component named in the outbox; returns how many rows were applied."""
@@ -50,6 +61,7 @@ class Indexer:
                 found = {d.name for d in docs}
                 await self.engine.index(docs)
                 await self.engine.remove([n for n in names if n not in found])
+                self._indexed(names)
                 async with self._sessions() as session, session.begin():
                     await session.execute(
                         delete(models.SearchOutbox).where(
@@ -69,6 +81,7 @@ class Indexer:
             await self.engine.clear()
             for i in range(0, len(docs), BATCH):
                 await self.engine.index(docs[i : i + BATCH])
+            self._indexed([d.name for d in docs])
             if last is not None:
                 async with self._sessions() as session, session.begin():
                     await session.execute(

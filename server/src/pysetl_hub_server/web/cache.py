@@ -16,7 +16,10 @@ from dataclasses import dataclass
 from typing import Final
 
 COMPONENT: Final = "component"  # keys ("component", name, language, ...) belong to one name
-SEARCH_TTL: Final = 5.0  # seconds a search answer is reused (the search engine lags a publish)
+# Seconds a search answer may be reused at most: a backstop for a change indexed by another
+# replica just after this one dropped its answers (each replica drops them on every change it
+# sees and on every change it indexes itself).
+SEARCH_TTL: Final = 30.0
 
 
 @dataclass(frozen=True, slots=True)
