@@ -16,22 +16,22 @@ echo "$DOMAINS" | while read -r pkg domain cfg; do
     [ -f "$cfg" ] || continue
     case "$1" in
     extract)
-        $PYBABEL extract -q -F "$cfg" -k _ -k N_ -k ngettext:1,2 -k lazy_gettext -k pgettext:1c,2 \
+        $PYBABEL -q extract -F "$cfg" -k _ -k N_ -k ngettext:1,2 -k lazy_gettext -k pgettext:1c,2 \
             --no-location --sort-output --project "pysetl-hub" --copyright-holder "PySetl Hub contributors" \
             -o "$pot" "$pkg" ;;
     update)
         for lang in $LANGS; do
             po="$pkg/locale/$lang/LC_MESSAGES/$domain.po"
             if [ -f "$po" ]; then
-                $PYBABEL update -q --no-fuzzy-matching --ignore-obsolete -D "$domain" -l "$lang" -i "$pot" -o "$po"
+                $PYBABEL -q update --no-fuzzy-matching --ignore-obsolete -D "$domain" -l "$lang" -i "$pot" -o "$po"
             else
-                $PYBABEL init -q -D "$domain" -l "$lang" -i "$pot" -o "$po"
+                $PYBABEL -q init -D "$domain" -l "$lang" -i "$pot" -o "$po"
             fi
         done ;;
     compile)
         for lang in $LANGS; do
             po="$pkg/locale/$lang/LC_MESSAGES/$domain.po"
-            [ -f "$po" ] && $PYBABEL compile -q -D "$domain" -l "$lang" -i "$po" -o "${po%.po}.mo"
+            [ -f "$po" ] && $PYBABEL -q compile -D "$domain" -l "$lang" -i "$po" -o "${po%.po}.mo"
         done ;;
     *) echo "usage: $0 extract|update|compile" >&2; exit 2 ;;
     esac
