@@ -136,7 +136,7 @@ def _language(scope: Scope) -> str:
     """As `problems.language_of`, from the raw ASGI headers (no Request exists here)."""
     accept: str | None = None
     cookie: str | None = None
-    for key, value in scope["headers"]:
+    for key, value in scope.get("headers") or ():
         if key == b"accept-language":
             accept = bytes(value).decode("latin-1")
         elif key == b"cookie":
