@@ -8,17 +8,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from pysetl_hub_server.i18n.messages import Message, _
+
 
 class HubError(Exception):
-    """Base of the server's domain errors."""
+    """Base of the server's domain errors.
+
+    `detail` is the English text (logs, the CLI, tests); `message` keeps the msgid and its
+    parameters so the problem+json answer can be written in the client's language."""
 
     status = 400
     title = "Bad Request"
 
-    def __init__(self, code: str, detail: str, **extra: Any) -> None:
-        super().__init__(detail)
+    def __init__(self, code: str, detail: str | Message, **extra: Any) -> None:
+        super().__init__(str(detail))
         self.code = code
-        self.detail = detail
+        self.detail = str(detail)
+        self.message: str | Message = detail
         self.extra = extra or None
 
 
@@ -67,7 +73,7 @@ class ServiceUnavailable(HubError):
     status = 503
     title = "Service Unavailable"
 
-    def __init__(self, code: str, detail: str, *, retry_after: int, **extra: Any) -> None:
+    def __init__(self, code: str, detail: str | Message, *, retry_after: int, **extra: Any) -> None:
         super().__init__(code, detail, **extra)
         self.retry_after = retry_after
 
@@ -78,7 +84,7 @@ class TooManyRequests(HubError):
     status = 429
     title = "Too Many Requests"
 
-    def __init__(self, code: str, detail: str, *, retry_after: int, **extra: Any) -> None:
+    def __init__(self, code: str, detail: str | Message, *, retry_after: int, **extra: Any) -> None:
         super().__init__(code, detail, **extra)
         self.retry_after = retry_after
 
@@ -95,6 +101,8 @@ def storage_full() -> InsufficientStorage:
     PostgreSQL)."""
     return InsufficientStorage(
         "storage.full",
-        "the hub's storage is full: nothing of this request was kept; the operator must free "
-        "disk space (or raise the quota) before it can succeed, then send it again",
+        _(
+            "the hub's storage is full: nothing of this request was kept; the operator must "
+            "free disk space (or raise the quota) before it can succeed, then send it again"
+        ),
     )

@@ -1,10 +1,16 @@
-"""The one place that turns errors into RFC 9457 problem+json responses."""
+"""The one place that turns errors into RFC 9457 problem+json responses.
+
+`title` and `detail` are written in the request's language (the picker's cookie, then
+Accept-Language, then English); `code` and everything else stay the same in every language, so
+clients match on `code`, never on text."""
 
 from __future__ import annotations
 
 import errno
 import logging
-from typing import Any
+import re
+from http import HTTPStatus
+from typing import Any, Final
 
 import msgspec
 from litestar import Request, Response
@@ -13,6 +19,9 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from pysetl_hub_schemas import Problem
 from pysetl_hub_server.errors import HubError, ServiceUnavailable, TooManyRequests, storage_full
+from pysetl_hub_server.i18n import negotiate
+from pysetl_hub_server.i18n.catalogs import translations
+from pysetl_hub_server.i18n.messages import DOMAIN, N_, Message, _, localize
 from pysetl_hub_server.security.masking import redact
 
 log = logging.getLogger("pysetl_hub_server")
@@ -25,28 +34,71 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 # so a client that reused the connection would have its next request lost in it.
 BODY_UNREAD = "body_unread"
 
+# The titles a problem can carry (HTTP reason phrases), marked for the catalog; `title` is
+# looked up by its English text, so any other phrase simply stays English.
+TITLES: Final = (
+    N_("Bad Request"),
+    N_("Unauthorized"),
+    N_("Forbidden"),
+    N_("Not Found"),
+    N_("Method Not Allowed"),
+    N_("Not Acceptable"),
+    N_("Request Timeout"),
+    N_("Conflict"),
+    N_("Gone"),
+    N_("Content Too Large"),
+    N_("Request Entity Too Large"),
+    N_("Unsupported Media Type"),
+    N_("Unprocessable Content"),
+    N_("Unprocessable Entity"),
+    N_("Too Many Requests"),
+    N_("Request Header Fields Too Large"),
+    N_("Internal Server Error"),
+    N_("Not Implemented"),
+    N_("Service Unavailable"),
+    N_("Insufficient Storage"),
+    N_("Error"),
+)
+# Litestar's own words for a request its signature model refused (the errors list under
+# `extra` is msgspec's, and stays English).
+_VALIDATION: Final = re.compile(r"Validation failed for (?P<method>[A-Z]+) (?P<path>.*)", re.S)
+
+
+def language_of(request: Request[Any, Any, Any]) -> str:
+    """The language the problem is written in."""
+    return negotiate.choose(
+        request.cookies.get(negotiate.COOKIE), request.headers.get("accept-language")
+    )
+
+
+def title_in(title: str, language: str) -> str:
+    return translations(DOMAIN, language).gettext(title)
+
 
 def problem_response(
     request: Request[Any, Any, Any],
     status: int,
     title: str,
-    detail: str,
+    detail: str | Message,
     *,
     code: str | None = None,
     extra: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response[bytes]:
     """Render an RFC 9457 body. twine shows the HTTP reason, so the detail leads it too."""
+    language = language_of(request)
     body = Problem(
-        title=title,
+        title=title_in(title, language),
         status=status,
-        detail=detail,
+        detail=localize(detail, language),
         code=code,
         instance=request.url.path,
         extra=extra,
     )
+    # The language follows the cookie as well as the header: a cache keys on both.
+    headers = {**(headers or {}), "Content-Language": language, "Vary": "Accept-Language, Cookie"}
     if request.state.get(BODY_UNREAD):
-        headers = {**(headers or {}), "Connection": "close"}
+        headers["Connection"] = "close"
     # A detail may quote what the client sent (a malformed address, a header): masked like a
     # log line, so an error body never carries a secret or an e-mail address back out.
     return Response(
@@ -71,7 +123,7 @@ def hub_error_handler(request: Request[Any, Any, Any], exc: HubError) -> Respons
         request,
         exc.status,
         exc.title,
-        exc.detail,
+        exc.message,
         code=exc.code,
         extra=exc.extra,
         headers=headers,
@@ -79,7 +131,7 @@ def hub_error_handler(request: Request[Any, Any, Any], exc: HubError) -> Respons
 
 
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
-    detail = exc.detail
+    detail = _litestar_detail(exc.detail)
     extra: dict[str, Any] | None = None
     if isinstance(exc, ValidationException) and exc.extra:
         extra = {"errors": exc.extra}
@@ -100,8 +152,10 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
         request,
         HTTP_500_INTERNAL_SERVER_ERROR,
         "Internal Server Error",
-        "The server failed to handle this request; it has been logged. Retry, and report it "
-        "if it persists.",
+        _(
+            "The server failed to handle this request; it has been logged. Retry, and report it "
+            "if it persists."
+        ),
         code="internal",
     )
 
@@ -115,9 +169,21 @@ def os_error_handler(request: Request[Any, Any, Any], exc: OSError) -> Response[
     return internal_error_handler(request, exc)
 
 
-def _reason(status: int) -> str:
-    from http import HTTPStatus
+def _litestar_detail(detail: str) -> str | Message:
+    """Litestar's detail as a message when it is one of its generic sentences (a reason phrase,
+    a failed validation), so it is translated too; anything else stays as it is."""
+    if detail in TITLES:
+        return Message(detail, {})
+    if match := _VALIDATION.fullmatch(detail):
+        return _(
+            "Validation failed for {method} {path}",
+            method=match["method"],
+            path=match["path"],
+        )
+    return detail
 
+
+def _reason(status: int) -> str:
     try:
         return HTTPStatus(status).phrase
     except ValueError:

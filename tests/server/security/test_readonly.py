@@ -198,6 +198,8 @@ def refusal_of(sent: list[Message], message: str) -> None:
     payload = refusal_body("/api/v1/components/x/yank", message)
     assert start["headers"] == [
         (b"content-type", b"application/problem+json"),
+        (b"content-language", b"en"),
+        (b"vary", b"Accept-Language, Cookie"),
         (b"content-length", str(len(payload)).encode()),
         (b"retry-after", b"300"),
         (b"connection", b"close"),
@@ -238,3 +240,33 @@ async def test_a_flag_that_cannot_be_read_lets_the_write_through_and_says_why(
     (logged,) = caplog.records
     assert logged.getMessage() == "read-only flag unreadable; letting the write through"
     assert logged.exc_info is not None
+
+
+async def test_the_refusal_follows_accept_language(offline_hub: Hub) -> None:
+    """The gate answers before the app, so it negotiates the language itself: the same code
+    and status, the detail in Spanish, the operator's message quoted as it was written."""
+    sent: list[Message] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        raise AssertionError("a refused write never reaches the app")
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await set_read_only(offline_hub, True, "moving storage")
+    gate = ReadOnlyGate(app, offline_hub.sessions, forced=False)
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/api/v1/components/x/yank",
+        "headers": [(b"accept-language", b"fr;q=0.9, es-MX;q=0.8")],
+    }
+    await gate(scope, None, send)  # type: ignore[arg-type]
+    start, body = sent
+    assert (b"content-language", b"es") in start["headers"]
+    payload = msgspec.json.decode(body["body"])
+    assert payload["code"] == "hub.read_only" and payload["status"] == 503
+    assert payload["title"] == "Servicio no disponible"
+    assert payload["detail"].startswith(
+        "el hub está en modo de solo lectura por mantenimiento (moving storage): "
+    )

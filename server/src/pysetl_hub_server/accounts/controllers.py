@@ -31,6 +31,7 @@ from pysetl_hub_server.accounts.services import whoami
 from pysetl_hub_server.deps import client_ip
 from pysetl_hub_server.errors import BadRequest
 from pysetl_hub_server.hub import Hub
+from pysetl_hub_server.i18n.messages import _
 
 AnyRequest = Request[Any, Any, Any]
 
@@ -49,7 +50,7 @@ async def sign_in(
     # preflight: requiring it keeps other sites from signing a browser in (login CSRF).
     if request.content_type[0] != "application/json":
         raise BadRequest(
-            "signin.content_type", "sign-in takes a JSON body (Content-Type: application/json)"
+            "signin.content_type", _("sign-in takes a JSON body (Content-Type: application/json)")
         )
     signed = await sessions.sign_in(
         hub, data, ip=client_ip(request), user_agent=request.headers.get("user-agent")

@@ -21,6 +21,7 @@ from pysetl_hub_server.accounts.tokens import parse_token, secret_matches
 from pysetl_hub_server.audit.services import Actor, record
 from pysetl_hub_server.db.models import ApiToken
 from pysetl_hub_server.errors import BadRequest
+from pysetl_hub_server.i18n.messages import _
 
 if TYPE_CHECKING:
     from pysetl_hub_server.hub import Hub
@@ -76,13 +77,20 @@ async def report_leaks(
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise BadRequest(
             "leak.body",
-            "a leaked-token report is a JSON list of objects with a 'token' string and "
-            f"optional 'type', 'url' and 'source' (GitHub secret scanning's format): {exc}",
+            _(
+                "a leaked-token report is a JSON list of objects with a 'token' string and "
+                "optional 'type', 'url' and 'source' (GitHub secret scanning's format): {exc}",
+                exc=exc,
+            ),
         ) from exc
     if len(reports) > MAX_REPORTS:
         raise BadRequest(
             "leak.too_many",
-            f"a report holds at most {MAX_REPORTS} tokens, this one {len(reports)}: split it",
+            _(
+                "a report holds at most {MAX_REPORTS} tokens, this one {reports_count}: split it",
+                MAX_REPORTS=MAX_REPORTS,
+                reports_count=len(reports),
+            ),
         )
     async with hub.sessions() as session:
         for item in reports:

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pysetl_hub_server.audit.services import Actor
 from pysetl_hub_server.db.models import Component, OrgMember, Role, TeamMember, TeamRole, User
 from pysetl_hub_server.errors import Forbidden
+from pysetl_hub_server.i18n.messages import Message, _
 
 RoleName = Literal["owner", "maintainer"]
 TokenAction = Literal["upload", "yank", "manage"]
@@ -31,19 +32,19 @@ RANK = {"maintainer": 1, "owner": 2}
 class Rule:
     role: RoleName  # the least role that may
     token_action: TokenAction  # what the credential must carry
-    words: str  # "may not {words} 'x'"
+    words: Message  # "may not {words} 'x'": a verb phrase, translated with its sentence
 
 
 RULES: dict[str, Rule] = {
-    "upload": Rule("maintainer", "upload", "upload to"),
-    "yank": Rule("maintainer", "yank", "yank releases of"),
-    "unyank": Rule("maintainer", "yank", "unyank releases of"),
-    "delete": Rule("owner", "manage", "delete files or releases of"),
-    "roles": Rule("owner", "manage", "change the owners and maintainers of"),
-    "publishers": Rule("owner", "manage", "change the trusted publishers of"),
-    "settings": Rule("owner", "manage", "change the settings of"),
-    "transfer": Rule("owner", "manage", "transfer"),
-    "events": Rule("owner", "manage", "read the security events of"),
+    "upload": Rule("maintainer", "upload", _("upload to")),
+    "yank": Rule("maintainer", "yank", _("yank releases of")),
+    "unyank": Rule("maintainer", "yank", _("unyank releases of")),
+    "delete": Rule("owner", "manage", _("delete files or releases of")),
+    "roles": Rule("owner", "manage", _("change the owners and maintainers of")),
+    "publishers": Rule("owner", "manage", _("change the trusted publishers of")),
+    "settings": Rule("owner", "manage", _("change the settings of")),
+    "transfer": Rule("owner", "manage", _("transfer")),
+    "events": Rule("owner", "manage", _("read the security events of")),
 }
 
 
@@ -128,15 +129,25 @@ async def authorize(
     if who.components is not None and component.id not in who.components:
         raise Forbidden(
             "auth.scope",
-            f"this token is scoped to other components and cannot {rule.words} {name!r}: use a "
-            f"token whose scope includes {name!r}, or a user-wide token",
+            _(
+                "this token is scoped to other components and cannot {words} {name!r}: use a "
+                "token whose scope includes {name!r}, or a user-wide token",
+                words=rule.words,
+                name=name,
+            ),
             needed_scope=component.name,
         )
     if rule.token_action not in who.actions:
         raise Forbidden(
             "auth.token_action",
-            f"this token may only {', '.join(sorted(who.actions)) or 'read'} and cannot "
-            f"{rule.words} {name!r}: create a token with the {rule.token_action!r} action",
+            _(
+                "this token may only {actions} and cannot {words} {name!r}: create a token with "
+                "the {token_action!r} action",
+                actions=", ".join(sorted(who.actions)) or "read",
+                words=rule.words,
+                name=name,
+                token_action=rule.token_action,
+            ),
             needed_action=rule.token_action,
         )
     if who.via == "oidc":
@@ -144,16 +155,26 @@ async def authorize(
     role = await effective_role(session, who.user_id, component)
     if role is not None and RANK[role] >= RANK[rule.role]:
         return
-    needed = "owner" if rule.role == "owner" else "maintainer or owner"
+    # Role names are the API's words (`needed_role`, `pysetl-hub owners`): never translated.
+    needed = "owner" if rule.role == "owner" else _("maintainer or owner")
     owners = await grantors(session, component)
-    granted_by = ", ".join(owners) if owners else "an admin"
-    have = f"has the {role} role" if role else "has no role"
+    granted_by = ", ".join(owners) if owners else _("an admin")
+    have = _("has the {role} role", role=role) if role else _("has no role")
     raise Forbidden(
         "auth.role",
-        f"user {who.username!r} may not {rule.words} {name!r}: that needs the {needed} role "
-        f"and {who.username!r} {have}; an owner ({granted_by}) can grant it with "
-        f"`pysetl-hub {'owners' if rule.role == 'owner' else 'maintainers'} add {component.name} "
-        f"{who.username}`",
+        _(
+            "user {user!r} may not {words} {name!r}: that needs the {needed} role and {user!r} "
+            "{have}; an owner ({granted_by}) can grant it with `pysetl-hub {command} add "
+            "{component} {user}`",
+            user=who.username,
+            words=rule.words,
+            name=name,
+            needed=needed,
+            have=have,
+            granted_by=granted_by,
+            command="owners" if rule.role == "owner" else "maintainers",
+            component=component.name,
+        ),
         needed_role=rule.role,
         role=role,
         granted_by=owners,
@@ -165,18 +186,21 @@ def require_user_wide(who: Identity, name: str) -> None:
     if who.components is not None or who.via == "oidc":
         raise Forbidden(
             "auth.scope",
-            f"this token is scoped to existing components and cannot create {name!r}: use a "
-            "user-wide token",
+            _(
+                "this token is scoped to existing components and cannot create {name!r}: use a "
+                "user-wide token",
+                name=name,
+            ),
         )
     if not who.actions & {"upload", "manage"}:
         raise Forbidden(
             "auth.token_action",
-            f"creating {name!r} needs a token with the 'upload' or 'manage' action",
+            _("creating {name!r} needs a token with the 'upload' or 'manage' action", name=name),
             needed_action="upload",
         )
 
 
-def require_person(who: Identity, words: str) -> None:
+def require_person(who: Identity, words: Message) -> None:
     """Reading a user's account (their tokens, their security events, with addresses) is for
     the user, on a sign-in session or a user-wide token: a trusted publisher's token acts for a
     CI workflow, whose every step could pass it on, and a component-scoped token is a CI secret
@@ -184,36 +208,52 @@ def require_person(who: Identity, words: str) -> None:
     if who.via == "oidc":
         raise Forbidden(
             "auth.scope",
-            f"a token minted for a trusted publisher is for its workflow's uploads and cannot "
-            f"{words}: use a token of your own",
+            _(
+                "a token minted for a trusted publisher is for its workflow's uploads and "
+                "cannot {words}: use a token of your own",
+                words=words,
+            ),
         )
     if who.components is not None:
         raise Forbidden(
             "auth.scope",
-            f"this token is scoped to components and cannot {words}: sign in, or use a "
-            "user-wide token",
+            _(
+                "this token is scoped to components and cannot {words}: sign in, or use a "
+                "user-wide token",
+                words=words,
+            ),
         )
 
 
-def require_admin(who: Identity, words: str) -> None:
+def require_admin(who: Identity, words: Message) -> None:
     """An admin, on a user-wide credential that may manage: an admin's CI token (scoped, or
     upload-only), leaked, must not carry the admin's power."""
     if not who.is_admin:
         raise Forbidden(
             "auth.admin",
-            f"only a hub admin may {words}: ask an admin (the server operator grants the role "
-            "with `pysetl-hub-server admin grant USER`)",
+            _(
+                "only a hub admin may {words}: ask an admin (the server operator grants the "
+                "role with `pysetl-hub-server admin grant USER`)",
+                words=words,
+            ),
         )
     if who.components is not None or who.via == "oidc":
         raise Forbidden(
             "auth.scope",
-            f"this token is scoped to components and cannot {words}: an admin uses a "
-            "user-wide token (or a sign-in session)",
+            _(
+                "this token is scoped to components and cannot {words}: an admin uses a "
+                "user-wide token (or a sign-in session)",
+                words=words,
+            ),
         )
     if "manage" not in who.actions:
         raise Forbidden(
             "auth.token_action",
-            f"this token may only {', '.join(sorted(who.actions)) or 'read'} and cannot "
-            f"{words}: an admin uses a token with the 'manage' action",
+            _(
+                "this token may only {actions} and cannot {words}: an admin uses a token with the "
+                "'manage' action",
+                actions=", ".join(sorted(who.actions)) or "read",
+                words=words,
+            ),
             needed_action="manage",
         )

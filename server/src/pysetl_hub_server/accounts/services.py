@@ -32,6 +32,7 @@ from pysetl_hub_server.db.models import (
     WebSession,
 )
 from pysetl_hub_server.errors import BadRequest, Conflict, NotFound, Unauthorized
+from pysetl_hub_server.i18n.messages import _
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}[A-Za-z0-9]$|^[A-Za-z0-9]$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -55,16 +56,24 @@ async def create_user(
     if not USERNAME_RE.fullmatch(username):
         raise BadRequest(
             "user.name",
-            f"username {username!r} is invalid: use 1-64 letters, digits, '.', '_' or '-', "
-            "starting and ending with a letter or digit",
+            _(
+                "username {username!r} is invalid: use 1-64 letters, digits, '.', '_' or '-', "
+                "starting and ending with a letter or digit",
+                username=username,
+            ),
         )
     if not EMAIL_RE.fullmatch(email):
-        raise BadRequest("user.email", f"email {email!r} is not an address like name@example.org")
+        raise BadRequest(
+            "user.email", _("email {email!r} is not an address like name@example.org", email=email)
+        )
     if len(password) < 8:
-        raise BadRequest("user.password", "the password is too short: use at least 8 characters")
+        raise BadRequest("user.password", _("the password is too short: use at least 8 characters"))
     existing = await session.scalar(select(User).where(User.username == username.lower()))
     if existing is not None:
-        raise Conflict("user.exists", f"user {username!r} already exists: pick another name")
+        raise Conflict(
+            "user.exists",
+            _("user {username!r} already exists: pick another name", username=username),
+        )
     user = User(username=username.lower(), email=email, password_hash=hash_password(password))
     session.add(user)
     await session.flush()
@@ -109,10 +118,10 @@ async def create_token(
         if expires_days <= 0:
             raise BadRequest(
                 "token.expiry",
-                "--expires-days must be a positive number of days (or choose --never-expires)",
+                _("--expires-days must be a positive number of days (or choose --never-expires)"),
             )
         expires = datetime.now(UTC) + timedelta(days=expires_days)
-    plaintext, _ = await new_token(
+    plaintext, _token = await new_token(
         session,
         user,
         component_ids=component_ids,
@@ -133,8 +142,11 @@ def check_actions(chosen: list[str]) -> list[str]:
     if unknown or not chosen:
         raise BadRequest(
             "token.actions",
-            f"token actions must be some of {', '.join(TOKEN_ACTIONS)}; got "
-            f"{', '.join(unknown) if unknown else 'none'}",
+            _(
+                "token actions must be some of {actions}; got {got}",
+                actions=", ".join(TOKEN_ACTIONS),
+                got=", ".join(unknown) if unknown else "none",
+            ),
         )
     return chosen
 
@@ -142,7 +154,10 @@ def check_actions(chosen: list[str]) -> list[str]:
 async def user_named(session: AsyncSession, username: str) -> User:
     user = await session.scalar(select(User).where(User.username == username.lower()))
     if user is None:
-        raise NotFound("user.missing", f"no user named {username!r}: create it with `users create`")
+        raise NotFound(
+            "user.missing",
+            _("no user named {username!r}: create it with `users create`", username=username),
+        )
     return user
 
 
@@ -202,8 +217,11 @@ async def component_ids_of(session: AsyncSession, names: list[str]) -> list[int]
         if name not in found:
             raise NotFound(
                 "component.missing",
-                f"no component named {item!r}: a scoped token needs an existing component; "
-                "publish it first with an unscoped token",
+                _(
+                    "no component named {item!r}: a scoped token needs an existing component; "
+                    "publish it first with an unscoped token",
+                    item=item,
+                ),
             )
     return sorted(set(found.values()))
 
@@ -217,7 +235,7 @@ async def display_names(session: AsyncSession, ids: Iterable[int]) -> list[str]:
 async def revoke_token(session: AsyncSession, token_id: str, *, actor: Actor | None = None) -> None:
     token = await session.scalar(select(ApiToken).where(ApiToken.token_id == token_id))
     if token is None:
-        raise NotFound("token.missing", f"no token with id {token_id!r}")
+        raise NotFound("token.missing", _("no token with id {token_id!r}", token_id=token_id))
     token.revoked_at = datetime.now(UTC)
     await record(
         session,
@@ -233,32 +251,46 @@ def token_from_headers(authorization: str | None) -> str:
     if not authorization:
         raise Unauthorized(
             "auth.missing",
-            "this endpoint needs an API token: send HTTP Basic with username __token__ and the "
-            "token as password (twine: -u __token__ -p pshub_...)",
+            _(
+                "this endpoint needs an API token: send HTTP Basic with username __token__ and "
+                "the token as password (twine: -u __token__ -p pshub_...)"
+            ),
         )
-    scheme, _, value = authorization.partition(" ")
+    scheme, _sep, value = authorization.partition(" ")
     if scheme.lower() == "bearer":
         return value.strip()
     if scheme.lower() == "basic":
         try:
             decoded = base64.b64decode(value.strip(), validate=True).decode()
         except (binascii.Error, UnicodeDecodeError) as exc:
-            raise Unauthorized("auth.malformed", "the Basic credentials are not base64") from exc
-        user, _, password = decoded.partition(":")
+            raise Unauthorized("auth.malformed", _("the Basic credentials are not base64")) from exc
+        user, _sep, password = decoded.partition(":")
         if user != "__token__":
             raise Unauthorized(
                 "auth.username",
-                "password logins are not accepted for uploads: use username __token__ and an API "
-                "token as the password",
+                _(
+                    "password logins are not accepted for uploads: use username __token__ and "
+                    "an API token as the password"
+                ),
             )
         return password
     # A header without a scheme is a bare credential (someone else's token, pasted): never
     # quote it back, the refusal may end up in a public CI log. A scheme word is named.
-    named = f" {scheme!r}" if value.strip() and SCHEME_RE.fullmatch(scheme) else ""
+    if value.strip() and SCHEME_RE.fullmatch(scheme):
+        raise Unauthorized(
+            "auth.scheme",
+            _(
+                "unsupported authorization scheme {scheme!r}: send `Bearer <token>`, or HTTP "
+                "Basic with username __token__ and the token as password",
+                scheme=scheme,
+            ),
+        )
     raise Unauthorized(
         "auth.scheme",
-        f"unsupported authorization scheme{named}: send `Bearer <token>`, or HTTP Basic with "
-        "username __token__ and the token as password",
+        _(
+            "unsupported authorization scheme: send `Bearer <token>`, or HTTP Basic with "
+            "username __token__ and the token as password"
+        ),
     )
 
 
@@ -273,27 +305,31 @@ async def authenticate(
     if text.startswith(SESSION_PREFIX):
         raise Unauthorized(
             "auth.session",
-            "this endpoint takes an API token (pshub_...), not a sign-in session: create a "
-            "token with `pysetl-hub tokens create` and send that instead",
+            _(
+                "this endpoint takes an API token (pshub_...), not a sign-in session: create a "
+                "token with `pysetl-hub tokens create` and send that instead"
+            ),
         )
     parsed = parse_token(text)
     if parsed is None:
         raise Unauthorized(
-            "auth.token_format", "the API token is not a PySetl Hub token (pshub_...)"
+            "auth.token_format", _("the API token is not a PySetl Hub token (pshub_...)")
         )
     token_id, secret = parsed
     token = await session.scalar(select(ApiToken).where(ApiToken.token_id == token_id))
     # Compare even when the row is missing, so timing does not reveal which ids exist.
     stored = token.secret_hash if token is not None else "0" * 64
     if not secret_matches(secret, stored) or token is None:
-        raise Unauthorized("auth.invalid", "the API token is invalid: create a new one")
+        raise Unauthorized("auth.invalid", _("the API token is invalid: create a new one"))
     if token.revoked_at is not None:
-        raise Unauthorized("auth.revoked", "the API token was revoked: create a new one")
+        raise Unauthorized("auth.revoked", _("the API token was revoked: create a new one"))
     now = datetime.now(UTC)
     if token.expires_at is not None and token.expires_at <= now:
-        raise Unauthorized("auth.expired", "the API token has expired: create a new one")
+        raise Unauthorized("auth.expired", _("the API token has expired: create a new one"))
     if not token.user.is_active:
-        raise Unauthorized("auth.inactive", f"user {token.user.username!r} is disabled")
+        raise Unauthorized(
+            "auth.inactive", _("user {username!r} is disabled", username=token.user.username)
+        )
     publisher = None
     if token.origin == "oidc" and token.publisher_id is not None:
         row = await session.get(TrustedPublisher, token.publisher_id)
@@ -391,7 +427,7 @@ async def whoami(session: AsyncSession, who: Identity) -> Me:
     if who.via == "session":
         row = await session.get(WebSession, who.session_id) if who.session_id else None
         if row is None:
-            raise Unauthorized("auth.session_invalid", "the session is invalid: sign in again")
+            raise Unauthorized("auth.session_invalid", _("the session is invalid: sign in again"))
         return Me(
             username=who.username,
             via="session",
@@ -399,5 +435,5 @@ async def whoami(session: AsyncSession, who: Identity) -> Me:
         )
     token = await session.scalar(select(ApiToken).where(ApiToken.token_id == who.token_id))
     if token is None:  # deleted since authenticate() read it
-        raise Unauthorized("auth.invalid", "the API token is invalid: create a new one")
+        raise Unauthorized("auth.invalid", _("the API token is invalid: create a new one"))
     return Me(username=who.username, token=await token_info(session, token), via=who.via)

@@ -30,6 +30,7 @@ from pysetl_hub_server.accounts.totp import second_factor
 from pysetl_hub_server.audit.services import Actor, record
 from pysetl_hub_server.db.models import User, WebSession
 from pysetl_hub_server.errors import BadRequest, Forbidden, Unauthorized
+from pysetl_hub_server.i18n.messages import _
 
 if TYPE_CHECKING:
     from pysetl_hub_server.hub import Hub
@@ -41,8 +42,6 @@ ENDED_KEPT = timedelta(days=1)  # how long an expired session row stays before s
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # last_used is written at most this often per session.
 LAST_USED_GRANULARITY = timedelta(seconds=60)
-
-WRONG = "wrong username or password"
 
 
 @functools.cache
@@ -64,12 +63,14 @@ async def _check_password(user: User | None, sign_in: SignIn) -> User:
     if user is None or not matches:
         raise Unauthorized(
             "auth.signin",
-            f"{WRONG}: check both (usernames are not case-sensitive); after 10 attempts in 5 "
-            "minutes sign-in pauses",
+            _(
+                "wrong username or password: check both (usernames are not case-sensitive); "
+                "after 10 attempts in 5 minutes sign-in pauses"
+            ),
         )
     if not user.is_active:
         raise Unauthorized(
-            "auth.inactive", f"user {user.username!r} is disabled: ask the hub's admin"
+            "auth.inactive", _("user {user!r} is disabled: ask the hub's admin", user=user.username)
         )
     return user
 
@@ -142,12 +143,11 @@ async def session_identity(
     now = datetime.now(UTC)
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         raise Unauthorized(
-            "auth.session_invalid",
-            "the sign-in session has expired or was ended: sign in again",
+            "auth.session_invalid", _("the sign-in session has expired or was ended: sign in again")
         )
     user = await session.get(User, row.user_id)
     if user is None or not user.is_active:
-        raise Unauthorized("auth.inactive", "the session's user is disabled")
+        raise Unauthorized("auth.inactive", _("the session's user is disabled"))
     if row.last_used is None or now - row.last_used >= LAST_USED_GRANULARITY:
         row.last_used = now
         await session.commit()
@@ -194,9 +194,13 @@ async def identify_request(
         ):
             raise Forbidden(
                 "auth.csrf",
-                f"a {method.upper()} signed in by the session cookie must send the "
-                f"{CSRF_HEADER} header with the csrf_token given at sign-in; this keeps other "
-                "sites' forms from acting in your name",
+                _(
+                    "a {method} signed in by the session cookie must send the {header} header "
+                    "with the csrf_token given at sign-in; this keeps other sites' forms from "
+                    "acting in your name",
+                    method=method.upper(),
+                    header=CSRF_HEADER,
+                ),
             )
         secret = cookie
     if secret is None:
@@ -210,8 +214,10 @@ async def sign_out(hub: Hub, who: Identity) -> None:
     if who.via != "session" or who.session_id is None:
         raise BadRequest(
             "session.none",
-            "this request is signed in with an API token, not a session: revoke a token with "
-            "`DELETE /api/v1/tokens/{id}` (`pysetl-hub tokens revoke ID`)",
+            _(
+                "this request is signed in with an API token, not a session: revoke a token "
+                "with `DELETE /api/v1/tokens/{{id}}` (`pysetl-hub tokens revoke ID`)"
+            ),
         )
     async with hub.sessions() as session:
         row = await session.get(WebSession, who.session_id)

@@ -29,6 +29,7 @@ from pysetl_hub_server.accounts.services import (
 )
 from pysetl_hub_server.db.models import ApiToken, User
 from pysetl_hub_server.errors import BadRequest, Forbidden, NotFound
+from pysetl_hub_server.i18n.messages import Message, _, joined
 
 if TYPE_CHECKING:
     from pysetl_hub_server.hub import Hub
@@ -53,33 +54,61 @@ async def check_narrower(
     if who.via == "oidc":
         raise Forbidden(
             "token.wider",
-            f"a token minted for a trusted publisher cannot {verb} tokens: it is for uploads "
-            "from its workflow only",
+            _(
+                "a token minted for a trusted publisher cannot revoke tokens: it is for uploads "
+                "from its workflow only"
+            )
+            if verb == "revoke"
+            else _(
+                "a token minted for a trusted publisher cannot create tokens: it is for uploads "
+                "from its workflow only"
+            ),
             wider=["publisher"],
         )
-    wider: dict[str, str] = {}
+    wider: dict[str, Message] = {}  # keyed by the API's names for the three dimensions
     if who.components is not None:
         if component_ids is None:
-            wider["components"] = (
-                "it would act on every component, this token only on "
-                + ", ".join(repr(n) for n in await display_names(session, set(who.components)))
+            mine = await display_names(session, set(who.components))
+            wider["components"] = _(
+                "it would act on every component, this token only on {names}",
+                names=", ".join(repr(n) for n in mine),
             )
         elif outside := set(component_ids) - who.components:
             names = ", ".join(repr(n) for n in await display_names(session, outside))
-            wider["components"] = f"{names} is outside this token's scope"
+            wider["components"] = _("{names} is outside this token's scope", names=names)
     if extra := [a for a in actions if a not in who.actions]:
-        mine = ", ".join(a for a in TOKEN_ACTIONS if a in who.actions)
-        wider["actions"] = f"{', '.join(extra)} is not among this token's actions ({mine})"
+        wider["actions"] = _(
+            "{extra} is not among this token's actions ({mine})",
+            extra=", ".join(extra),
+            mine=", ".join(a for a in TOKEN_ACTIONS if a in who.actions),
+        )
     if who.expires is not None and (expires is None or expires > who.expires):
-        when = "never" if expires is None else _when(expires)
-        wider["expiry"] = f"it would expire {when}, after this token ({_when(who.expires)})"
+        wider["expiry"] = (
+            _("it would expire never, after this token ({mine})", mine=_when(who.expires))
+            if expires is None
+            else _(
+                "it would expire {when}, after this token ({mine})",
+                when=_when(expires),
+                mine=_when(who.expires),
+            )
+        )
     if wider:
+        reasons = joined([joined([key, why], ": ") for key, why in wider.items()], "; ")
         raise Forbidden(
             "token.wider",
-            f"a token may only {verb} a narrower token, and this one is wider in "
-            + "; ".join(f"{k}: {v}" for k, v in wider.items())
-            + ". Ask for less, or sign in with your password (`pysetl-hub login --password`) "
-            "to manage any token of yours",
+            _(
+                "a token may only revoke a narrower token, and this one is wider in {reasons}. "
+                "Ask for less, or sign in with your password (`pysetl-hub login --password`) "
+                "to manage any token of yours",
+                reasons=reasons,
+            )
+            if verb == "revoke"
+            else _(
+                "a token may only create a narrower token, and this one is wider in {reasons}. "
+                "Ask for less, or sign in with your password (`pysetl-hub login --password`) "
+                "to manage any token of yours",
+                reasons=reasons,
+            ),
             wider=sorted(wider),
         )
 
@@ -87,10 +116,7 @@ async def check_narrower(
 def _expiry(hub: Hub, who: Identity, data: TokenCreate) -> datetime | None:
     if data.never_expires:
         if data.expires_days is not None:
-            raise BadRequest(
-                "token.expiry",
-                "choose expires_days or never_expires, not both",
-            )
+            raise BadRequest("token.expiry", _("choose expires_days or never_expires, not both"))
         return None
     now = datetime.now(UTC)
     if data.expires_days is not None:
@@ -130,7 +156,7 @@ async def create(hub: Hub, who: Identity, data: TokenCreate) -> TokenCreated:
 
 async def list_tokens(hub: Hub, who: Identity) -> TokenList:
     """Every token of the caller's user, newest first (revoked and expired ones too)."""
-    require_person(who, "list its user's tokens")
+    require_person(who, _("list its user's tokens"))
     async with hub.sessions() as session:
         rows = await session.scalars(
             select(ApiToken)
@@ -152,7 +178,10 @@ async def revoke(hub: Hub, who: Identity, token_id: str) -> TokenInfo:
         if row is None:
             raise NotFound(
                 "token.missing",
-                f"you have no token with id {token_id!r}: `pysetl-hub tokens list` shows yours",
+                _(
+                    "you have no token with id {token_id!r}: `pysetl-hub tokens list` shows yours",
+                    token_id=token_id,
+                ),
             )
         if row.token_id != who.token_id:
             await check_narrower(

@@ -26,6 +26,7 @@ from pysetl_hub_server.accounts.permissions import Identity
 from pysetl_hub_server.audit.services import Actor, record
 from pysetl_hub_server.db.models import RecoveryCode, User
 from pysetl_hub_server.errors import Conflict, Forbidden, Unauthorized
+from pysetl_hub_server.i18n.messages import Message, _
 
 if TYPE_CHECKING:
     from pysetl_hub_server.hub import Hub
@@ -34,13 +35,16 @@ ISSUER = "PySetl Hub"
 RECOVERY_COUNT = 10
 
 
-def require_session(who: Identity, words: str) -> None:
+def require_session(who: Identity, words: Message) -> None:
     """Account security is changed from a password sign-in, never with an API token."""
     if who.via != "session":
         raise Forbidden(
             "auth.session_required",
-            f"only a signed-in session may {words}, not an API token: sign in with your "
-            "password (`POST /api/v1/session`, or the web page) and try again",
+            _(
+                "only a signed-in session may {words}, not an API token: sign in with your "
+                "password (`POST /api/v1/session`, or the web page) and try again",
+                words=words,
+            ),
         )
 
 
@@ -133,8 +137,11 @@ async def second_factor(session: AsyncSession, user: User, otp: str | None, acto
     if not otp or not otp.strip():
         raise Unauthorized(
             "auth.otp_required",
-            f"user {user.username!r} has two-factor sign-in on: send the 6-digit code from the "
-            "authenticator app as `otp` (or one of the recovery codes)",
+            _(
+                "user {user!r} has two-factor sign-in on: send the 6-digit code from the "
+                "authenticator app as `otp` (or one of the recovery codes)",
+                user=user.username,
+            ),
         )
     code = otp.strip().replace(" ", "")
     if _looks_like_totp(code) and await use_totp(session, user, code):
@@ -151,8 +158,10 @@ async def second_factor(session: AsyncSession, user: User, otp: str | None, acto
         return
     raise Unauthorized(
         "auth.otp_invalid",
-        "the two-factor code is wrong, or was already used: send the code the authenticator "
-        "app shows now (each code works once), or an unused recovery code",
+        _(
+            "the two-factor code is wrong, or was already used: send the code the authenticator"
+            " app shows now (each code works once), or an unused recovery code"
+        ),
     )
 
 
@@ -168,20 +177,23 @@ async def _unused_codes(session: AsyncSession, user_id: int) -> int:
 async def _user(session: AsyncSession, who: Identity) -> User:
     user = await session.get(User, who.user_id, with_for_update=True)
     if user is None:  # deleted since the request was authenticated
-        raise Unauthorized("auth.session_invalid", "the session is invalid: sign in again")
+        raise Unauthorized("auth.session_invalid", _("the session is invalid: sign in again"))
     return user
 
 
 async def enroll(hub: Hub, who: Identity) -> TotpSetup:
     """Store a new secret, not yet on; confirming a code from it turns it on."""
-    require_session(who, "set up two-factor sign-in")
+    require_session(who, _("set up two-factor sign-in"))
     async with hub.sessions() as session:
         user = await _user(session, who)
         if user.totp_enabled:
             raise Conflict(
                 "totp.enabled",
-                f"two-factor sign-in is already on for {user.username!r}: turn it off first "
-                "(with a current code or a recovery code) to set up another authenticator",
+                _(
+                    "two-factor sign-in is already on for {user!r}: turn it off first (with a "
+                    "current code or a recovery code) to set up another authenticator",
+                    user=user.username,
+                ),
             )
         secret = pyotp.random_base32()
         user.totp_secret = secret
@@ -193,21 +205,26 @@ async def enroll(hub: Hub, who: Identity) -> TotpSetup:
 
 async def confirm(hub: Hub, who: Identity, code: str) -> RecoveryCodes:
     """Turn two-factor sign-in on with a code from the new secret; return recovery codes."""
-    require_session(who, "turn on two-factor sign-in")
+    require_session(who, _("turn on two-factor sign-in"))
     async with hub.sessions() as session:
         user = await _user(session, who)
         if user.totp_enabled:
-            raise Conflict("totp.enabled", f"two-factor sign-in is already on for {who.username!r}")
+            raise Conflict(
+                "totp.enabled",
+                _("two-factor sign-in is already on for {user!r}", user=who.username),
+            )
         if not user.totp_secret:
             raise Conflict(
                 "totp.not_enrolled",
-                "there is no authenticator to confirm: start with `POST /api/v1/me/totp`",
+                _("there is no authenticator to confirm: start with `POST /api/v1/me/totp`"),
             )
         if not await use_totp(session, user, code.strip().replace(" ", "")):
             raise Unauthorized(
                 "auth.otp_invalid",
-                "the code does not match the new secret: check the authenticator app's clock, "
-                "and send the code it shows now",
+                _(
+                    "the code does not match the new secret: check the authenticator app's "
+                    "clock, and send the code it shows now"
+                ),
             )
         codes = [_new_recovery_code() for _ in range(RECOVERY_COUNT)]
         hashes = await asyncio.to_thread(
@@ -226,13 +243,15 @@ async def confirm(hub: Hub, who: Identity, code: str) -> RecoveryCodes:
 async def disable(hub: Hub, who: Identity, code: str) -> None:
     """Turn two-factor sign-in off; proving the factor (a code or a recovery code) is part of
     it, so a session left open on someone else's screen cannot do it."""
-    require_session(who, "turn off two-factor sign-in")
+    require_session(who, _("turn off two-factor sign-in"))
     # guessing a code here is guessing one at sign-in: the same limit
     await hub.limits.hit("signin", f"user:{who.username}")
     async with hub.sessions() as session:
         user = await _user(session, who)
         if not user.totp_enabled:
-            raise Conflict("totp.disabled", f"two-factor sign-in is not on for {who.username!r}")
+            raise Conflict(
+                "totp.disabled", _("two-factor sign-in is not on for {user!r}", user=who.username)
+            )
         await second_factor(session, user, code, who.actor)
         user.totp_enabled = False
         user.totp_secret = None

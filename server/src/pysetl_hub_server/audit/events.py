@@ -28,6 +28,7 @@ from pysetl_hub_server.accounts.permissions import (
 )
 from pysetl_hub_server.db import models
 from pysetl_hub_server.errors import NotFound
+from pysetl_hub_server.i18n.messages import _
 from pysetl_hub_server.security.masking import redact
 
 # Actions a user did that belong in their own security log (when the target is not themselves).
@@ -41,7 +42,7 @@ async def component_events(
         select(models.Component).where(models.Component.name == canonicalize_name(name))
     )
     if component is None:
-        raise NotFound("component.missing", f"no component named {name!r} on this hub")
+        raise NotFound("component.missing", _("no component named {name!r} on this hub", name=name))
     await authorize(session, who, component, "events")
     where = models.AuditEvent.component_id == component.id
     return await _page(session, who, where, before, per_page)
@@ -50,7 +51,7 @@ async def component_events(
 async def my_events(
     session: AsyncSession, who: Identity, before: int | None, per_page: int
 ) -> AuditEventPage:
-    require_person(who, "read its user's security events")
+    require_person(who, _("read its user's security events"))
     mine = models.AuditEvent.user_id == who.user_id
     where = or_(
         models.AuditEvent.target == f"user:{who.username}",
@@ -62,7 +63,7 @@ async def my_events(
 async def all_events(
     session: AsyncSession, who: Identity, before: int | None, per_page: int
 ) -> AuditEventPage:
-    require_admin(who, "read the whole audit trail")
+    require_admin(who, _("read the whole audit trail"))
     return await _page(session, who, None, before, per_page)
 
 

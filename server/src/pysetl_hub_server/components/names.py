@@ -24,6 +24,7 @@ from pysetl_hub_server.db.models import (
     Role,
 )
 from pysetl_hub_server.errors import Conflict, Forbidden
+from pysetl_hub_server.i18n.messages import _
 
 _SEPARATORS = re.compile(r"[-_.]+")
 # Letters a reader takes for digits (and the reverse), as the public index folds them.
@@ -53,8 +54,20 @@ async def check_new_name(session: AsyncSession, name: str, user_id: int) -> None
     if prohibited is not None:
         raise Forbidden(
             "name.prohibited",
-            f"{name!r} may not be used on this hub ({prohibited.name!r} is prohibited"
-            f"{': ' + prohibited.reason if prohibited.reason else ''}): choose another name",
+            _(
+                "{name!r} may not be used on this hub ({prohibited!r} is prohibited: {reason}): "
+                "choose another name",
+                name=name,
+                prohibited=prohibited.name,
+                reason=prohibited.reason,
+            )
+            if prohibited.reason
+            else _(
+                "{name!r} may not be used on this hub ({prohibited!r} is prohibited): choose "
+                "another name",
+                name=name,
+                prohibited=prohibited.name,
+            ),
         )
     # Compared folded, as look-alikes are: `GIobex-x` and `gl0bex-x` read as `globex-x`. The
     # table holds a few rows per organization, so it is read whole.
@@ -73,9 +86,14 @@ async def check_new_name(session: AsyncSession, name: str, user_id: int) -> None
         if member is None:
             raise Forbidden(
                 "name.reserved",
-                f"names starting with {prefix!r} are reserved for the organization "
-                f"{org_name!r}: only its members may create {name!r}; ask an owner of "
-                f"{org_name!r} to add you, or choose another name",
+                _(
+                    "names starting with {prefix!r} are reserved for the organization "
+                    "{org_name!r}: only its members may create {name!r}; ask an owner of "
+                    "{org_name!r} to add you, or choose another name",
+                    prefix=prefix,
+                    org_name=org_name,
+                    name=name,
+                ),
                 organization=org_name,
             )
     rows = await session.execute(
@@ -94,7 +112,11 @@ async def check_new_name(session: AsyncSession, name: str, user_id: int) -> None
         if owns is None or quarantined is not None:
             raise Conflict(
                 "name.too_similar",
-                f"{name!r} is too similar to the existing component {display!r} (the same once "
-                "separators, case and look-alike letters such as l/1 and o/0 are folded): "
-                "choose a clearly different name",
+                _(
+                    "{name!r} is too similar to the existing component {display!r} (the same "
+                    "once separators, case and look-alike letters such as l/1 and o/0 are "
+                    "folded): choose a clearly different name",
+                    name=name,
+                    display=display,
+                ),
             )

@@ -33,6 +33,7 @@ from pysetl_hub_server.errors import BadRequest, NotFound
 from pysetl_hub_server.governance.lookup import org_name
 from pysetl_hub_server.governance.quarantine import can_see
 from pysetl_hub_server.hub import Hub
+from pysetl_hub_server.i18n.messages import _
 from pysetl_hub_server.simple.services import file_url, provenance_url
 from pysetl_hub_server.text import describe, forbidden_character
 
@@ -98,15 +99,15 @@ async def _load(
         .options(selectinload(models.Component.releases).selectinload(models.Release.files))
     )
     if component is None:
-        raise NotFound("component.missing", f"no component named {name!r} on this hub")
+        raise NotFound("component.missing", _("no component named {name!r} on this hub", name=name))
     if not await can_see(session, viewer, component):
-        raise NotFound("component.missing", f"no component named {name!r} on this hub")
+        raise NotFound("component.missing", _("no component named {name!r} on this hub", name=name))
     return component
 
 
 async def list_components(session: AsyncSession, page: int, per_page: int) -> ComponentPage:
     if page < 1 or not 1 <= per_page <= 100:
-        raise BadRequest("paging", "page must be >= 1 and per_page between 1 and 100")
+        raise BadRequest("paging", _("page must be >= 1 and per_page between 1 and 100"))
     visible = models.Component.quarantined_at.is_(None)
     total = int(await session.scalar(select(func.count(models.Component.id)).where(visible)) or 0)
     rows = await session.scalars(
@@ -156,17 +157,22 @@ async def get_component(
 
 def find_release(c: models.Component, version: str) -> models.Release:
     if len(version) > MAX_VERSION:
-        raise NotFound("release.missing", f"no version is longer than {MAX_VERSION} characters")
+        raise NotFound(
+            "release.missing",
+            _("no version is longer than {MAX_VERSION} characters", MAX_VERSION=MAX_VERSION),
+        )
     try:
         canonical = canonicalize_version(Version(version))
     except InvalidVersion as exc:
-        raise NotFound("release.missing", f"{version!r} is not a PEP 440 version") from exc
+        raise NotFound(
+            "release.missing", _("{version!r} is not a PEP 440 version", version=version)
+        ) from exc
     for r in c.releases:
         if r.canonical_version == canonical:
             return r
     raise NotFound(
         "release.missing",
-        f"{c.display_name!r} has no release {version!r}",
+        _("{component!r} has no release {version!r}", component=c.display_name, version=version),
         versions=[r.version for r in newest_first(list(c.releases))],
     )
 
@@ -186,8 +192,11 @@ async def set_yanked(
     if bad is not None:
         raise BadRequest(
             "yank.reason",
-            f"the yank reason holds the character {describe(bad)}: installers show the reason "
-            "to users on one line; write it as plain text",
+            _(
+                "the yank reason holds the character {bad}: installers show the reason to users"
+                " on one line; write it as plain text",
+                bad=describe(bad),
+            ),
         )
     async with hub.sessions() as session:
         c = await _load(session, name)

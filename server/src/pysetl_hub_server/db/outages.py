@@ -27,6 +27,7 @@ from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pysetl_hub_server.errors import HubError, ServiceUnavailable, storage_full
+from pysetl_hub_server.i18n.messages import Message, _
 
 # Seconds a client should wait after a refused connection: a database restart takes a few.
 RETRY_UNAVAILABLE = 10
@@ -40,26 +41,33 @@ _PG_FULL = "53100"  # disk_full
 _PG_UNAVAILABLE = ("08", "57P01", "57P02", "57P03", "53")
 
 
-def _seconds(n: int) -> str:
-    return f"{n} second" if n == 1 else f"{n} seconds"
+def _seconds(n: int) -> Message:
+    return _("{n} second", n=n) if n == 1 else _("{n} seconds", n=n)
 
 
 def busy(timeout: float) -> ServiceUnavailable:
     seconds = max(1, math.ceil(timeout))
     return ServiceUnavailable(
         "database.busy",
-        f"the database is busy: another writer held its lock for more than {_seconds(seconds)}, "
-        f"so this request changed nothing; retry after {_seconds(seconds)}",
+        _(
+            "the database is busy: another writer held its lock for more than {seconds}, so "
+            "this request changed nothing; retry after {seconds}",
+            seconds=_seconds(seconds),
+        ),
         retry_after=seconds,
     )
 
 
-def unavailable(reason: str) -> ServiceUnavailable:
+def unavailable(reason: str | Message) -> ServiceUnavailable:
     return ServiceUnavailable(
         "database.unavailable",
-        f"the database is unavailable ({reason}), so this request changed nothing; retry "
-        f"after {_seconds(RETRY_UNAVAILABLE)} (operators: check that the database server is "
-        "running and reachable)",
+        _(
+            "the database is unavailable ({reason}), so this request changed nothing; retry "
+            "after {retry} (operators: check that the database server is running "
+            "and reachable)",
+            reason=reason,
+            retry=_seconds(RETRY_UNAVAILABLE),
+        ),
         retry_after=RETRY_UNAVAILABLE,
     )
 
@@ -75,14 +83,14 @@ def classify(exc: BaseException, *, disconnect: bool, timeout: float) -> HubErro
     if sqlite_name.startswith(_SQLITE_FULL):
         return storage_full()
     if sqlite_name.startswith(_SQLITE_UNAVAILABLE):
-        return unavailable("its file cannot be opened")
+        return unavailable(_("its file cannot be opened"))
     sqlstate: str = getattr(cause, "sqlstate", None) or ""
     if sqlstate == _PG_FULL:
         return storage_full()
     if sqlstate.startswith(_PG_UNAVAILABLE):
         return unavailable(f"SQLSTATE {sqlstate}")
     if disconnect:
-        return unavailable("the connection was lost")
+        return unavailable(_("the connection was lost"))
     if isinstance(cause, OSError):  # refused, reset, unreachable, timed out while connecting
         return unavailable(cause.strerror or type(cause).__name__)
     return None

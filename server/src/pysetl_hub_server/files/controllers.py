@@ -18,6 +18,7 @@ from pysetl_hub_server.answers import (
 from pysetl_hub_server.errors import NotFound
 from pysetl_hub_server.finished import Finished
 from pysetl_hub_server.hub import Hub
+from pysetl_hub_server.i18n.messages import _
 from pysetl_hub_server.storage.blobs import blob_key
 
 
@@ -38,7 +39,14 @@ async def download(
     dist_name = filename.removesuffix(".metadata") if is_metadata else filename
     stored = await hub.cache.file(sha256, dist_name)
     if stored is None or (is_metadata and stored.metadata_sha256 is None):
-        raise NotFound("file.missing", f"no file {filename!r} with digest {sha256} on this hub")
+        raise NotFound(
+            "file.missing",
+            _(
+                "no file {filename!r} with digest {sha256} on this hub",
+                filename=filename,
+                sha256=sha256,
+            ),
+        )
     digest = stored.metadata_sha256 if is_metadata else stored.sha256
     assert digest is not None
     if request.headers.get("if-none-match") == file_etag(digest):
@@ -46,7 +54,10 @@ async def download(
     key = blob_key(digest)
     size = stored.size if not is_metadata else await hub.blobs.size(key)
     if size is None:
-        raise NotFound("file.missing", f"the bytes of {filename!r} are missing from storage")
+        raise NotFound(
+            "file.missing",
+            _("the bytes of {filename!r} are missing from storage", filename=filename),
+        )
     if request.method == "HEAD":
         return Finished(200, file_headers(digest, filename, size), b"")
     answer = await hub.cache.small_file(digest, filename, size)

@@ -21,6 +21,7 @@ from pysetl_hub_server.errors import NotFound
 from pysetl_hub_server.governance import lookup
 from pysetl_hub_server.governance.quarantine import refuse_if_quarantined
 from pysetl_hub_server.hub import Hub
+from pysetl_hub_server.i18n.messages import _
 from pysetl_hub_server.storage.blobs import blob_key
 
 
@@ -36,7 +37,7 @@ async def _release(
     # Permission before existence: who may not delete learns nothing of what is stored.
     await authorize(session, who, c, "delete")
     await refuse_if_quarantined(
-        session, c, "deleting its files is refused (they are kept for review)"
+        session, c, _("deleting its files is refused (they are kept for review)")
     )
     return c, find_release(c, version)
 
@@ -48,7 +49,12 @@ async def delete_file(hub: Hub, who: Identity, name: str, version: str, filename
         if file is None:
             raise NotFound(
                 "file.missing",
-                f"{c.display_name!r} {release.version} has no file {filename!r}",
+                _(
+                    "{component!r} {version} has no file {filename!r}",
+                    component=c.display_name,
+                    version=release.version,
+                    filename=filename,
+                ),
                 files=sorted(f.filename for f in release.files),
             )
         digests = _digests([file])

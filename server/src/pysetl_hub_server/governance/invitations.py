@@ -20,6 +20,18 @@ from pysetl_hub_server.db import models
 from pysetl_hub_server.errors import Conflict, NotFound
 from pysetl_hub_server.governance import lookup, orgs, roles
 from pysetl_hub_server.hub import Hub
+from pysetl_hub_server.i18n.messages import Message, _
+
+
+def _closed(invitation_id: int, status: str) -> Message:
+    """ "was already accepted": one sentence per status, so each is translated whole."""
+    if status == "accepted":
+        return _("invitation #{id} was already accepted", id=invitation_id)
+    if status == "declined":
+        return _("invitation #{id} was already declined", id=invitation_id)
+    if status == "revoked":
+        return _("invitation #{id} was already revoked", id=invitation_id)
+    return _("invitation #{id} was already {status}", id=invitation_id, status=status)
 
 
 def _status(row: models.Invitation, now: datetime) -> str:
@@ -95,22 +107,39 @@ async def invite_to_component(hub: Hub, who: Identity, name: str, data: RoleRequ
             )
         )
         if held is not None and RANK[held] >= RANK[data.role]:
-            raise Conflict(
-                "role.exists",
-                f"{invitee.username!r} is already {'an' if held == 'owner' else 'a'} {held} of "
-                f"{c.display_name!r}"
-                + (
-                    f"; to make them a maintainer, remove the owner role (`pysetl-hub owners "
-                    f"remove {c.name} {invitee.username}`) and invite them again"
-                    if held != data.role
-                    else ""
-                ),
-            )
+            if held != data.role:
+                detail = _(
+                    "{invitee!r} is already an owner of {component!r}; to make them a "
+                    "maintainer, remove the owner role (`pysetl-hub owners remove {name} "
+                    "{username}`) and invite them again",
+                    invitee=invitee.username,
+                    component=c.display_name,
+                    name=c.name,
+                    username=invitee.username,
+                )
+            elif held == "owner":
+                detail = _(
+                    "{invitee!r} is already an owner of {component!r}",
+                    invitee=invitee.username,
+                    component=c.display_name,
+                )
+            else:
+                detail = _(
+                    "{invitee!r} is already a {role} of {component!r}",
+                    invitee=invitee.username,
+                    role=held,
+                    component=c.display_name,
+                )
+            raise Conflict("role.exists", detail)
         if await _pending(session, invitee.id, component_id=c.id, org_id=None) is not None:
             raise Conflict(
                 "invitation.exists",
-                f"{invitee.username!r} already has a pending invitation to {c.display_name!r}: "
-                "revoke it first (`pysetl-hub invitations revoke ID`) to send another",
+                _(
+                    "{invitee!r} already has a pending invitation to {component!r}: revoke it "
+                    "first (`pysetl-hub invitations revoke ID`) to send another",
+                    invitee=invitee.username,
+                    component=c.display_name,
+                ),
             )
         row = _new(hub, who, invitee.id, data.role, component_id=c.id)
         session.add(row)
@@ -130,21 +159,35 @@ async def invite_to_org(hub: Hub, who: Identity, name: str, data: OrgMemberReque
     async with hub.sessions() as session:
         org = await lookup.org(session, name)
         await orgs.require_org_owner(
-            session, who, org, f"invite members to the organization {org.display_name!r}"
+            session, who, org, _("invite members to the organization {org!r}", org=org.display_name)
         )
         invitee = await lookup.user(session, data.username)
         held = await orgs.member_role(session, org, invitee.id)
         if held == data.role or held == "owner":
             raise Conflict(
                 "org.member_exists",
-                f"{invitee.username!r} is already {'an' if held == 'owner' else 'a'} {held} of "
-                f"{org.display_name!r}",
+                _(
+                    "{invitee!r} is already an owner of {org!r}",
+                    invitee=invitee.username,
+                    org=org.display_name,
+                )
+                if held == "owner"
+                else _(
+                    "{invitee!r} is already a {role} of {org!r}",
+                    invitee=invitee.username,
+                    role=held,
+                    org=org.display_name,
+                ),
             )
         if await _pending(session, invitee.id, component_id=None, org_id=org.id) is not None:
             raise Conflict(
                 "invitation.exists",
-                f"{invitee.username!r} already has a pending invitation to {org.display_name!r}: "
-                "revoke it first (`pysetl-hub invitations revoke ID`) to send another",
+                _(
+                    "{invitee!r} already has a pending invitation to {org!r}: revoke it first "
+                    "(`pysetl-hub invitations revoke ID`) to send another",
+                    invitee=invitee.username,
+                    org=org.display_name,
+                ),
             )
         row = _new(hub, who, invitee.id, data.role, org_id=org.id)
         session.add(row)
@@ -162,7 +205,7 @@ async def invite_to_org(hub: Hub, who: Identity, name: str, data: OrgMemberReque
 
 async def mine(hub: Hub, who: Identity) -> InvitationList:
     """The caller's invitations: pending first (expired ones show as such), newest first."""
-    lookup.require_account(who, "read invitations")
+    lookup.require_account(who, _("read invitations"))
     async with hub.sessions() as session:
         rows = await session.scalars(
             select(models.Invitation)
@@ -180,7 +223,10 @@ async def _invitation(session: AsyncSession, invitation_id: int) -> models.Invit
     if row is None:
         raise NotFound(
             "invitation.missing",
-            f"no invitation #{invitation_id}: see yours with `pysetl-hub invitations`",
+            _(
+                "no invitation #{invitation_id}: see yours with `pysetl-hub invitations`",
+                invitation_id=invitation_id,
+            ),
         )
     return row
 
@@ -193,17 +239,24 @@ async def _own_pending(
         # Another user's invitation is none of the caller's business: no hint it exists.
         raise NotFound(
             "invitation.missing",
-            f"no invitation #{invitation_id}: see yours with `pysetl-hub invitations`",
+            _(
+                "no invitation #{invitation_id}: see yours with `pysetl-hub invitations`",
+                invitation_id=invitation_id,
+            ),
         )
     status = _status(row, datetime.now(UTC))
     if status == "expired":
         raise Conflict(
             "invitation.expired",
-            f"invitation #{row.id} expired on {row.expires_at:%Y-%m-%d %H:%M} UTC and can no "
-            "longer be accepted: ask an owner to invite you again",
+            _(
+                "invitation #{id} expired on {expires_at:%Y-%m-%d %H:%M} UTC and can no longer "
+                "be accepted: ask an owner to invite you again",
+                id=row.id,
+                expires_at=row.expires_at,
+            ),
         )
     if status != "pending":
-        raise Conflict("invitation.closed", f"invitation #{row.id} was already {status}")
+        raise Conflict("invitation.closed", _closed(row.id, status))
     return row
 
 
@@ -226,7 +279,7 @@ async def _inviter_still_may(session: AsyncSession, row: models.Invitation) -> b
 
 
 async def accept(hub: Hub, who: Identity, invitation_id: int) -> Invitation:
-    lookup.require_account(who, "accept invitations")
+    lookup.require_account(who, _("accept invitations"))
     async with hub.sessions() as session:
         row = await _own_pending(session, who, invitation_id)
         if not await _inviter_still_may(session, row):
@@ -236,8 +289,11 @@ async def accept(hub: Hub, who: Identity, invitation_id: int) -> Invitation:
             await session.commit()
             raise Conflict(
                 "invitation.stale",
-                f"invitation #{row.id} was sent by someone who is no longer an owner, so it "
-                "can no longer be accepted: ask a current owner to invite you again",
+                _(
+                    "invitation #{id} was sent by someone who is no longer an owner, so it can "
+                    "no longer be accepted: ask a current owner to invite you again",
+                    id=row.id,
+                ),
             )
         row.status = "accepted"
         if row.component_id is not None:
@@ -275,7 +331,7 @@ async def accept(hub: Hub, who: Identity, invitation_id: int) -> Invitation:
 
 
 async def decline(hub: Hub, who: Identity, invitation_id: int) -> Invitation:
-    lookup.require_account(who, "decline invitations")
+    lookup.require_account(who, _("decline invitations"))
     async with hub.sessions() as session:
         row = await _own_pending(session, who, invitation_id)
         row.status = "declined"
@@ -296,10 +352,10 @@ async def revoke(hub: Hub, who: Identity, invitation_id: int) -> Invitation:
             org = await session.get(models.Organization, row.org_id)
             assert org is not None
             await orgs.require_org_owner(
-                session, who, org, f"revoke invitations to {org.display_name!r}"
+                session, who, org, _("revoke invitations to {org!r}", org=org.display_name)
             )
         if row.status != "pending":
-            raise Conflict("invitation.closed", f"invitation #{row.id} was already {row.status}")
+            raise Conflict("invitation.closed", _closed(row.id, row.status))
         row.status = "revoked"
         await _record_closed(session, who, row, "invitation.revoke")
         await session.commit()

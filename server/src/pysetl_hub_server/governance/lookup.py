@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pysetl_hub_server.accounts.permissions import Identity
 from pysetl_hub_server.db import models
 from pysetl_hub_server.errors import Forbidden, NotFound
+from pysetl_hub_server.i18n.messages import Message, _
 
 
 async def _lock(
@@ -38,7 +39,7 @@ async def component(
         select(models.Component).where(where).execution_options(populate_existing=True)
     )
     if row is None:
-        raise NotFound("component.missing", f"no component named {name!r} on this hub")
+        raise NotFound("component.missing", _("no component named {name!r} on this hub", name=name))
     return row
 
 
@@ -47,8 +48,11 @@ async def user(session: AsyncSession, username: str) -> models.User:
     if row is None:
         raise NotFound(
             "user.missing",
-            f"no user named {username!r} on this hub: check the spelling (usernames, not "
-            "e-mail addresses)",
+            _(
+                "no user named {username!r} on this hub: check the spelling (usernames, not "
+                "e-mail addresses)",
+                username=username,
+            ),
         )
     return row
 
@@ -64,7 +68,11 @@ async def org(session: AsyncSession, name: str, *, for_update: bool = False) -> 
     if row is None:
         raise NotFound(
             "org.missing",
-            f"no organization named {name!r} on this hub: create it with `pysetl-hub orgs create`",
+            _(
+                "no organization named {name!r} on this hub: create it with `pysetl-hub orgs "
+                "create`",
+                name=name,
+            ),
         )
     return row
 
@@ -87,24 +95,35 @@ async def team(session: AsyncSession, org: models.Organization, name: str) -> mo
     if row is None:
         raise NotFound(
             "team.missing",
-            f"organization {org.display_name!r} has no team {name!r}: see `pysetl-hub orgs show "
-            f"{org.name}`",
+            _(
+                "organization {org!r} has no team {name!r}: see `pysetl-hub orgs show {org_name}`",
+                org=org.display_name,
+                name=name,
+                org_name=org.name,
+            ),
         )
     return row
 
 
-def require_account(who: Identity, words: str) -> None:
+def require_account(who: Identity, words: Message) -> None:
     """Actions on the account itself (organizations, invitations) take a user-wide credential
     that may manage: a component-scoped or trusted-publisher token acts on its components only."""
     if who.via == "oidc" or who.components is not None:
         raise Forbidden(
             "auth.scope",
-            f"this token is scoped to components and cannot {words}: use a user-wide token",
+            _(
+                "this token is scoped to components and cannot {words}: use a user-wide token",
+                words=words,
+            ),
         )
     if "manage" not in who.actions:
         raise Forbidden(
             "auth.token_action",
-            f"this token may only {', '.join(sorted(who.actions)) or 'read'} and cannot {words}: "
-            "create a token with the 'manage' action",
+            _(
+                "this token may only {actions} and cannot {words}: create a token with the "
+                "'manage' action",
+                actions=", ".join(sorted(who.actions)) or "read",
+                words=words,
+            ),
             needed_action="manage",
         )

@@ -29,6 +29,7 @@ from pysetl_hub_server.db import models
 from pysetl_hub_server.errors import Conflict, Forbidden, NotFound
 from pysetl_hub_server.governance import lookup
 from pysetl_hub_server.hub import Hub
+from pysetl_hub_server.i18n.messages import Message, _
 
 
 async def org_owners(session: AsyncSession, org: models.Organization) -> list[str]:
@@ -50,7 +51,7 @@ async def member_role(session: AsyncSession, org: models.Organization, user_id: 
 
 
 async def require_org_owner(
-    session: AsyncSession, who: Identity, org: models.Organization, words: str
+    session: AsyncSession, who: Identity, org: models.Organization, words: Message
 ) -> None:
     """As `authorize` for a component: a 403 that names the role needed and who can grant it."""
     lookup.require_account(who, words)
@@ -58,13 +59,20 @@ async def require_org_owner(
     if role == "owner":
         return
     owners = await org_owners(session, org)
-    have = f"is a {role}" if role else "is not a member"
+    have = _("is a {role}", role=role) if role else _("is not a member")
     raise Forbidden(
         "auth.role",
-        f"user {who.username!r} may not {words}: that needs the owner role in the organization "
-        f"{org.display_name!r} and {who.username!r} {have}; an owner of {org.display_name!r} "
-        f"({', '.join(owners) or 'an admin'}) can grant it with `pysetl-hub orgs members add "
-        f"{org.name} {who.username} --owner`",
+        _(
+            "user {user!r} may not {words}: that needs the owner role in the organization "
+            "{org!r} and {user!r} {have}; an owner of {org!r} ({owners}) can grant it with "
+            "`pysetl-hub orgs members add {org_name} {user} --owner`",
+            user=who.username,
+            words=words,
+            org=org.display_name,
+            have=have,
+            owners=", ".join(owners) or _("an admin"),
+            org_name=org.name,
+        ),
         needed_role="owner",
         role=role,
         granted_by=owners,
@@ -142,21 +150,29 @@ async def _check_new_org_name(session: AsyncSession, name: str) -> None:
     if prohibited is not None:
         raise Forbidden(
             "name.prohibited",
-            f"{name!r} may not be used on this hub ({prohibited!r} is prohibited): choose "
-            "another name",
+            _(
+                "{name!r} may not be used on this hub ({prohibited!r} is prohibited): choose "
+                "another name",
+                name=name,
+                prohibited=prohibited,
+            ),
         )
     for existing in await session.scalars(select(models.Organization.display_name)):
         if ultranormalize(existing) == ultra:
             raise Conflict(
                 "org.too_similar",
-                f"{name!r} is too similar to the organization {existing!r} (the same once "
-                "separators, case and look-alike letters such as l/1 and o/0 are folded): "
-                "choose a clearly different name",
+                _(
+                    "{name!r} is too similar to the organization {existing!r} (the same once "
+                    "separators, case and look-alike letters such as l/1 and o/0 are folded): "
+                    "choose a clearly different name",
+                    name=name,
+                    existing=existing,
+                ),
             )
 
 
 async def create(hub: Hub, who: Identity, data: OrgCreate) -> Organization:
-    lookup.require_account(who, "create an organization")
+    lookup.require_account(who, _("create an organization"))
     normalized = canonicalize_name(data.name)
     async with hub.sessions() as session:
         taken = await session.scalar(
@@ -164,7 +180,8 @@ async def create(hub: Hub, who: Identity, data: OrgCreate) -> Organization:
         )
         if taken is not None:
             raise Conflict(
-                "org.exists", f"the organization {data.name!r} already exists: pick another name"
+                "org.exists",
+                _("the organization {name!r} already exists: pick another name", name=data.name),
             )
         await _check_new_org_name(session, data.name)
         await hub.limits.hit("create_name", f"user:{who.user_id}")
@@ -176,7 +193,9 @@ async def create(hub: Hub, who: Identity, data: OrgCreate) -> Organization:
         try:
             await session.commit()
         except IntegrityError as exc:  # a concurrent create of the same name won
-            raise Conflict("org.exists", f"the organization {data.name!r} already exists") from exc
+            raise Conflict(
+                "org.exists", _("the organization {name!r} already exists", name=data.name)
+            ) from exc
         return await org_view(session, org)
 
 
@@ -187,10 +206,13 @@ async def remove_member(hub: Hub, who: Identity, name: str, username: str) -> Or
         target = await lookup.user(session, username)
         leaving = target.id == who.user_id
         if leaving:
-            lookup.require_account(who, f"leave {org.display_name!r}")
+            lookup.require_account(who, _("leave {org!r}", org=org.display_name))
         else:
             await require_org_owner(
-                session, who, org, f"remove members of the organization {org.display_name!r}"
+                session,
+                who,
+                org,
+                _("remove members of the organization {org!r}", org=org.display_name),
             )
         row = await session.scalar(
             select(models.OrgMember).where(
@@ -199,7 +221,12 @@ async def remove_member(hub: Hub, who: Identity, name: str, username: str) -> Or
         )
         if row is None:
             raise NotFound(
-                "org.not_member", f"{target.username!r} is not a member of {org.display_name!r}"
+                "org.not_member",
+                _(
+                    "{member!r} is not a member of {org!r}",
+                    member=target.username,
+                    org=org.display_name,
+                ),
             )
         if row.role == "owner":
             others = await session.scalar(
@@ -212,9 +239,14 @@ async def remove_member(hub: Hub, who: Identity, name: str, username: str) -> Or
             if not others:
                 raise Conflict(
                     "org.last_owner",
-                    f"{target.username!r} is the last owner of the organization "
-                    f"{org.display_name!r} and it must keep one: add another owner first "
-                    f"(`pysetl-hub orgs members add {org.name} USER --owner`, who then accepts)",
+                    _(
+                        "{member!r} is the last owner of the organization {org!r} and it must "
+                        "keep one: add another owner first (`pysetl-hub orgs members add "
+                        "{org_name} USER --owner`, who then accepts)",
+                        member=target.username,
+                        org=org.display_name,
+                        org_name=org.name,
+                    ),
                 )
         await session.delete(row)
         # Teams hold organization members only.
@@ -238,7 +270,9 @@ async def remove_member(hub: Hub, who: Identity, name: str, username: str) -> Or
 async def create_team(hub: Hub, who: Identity, name: str, data: TeamCreate) -> Organization:
     async with hub.sessions() as session:
         org = await lookup.org(session, name)
-        await require_org_owner(session, who, org, f"create teams in {org.display_name!r}")
+        await require_org_owner(
+            session, who, org, _("create teams in {org!r}", org=org.display_name)
+        )
         team_name = canonicalize_name(data.name)
         exists = await session.scalar(
             select(models.Team.id).where(
@@ -246,7 +280,14 @@ async def create_team(hub: Hub, who: Identity, name: str, data: TeamCreate) -> O
             )
         )
         if exists is not None:
-            raise Conflict("team.exists", f"{org.display_name!r} already has a team {team_name!r}")
+            raise Conflict(
+                "team.exists",
+                _(
+                    "{org!r} already has a team {team_name!r}",
+                    org=org.display_name,
+                    team_name=team_name,
+                ),
+            )
         session.add(models.Team(org_id=org.id, name=team_name))
         await record(
             session,
@@ -264,15 +305,21 @@ async def add_team_member(
 ) -> Organization:
     async with hub.sessions() as session:
         org = await lookup.org(session, name)
-        await require_org_owner(session, who, org, f"change the teams of {org.display_name!r}")
+        await require_org_owner(
+            session, who, org, _("change the teams of {org!r}", org=org.display_name)
+        )
         team = await lookup.team(session, org, team_name)
         target = await lookup.user(session, data.username)
         if await member_role(session, org, target.id) is None:
             raise Conflict(
                 "team.not_member",
-                f"{target.username!r} is not a member of {org.display_name!r}, and a team holds "
-                f"members only: invite them first (`pysetl-hub orgs members add {org.name} "
-                f"{target.username}`)",
+                _(
+                    "{member!r} is not a member of {org!r}, and a team holds members only: "
+                    "invite them first (`pysetl-hub orgs members add {org_name} {member}`)",
+                    member=target.username,
+                    org=org.display_name,
+                    org_name=org.name,
+                ),
             )
         exists = await session.scalar(
             select(models.TeamMember.id).where(
@@ -297,7 +344,9 @@ async def remove_team_member(
 ) -> Organization:
     async with hub.sessions() as session:
         org = await lookup.org(session, name)
-        await require_org_owner(session, who, org, f"change the teams of {org.display_name!r}")
+        await require_org_owner(
+            session, who, org, _("change the teams of {org!r}", org=org.display_name)
+        )
         team = await lookup.team(session, org, team_name)
         target = await lookup.user(session, username)
         row = await session.scalar(
@@ -307,7 +356,12 @@ async def remove_team_member(
         )
         if row is None:
             raise NotFound(
-                "team.not_member", f"{target.username!r} is not in the team {team.name!r}"
+                "team.not_member",
+                _(
+                    "{member!r} is not in the team {team_name!r}",
+                    member=target.username,
+                    team_name=team.name,
+                ),
             )
         await session.delete(row)
         await record(
@@ -333,9 +387,15 @@ async def set_team_role(
         if c.org_id != org.id:
             raise Conflict(
                 "team.foreign_component",
-                f"{c.display_name!r} does not belong to {org.display_name!r}, so its teams cannot "
-                f"hold roles on it: transfer it first (`pysetl-hub orgs transfer {c.name} "
-                f"{org.name}`)",
+                _(
+                    "{component!r} does not belong to {org!r}, so its teams cannot hold roles "
+                    "on it: transfer it first (`pysetl-hub orgs transfer {component2} "
+                    "{org_name}`)",
+                    component=c.display_name,
+                    org=org.display_name,
+                    component2=c.name,
+                    org_name=org.name,
+                ),
             )
         row = await session.scalar(
             select(models.TeamRole).where(
@@ -372,7 +432,12 @@ async def remove_team_role(
         )
         if row is None:
             raise NotFound(
-                "team.role_missing", f"the team {team.name!r} has no role on {c.display_name!r}"
+                "team.role_missing",
+                _(
+                    "the team {team_name!r} has no role on {component!r}",
+                    team_name=team.name,
+                    component=c.display_name,
+                ),
             )
         # The organization keeps an owner (org.last_owner), so the component does too.
         await session.delete(row)
@@ -397,7 +462,10 @@ async def transfer(hub: Hub, who: Identity, name: str, organization: str) -> Org
         await authorize(session, who, c, "transfer")
         org = await lookup.org(session, organization)
         await require_org_owner(
-            session, who, org, f"transfer components into the organization {org.display_name!r}"
+            session,
+            who,
+            org,
+            _("transfer components into the organization {org!r}", org=org.display_name),
         )
         previous = await lookup.org_name(session, c.org_id)
         if c.org_id is not None and c.org_id != org.id:
@@ -407,7 +475,11 @@ async def transfer(hub: Hub, who: Identity, name: str, organization: str) -> Org
                 session,
                 who,
                 current,
-                f"transfer {c.display_name!r} out of the organization {current.display_name!r}",
+                _(
+                    "transfer {component!r} out of the organization {display_name!r}",
+                    component=c.display_name,
+                    display_name=current.display_name,
+                ),
             )
         if c.org_id != org.id:
             # Roles of the old organization's teams do not follow the component.

@@ -22,9 +22,10 @@ from pysetl_hub_server.db import models
 from pysetl_hub_server.errors import Conflict, Forbidden, NotFound
 from pysetl_hub_server.governance import lookup
 from pysetl_hub_server.hub import Hub
+from pysetl_hub_server.i18n.messages import Message, _
 
 
-def require_hub_admin(who: Identity, words: str) -> Actor:
+def require_hub_admin(who: Identity, words: Message) -> Actor:
     """The admin rule (`permissions.require_admin`), on a credential that may manage."""
     require_admin(who, words)
     lookup.require_account(who, words)
@@ -38,19 +39,25 @@ async def admins(session: AsyncSession) -> list[str]:
 
 
 async def refuse_if_quarantined(
-    session: AsyncSession, c: models.Component, refused: str = "uploads are refused"
+    session: AsyncSession, c: models.Component, refused: Message | None = None
 ) -> None:
     """Uploads to a quarantined component are refused, and so is deleting its files (kept for
     the admins' review, so its owner cannot remove the evidence), saying why and whom to ask."""
     if c.quarantined_at is None:
         return
     names = await admins(session)
+    refused = refused or _("uploads are refused")
     raise Forbidden(
         "component.quarantined",
-        f"{c.display_name!r} is quarantined by the hub's admins "
-        f"({c.quarantine_reason or 'no reason given'}): {refused} and its files are "
-        f"not served until an admin releases it; contact a hub admin "
-        f"({', '.join(names) or 'the server operator'}) to have it reviewed",
+        _(
+            "{component!r} is quarantined by the hub's admins ({reason}): {refused} and its files"
+            " are not served until an admin releases it; contact a hub admin ({admins}) to have "
+            "it reviewed",
+            component=c.display_name,
+            reason=c.quarantine_reason or _("no reason given"),
+            refused=refused,
+            admins=", ".join(names) or _("the server operator"),
+        ),
         reason=c.quarantine_reason,
         admins=names,
     )
@@ -72,7 +79,9 @@ async def require_visible(
     """A 404, as for a name never published, to whoever may not see `c` (`can_see`): every
     public read of a component (its page, roles, publishers) asks this first."""
     if not await can_see(session, viewer, c):
-        raise NotFound("component.missing", f"no component named {c.name!r} on this hub")
+        raise NotFound(
+            "component.missing", _("no component named {component!r} on this hub", component=c.name)
+        )
 
 
 def state(c: models.Component) -> QuarantineState:
@@ -143,7 +152,11 @@ async def reserve_prefix(hub: Hub, actor: Actor, organization: str, prefix: str)
             holder = await lookup.org_name(session, row.org_id)
             raise Conflict(
                 "prefix.taken",
-                f"the prefix {normalized!r} is already reserved for {holder!r}",
+                _(
+                    "the prefix {normalized!r} is already reserved for {holder!r}",
+                    normalized=normalized,
+                    holder=holder,
+                ),
                 organization=holder,
             )
         if row is None:

@@ -18,6 +18,7 @@ from pysetl_hub_server.db import models
 from pysetl_hub_server.errors import Conflict, Forbidden, NotFound
 from pysetl_hub_server.governance import lookup, quarantine
 from pysetl_hub_server.hub import Hub
+from pysetl_hub_server.i18n.messages import _
 
 
 async def owner_ids(
@@ -93,9 +94,14 @@ async def list_roles(session: AsyncSession, name: str, viewer: Identity | None =
 def last_owner(username: str, name: str) -> Conflict:
     return Conflict(
         "role.last_owner",
-        f"{username!r} is the last owner of {name!r} and a component must keep one: add another "
-        f"owner first (`pysetl-hub owners add {name} USER`, who then accepts the invitation) or "
-        f"transfer it to an organization (`pysetl-hub orgs transfer {name} ORG`)",
+        _(
+            "{username!r} is the last owner of {name!r} and a component must keep one: add "
+            "another owner first (`pysetl-hub owners add {name} USER`, who then accepts the "
+            "invitation) or transfer it to an organization (`pysetl-hub orgs transfer {name} "
+            "ORG`)",
+            username=username,
+            name=name,
+        ),
     )
 
 
@@ -110,13 +116,20 @@ async def remove_role(hub: Hub, who: Identity, name: str, username: str) -> Role
             if who.components is not None and c.id not in who.components:
                 raise Forbidden(
                     "auth.scope",
-                    f"this token is scoped to other components and cannot leave {c.display_name!r}",
+                    _(
+                        "this token is scoped to other components and cannot leave {component!r}",
+                        component=c.display_name,
+                    ),
                 )
             if "manage" not in who.actions:  # giving up a role is managing it
                 raise Forbidden(
                     "auth.token_action",
-                    f"this token may only {', '.join(sorted(who.actions)) or 'read'} and cannot "
-                    f"give up a role on {c.display_name!r}: use a token with the 'manage' action",
+                    _(
+                        "this token may only {actions} and cannot give up a role on {component!r}:"
+                        " use a token with the 'manage' action",
+                        actions=", ".join(sorted(who.actions)) or "read",
+                        component=c.display_name,
+                    ),
                     needed_action="manage",
                 )
         else:
@@ -129,8 +142,12 @@ async def remove_role(hub: Hub, who: Identity, name: str, username: str) -> Role
         if row is None:
             raise NotFound(
                 "role.missing",
-                f"{target.username!r} has no direct role on {c.display_name!r}; a role held "
-                "through an organization or a team is removed there (`pysetl-hub orgs ...`)",
+                _(
+                    "{member!r} has no direct role on {component!r}; a role held through an "
+                    "organization or a team is removed there (`pysetl-hub orgs ...`)",
+                    member=target.username,
+                    component=c.display_name,
+                ),
             )
         if row.role == "owner" and not await owner_ids(session, c, without_direct=target.id):
             raise last_owner(target.username, c.name)

@@ -9,11 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pysetl_hub_server.bounds import MAX_FILENAME, MAX_VERSION
 from pysetl_hub_server.db.models import Component, File, Release
 from pysetl_hub_server.errors import NotFound
+from pysetl_hub_server.i18n.messages import _
 
 
 async def provenance_of(session: AsyncSession, name: str, version: str, filename: str) -> bytes:
     if len(version) > MAX_VERSION or len(filename) > MAX_FILENAME:
-        raise NotFound("file.missing", f"{name!r} has no such version or file on this hub")
+        raise NotFound(
+            "file.missing", _("{name!r} has no such version or file on this hub", name=name)
+        )
     row = await session.execute(
         select(File.provenance)
         .join(Release, Release.id == File.release_id)
@@ -27,10 +30,21 @@ async def provenance_of(session: AsyncSession, name: str, version: str, filename
     )
     found = row.first()
     if found is None:
-        raise NotFound("file.missing", f"{name!r} {version} has no file {filename!r} on this hub")
+        raise NotFound(
+            "file.missing",
+            _(
+                "{name!r} {version} has no file {filename!r} on this hub",
+                name=name,
+                version=version,
+                filename=filename,
+            ),
+        )
     if found[0] is None:
         raise NotFound(
             "provenance.missing",
-            f"{filename} was uploaded without attestations, so it has no provenance",
+            _(
+                "{filename} was uploaded without attestations, so it has no provenance",
+                filename=filename,
+            ),
         )
     return str(found[0]).encode()

@@ -28,6 +28,7 @@ from pysetl_hub_server.db import models
 from pysetl_hub_server.errors import BadRequest, Conflict, NotFound
 from pysetl_hub_server.governance.quarantine import require_visible
 from pysetl_hub_server.hub import Hub, RateLimits
+from pysetl_hub_server.i18n.messages import _
 from pysetl_hub_server.provenance.oidc.services import revoke_minted
 
 NAME_RE = re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])$")
@@ -58,7 +59,7 @@ async def _component(session: AsyncSession, name: str) -> models.Component:
         select(models.Component).where(models.Component.name == canonicalize_name(name))
     )
     if row is None:
-        raise NotFound("component.missing", f"no component named {name!r} on this hub")
+        raise NotFound("component.missing", _("no component named {name!r} on this hub", name=name))
     return row
 
 
@@ -114,7 +115,12 @@ async def add_publisher(
         )
         if exists is not None:
             raise Conflict(
-                "publisher.exists", f"{spec} is already a trusted publisher of {c.display_name!r}"
+                "publisher.exists",
+                _(
+                    "{spec} is already a trusted publisher of {component!r}",
+                    spec=spec,
+                    component=c.display_name,
+                ),
             )
         session.add(
             models.TrustedPublisher(
@@ -141,7 +147,9 @@ async def _reserve(
 ) -> models.Component:
     """A new, empty component owned by the caller: the pending-publisher case."""
     if not NAME_RE.match(name) or len(name) > 128:
-        raise BadRequest("component.name", f"{name!r} is not a valid distribution name (PEP 508)")
+        raise BadRequest(
+            "component.name", _("{name!r} is not a valid distribution name (PEP 508)", name=name)
+        )
     return await create_component(session, who, name, limits=limits)
 
 
@@ -158,8 +166,12 @@ async def remove_publisher(hub: Hub, who: Identity, name: str, publisher_id: int
         if row is None:
             raise NotFound(
                 "publisher.missing",
-                f"{c.display_name!r} has no trusted publisher #{publisher_id}; "
-                "list them with `pysetl-hub publishers list`",
+                _(
+                    "{component!r} has no trusted publisher #{publisher_id}; list them with "
+                    "`pysetl-hub publishers list`",
+                    component=c.display_name,
+                    publisher_id=publisher_id,
+                ),
             )
         await session.delete(row)
         await revoke_minted(session, c.id)  # what it minted dies with it, not 15 minutes later
@@ -180,8 +192,12 @@ async def update_settings(
             if data.require_attestations and not await trusted(session, c.id):
                 raise BadRequest(
                     "publisher.none",
-                    f"{c.display_name!r} has no trusted publisher, so requiring attestations "
-                    "would refuse every upload: add one first with `pysetl-hub publishers add`",
+                    _(
+                        "{component!r} has no trusted publisher, so requiring attestations "
+                        "would refuse every upload: add one first with `pysetl-hub publishers "
+                        "add`",
+                        component=c.display_name,
+                    ),
                 )
             c.require_attestations = data.require_attestations
             await touch(

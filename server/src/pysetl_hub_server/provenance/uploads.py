@@ -23,6 +23,7 @@ from pysetl_hub_provenance import (
 )
 from pysetl_hub_schemas import Publisher
 from pysetl_hub_server.errors import InvalidUpload
+from pysetl_hub_server.i18n.messages import _
 
 MAX_ATTESTATIONS = 8
 
@@ -48,21 +49,33 @@ def _parse(raw: str, filename: str) -> list[dict[str, Any]]:
     except ValueError as exc:
         raise InvalidUpload(
             "attestation.format",
-            f"the attestations field for {filename} is not JSON: send a JSON list of PEP 740 "
-            "attestation objects (as twine upload --attestations does)",
+            _(
+                "the attestations field for {filename} is not JSON: send a JSON list of PEP 740"
+                " attestation objects (as twine upload --attestations does)",
+                filename=filename,
+            ),
         ) from exc
     if isinstance(value, dict):
         value = [value]
     if not isinstance(value, list) or not value or not all(isinstance(a, dict) for a in value):
         raise InvalidUpload(
             "attestation.format",
-            f"the attestations field for {filename} must be a non-empty JSON list of PEP 740 "
-            "attestation objects",
+            _(
+                "the attestations field for {filename} must be a non-empty JSON list of PEP 740"
+                " attestation objects",
+                filename=filename,
+            ),
         )
     if len(value) > MAX_ATTESTATIONS:
         raise InvalidUpload(
             "attestation.format",
-            f"{len(value)} attestations for {filename}; at most {MAX_ATTESTATIONS} are accepted",
+            _(
+                "{value_count} attestations for {filename}; at most {MAX_ATTESTATIONS} are "
+                "accepted",
+                value_count=len(value),
+                filename=filename,
+                MAX_ATTESTATIONS=MAX_ATTESTATIONS,
+            ),
         )
     return value
 
@@ -75,18 +88,26 @@ async def check_upload(
         if policy.require_attestations:
             raise InvalidUpload(
                 "attestation.required",
-                f"{policy.name!r} requires attestations and {filename} has none: sign it in "
-                "its trusted publisher's workflow (pysetl-hub publish --attest, or "
-                "python -m pypi_attestations sign, then --attestations)",
+                _(
+                    "{component!r} requires attestations and {filename} has none: sign it in "
+                    "its trusted publisher's workflow (pysetl-hub publish --attest, or python "
+                    "-m pypi_attestations sign, then --attestations)",
+                    component=policy.name,
+                    filename=filename,
+                ),
             )
         return None
     attestations = _parse(raw, filename)
     if not policy.publishers:
         raise InvalidUpload(
             "attestation.publisher",
-            f"{filename} is signed, but {policy.name!r} has no trusted publisher to check the "
-            "signature against: register one first with `pysetl-hub publishers add "
-            f"{policy.name} github:OWNER/REPO/WORKFLOW.yml`",
+            _(
+                "{filename} is signed, but {component!r} has no trusted publisher to check the "
+                "signature against: register one first with `pysetl-hub publishers add "
+                "{component} github:OWNER/REPO/WORKFLOW.yml`",
+                filename=filename,
+                component=policy.name,
+            ),
         )
 
     def verify_all() -> list[Verified]:
@@ -110,7 +131,10 @@ async def check_upload(
     if len(set(types)) != len(types):
         raise InvalidUpload(
             "attestation.duplicate",
-            f"{filename} has more than one attestation of one predicate type; send one of each",
+            _(
+                "{filename} has more than one attestation of one predicate type; send one of each",
+                filename=filename,
+            ),
         )
     provenance = provenance_from(list(zip(verified, attestations, strict=True)))
     return Signed(

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO
 
 from pysetl_hub_server.errors import InvalidUpload
+from pysetl_hub_server.i18n.messages import Message, _
 from pysetl_hub_server.publishing.zipframe import check_zip_framing
 from pysetl_hub_server.settings import UploadLimits
 from pysetl_hub_server.units import human_size
@@ -45,25 +46,31 @@ class ArchiveContents:
     wheel: bytes = b""  # a wheel's .dist-info/WHEEL, raw; empty for an sdist
 
 
-def _bad(code: str, detail: str) -> InvalidUpload:
+def _bad(code: str, detail: Message) -> InvalidUpload:
     return InvalidUpload(f"archive.{code}", detail)
 
 
 def check_member_path(name: str) -> str:
     """Reject absolute paths, drive letters, backslashes and `..` segments."""
     if not name or "\x00" in name:
-        raise _bad("path", "an archive member has an empty name or a NUL byte")
+        raise _bad("path", _("an archive member has an empty name or a NUL byte"))
     if name.startswith("/") or "\\" in name or (len(name) > 1 and name[1] == ":"):
         raise _bad(
             "path",
-            f"archive member {name!r} has an absolute or Windows path: members must be relative "
-            "POSIX paths; rebuild with a standard build backend",
+            _(
+                "archive member {name!r} has an absolute or Windows path: members must be "
+                "relative POSIX paths; rebuild with a standard build backend",
+                name=name,
+            ),
         )
     parts = name.rstrip("/").split("/")
     if any(p == ".." for p in parts):
         raise _bad(
             "path",
-            f"archive member {name!r} escapes the archive with '..': rebuild the archive",
+            _(
+                "archive member {name!r} escapes the archive with '..': rebuild the archive",
+                name=name,
+            ),
         )
     return posixpath.normpath(name.rstrip("/"))
 
@@ -82,7 +89,10 @@ class _Budget:
         if self.members > self.limits.max_archive_members:
             raise _bad(
                 "too_many_members",
-                f"the archive has more than {self.limits.max_archive_members} members",
+                _(
+                    "the archive has more than {max_archive_members} members",
+                    max_archive_members=self.limits.max_archive_members,
+                ),
             )
 
     def consume(self, n: int) -> None:
@@ -90,8 +100,11 @@ class _Budget:
         if self.bytes > self.limits.max_uncompressed_size:
             raise _bad(
                 "too_large_uncompressed",
-                "the archive expands to more than "
-                f"{human_size(self.limits.max_uncompressed_size)} (a decompression bomb?)",
+                _(
+                    "the archive expands to more than {max_uncompressed_size} (a decompression "
+                    "bomb?)",
+                    max_uncompressed_size=human_size(self.limits.max_uncompressed_size),
+                ),
             )
         if (
             self.bytes > self.limits.bomb_floor
@@ -99,9 +112,14 @@ class _Budget:
         ):
             raise _bad(
                 "bomb",
-                f"the archive expands past {human_size(self.limits.bomb_floor)} and more than "
-                f"{self.limits.bomb_ratio} times its own size of {human_size(self.compressed)}: "
-                "a decompression bomb; publish real files, compressed normally",
+                _(
+                    "the archive expands past {bomb_floor} and more than {bomb_ratio} times its"
+                    " own size of {compressed}: a decompression bomb; publish real files, "
+                    "compressed normally",
+                    bomb_floor=human_size(self.limits.bomb_floor),
+                    bomb_ratio=self.limits.bomb_ratio,
+                    compressed=human_size(self.compressed),
+                ),
             )
 
 
@@ -118,7 +136,7 @@ def _read_bounded(
             sha.update(chunk)
         if keep:
             if len(data) + len(chunk) > MAX_METADATA_BYTES:
-                raise _bad("metadata_too_large", "a metadata file in the archive exceeds 4 MiB")
+                raise _bad("metadata_too_large", _("a metadata file in the archive exceeds 4 MiB"))
             data += chunk
     b64 = base64.urlsafe_b64encode(sha.digest()).rstrip(b"=").decode() if digest else ""
     return bytes(data), b64, total
@@ -130,7 +148,7 @@ def parse_entry_points(text: str) -> dict[str, dict[str, str]]:
     try:
         parser.read_string(text)
     except configparser.Error as exc:
-        raise _bad("entry_points", f"entry_points.txt does not parse: {exc}") from exc
+        raise _bad("entry_points", _("entry_points.txt does not parse: {exc}", exc=exc)) from exc
     return {section: dict(parser.items(section)) for section in parser.sections()}
 
 
@@ -148,7 +166,7 @@ def inspect_wheel(path: Path, limits: UploadLimits, dist_info_stem: str) -> Arch
     try:
         zf = zipfile.ZipFile(path)
     except _UNREADABLE_ZIP as exc:
-        raise _bad("corrupt", f"the wheel is not a readable zip file: {exc}") from exc
+        raise _bad("corrupt", _("the wheel is not a readable zip file: {exc}", exc=exc)) from exc
     with zf:
         budget = _Budget(limits, path.stat().st_size)
         seen: set[str] = set()
@@ -159,29 +177,40 @@ def inspect_wheel(path: Path, limits: UploadLimits, dist_info_stem: str) -> Arch
             if name in seen:
                 raise _bad(
                     "duplicate",
-                    f"archive member {name!r} appears twice: rebuild the wheel",
+                    _("archive member {name!r} appears twice: rebuild the wheel", name=name),
                 )
             seen.add(name)
             if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
                 raise _bad(
                     "compression",
-                    f"archive member {name!r} uses compression method {info.compress_type}: "
-                    "wheels may use only stored or deflated members",
+                    _(
+                        "archive member {name!r} uses compression method {compress_type}: "
+                        "wheels may use only stored or deflated members",
+                        name=name,
+                        compress_type=info.compress_type,
+                    ),
                 )
             mode = info.external_attr >> 16
             kind = stat.S_IFMT(mode)
             if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
                 raise _bad(
                     "link",
-                    f"archive member {name!r} is a symlink or special file: wheels may hold "
-                    "only regular files",
+                    _(
+                        "archive member {name!r} is a symlink or special file: wheels may hold "
+                        "only regular files",
+                        name=name,
+                    ),
                 )
             if info.is_dir():
                 continue
             if info.file_size > limits.max_uncompressed_size:
                 raise _bad(
                     "too_large_uncompressed",
-                    f"member {name!r} declares {info.file_size} bytes uncompressed",
+                    _(
+                        "member {name!r} declares {file_size} bytes uncompressed",
+                        name=name,
+                        file_size=info.file_size,
+                    ),
                 )
             files.append(info)
 
@@ -189,30 +218,46 @@ def inspect_wheel(path: Path, limits: UploadLimits, dist_info_stem: str) -> Arch
         if len(dist_infos) != 1:
             raise _bad(
                 "dist_info",
-                f"a wheel needs exactly one top-level .dist-info directory, found "
-                f"{len(dist_infos)}: {sorted(dist_infos)}",
+                _(
+                    "a wheel needs exactly one top-level .dist-info directory, found "
+                    "{dist_infos_count}: {dist_infos}",
+                    dist_infos_count=len(dist_infos),
+                    dist_infos=sorted(dist_infos),
+                ),
             )
         dist_info = dist_infos.pop()
         if not _stem_matches(dist_info.removesuffix(".dist-info"), dist_info_stem):
             raise _bad(
                 "dist_info",
-                f"the wheel's {dist_info!r} does not match its filename ({dist_info_stem}): "
-                "rebuild it instead of renaming the file",
+                _(
+                    "the wheel's {dist_info!r} does not match its filename ({dist_info_stem}): "
+                    "rebuild it instead of renaming the file",
+                    dist_info=dist_info,
+                    dist_info_stem=dist_info_stem,
+                ),
             )
         for required in ("METADATA", "WHEEL", "RECORD"):
             if f"{dist_info}/{required}" not in seen:
                 raise _bad(
                     "dist_info",
-                    f"{dist_info}/{required} is missing: a wheel needs METADATA, WHEEL and RECORD",
+                    _(
+                        "{dist_info}/{required} is missing: a wheel needs METADATA, WHEEL and "
+                        "RECORD",
+                        dist_info=dist_info,
+                        required=required,
+                    ),
                 )
 
         record_name = f"{dist_info}/RECORD"
         signatures = {f"{dist_info}/RECORD.jws", f"{dist_info}/RECORD.p7s"}
         try:
             with zf.open(record_name) as handle:
-                raw_record, _, _ = _read_bounded(handle, budget, keep=True, digest=False)
+                raw_record, _digest, _size = _read_bounded(handle, budget, keep=True, digest=False)
         except _UNREADABLE_ZIP as exc:
-            raise _bad("corrupt", f"member {record_name!r} cannot be read: {exc}") from exc
+            raise _bad(
+                "corrupt",
+                _("member {record_name!r} cannot be read: {exc}", record_name=record_name, exc=exc),
+            ) from exc
         record = _parse_record(raw_record)
 
         metadata = b""
@@ -227,7 +272,7 @@ def inspect_wheel(path: Path, limits: UploadLimits, dist_info_stem: str) -> Arch
             if entry is None:
                 raise _bad(
                     "record",
-                    f"{name!r} is in the wheel but not in RECORD: rebuild the wheel",
+                    _("{name!r} is in the wheel but not in RECORD: rebuild the wheel", name=name),
                 )
             keep = name in (
                 f"{dist_info}/METADATA",
@@ -238,15 +283,22 @@ def inspect_wheel(path: Path, limits: UploadLimits, dist_info_stem: str) -> Arch
                 with zf.open(info) as handle:
                     data, digest, size = _read_bounded(handle, budget, keep=keep, digest=True)
             except _UNREADABLE_ZIP as exc:
-                raise _bad("corrupt", f"member {name!r} cannot be read: {exc}") from exc
+                raise _bad(
+                    "corrupt", _("member {name!r} cannot be read: {exc}", name=name, exc=exc)
+                ) from exc
             algo, expected, expected_size = entry
             if algo != "sha256" or digest != expected:
                 raise _bad(
                     "record",
-                    f"RECORD's hash for {name!r} does not match its contents: rebuild the wheel",
+                    _(
+                        "RECORD's hash for {name!r} does not match its contents: rebuild the wheel",
+                        name=name,
+                    ),
                 )
             if expected_size is not None and expected_size != size:
-                raise _bad("record", f"RECORD's size for {name!r} does not match its contents")
+                raise _bad(
+                    "record", _("RECORD's size for {name!r} does not match its contents", name=name)
+                )
             if name == f"{dist_info}/METADATA":
                 metadata = data
             elif name == f"{dist_info}/WHEEL":
@@ -257,7 +309,10 @@ def inspect_wheel(path: Path, limits: UploadLimits, dist_info_stem: str) -> Arch
         if missing:
             raise _bad(
                 "record",
-                f"RECORD lists files the wheel does not hold: {sorted(missing)[:5]}",
+                _(
+                    "RECORD lists files the wheel does not hold: {missing}",
+                    missing=sorted(missing)[:5],
+                ),
             )
         return ArchiveContents(metadata, parse_entry_points(entry_points_text), wheel_file)
 
@@ -270,16 +325,16 @@ def _parse_record(raw: bytes) -> dict[str, tuple[str, str, int | None]]:
             if not row:
                 continue
             if len(row) != 3:
-                raise _bad("record", f"RECORD row {row!r} does not have 3 columns")
+                raise _bad("record", _("RECORD row {row!r} does not have 3 columns", row=row))
             path, hash_, size = row
             name = check_member_path(path)
             if not hash_:
                 rows[name] = ("", "", None)
                 continue
-            algo, _, value = hash_.partition("=")
+            algo, _sep, value = hash_.partition("=")
             rows[name] = (algo, value, int(size) if size else None)
     except (UnicodeDecodeError, ValueError, csv.Error) as exc:
-        raise _bad("record", f"RECORD does not parse: {exc}") from exc
+        raise _bad("record", _("RECORD does not parse: {exc}", exc=exc)) from exc
     return rows
 
 
@@ -287,8 +342,8 @@ def _stem_matches(found: str, expected: str) -> bool:
     from packaging.utils import canonicalize_name
     from packaging.version import InvalidVersion, Version
 
-    f_name, _, f_version = found.rpartition("-")
-    e_name, _, e_version = expected.rpartition("-")
+    f_name, _sep, f_version = found.rpartition("-")
+    e_name, _sep, e_version = expected.rpartition("-")
     try:
         return canonicalize_name(f_name) == canonicalize_name(e_name) and Version(
             f_version
@@ -321,29 +376,43 @@ def inspect_sdist(path: Path, limits: UploadLimits, stem: str) -> ArchiveContent
                     if not _stem_matches(top, stem):
                         raise _bad(
                             "sdist_layout",
-                            f"the sdist's top-level directory {top!r} is not {stem!r}: an sdist "
-                            "holds one directory named {name}-{version}; rebuild it",
+                            _(
+                                "the sdist's top-level directory {top!r} is not {stem!r}: an "
+                                "sdist holds one directory named {{name}}-{{version}}; rebuild "
+                                "it",
+                                top=top,
+                                stem=stem,
+                            ),
                         )
                     prefix = f"{top}/"
                 if name in seen:
-                    raise _bad("duplicate", f"archive member {name!r} appears twice")
+                    raise _bad("duplicate", _("archive member {name!r} appears twice", name=name))
                 seen.add(name)
                 if not (member.isfile() or member.isdir()):
                     raise _bad(
                         "link",
-                        f"archive member {name!r} is a link or special file: sdists may hold "
-                        "only regular files and directories",
+                        _(
+                            "archive member {name!r} is a link or special file: sdists may hold"
+                            " only regular files and directories",
+                            name=name,
+                        ),
                     )
                 if name != top and not name.startswith(prefix):
                     raise _bad(
                         "sdist_layout",
-                        f"archive member {name!r} is outside the top-level directory {top!r}",
+                        _(
+                            "archive member {name!r} is outside the top-level directory {top!r}",
+                            name=name,
+                            top=top,
+                        ),
                     )
                 if not member.isfile():
                     continue
                 budget.consume(0)
                 if member.size > limits.max_uncompressed_size:
-                    raise _bad("too_large_uncompressed", f"member {name!r} is too large")
+                    raise _bad(
+                        "too_large_uncompressed", _("member {name!r} is too large", name=name)
+                    )
                 rel = name[len(prefix) :]
                 keep = rel in ("PKG-INFO", "pyproject.toml") or (
                     rel.endswith(".egg-info/entry_points.txt") and rel.count("/") <= 2
@@ -351,7 +420,7 @@ def inspect_sdist(path: Path, limits: UploadLimits, stem: str) -> ArchiveContent
                 handle = tar.extractfile(member)
                 if handle is None:
                     continue
-                data, _, _ = _read_bounded(handle, budget, keep=keep, digest=False)
+                data, _digest, _size = _read_bounded(handle, budget, keep=keep, digest=False)
                 if rel == "PKG-INFO":
                     pkg_info = data
                 elif rel == "pyproject.toml":
@@ -359,10 +428,11 @@ def inspect_sdist(path: Path, limits: UploadLimits, stem: str) -> ArchiveContent
                 elif keep:
                     egg_entry_points = data
     except (tarfile.TarError, OSError, EOFError) as exc:
-        raise _bad("corrupt", f"the sdist is not a readable .tar.gz: {exc}") from exc
+        raise _bad("corrupt", _("the sdist is not a readable .tar.gz: {exc}", exc=exc)) from exc
     if pkg_info is None:
         raise _bad(
-            "sdist_layout", f"{top or stem}/PKG-INFO is missing: rebuild with a build backend"
+            "sdist_layout",
+            _("{top}/PKG-INFO is missing: rebuild with a build backend", top=top or stem),
         )
     entry_points: dict[str, dict[str, str]] = {}
     if pyproject is not None:
@@ -380,7 +450,9 @@ def _pyproject_entry_points(raw: bytes) -> dict[str, dict[str, str]]:
     try:
         document = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise _bad("pyproject", f"pyproject.toml in the sdist does not parse: {exc}") from exc
+        raise _bad(
+            "pyproject", _("pyproject.toml in the sdist does not parse: {exc}", exc=exc)
+        ) from exc
     tool = document.get("tool")
     tools = tool if isinstance(tool, dict) else {}
     for table, key in (

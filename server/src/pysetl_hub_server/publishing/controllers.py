@@ -15,6 +15,7 @@ from pysetl_hub_server.accounts.services import identify
 from pysetl_hub_server.deps import client_ip
 from pysetl_hub_server.errors import BadRequest, PayloadTooLarge, RequestTimeout
 from pysetl_hub_server.hub import Hub
+from pysetl_hub_server.i18n.messages import _
 from pysetl_hub_server.problems import BODY_UNREAD
 from pysetl_hub_server.publishing.multipart import parse_upload
 from pysetl_hub_server.publishing.services import publish
@@ -38,9 +39,12 @@ async def upload(request: Request[Any, Any, Any], hub: NamedDependency[Hub]) -> 
     if declared and declared.isdigit() and int(declared) > cap:
         raise PayloadTooLarge(
             "upload.too_large",
-            f"the upload is {human_size(int(declared))}, over this hub's cap of "
-            f"{human_size(limits.max_file_size)} per file: make the file smaller, or ask the "
-            "operator to raise PYSETL_HUB_MAX_UPLOAD_SIZE",
+            _(
+                "the upload is {declared}, over this hub's cap of {max_file_size} per file: "
+                "make the file smaller, or ask the operator to raise PYSETL_HUB_MAX_UPLOAD_SIZE",
+                declared=human_size(int(declared)),
+                max_file_size=human_size(limits.max_file_size),
+            ),
         )
     # Authenticated here rather than by the `who` dependency, so that an oversized declared body
     # is refused before any database work; still before a byte of the body is read.
@@ -62,7 +66,8 @@ async def upload(request: Request[Any, Any, Any], hub: NamedDependency[Hub]) -> 
                 total += len(chunk)
                 if total > cap:
                     raise PayloadTooLarge(
-                        "upload.too_large", f"the upload body is larger than {human_size(cap)}"
+                        "upload.too_large",
+                        _("the upload body is larger than {cap}", cap=human_size(cap)),
                     )
                 yield chunk
         except InternalServerException as exc:
@@ -70,7 +75,7 @@ async def upload(request: Request[Any, Any, Any], hub: NamedDependency[Hub]) -> 
             # (the stream is fresh here, so "stream consumed" cannot be the cause).
             raise BadRequest(
                 "form.truncated",
-                "the client disconnected before the upload body was complete; upload again",
+                _("the client disconnected before the upload body was complete; upload again"),
             ) from exc
 
     try:
@@ -83,8 +88,11 @@ async def upload(request: Request[Any, Any, Any], hub: NamedDependency[Hub]) -> 
         # The parser's cancellation path has already removed the spool file.
         raise RequestTimeout(
             "upload.timeout",
-            f"the upload body did not arrive within {limits.body_timeout} s (or was shorter "
-            "than its Content-Length): check the connection and upload again",
+            _(
+                "the upload body did not arrive within {body_timeout} s (or was shorter than "
+                "its Content-Length): check the connection and upload again",
+                body_timeout=limits.body_timeout,
+            ),
         ) from exc
     try:
         outcome = await publish(hub, who, form)

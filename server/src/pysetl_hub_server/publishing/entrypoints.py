@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from pysetl_hub_schemas import FACTORIES, GROUPS
 from pysetl_hub_server.errors import InvalidUpload
+from pysetl_hub_server.i18n.messages import Message, _
 from pysetl_hub_server.publishing.archive import ArchiveContents
 from pysetl_hub_server.text import describe, forbidden_character
 
@@ -33,7 +34,7 @@ class EntryPointInfo:
     kind: str
 
 
-def _bad(detail: str) -> InvalidUpload:
+def _bad(detail: Message) -> InvalidUpload:
     return InvalidUpload("entry_point.invalid", detail)
 
 
@@ -44,28 +45,44 @@ def _dotted(text: str) -> bool:
 
 def check_entry_point(group: str, name: str, value: str) -> None:
     """One entry point against the entry-points specification (stricter for PySetl groups)."""
-    where = f"entry point {name[:60]!r} in group {group[:60]!r}"
+    where = _("entry point {name!r} in group {group!r}", name=name[:60], group=group[:60])
     for text in (group, name, value):
         if (bad := forbidden_character(text, multiline=False)) is not None:
-            raise _bad(f"{where} holds the character {describe(bad)}: remove it and build again")
+            raise _bad(
+                _(
+                    "{where} holds the character {bad}: remove it and build again",
+                    where=where,
+                    bad=describe(bad),
+                )
+            )
     if group in GROUPS:
         if PYSETL_NAME.fullmatch(name) is None:
             raise _bad(
-                f"{where}: a PySetl entry point's name is 1-100 ASCII letters, digits, '_', "
-                "'.' or '-' and starts with a letter, digit or '_'; rename it, e.g. "
-                "`MyFactory`",
+                _(
+                    "{where}: a PySetl entry point's name is 1-100 ASCII letters, digits, '_', "
+                    "'.' or '-' and starts with a letter, digit or '_'; rename it, e.g. "
+                    "`MyFactory`",
+                    where=where,
+                )
             )
     elif not name or name != name.strip() or name.startswith("["):
         raise _bad(
-            f"{where}: a name must not be empty, start or end with whitespace, or start "
-            "with '['; rename it",
+            _(
+                "{where}: a name must not be empty, start or end with whitespace, or start with"
+                " '['; rename it",
+                where=where,
+            )
         )
     grammatical, names_object = _reference(value)
     if not grammatical or (group in GROUPS and not names_object):
         raise _bad(
-            f"{where} has the value {value[:80]!r}, which is not an object reference: write "
-            "`package.module:ObjectName` (dotted Python identifiers, e.g. "
-            "`my_pkg.factories:MyFactory`)",
+            _(
+                "{where} has the value {value!r}, which is not an object reference: write "
+                "`package.module:ObjectName` (dotted Python identifiers, e.g. "
+                "`my_pkg.factories:MyFactory`)",
+                where=where,
+                value=value[:80],
+            )
         )
 
 
@@ -102,8 +119,12 @@ def pysetl_entry_points(contents: ArchiveContents) -> list[EntryPointInfo]:
         groups = " or ".join(repr(g) for g in GROUPS)
         raise InvalidUpload(
             "component.not_pysetl",
-            "not a PySetl component: the distribution declares no entry point in "
-            f'{groups}; add one, e.g. [project.entry-points."{FACTORIES}"] '
-            'MyFactory = "my_pkg:MyFactory"',
+            _(
+                "not a PySetl component: the distribution declares no entry point in {groups}; "
+                'add one, e.g. [project.entry-points."{FACTORIES}"] MyFactory = '
+                '"my_pkg:MyFactory"',
+                groups=groups,
+                FACTORIES=FACTORIES,
+            ),
         )
     return found

@@ -16,6 +16,7 @@ from packaging.utils import canonicalize_name
 
 from pysetl_hub_provenance.coremetadata import CoreMetadataError, read_core_metadata
 from pysetl_hub_server.errors import InvalidUpload
+from pysetl_hub_server.i18n.messages import _
 from pysetl_hub_server.publishing.validate import ParsedFilename
 from pysetl_hub_server.settings import UploadLimits
 from pysetl_hub_server.text import describe, forbidden_character
@@ -37,27 +38,41 @@ def parse_metadata(raw: bytes, parsed: ParsedFilename, limits: UploadLimits) -> 
     except CoreMetadataError as exc:
         raise InvalidUpload(
             "metadata.invalid",
-            f"the core metadata does not validate: {exc}. Fix the project's metadata "
-            "(pyproject.toml) and build again",
+            _(
+                "the core metadata does not validate: {exc}. Fix the project's metadata "
+                "(pyproject.toml) and build again",
+                exc=exc,
+            ),
         ) from exc
     if canonicalize_name(metadata.name) != parsed.name:
         raise InvalidUpload(
             "metadata.name_mismatch",
-            f"the metadata inside the archive names {metadata.name!r}, the filename "
-            f"{parsed.name!r}: rebuild instead of renaming",
+            _(
+                "the metadata inside the archive names {metadata_name!r}, the filename "
+                "{file_name!r}: rebuild instead of renaming",
+                metadata_name=metadata.name,
+                file_name=parsed.name,
+            ),
         )
     if metadata.version != parsed.version:
         raise InvalidUpload(
             "metadata.version_mismatch",
-            f"the metadata inside the archive has version {metadata.version}, the filename "
-            f"{parsed.version}: rebuild instead of renaming",
+            _(
+                "the metadata inside the archive has version {version}, the filename "
+                "{version2}: rebuild instead of renaming",
+                version=metadata.version,
+                version2=parsed.version,
+            ),
         )
     for req in metadata.requires_dist or []:
         if req.url:
             raise InvalidUpload(
                 "metadata.direct_url",
-                f"dependency {str(req)!r} points at a URL: published components must depend on "
-                "names and versions from an index, not direct URLs",
+                _(
+                    "dependency {req!r} points at a URL: published components must depend on "
+                    "names and versions from an index, not direct URLs",
+                    req=str(req),
+                ),
             )
     return metadata
 
@@ -70,18 +85,26 @@ def check_text(raw: bytes, limits: UploadLimits) -> None:
     if size > limits.max_description_size:
         raise InvalidUpload(
             "metadata.description_too_large",
-            f"the description is {size:,} bytes, over this hub's cap of "
-            f"{human_size(limits.max_description_size)} ({limits.max_description_size:,} bytes, "
-            "the same cap as the form's description): shorten the README and link to the full "
-            "documentation",
+            _(
+                "the description is {size:,} bytes, over this hub's cap of "
+                "{max_description_size} ({max_description_size2:,} bytes, the same cap as the "
+                "form's description): shorten the README and link to the full documentation",
+                size=size,
+                max_description_size=human_size(limits.max_description_size),
+                max_description_size2=limits.max_description_size,
+            ),
         )
     for field, text in _strings(fields):
         bad = forbidden_character(text, multiline=field in MULTILINE)
         if bad is not None:
             raise InvalidUpload(
                 "metadata.control_character",
-                f"the metadata field {field!r} holds the character {describe(bad)}: remove it "
-                "from pyproject.toml (or the README) and build again",
+                _(
+                    "the metadata field {field!r} holds the character {bad}: remove it from "
+                    "pyproject.toml (or the README) and build again",
+                    field=field,
+                    bad=describe(bad),
+                ),
             )
     for field in URL_FIELDS:
         # setuptools before 62 writes "UNKNOWN" for a link the project does not give.
@@ -91,8 +114,12 @@ def check_text(raw: bytes, limits: UploadLimits) -> None:
         if len(label) > MAX_URL_LABEL:
             raise InvalidUpload(
                 "metadata.url",
-                f"the Project-URL label {label[:40]!r} is longer than {MAX_URL_LABEL} "
-                "characters: shorten it",
+                _(
+                    "the Project-URL label {label!r} is longer than {MAX_URL_LABEL} characters:"
+                    " shorten it",
+                    label=label[:40],
+                    MAX_URL_LABEL=MAX_URL_LABEL,
+                ),
             )
         _check_url(f"project_urls[{label}]", url)
 
@@ -119,10 +146,19 @@ def _check_url(field: str, url: str) -> None:
     if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         raise InvalidUpload(
             "metadata.url",
-            f"the metadata field {field!r} holds {url[:80]!r}, which is not an http(s) URL: "
-            "project links must be http:// or https:// URLs",
+            _(
+                "the metadata field {field!r} holds {url!r}, which is not an http(s) URL: "
+                "project links must be http:// or https:// URLs",
+                field=field,
+                url=url[:80],
+            ),
         )
     if len(url) > MAX_URL:
         raise InvalidUpload(
-            "metadata.url", f"the URL in {field!r} is longer than {MAX_URL} characters"
+            "metadata.url",
+            _(
+                "the URL in {field!r} is longer than {MAX_URL} characters",
+                field=field,
+                MAX_URL=MAX_URL,
+            ),
         )

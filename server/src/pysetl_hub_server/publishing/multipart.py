@@ -26,6 +26,7 @@ from multipart import (
 )
 
 from pysetl_hub_server.errors import BadRequest, PayloadTooLarge
+from pysetl_hub_server.i18n.messages import _
 from pysetl_hub_server.publishing.form import FILE_FIELD, UploadedFile, UploadForm
 from pysetl_hub_server.settings import UploadLimits
 from pysetl_hub_server.storage.sweep import claim
@@ -55,8 +56,11 @@ class _Spool:
         if self._size > self._cap:
             raise PayloadTooLarge(
                 "upload.too_large",
-                f"the file is larger than this hub's cap of {human_size(self._cap)}: make it "
-                "smaller, or ask the operator to raise PYSETL_HUB_MAX_UPLOAD_SIZE",
+                _(
+                    "the file is larger than this hub's cap of {cap}: make it smaller, or ask "
+                    "the operator to raise PYSETL_HUB_MAX_UPLOAD_SIZE",
+                    cap=human_size(self._cap),
+                ),
             )
         self._sha256.update(chunk)
         self._blake2.update(chunk)
@@ -96,7 +100,11 @@ class _Field:
         if len(self._data) + len(chunk) > self._cap:
             raise PayloadTooLarge(
                 "form.field_too_large",
-                f"the form field {self.name!r} is longer than its cap of {human_size(self._cap)}",
+                _(
+                    "the form field {name!r} is longer than its cap of {cap}",
+                    name=self.name,
+                    cap=human_size(self._cap),
+                ),
             )
         self._data += chunk
 
@@ -105,7 +113,7 @@ class _Field:
             return self._data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise BadRequest(
-                "form.encoding", f"the form field {self.name!r} is not valid UTF-8"
+                "form.encoding", _("the form field {name!r} is not valid UTF-8", name=self.name)
             ) from exc
 
 
@@ -134,7 +142,7 @@ class _Collector:
         name: str = segment.name or ""
         if not name:
             raise BadRequest(
-                "form.part_name", "a form part has no name in its Content-Disposition header"
+                "form.part_name", _("a form part has no name in its Content-Disposition header")
             )
         if name != FILE_FIELD:
             attr = LARGE_FIELDS.get(name)
@@ -142,9 +150,9 @@ class _Collector:
             return _Field(name, cap)
         filename: str | None = segment.filename
         if filename is None:
-            raise BadRequest("form.content", "the `content` part must be a file with a filename")
+            raise BadRequest("form.content", _("the `content` part must be a file with a filename"))
         if self._spool is not None:
-            raise BadRequest("form.content", "the form has more than one `content` part")
+            raise BadRequest("form.content", _("the form has more than one `content` part"))
         self._spool = _Spool(filename, self._spool_dir, self._limits.max_file_size)
         return self._spool
 
@@ -188,7 +196,7 @@ def _parser_for(content_type: str | None, limits: UploadLimits) -> Any:
     if mime != "multipart/form-data" or not boundary:
         raise BadRequest(
             "form.content_type",
-            "uploads must be multipart/form-data with a boundary, as twine sends them",
+            _("uploads must be multipart/form-data with a boundary, as twine sends them"),
         )
     try:
         # No max_segment_size: each part has its own cap (and error), enforced above.
@@ -200,7 +208,12 @@ def _parser_for(content_type: str | None, limits: UploadLimits) -> Any:
         )
     except MultipartError as exc:
         raise BadRequest(
-            "form.content_type", f"the multipart boundary {boundary!r} is not usable: {exc}"
+            "form.content_type",
+            _(
+                "the multipart boundary {boundary!r} is not usable: {exc}",
+                boundary=boundary,
+                exc=exc,
+            ),
         ) from exc
 
 
@@ -211,8 +224,10 @@ def _end_of_body(parser: Any) -> None:
     except ParserError as exc:
         raise BadRequest(
             "form.truncated",
-            "the upload body ended before the multipart form's closing boundary: it was cut "
-            "short in transit; upload the file again",
+            _(
+                "the upload body ended before the multipart form's closing boundary: it was cut"
+                " short in transit; upload the file again"
+            ),
         ) from exc
 
 
@@ -220,18 +235,30 @@ def _problem(exc: MultipartError, limits: UploadLimits) -> BadRequest:
     """The parser names the limit it hit only in its message; give each one its own code."""
     reason = str(exc)
     if not isinstance(exc, ParserLimitReached):
-        return BadRequest("form.malformed", f"the multipart body is malformed: {reason}")
+        return BadRequest(
+            "form.malformed", _("the multipart body is malformed: {reason}", reason=reason)
+        )
     if "segment count" in reason:
         return BadRequest(
-            "form.too_many_fields", f"the upload form has more than {limits.max_fields} parts"
+            "form.too_many_fields",
+            _("the upload form has more than {max_fields} parts", max_fields=limits.max_fields),
         )
     if "header length" in reason:
         return BadRequest(
             "form.header_too_large",
-            f"a form part has a header line longer than {MAX_HEADER_SIZE} bytes",
+            _(
+                "a form part has a header line longer than {MAX_HEADER_SIZE} bytes",
+                MAX_HEADER_SIZE=MAX_HEADER_SIZE,
+            ),
         )
     if "header count" in reason:
         return BadRequest(
-            "form.too_many_headers", f"a form part has more than {MAX_HEADER_COUNT} headers"
+            "form.too_many_headers",
+            _(
+                "a form part has more than {MAX_HEADER_COUNT} headers",
+                MAX_HEADER_COUNT=MAX_HEADER_COUNT,
+            ),
         )
-    return BadRequest("form.limit", f"the multipart body breaks a parser limit: {reason}")
+    return BadRequest(
+        "form.limit", _("the multipart body breaks a parser limit: {reason}", reason=reason)
+    )

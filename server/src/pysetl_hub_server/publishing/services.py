@@ -28,6 +28,7 @@ from pysetl_hub_server.db.models import Component, File, FilenameRegistry, Relea
 from pysetl_hub_server.errors import Conflict
 from pysetl_hub_server.governance.quarantine import refuse_if_quarantined
 from pysetl_hub_server.hub import Hub
+from pysetl_hub_server.i18n.messages import _
 from pysetl_hub_server.provenance.publishers import trusted
 from pysetl_hub_server.provenance.uploads import Policy, Signed, check_upload
 from pysetl_hub_server.publishing import validate
@@ -112,8 +113,11 @@ async def _existing_outcome(
             if other is not None:
                 raise Conflict(
                     "file.duplicate_content",
-                    f"these bytes are already published as {other!r}: a file has one name; "
-                    "build the distribution for this name and version, or install the other",
+                    _(
+                        "these bytes are already published as {other!r}: a file has one name; "
+                        "build the distribution for this name and version, or install the other",
+                        other=other,
+                    ),
                 )
             return None
         live = await session.scalar(select(File.id).where(File.filename == parsed.filename))
@@ -126,14 +130,20 @@ def _outcome_for_existing(
     if sha256 != file.sha256:
         raise Conflict(
             "file.exists",
-            f"{parsed.filename!r} was already published with different contents: a filename "
-            "can never be reused; bump the version (or add a build tag) and upload again",
+            _(
+                "{filename!r} was already published with different contents: a filename can "
+                "never be reused; bump the version (or add a build tag) and upload again",
+                filename=parsed.filename,
+            ),
         )
     if not live:
         raise Conflict(
             "file.deleted",
-            f"{parsed.filename!r} was published and later deleted: its name cannot be reused; "
-            "bump the version",
+            _(
+                "{filename!r} was published and later deleted: its name cannot be reused; bump "
+                "the version",
+                filename=parsed.filename,
+            ),
         )
     hub.changed(parsed.name)
     return PublishOutcome(

@@ -13,6 +13,7 @@ from email.parser import BytesHeaderParser
 from packaging.tags import Tag, parse_tag
 
 from pysetl_hub_server.errors import InvalidUpload
+from pysetl_hub_server.i18n.messages import Message, _
 
 _ARCH_LINUX = r"(x86_64|i686|aarch64|armv6l|armv7l|ppc64|ppc64le|s390x|riscv64|loongarch64)"
 _ARCH_MACOS = (
@@ -41,25 +42,50 @@ PLATFORM = re.compile(
 )
 
 
-def _bad(code: str, detail: str) -> InvalidUpload:
+def _bad(code: str, detail: Message) -> InvalidUpload:
     return InvalidUpload(f"wheel.{code}", detail)
 
 
 def check_tag_families(filename: str, tags: frozenset[Tag]) -> None:
     """Each interpreter, ABI and platform tag of the filename is one installers know."""
     for tag in sorted(tags, key=str):
-        for part, pattern, what in (
-            (tag.interpreter, INTERPRETER, "interpreter (py3, cp312, pp310, ...)"),
-            (tag.abi, ABI, "ABI (none, abi3, cp312, ...)"),
-            (tag.platform, PLATFORM, "platform (any, manylinux_2_17_x86_64, win_amd64, ...)"),
+        for part, pattern, unknown in (
+            (
+                tag.interpreter,
+                INTERPRETER,
+                _(
+                    "{filename!r} has the interpreter tag {part!r}, which is not a known "
+                    "interpreter (py3, cp312, pp310, ...) tag: rebuild the wheel with a standard "
+                    "build backend, which writes only tags installers understand",
+                    filename=filename,
+                    part=tag.interpreter[:40],
+                ),
+            ),
+            (
+                tag.abi,
+                ABI,
+                _(
+                    "{filename!r} has the ABI tag {part!r}, which is not a known ABI (none, "
+                    "abi3, cp312, ...) tag: rebuild the wheel with a standard build backend, "
+                    "which writes only tags installers understand",
+                    filename=filename,
+                    part=tag.abi[:40],
+                ),
+            ),
+            (
+                tag.platform,
+                PLATFORM,
+                _(
+                    "{filename!r} has the platform tag {part!r}, which is not a known platform "
+                    "(any, manylinux_2_17_x86_64, win_amd64, ...) tag: rebuild the wheel with a "
+                    "standard build backend, which writes only tags installers understand",
+                    filename=filename,
+                    part=tag.platform[:40],
+                ),
+            ),
         ):
             if pattern.fullmatch(part) is None:
-                raise _bad(
-                    "tag_unknown",
-                    f"{filename!r} has the {what.split(' ')[0]} tag {part[:40]!r}, which is "
-                    f"not a known {what} tag: rebuild the wheel with a standard build backend, "
-                    "which writes only tags installers understand",
-                )
+                raise _bad("tag_unknown", unknown)
 
 
 def check_wheel_file(filename: str, raw: bytes, tags: frozenset[Tag], build: str) -> None:
@@ -69,28 +95,43 @@ def check_wheel_file(filename: str, raw: bytes, tags: frozenset[Tag], build: str
     if re.fullmatch(r"1\.[0-9]{1,3}", version) is None:
         raise _bad(
             "wheel_file",
-            f"the WHEEL file declares Wheel-Version {version[:20]!r}: installers read only "
-            "1.x; rebuild with a current build backend",
+            _(
+                "the WHEEL file declares Wheel-Version {version!r}: installers read only 1.x; "
+                "rebuild with a current build backend",
+                version=version[:20],
+            ),
         )
     declared: set[Tag] = set()
     for value in headers.get_all("Tag") or []:
         try:
             declared |= parse_tag(value.strip())
         except ValueError as exc:
-            raise _bad("wheel_file", f"the WHEEL file has a malformed Tag {value!r}") from exc
+            raise _bad(
+                "wheel_file", _("the WHEEL file has a malformed Tag {value!r}", value=value)
+            ) from exc
     if declared != tags:
         only_file = sorted(str(t) for t in tags - declared)
         only_wheel = sorted(str(t) for t in declared - tags)
         raise _bad(
             "tag_mismatch",
-            f"the tags of {filename!r} differ from those its WHEEL file declares "
-            f"(only in the filename: {only_file[:5]}; only in WHEEL: {only_wheel[:5]}): "
-            "rebuild the wheel instead of renaming it",
+            _(
+                "the tags of {filename!r} differ from those its WHEEL file declares (only in "
+                "the filename: {only_file}; only in WHEEL: {only_wheel}): rebuild the wheel "
+                "instead of renaming it",
+                filename=filename,
+                only_file=only_file[:5],
+                only_wheel=only_wheel[:5],
+            ),
         )
     wheel_build = (headers.get("Build") or "").strip()
     if wheel_build != build:
         raise _bad(
             "tag_mismatch",
-            f"{filename!r} has build tag {build or '(none)'!r} but its WHEEL file says "
-            f"{wheel_build or '(none)'!r}: rebuild the wheel instead of renaming it",
+            _(
+                "{filename!r} has build tag {build!r} but its WHEEL file says {wheel_build!r}: "
+                "rebuild the wheel instead of renaming it",
+                filename=filename,
+                build=build or "(none)",
+                wheel_build=wheel_build or "(none)",
+            ),
         )

@@ -19,6 +19,7 @@ from packaging.version import InvalidVersion, Version
 
 from pysetl_hub_server.bounds import MAX_FILENAME, MAX_VERSION
 from pysetl_hub_server.errors import BadRequest, InvalidUpload
+from pysetl_hub_server.i18n.messages import _
 from pysetl_hub_server.publishing.archive import ArchiveContents, inspect_sdist, inspect_wheel
 from pysetl_hub_server.publishing.form import UploadedFile, UploadForm
 from pysetl_hub_server.publishing.tags import check_tag_families, check_wheel_file
@@ -49,16 +50,24 @@ def check_form(form: UploadForm) -> UploadedFile:
     if action != "file_upload":
         raise BadRequest(
             "form.action",
-            f"unsupported :action {action!r}: this endpoint accepts only file_upload",
+            _(
+                "unsupported :action {action!r}: this endpoint accepts only file_upload",
+                action=action,
+            ),
         )
     protocol = form.get("protocol_version")
     if protocol not in (None, "1"):
-        raise BadRequest("form.protocol_version", f"unsupported protocol_version {protocol!r}")
+        raise BadRequest(
+            "form.protocol_version",
+            _("unsupported protocol_version {protocol!r}", protocol=protocol),
+        )
     for required in ("name", "version"):
         if not form.get(required):
-            raise BadRequest(f"form.{required}", f"the form field {required!r} is required")
+            raise BadRequest(
+                f"form.{required}", _("the form field {required!r} is required", required=required)
+            )
     if form.file is None:
-        raise BadRequest("form.content", "the form has no `content` file part")
+        raise BadRequest("form.content", _("the form has no `content` file part"))
     return form.file
 
 
@@ -67,14 +76,22 @@ def parse_filename(filename: str) -> ParsedFilename:
     if len(filename) > MAX_FILENAME:
         raise InvalidUpload(
             "filename.too_long",
-            f"the filename is {len(filename)} characters long; at most {MAX_FILENAME} are "
-            f"accepted, with a version of at most {MAX_VERSION}",
+            _(
+                "the filename is {filename_count} characters long; at most {MAX_FILENAME} are "
+                "accepted, with a version of at most {MAX_VERSION}",
+                filename_count=len(filename),
+                MAX_FILENAME=MAX_FILENAME,
+                MAX_VERSION=MAX_VERSION,
+            ),
         )
     if FILENAME_CHARS.fullmatch(filename) is None:
         raise InvalidUpload(
             "filename.characters",
-            f"filename {filename!r} may hold only ASCII letters, digits and the characters "
-            ". _ - ! +: upload the file your build backend wrote, under the name it wrote",
+            _(
+                "filename {filename!r} may hold only ASCII letters, digits and the characters ."
+                " _ - ! +: upload the file your build backend wrote, under the name it wrote",
+                filename=filename,
+            ),
         )
     parts = filename.split("-")
     tags: frozenset[Tag] = frozenset()
@@ -91,29 +108,46 @@ def parse_filename(filename: str) -> ParsedFilename:
         else:
             raise InvalidUpload(
                 "filename.extension",
-                f"{filename!r} is neither a wheel (.whl) nor an sdist (.tar.gz, PEP 625): "
-                "upload what `python -m build` produces",
+                _(
+                    "{filename!r} is neither a wheel (.whl) nor an sdist (.tar.gz, PEP 625): "
+                    "upload what `python -m build` produces",
+                    filename=filename,
+                ),
             )
     except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion) as exc:
         raise InvalidUpload(
-            "filename.invalid", f"{filename!r} is not a valid distribution filename: {exc}"
+            "filename.invalid",
+            _(
+                "{filename!r} is not a valid distribution filename: {exc}",
+                filename=filename,
+                exc=exc,
+            ),
         ) from exc
     name_part, version_part = parts[:2]
     if packagetype == "sdist":
         stem = filename.removesuffix(".tar.gz")
-        name_part, _, version_part = stem.rpartition("-")
+        name_part, _sep, version_part = stem.rpartition("-")
     if len(version_part) > MAX_VERSION:
         raise InvalidUpload(
             "version.too_long",
-            f"version {version_part[:20]}... is longer than {MAX_VERSION} characters",
+            _(
+                "version {version_part}... is longer than {MAX_VERSION} characters",
+                version_part=version_part[:20],
+                MAX_VERSION=MAX_VERSION,
+            ),
         )
     if version_part != str(version):
         # 1.0, 1.00 and 1.0000...0 are one version: one spelling per file, so no look-alike
         # filename can stand beside the real one.
         raise InvalidUpload(
             "filename.version_not_normalized",
-            f"{filename!r} spells version {version} as {version_part!r}: rebuild with a current "
-            "build backend, which writes the normalized PEP 440 form",
+            _(
+                "{filename!r} spells version {version} as {version_part!r}: rebuild with a "
+                "current build backend, which writes the normalized PEP 440 form",
+                filename=filename,
+                version=version,
+                version_part=version_part,
+            ),
         )
     # setuptools before 69.3 (sdists) and 75.8.1 (wheels), and older flit and poetry, write the
     # name as the project spells it: `csv-dedupe-1.0.0.tar.gz`, `CSV_Dedupe-1.0...whl`. pip and
@@ -124,8 +158,12 @@ def parse_filename(filename: str) -> ParsedFilename:
     if version.local is not None:
         raise InvalidUpload(
             "version.local",
-            f"version {version} has a local part (+{version.local}): local versions are for "
-            "private builds and cannot be published; drop the '+...' suffix",
+            _(
+                "version {version} has a local part (+{local}): local versions are for private "
+                "builds and cannot be published; drop the '+...' suffix",
+                version=version,
+                local=version.local,
+            ),
         )
     return ParsedFilename(
         stored,
@@ -145,30 +183,48 @@ def check_form_agrees(form: UploadForm, parsed: ParsedFilename) -> None:
     if canonicalize_name(form_name) != parsed.name:
         raise InvalidUpload(
             "form.name_mismatch",
-            f"the form says name {form_name!r} but the file {parsed.filename!r} is for "
-            f"{parsed.name!r}: upload the file with its own metadata",
+            _(
+                "the form says name {form_name!r} but the file {filename!r} is for "
+                "{file_name!r}: upload the file with its own metadata",
+                form_name=form_name,
+                filename=parsed.filename,
+                file_name=parsed.name,
+            ),
         )
     if len(form_version) > MAX_VERSION:
         raise InvalidUpload(
-            "version.invalid", f"the form's version is longer than {MAX_VERSION} characters"
+            "version.invalid",
+            _(
+                "the form's version is longer than {MAX_VERSION} characters",
+                MAX_VERSION=MAX_VERSION,
+            ),
         )
     try:
         same = Version(form_version) == parsed.version
     except InvalidVersion as exc:
         raise InvalidUpload(
-            "version.invalid", f"version {form_version!r} is not a PEP 440 version"
+            "version.invalid",
+            _("version {form_version!r} is not a PEP 440 version", form_version=form_version),
         ) from exc
     if not same:
         raise InvalidUpload(
             "form.version_mismatch",
-            f"the form says version {form_version!r} but the file is version {parsed.version}",
+            _(
+                "the form says version {form_version!r} but the file is version {version}",
+                form_version=form_version,
+                version=parsed.version,
+            ),
         )
     filetype = form.get("filetype")
     if filetype is not None and filetype != parsed.packagetype:
         raise InvalidUpload(
             "form.filetype_mismatch",
-            f"the form says filetype {filetype!r} but {parsed.filename!r} is a "
-            f"{parsed.packagetype}",
+            _(
+                "the form says filetype {filetype!r} but {filename!r} is a {packagetype}",
+                filetype=filetype,
+                filename=parsed.filename,
+                packagetype=parsed.packagetype,
+            ),
         )
 
 
@@ -183,19 +239,26 @@ def check_digests(form: UploadForm, file: UploadedFile) -> None:
     if not any((form.get(field) or "").strip() for field in given):
         raise InvalidUpload(
             "digest.missing",
-            "the upload carries no digest: send sha256_digest (or blake2_256_digest or "
-            "md5_digest) computed over the file, as twine and pysetl-hub publish do",
+            _(
+                "the upload carries no digest: send sha256_digest (or blake2_256_digest or "
+                "md5_digest) computed over the file, as twine and pysetl-hub publish do"
+            ),
         )
     for field, actual in given.items():
         value = form.get(field)
         if value is not None and value.strip().lower() != actual:
             raise InvalidUpload(
                 "digest.mismatch",
-                f"{field} {value!r} does not match the uploaded bytes ({actual}): the file was "
-                "corrupted in transit or changed after hashing; upload it again",
+                _(
+                    "{field} {value!r} does not match the uploaded bytes ({actual}): the file "
+                    "was corrupted in transit or changed after hashing; upload it again",
+                    field=field,
+                    value=value,
+                    actual=actual,
+                ),
             )
     if file.size == 0:
-        raise InvalidUpload("upload.empty", "the uploaded file is empty")
+        raise InvalidUpload("upload.empty", _("the uploaded file is empty"))
 
 
 def inspect(path: Path, parsed: ParsedFilename, limits: UploadLimits) -> ArchiveContents:

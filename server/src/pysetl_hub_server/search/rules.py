@@ -14,6 +14,7 @@ from packaging.version import InvalidVersion, Version
 
 from pysetl_hub_server.bounds import MAX_VERSION
 from pysetl_hub_server.components.compat import admits
+from pysetl_hub_server.i18n.messages import _
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -34,13 +35,23 @@ def check_version(label: str, value: str | None) -> str | None:
     if len(value) > MAX_VERSION:
         raise BadRequest(
             "search.version",
-            f"{label}= is {len(value)} characters long; a version has at most {MAX_VERSION}",
+            _(
+                "{label}= is {value_count} characters long; a version has at most {MAX_VERSION}",
+                label=label,
+                value_count=len(value),
+                MAX_VERSION=MAX_VERSION,
+            ),
         )
     try:
         Version(value)
     except InvalidVersion as exc:
         raise BadRequest(
-            "search.version", f"{label}={value!r} is not a version: give one like 3.5 or 1.2.1"
+            "search.version",
+            _(
+                "{label}={value!r} is not a version: give one like 3.5 or 1.2.1",
+                label=label,
+                value=value,
+            ),
         ) from exc
     return value
 

@@ -8,6 +8,7 @@ from pysetl_hub_schemas import PYSETL, PYTHON, SPARK, SearchResults
 from pysetl_hub_server.bounds import MAX_FILTER_TEXT, MAX_KEYWORD_FILTERS, MAX_PAGE, MAX_PER_PAGE
 from pysetl_hub_server.errors import BadRequest
 from pysetl_hub_server.hub import Hub
+from pysetl_hub_server.i18n.messages import _
 from pysetl_hub_server.search.engine import SearchQuery
 from pysetl_hub_server.search.rules import check_version
 
@@ -16,19 +17,38 @@ async def search(hub: Hub, query: SearchQuery) -> SearchResults:
     """Every bound of a search request is checked here (bounds.py), whoever calls."""
     if not 1 <= query.page <= MAX_PAGE or not 1 <= query.per_page <= MAX_PER_PAGE:
         raise BadRequest(
-            "paging", f"page must be 1 to {MAX_PAGE} and per_page between 1 and {MAX_PER_PAGE}"
+            "paging",
+            _(
+                "page must be 1 to {MAX_PAGE} and per_page between 1 and {MAX_PER_PAGE}",
+                MAX_PAGE=MAX_PAGE,
+                MAX_PER_PAGE=MAX_PER_PAGE,
+            ),
         )
     if len(query.q) > MAX_FILTER_TEXT:
         raise BadRequest(
-            "search.query", f"the query is longer than {MAX_FILTER_TEXT} characters: shorten it"
+            "search.query",
+            _(
+                "the query is longer than {MAX_FILTER_TEXT} characters: shorten it",
+                MAX_FILTER_TEXT=MAX_FILTER_TEXT,
+            ),
         )
     if len(query.keywords) > MAX_KEYWORD_FILTERS:
         raise BadRequest(
             "search.keywords",
-            f"{len(query.keywords)} keyword= filters; at most {MAX_KEYWORD_FILTERS} are accepted",
+            _(
+                "{keywords_count} keyword= filters; at most {MAX_KEYWORD_FILTERS} are accepted",
+                keywords_count=len(query.keywords),
+                MAX_KEYWORD_FILTERS=MAX_KEYWORD_FILTERS,
+            ),
         )
     if query.license is not None and len(query.license) > MAX_FILTER_TEXT:
-        raise BadRequest("search.license", f"license= is longer than {MAX_FILTER_TEXT} characters")
+        raise BadRequest(
+            "search.license",
+            _(
+                "license= is longer than {MAX_FILTER_TEXT} characters",
+                MAX_FILTER_TEXT=MAX_FILTER_TEXT,
+            ),
+        )
     query = replace(
         query,
         pysetl=check_version(PYSETL, query.pysetl),

@@ -18,16 +18,17 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
 from pysetl_hub_server.errors import TooManyRequests
+from pysetl_hub_server.i18n.messages import Message, _
 from pysetl_hub_server.settings import SettingsError
 
 # policy -> (limit, what it limits, in words for the 429)
-POLICIES: dict[str, tuple[str, str]] = {
-    "signin": ("10/5 minutes", "sign-in attempts"),
-    "bad_token": ("60/5 minutes", "requests with an invalid API token"),
-    "create_name": ("20/hour", "new components and name reservations"),
-    "upload": ("300/hour", "uploads with one token"),
-    "leak_report": ("30/hour", "leaked-token reports"),
-    "mint": ("60/5 minutes", "trusted-publishing token exchanges"),
+POLICIES: dict[str, tuple[str, Message]] = {
+    "signin": ("10/5 minutes", _("sign-in attempts")),
+    "bad_token": ("60/5 minutes", _("requests with an invalid API token")),
+    "create_name": ("20/hour", _("new components and name reservations")),
+    "upload": ("300/hour", _("uploads with one token")),
+    "leak_report": ("30/hour", _("leaked-token reports")),
+    "mint": ("60/5 minutes", _("trusted-publishing token exchanges")),
 }
 
 
@@ -49,7 +50,7 @@ class Limiter:
         self._storage = storage
         self._window = MovingWindowRateLimiter(self._storage)
         self._items: dict[str, RateLimitItem] = {
-            name: parse(limit) for name, (limit, _) in POLICIES.items()
+            name: parse(limit) for name, (limit, _words) in POLICIES.items()
         }
         for policy, limit in limits:
             if policy not in POLICIES:
@@ -95,9 +96,14 @@ class Limiter:
     async def _refuse(self, policy: str, item: RateLimitItem, key: str) -> None:
         stats = await self._window.get_window_stats(item, policy, key)
         retry = max(1, math.ceil(stats.reset_time - time.time()))
-        _, words = POLICIES[policy]
+        words = POLICIES[policy][1]
         raise TooManyRequests(
             f"rate.{policy}",
-            f"too many {words}: the limit is {item}; try again in {retry} s",
+            _(
+                "too many {words}: the limit is {item}; try again in {retry} s",
+                words=words,
+                item=item,
+                retry=retry,
+            ),
             retry_after=retry,
         )

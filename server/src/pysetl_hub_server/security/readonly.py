@@ -24,6 +24,9 @@ from pysetl_hub_server.audit.services import record
 from pysetl_hub_server.db.models import ServerFlag
 from pysetl_hub_server.errors import HubError
 from pysetl_hub_server.hub import Hub
+from pysetl_hub_server.i18n import negotiate
+from pysetl_hub_server.i18n.catalogs import DEFAULT, translations
+from pysetl_hub_server.i18n.messages import DOMAIN, _
 
 log = logging.getLogger(__name__)
 
@@ -54,16 +57,30 @@ async def set_read_only(hub: Hub, on: bool, message: str = "") -> None:
         await session.commit()
 
 
-def refusal_body(path: str, message: str) -> bytes:
-    """The 503 problem a write gets while the switch is on."""
-    why = f" ({message})" if message else ""
+def refusal_body(path: str, message: str, language: str = DEFAULT) -> bytes:
+    """The 503 problem a write gets while the switch is on, in `language` (this layer answers
+    before the app, so it writes its own problem rather than raising)."""
+    detail = (
+        _(
+            "the hub is read-only for maintenance ({message}): reads and downloads work, but "
+            "uploads, yanks and every other change are refused until the operator turns it "
+            "off; retry in {minutes} minutes",
+            message=message,
+            minutes=RETRY_AFTER // 60,
+        )
+        if message
+        else _(
+            "the hub is read-only for maintenance: reads and downloads work, but uploads, "
+            "yanks and every other change are refused until the operator turns it off; retry "
+            "in {minutes} minutes",
+            minutes=RETRY_AFTER // 60,
+        )
+    )
     return msgspec.json.encode(
         Problem(
-            title="Service Unavailable",
+            title=translations(DOMAIN, language).gettext("Service Unavailable"),
             status=503,
-            detail=f"the hub is read-only for maintenance{why}: reads and downloads work, but "
-            "uploads, yanks and every other change are refused until the operator turns it "
-            f"off; retry in {RETRY_AFTER // 60} minutes",
+            detail=detail.translate(language),
             code="hub.read_only",
             instance=path,
         )
@@ -100,9 +117,12 @@ class ReadOnlyGate:
             return None
 
     async def _refuse(self, scope: Scope, send: Send, message: str) -> None:
-        body = refusal_body(str(scope["path"]), message)
+        language = _language(scope)
+        body = refusal_body(str(scope["path"]), message, language)
         headers = [
             (b"content-type", b"application/problem+json"),
+            (b"content-language", language.encode()),
+            (b"vary", b"Accept-Language, Cookie"),
             (b"content-length", str(len(body)).encode()),
             (b"retry-after", str(RETRY_AFTER).encode()),
             # The body of the refused request is never read: the connection cannot carry on.
@@ -110,3 +130,18 @@ class ReadOnlyGate:
         ]
         await send({"type": "http.response.start", "status": 503, "headers": headers})
         await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def _language(scope: Scope) -> str:
+    """As `problems.language_of`, from the raw ASGI headers (no Request exists here)."""
+    accept: str | None = None
+    cookie: str | None = None
+    for key, value in scope.get("headers") or ():
+        if key == b"accept-language":
+            accept = bytes(value).decode("latin-1")
+        elif key == b"cookie":
+            for part in bytes(value).decode("latin-1").split(";"):
+                name, _sep, text = part.strip().partition("=")
+                if name == negotiate.COOKIE:
+                    cookie = text
+    return negotiate.choose(cookie, accept)

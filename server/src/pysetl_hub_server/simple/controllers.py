@@ -14,6 +14,7 @@ from pysetl_hub_server.answers import RenderedPage
 from pysetl_hub_server.errors import NotFound
 from pysetl_hub_server.finished import Finished
 from pysetl_hub_server.hub import Hub
+from pysetl_hub_server.i18n.messages import _
 from pysetl_hub_server.simple.media import negotiate
 
 
@@ -46,6 +47,9 @@ async def simple_project(
         if page is None:
             raise NotFound(
                 "component.missing",
-                f"no component named {name!r} on this hub: check the name, or search for it",
+                _(
+                    "no component named {name!r} on this hub: check the name, or search for it",
+                    name=name,
+                ),
             )
     return _respond(request, page, media)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pysetl_hub_server.answers import HTML_TYPE, JSON_TYPE, TEXT_HTML
 from pysetl_hub_server.errors import HubError
+from pysetl_hub_server.i18n.messages import _
 
 __all__ = ["HTML_TYPE", "JSON_TYPE", "TEXT_HTML", "NotAcceptable", "negotiate"]
 
@@ -32,7 +33,7 @@ def negotiate(accept: str | None, fmt: str | None) -> str:
     if fmt:
         if fmt in _FORMATS:
             return _FORMATS[fmt]
-        raise NotAcceptable("simple.format", f"unknown ?format={fmt!r}")
+        raise NotAcceptable("simple.format", _("unknown ?format={fmt!r}", fmt=fmt))
     if not accept:
         return TEXT_HTML
     best, best_q = None, -1.0
@@ -40,7 +41,7 @@ def negotiate(accept: str | None, fmt: str | None) -> str:
         media, *params = (p.strip() for p in item.split(";"))
         q = 1.0
         for param in params:
-            key, _, value = param.partition("=")
+            key, _sep, value = param.partition("=")
             if key.strip() == "q":
                 try:
                     q = float(value)
@@ -53,7 +54,12 @@ def negotiate(accept: str | None, fmt: str | None) -> str:
     if best is None:
         raise NotAcceptable(
             "simple.not_acceptable",
-            f"none of the types in Accept: {accept!r} is served; ask for {JSON_TYPE}, "
-            f"{HTML_TYPE} or text/html",
+            _(
+                "none of the types in Accept: {accept!r} is served; ask for {JSON_TYPE}, "
+                "{HTML_TYPE} or text/html",
+                accept=accept,
+                JSON_TYPE=JSON_TYPE,
+                HTML_TYPE=HTML_TYPE,
+            ),
         )
     return best

@@ -17,6 +17,7 @@ from pysetl_hub_schemas import (
 from pysetl_hub_server.accounts.permissions import Identity
 from pysetl_hub_server.governance import quarantine
 from pysetl_hub_server.hub import Hub
+from pysetl_hub_server.i18n.messages import _
 
 
 class AdminController(Controller):
@@ -35,14 +36,14 @@ class AdminController(Controller):
         hub: NamedDependency[Hub],
         who: NamedDependency[Identity],
     ) -> QuarantineState:
-        actor = quarantine.require_hub_admin(who, f"quarantine {name!r}")
+        actor = quarantine.require_hub_admin(who, _("quarantine {name!r}", name=name))
         return await quarantine.quarantine(hub, actor, name, data.reason)
 
     @delete("/components/{name:str}/quarantine", status_code=200, summary="Release from quarantine")
     async def release(
         self, name: FromPath[str], hub: NamedDependency[Hub], who: NamedDependency[Identity]
     ) -> QuarantineState:
-        actor = quarantine.require_hub_admin(who, f"release {name!r} from quarantine")
+        actor = quarantine.require_hub_admin(who, _("release {name!r} from quarantine", name=name))
         return await quarantine.release(hub, actor, name)
 
     @post(
@@ -56,7 +57,7 @@ class AdminController(Controller):
         hub: NamedDependency[Hub],
         who: NamedDependency[Identity],
     ) -> ProhibitedName:
-        actor = quarantine.require_hub_admin(who, f"prohibit the name {data.name!r}")
+        actor = quarantine.require_hub_admin(who, _("prohibit the name {name!r}", name=data.name))
         return await quarantine.prohibit(hub, actor, data.name, data.reason)
 
     @post(
@@ -70,5 +71,7 @@ class AdminController(Controller):
         hub: NamedDependency[Hub],
         who: NamedDependency[Identity],
     ) -> ReservedPrefix:
-        actor = quarantine.require_hub_admin(who, f"reserve the prefix {data.prefix!r}")
+        actor = quarantine.require_hub_admin(
+            who, _("reserve the prefix {prefix!r}", prefix=data.prefix)
+        )
         return await quarantine.reserve_prefix(hub, actor, data.organization, data.prefix)

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pysetl_hub_server.db.models import Component, TrustedPublisher
+from pysetl_hub_server.i18n.messages import _
 from pysetl_hub_server.provenance.oidc.errors import Unprocessable
 from pysetl_hub_server.settings import OidcIssuer
 
@@ -53,19 +54,21 @@ def _text(claims: dict[str, Any], name: str, *, required: bool = True) -> str | 
     if value is None and not required:
         return None
     if not isinstance(value, str) or not value or len(value) > 1024:
-        raise Unprocessable("oidc.claims", f"the OIDC token lacks a usable {name!r} claim")
+        raise Unprocessable(
+            "oidc.claims", _("the OIDC token lacks a usable {name!r} claim", name=name)
+        )
     return value
 
 
 def _github(claims: dict[str, Any]) -> CiIdentity:
     repository = _text(claims, "repository") or ""
     ref_claim = _text(claims, "job_workflow_ref") or ""
-    path, _, ref = ref_claim.partition("@")
+    path, _sep, ref = ref_claim.partition("@")
     owner_repo, marker, filename = path.partition(WORKFLOWS)
     if not (marker and ref and filename) or "/" in filename:
         raise Unprocessable(
             "oidc.claims",
-            "the OIDC token's job_workflow_ref is not OWNER/REPO/.github/workflows/FILE@REF",
+            _("the OIDC token's job_workflow_ref is not OWNER/REPO/.github/workflows/FILE@REF"),
         )
     if owner_repo.lower() != repository.lower():
         # A reusable workflow of another repository: not the workflow a publisher names.
@@ -79,11 +82,11 @@ def _gitlab(claims: dict[str, Any], issuer: OidcIssuer) -> CiIdentity:
     project = _text(claims, "project_path") or ""
     uri = _text(claims, "ci_config_ref_uri") or ""
     head, sep, tail = uri.partition("//")
-    host, _, uri_project = head.partition("/")
+    host, _sep, uri_project = head.partition("/")
     config_path, at, ref = tail.partition("@")
     if not (sep and at and ref and config_path):
         raise Unprocessable(
-            "oidc.claims", "the OIDC token's ci_config_ref_uri is not HOST/PROJECT//PATH@REF"
+            "oidc.claims", _("the OIDC token's ci_config_ref_uri is not HOST/PROJECT//PATH@REF")
         )
     if host.lower() != httpx.URL(issuer.url).netloc.decode().lower() or (
         uri_project.lower() != project.lower()

@@ -21,6 +21,7 @@ import jwt
 import msgspec
 
 from pysetl_hub_server.errors import ServiceUnavailable, Unauthorized
+from pysetl_hub_server.i18n.messages import _
 from pysetl_hub_server.settings import Oidc
 
 log = logging.getLogger("pysetl_hub_server.oidc")
@@ -65,7 +66,7 @@ class IssuerKeys:
         """The key `kid` of `issuer` for `alg`; a 401 `oidc.key_unknown` when it has none."""
         if not isinstance(kid, str) or not kid:
             raise Unauthorized(
-                "oidc.key_unknown", "the OIDC token names no signing key (no `kid` header)"
+                "oidc.key_unknown", _("the OIDC token names no signing key (no `kid` header)")
             )
         entry = self._issuers.setdefault(issuer, _Issuer())
         async with entry.lock:
@@ -81,14 +82,22 @@ class IssuerKeys:
         if found is None:
             raise Unauthorized(
                 "oidc.key_unknown",
-                f"the OIDC token is signed with key {kid[:64]!r}, which issuer {issuer} does not "
-                "publish: request a fresh token from the CI",
+                _(
+                    "the OIDC token is signed with key {kid!r}, which issuer {issuer} does not "
+                    "publish: request a fresh token from the CI",
+                    kid=kid[:64],
+                    issuer=issuer,
+                ),
             )
         if found.algorithm_name != alg:
             raise Unauthorized(
                 "oidc.algorithm",
-                f"the OIDC token says {alg}, but its key {kid[:64]!r} is a "
-                f"{found.algorithm_name} key",
+                _(
+                    "the OIDC token says {alg}, but its key {kid!r} is a {algorithm_name} key",
+                    alg=alg,
+                    kid=kid[:64],
+                    algorithm_name=found.algorithm_name,
+                ),
             )
         return found
 
@@ -111,7 +120,10 @@ class IssuerKeys:
 def _unreachable(issuer: str, waited: float, interval: float) -> ServiceUnavailable:
     return ServiceUnavailable(
         "oidc.issuer_unreachable",
-        f"the signing keys of OIDC issuer {issuer} could not be fetched: try again shortly",
+        _(
+            "the signing keys of OIDC issuer {issuer} could not be fetched: try again shortly",
+            issuer=issuer,
+        ),
         retry_after=max(1, math.ceil(interval - waited)),
     )
 

@@ -21,6 +21,7 @@ from pysetl_hub_server.audit.services import Actor, record
 from pysetl_hub_server.db.models import ApiToken, Component, OidcJti, Role, TrustedPublisher
 from pysetl_hub_server.errors import Forbidden, Unauthorized
 from pysetl_hub_server.hub import Hub
+from pysetl_hub_server.i18n.messages import _
 from pysetl_hub_server.provenance.oidc.claims import identity_of, matching_publishers
 from pysetl_hub_server.provenance.oidc.verify import verify
 
@@ -34,8 +35,10 @@ def audience(hub: Hub) -> OidcAudience:
 def _replayed() -> Unauthorized:
     return Unauthorized(
         "oidc.replay",
-        "this OIDC token was already exchanged; each one is good for one mint: request a fresh "
-        "one from the CI",
+        _(
+            "this OIDC token was already exchanged; each one is good for one mint: request a "
+            "fresh one from the CI"
+        ),
     )
 
 
@@ -55,8 +58,11 @@ async def mint(
         if not matched:
             raise Forbidden(
                 "oidc.no_publisher",
-                f"no trusted publisher on this hub matches this token ({ci.describe()}): an "
-                "owner of the component registers it with `pysetl-hub publishers add`",
+                _(
+                    "no trusted publisher on this hub matches this token ({identity}): an owner "
+                    "of the component registers it with `pysetl-hub publishers add`",
+                    identity=ci.describe(),
+                ),
             )
         user_id = await _on_behalf_of(session, matched)
         first = matched[0][0]
@@ -119,10 +125,10 @@ async def _on_behalf_of(
     session: AsyncSession, matched: list[tuple[TrustedPublisher, Component]]
 ) -> int:
     """Who registered the publisher; when that account is gone, an owner of the component."""
-    for publisher, _ in matched:
+    for publisher, _component in matched:
         if publisher.created_by is not None:
             return publisher.created_by
-    for _, component in matched:
+    for _publisher, component in matched:
         owner = await session.scalar(
             select(Role.user_id)
             .where(Role.component_id == component.id, Role.role == "owner")
@@ -132,8 +138,10 @@ async def _on_behalf_of(
             return owner
     raise Forbidden(
         "oidc.no_owner",
-        "the trusted publishers this token matches belong to components with no owner: an "
-        "admin must give them an owner first",
+        _(
+            "the trusted publishers this token matches belong to components with no owner: an "
+            "admin must give them an owner first"
+        ),
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 import jwt
 
 from pysetl_hub_server.errors import Unauthorized
+from pysetl_hub_server.i18n.messages import _
 from pysetl_hub_server.provenance.oidc.errors import Unprocessable
 from pysetl_hub_server.provenance.oidc.keys import ALGORITHMS
 from pysetl_hub_server.settings import Oidc, OidcIssuer
@@ -47,8 +48,10 @@ def _peek(raw: str) -> tuple[dict[str, Any], dict[str, Any]]:
     except jwt.PyJWTError as exc:
         raise Unprocessable(
             "oidc.malformed",
-            "the OIDC token is not a JWT (three base64url parts: header.payload.signature); "
-            "send the token the CI issued, unchanged",
+            _(
+                "the OIDC token is not a JWT (three base64url parts: header.payload.signature);"
+                " send the token the CI issued, unchanged"
+            ),
         ) from exc
     return header, claims
 
@@ -60,8 +63,11 @@ async def verify(settings: Oidc, keys: KeySource, raw: str) -> Verified:
     if alg not in ALGORITHMS:
         raise Unauthorized(
             "oidc.algorithm",
-            f"OIDC tokens must be signed with {' or '.join(ALGORITHMS)}; this one says "
-            f"{str(alg)[:16]!r}",
+            _(
+                "OIDC tokens must be signed with {algorithms}; this one says {alg!r}",
+                algorithms=" or ".join(ALGORITHMS),
+                alg=str(alg)[:16],
+            ),
         )
     iss = unverified.get("iss")
     issuer = settings.issuer(iss) if isinstance(iss, str) else None
@@ -69,8 +75,11 @@ async def verify(settings: Oidc, keys: KeySource, raw: str) -> Verified:
         accepted = ", ".join(i.url for i in settings.issuers) or "none"
         raise Unauthorized(
             "oidc.issuer",
-            f"this hub does not accept OIDC tokens from issuer {str(iss)[:200]!r}; it accepts: "
-            f"{accepted}",
+            _(
+                "this hub does not accept OIDC tokens from issuer {iss!r}; it accepts: {accepted}",
+                iss=str(iss)[:200],
+                accepted=accepted,
+            ),
         )
     key = await keys.key(issuer.url, header.get("kid"), str(alg))
     try:
@@ -87,7 +96,7 @@ async def verify(settings: Oidc, keys: KeySource, raw: str) -> Verified:
         raise _refusal(exc, settings) from exc
     jti = claims["jti"]
     if not isinstance(jti, str) or not 0 < len(jti) <= 255:
-        raise Unprocessable("oidc.claims", "the OIDC token's `jti` is not a short string")
+        raise Unprocessable("oidc.claims", _("the OIDC token's `jti` is not a short string"))
     return Verified(issuer, claims)
 
 
@@ -95,35 +104,48 @@ def _refusal(exc: jwt.PyJWTError, settings: Oidc) -> Unauthorized | Unprocessabl
     """PyJWT's verdict as a problem; most specific class first (they subclass each other)."""
     if isinstance(exc, jwt.InvalidSignatureError):
         return Unauthorized(
-            "oidc.signature", "the OIDC token's signature does not verify with the issuer's key"
+            "oidc.signature", _("the OIDC token's signature does not verify with the issuer's key")
         )
     if isinstance(exc, jwt.InvalidAlgorithmError):
-        return Unauthorized("oidc.algorithm", f"the OIDC token's algorithm is refused: {exc}")
+        return Unauthorized(
+            "oidc.algorithm", _("the OIDC token's algorithm is refused: {exc}", exc=exc)
+        )
     if isinstance(exc, jwt.ExpiredSignatureError):
         return Unauthorized(
             "oidc.expired",
-            "the OIDC token has expired: request a fresh one from the CI right before minting",
+            _("the OIDC token has expired: request a fresh one from the CI right before minting"),
         )
     if isinstance(exc, jwt.ImmatureSignatureError):
         return Unauthorized(
             "oidc.not_yet_valid",
-            f"the OIDC token is not valid yet ({exc}; {settings.leeway} s of clock skew are "
-            "allowed): check the clocks",
+            _(
+                "the OIDC token is not valid yet ({exc}; {leeway} s of clock skew are allowed):"
+                " check the clocks",
+                exc=exc,
+                leeway=settings.leeway,
+            ),
         )
     if isinstance(exc, jwt.InvalidAudienceError):
         return Unauthorized(
             "oidc.audience",
-            f"the OIDC token is for another audience: request it for {settings.audience!r} "
-            "(GET /api/v1/oidc/audience)",
+            _(
+                "the OIDC token is for another audience: request it for {audience!r} (GET "
+                "/api/v1/oidc/audience)",
+                audience=settings.audience,
+            ),
         )
     if isinstance(exc, jwt.InvalidIssuerError):
-        return Unauthorized("oidc.issuer", "the OIDC token's issuer is not accepted here")
+        return Unauthorized("oidc.issuer", _("the OIDC token's issuer is not accepted here"))
     if isinstance(exc, jwt.MissingRequiredClaimError):
-        return Unprocessable("oidc.claims", f"the OIDC token lacks the {exc.claim!r} claim")
+        return Unprocessable(
+            "oidc.claims", _("the OIDC token lacks the {claim!r} claim", claim=exc.claim)
+        )
     if isinstance(exc, jwt.InvalidIssuedAtError):
-        return Unprocessable("oidc.claims", f"the OIDC token's claims are malformed: {exc}")
+        return Unprocessable(
+            "oidc.claims", _("the OIDC token's claims are malformed: {exc}", exc=exc)
+        )
     if isinstance(exc, jwt.InvalidKeyError):
-        return Unauthorized("oidc.signature", "the issuer's key cannot verify this token")
+        return Unauthorized("oidc.signature", _("the issuer's key cannot verify this token"))
     if isinstance(exc, jwt.DecodeError):
-        return Unprocessable("oidc.malformed", "the OIDC token cannot be decoded")
-    return Unauthorized("oidc.invalid", f"the OIDC token is invalid: {exc}")
+        return Unprocessable("oidc.malformed", _("the OIDC token cannot be decoded"))
+    return Unauthorized("oidc.invalid", _("the OIDC token is invalid: {exc}", exc=exc))
