@@ -120,11 +120,13 @@ def test_the_compiled_catalog_matches_the_po(path: Path) -> None:
     for m in _entries(_catalog(path)):
         if m.fuzzy or not _translated(m):
             continue
+        # gettext keys a message with a context (pgettext) as "context\x04msgid".
+        prefix = f"{m.context}\x04" if m.context else ""
         if m.pluralizable:
             for index, text in enumerate(_strings(m.string)):
-                expected[(_strings(m.id)[0], index)] = text
+                expected[(prefix + _strings(m.id)[0], index)] = text
         else:
-            expected[m.id] = str(m.string)
+            expected[prefix + str(m.id)] = str(m.string)
     stale = sorted(str(k) for k in expected.keys() ^ compiled.keys())
     changed = sorted(
         str(k) for k in expected.keys() & compiled.keys() if expected[k] != compiled[k]

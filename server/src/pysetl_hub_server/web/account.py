@@ -29,6 +29,7 @@ from pysetl_hub_server.errors import BadRequest, Forbidden
 from pysetl_hub_server.governance import invitations, roles
 from pysetl_hub_server.governance.lookup import user as user_row
 from pysetl_hub_server.hub import Hub
+from pysetl_hub_server.i18n.messages import _
 from pysetl_hub_server.provenance import publishers
 from pysetl_hub_server.web import component
 from pysetl_hub_server.web.catalog import user_components
@@ -58,7 +59,9 @@ def _convert(data: dict[str, Any], into: type[Any]) -> Any:
     try:
         return msgspec.convert(data, into, strict=False)
     except msgspec.ValidationError as exc:
-        raise BadRequest("form.invalid", f"the form was not accepted: {exc}") from exc
+        raise BadRequest(
+            "form.invalid", _("the form was not accepted: {reason}", reason=str(exc))
+        ) from exc
 
 
 def _signed_in(visitor: Visitor) -> Redirect | None:
@@ -91,7 +94,8 @@ async def sign_in(request: AnyRequest, hub: NamedDependency[Hub]) -> Redirect:
     sent, expected = str(form.get(CSRF_FIELD) or ""), request.cookies.get(FORM_COOKIE) or ""
     if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
         raise Forbidden(
-            "auth.csrf", "the sign-in form is out of date: reload the sign-in page and try again"
+            "auth.csrf",
+            _("the sign-in form is out of date: reload the sign-in page and try again"),
         )
     data = _convert(
         {
@@ -204,7 +208,7 @@ async def answer_invitation(
     elif answer == "decline":
         await invitations.decline(hub, who, invitation_id)
     else:
-        raise BadRequest("invitation.answer", "an invitation is answered by accept or decline")
+        raise BadRequest("invitation.answer", _("an invitation is answered by accept or decline"))
     return Redirect(f"/account?done={answer}", status_code=303)
 
 
@@ -313,7 +317,7 @@ async def yank(
     form = await _form(request)
     who = check_form(visitor, form)
     if action not in ("yank", "unyank"):
-        raise BadRequest("yank.action", "a release is yanked or unyanked")
+        raise BadRequest("yank.action", _("a release is yanked or unyanked"))
     reason = str(form.get("reason") or "")
     await set_yanked(hub, who, name, version, yanked=action == "yank", reason=reason)
     return _back(name, action + "ed")

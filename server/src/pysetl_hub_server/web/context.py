@@ -21,6 +21,7 @@ from pysetl_hub_server.deps import client_ip
 from pysetl_hub_server.errors import Forbidden, Unauthorized
 from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.i18n.catalogs import direction
+from pysetl_hub_server.i18n.messages import _
 from pysetl_hub_server.i18n.negotiate import COOKIE as LANGUAGE_COOKIE
 from pysetl_hub_server.i18n.negotiate import choose
 from pysetl_hub_server.web.cache import Key, PageMemo, Rendered, anonymous_headers
@@ -88,13 +89,15 @@ async def provide_visitor(hub: NamedDependency[Hub], request: Request[Any, Any, 
 def check_form(visitor: Visitor, form: dict[str, Any]) -> Identity:
     """The identity behind a signed-in form post, once its CSRF token matches the session."""
     if visitor.identity is None or visitor.csrf is None:
-        raise Unauthorized("auth.signin_required", "sign in to do this")
+        raise Unauthorized("auth.signin_required", _("sign in to do this"))
     sent = str(form.get(CSRF_FIELD) or "")
     if not hmac.compare_digest(sent.encode(), visitor.csrf.encode()):
         raise Forbidden(
             "auth.csrf",
-            "this form is out of date or did not come from this hub's pages: reload the page "
-            "and send it again",
+            _(
+                "this form is out of date or did not come from this hub's pages: reload the page "
+                "and send it again"
+            ),
         )
     return visitor.identity
 

@@ -13,6 +13,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException
 
 from pysetl_hub_server.errors import HubError
+from pysetl_hub_server.i18n.messages import Message
 from pysetl_hub_server.i18n.negotiate import COOKIE, choose
 from pysetl_hub_server.problems import http_error_handler, hub_error_handler
 from pysetl_hub_server.web.context import CSRF_FIELD, HTML
@@ -31,9 +32,11 @@ def wants_html(request: AnyRequest) -> bool:
 
 
 def error_page(
-    request: AnyRequest, status: int, detail: str | None, code: str | None
+    request: AnyRequest, status: int, detail: Message | str | None, code: str | None
 ) -> Response[bytes]:
     language = choose(request.cookies.get(COOKIE), request.headers.get("accept-language"))
+    if isinstance(detail, Message):
+        detail = detail.translate(language)
     html = render(
         language,
         "error.html",
@@ -62,7 +65,7 @@ def error_page(
 def web_hub_error(request: AnyRequest, exc: HubError) -> Response[bytes]:
     if not wants_html(request):
         return hub_error_handler(request, exc)
-    return error_page(request, exc.status, exc.detail, exc.code)
+    return error_page(request, exc.status, exc.message, exc.code)
 
 
 def web_http_error(request: AnyRequest, exc: HTTPException) -> Response[bytes]:

@@ -10,6 +10,7 @@ from typing import Final
 
 from pysetl_hub_server.errors import NotFound
 from pysetl_hub_server.i18n.catalogs import DEFAULT
+from pysetl_hub_server.i18n.messages import _
 from pysetl_hub_server.web import readme
 
 GUIDES: Final = Path(__file__).resolve().parent / "guides"
@@ -34,13 +35,13 @@ def _title(text: str, slug: str) -> str:
 @cache
 def load(slug: str, language: str) -> Guide:
     if slug not in ORDER:
-        raise NotFound("guide.missing", f"no guide named {slug!r}: see /guides")
+        raise NotFound("guide.missing", _("no guide named {slug!r}: see /guides", slug=slug))
     for lang in (language, DEFAULT):
         path = GUIDES / lang / f"{slug}.md"
         if path.is_file():
             text = path.read_text(encoding="utf-8")
             return Guide(slug, _title(text, slug), readme.render(text, "text/markdown"), lang)
-    raise NotFound("guide.missing", f"the guide {slug!r} is not installed on this hub")
+    raise NotFound("guide.missing", _("the guide {slug!r} is not installed on this hub", slug=slug))
 
 
 def index(language: str) -> list[Guide]:

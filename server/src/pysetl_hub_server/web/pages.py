@@ -23,6 +23,7 @@ from pysetl_hub_server.governance import lookup
 from pysetl_hub_server.governance.orgs import show as show_org
 from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.i18n.catalogs import LANGUAGES
+from pysetl_hub_server.i18n.messages import Message, _
 from pysetl_hub_server.i18n.negotiate import COOKIE as LANGUAGE_COOKIE
 from pysetl_hub_server.search import services as search_services
 from pysetl_hub_server.search.engine import SearchQuery
@@ -105,9 +106,9 @@ async def search(
     """The URL carries the whole query, so a result page can be shared and works without
     JavaScript; htmx asks for the results fragment alone as the visitor types."""
     # A form sends every field, empty ones as "": an empty facet is no facet.
-    problem = None
+    problem: Message | str | None = None
     if kind and kind not in KINDS:
-        problem = f"kind must be one of {', '.join(KINDS)}"
+        problem = _("kind must be one of {kinds}", kinds=", ".join(KINDS))
     query = SearchQuery(
         q=q.strip(),
         kind=kind if kind in KINDS else None,
@@ -130,13 +131,13 @@ async def search(
         try:
             results = await search_services.search(hub, query)
         except BadRequest as exc:
-            problem = exc.detail
+            problem = exc.message
     html = page_html(
         visitor,
         "search_results.html" if visitor.partial else "search.html",
         query=query,
         results=results,
-        problem=problem,
+        problem=problem.translate(visitor.language) if isinstance(problem, Message) else problem,
         sorts=SORTS,
         request_query=lambda **changes: query_string(query, **changes),
         versions=hub.settings.platforms.by_axis(),
@@ -195,7 +196,7 @@ async def user_page(
         async with hub.sessions() as session:
             user = await lookup.user(session, name)
             if not user.is_active:
-                raise NotFound("user.missing", f"no user named {name!r} on this hub")
+                raise NotFound("user.missing", _("no user named {name!r} on this hub", name=name))
             cards = await catalog.user_components(session, user)
         return page_html(visitor, "user.html", profile=user.username, cards=cards)
 
@@ -219,7 +220,14 @@ async def guide_page(slug: FromPath[str], visitor: NamedDependency[Visitor]) -> 
 async def choose_language(code: FromPath[str], next: FromQuery[str | None] = None) -> Redirect:
     """Remember the reader's choice for a year and go back where they were (on this hub)."""
     if code not in LANGUAGES:
-        raise NotFound("language.missing", f"no language {code!r} here: pick one of {LANGUAGES}")
+        raise NotFound(
+            "language.missing",
+            _(
+                "no language {code!r} here: pick one of {languages}",
+                code=code,
+                languages=", ".join(LANGUAGES),
+            ),
+        )
     response = Redirect(local_path(next), status_code=303)
     response.set_cookie(
         LANGUAGE_COOKIE, code, max_age=ONE_YEAR, path="/", httponly=True, samesite="lax"
