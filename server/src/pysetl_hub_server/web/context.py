@@ -62,7 +62,7 @@ class Visitor:
 async def provide_visitor(hub: NamedDependency[Hub], request: Request[Any, Any, Any]) -> Visitor:
     """Takes `hub` as a dependency (not from the state) so that Litestar resolves a page's
     dependencies one after the other: two in one batch cost an anyio task group per request."""
-    language = choose(request.cookies.get(LANGUAGE_COOKIE), request.headers.get("accept-language"))
+    language = language_of(request)
     visitor = Visitor(
         language=language,
         path=request.url.path,
@@ -84,6 +84,18 @@ async def provide_visitor(hub: NamedDependency[Hub], request: Request[Any, Any, 
         except Unauthorized:
             visitor.identity = None  # an ended session reads the public pages anonymously
     return visitor
+
+
+def language_of(request: Request[Any, Any, Any]) -> str:
+    return choose(request.cookies.get(LANGUAGE_COOKIE), request.headers.get("accept-language"))
+
+
+def bare_page(request: Request[Any, Any, Any], template: str, **context: Any) -> tuple[str, str]:
+    """(language, HTML) of a page rendered outside the web router (error pages, the API
+    reference): the reader's language, and the shell as an anonymous visitor sees it."""
+    language = language_of(request)
+    visitor = Visitor(language=language, path=request.url.path, query="")
+    return language, render(language, template, **visitor.context(), **context)
 
 
 def check_form(visitor: Visitor, form: dict[str, Any]) -> Identity:

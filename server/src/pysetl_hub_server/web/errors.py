@@ -14,10 +14,8 @@ from litestar.exceptions import HTTPException, NotFoundException
 
 from pysetl_hub_server.errors import HubError
 from pysetl_hub_server.i18n.messages import Message
-from pysetl_hub_server.i18n.negotiate import COOKIE, choose
 from pysetl_hub_server.problems import http_error_handler, hub_error_handler
-from pysetl_hub_server.web.context import CSRF_FIELD, HTML
-from pysetl_hub_server.web.templating import render
+from pysetl_hub_server.web.context import HTML, bare_page, language_of
 
 log = logging.getLogger("pysetl_hub_server")
 AnyRequest = Request[Any, Any, Any]
@@ -34,21 +32,12 @@ def wants_html(request: AnyRequest) -> bool:
 def error_page(
     request: AnyRequest, status: int, detail: Message | str | None, code: str | None
 ) -> Response[bytes]:
-    language = choose(request.cookies.get(COOKIE), request.headers.get("accept-language"))
-    if isinstance(detail, Message):
-        detail = detail.translate(language)
-    html = render(
-        language,
+    language, html = bare_page(
+        request,
         "error.html",
         status=status,
-        detail=detail,
+        detail=detail.translate(language_of(request)) if isinstance(detail, Message) else detail,
         code=code,
-        user=None,
-        is_admin=False,
-        csrf=None,
-        csrf_field=CSRF_FIELD,
-        path=request.url.path,
-        here=request.url.path,
     )
     return Response(
         html.encode(),

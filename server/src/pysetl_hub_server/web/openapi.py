@@ -8,9 +8,7 @@ from typing import Any
 from litestar import Request
 from litestar.openapi.plugins import OpenAPIRenderPlugin
 
-from pysetl_hub_server.i18n.negotiate import COOKIE, choose
-from pysetl_hub_server.web.context import CSRF_FIELD
-from pysetl_hub_server.web.templating import render
+from pysetl_hub_server.web.context import bare_page
 
 
 class ApiReference(OpenAPIRenderPlugin):
@@ -18,16 +16,5 @@ class ApiReference(OpenAPIRenderPlugin):
         super().__init__(path=["/", "/reference"])
 
     def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
-        language = choose(request.cookies.get(COOKIE), request.headers.get("accept-language"))
-        html = render(
-            language,
-            "api.html",
-            spec_url=self.get_openapi_json_route(request),
-            user=None,
-            is_admin=False,
-            csrf=None,
-            csrf_field=CSRF_FIELD,
-            path=request.url.path,
-            here=request.url.path,
-        )
+        _, html = bare_page(request, "api.html", spec_url=self.get_openapi_json_route(request))
         return html.encode()
