@@ -33,6 +33,7 @@ class Site:
     url: str
     alice: str  # alice's API token
     bob: str
+    carol: str  # turns two-factor sign-in on
     root: Path
 
     def cli(self, *args: str, token: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -99,7 +100,11 @@ def site(
     )
     try:
         here = Site(
-            server.url, server.user_with_token("alice"), server.user_with_token("bob"), root
+            server.url,
+            server.user_with_token("alice"),
+            server.user_with_token("bob"),
+            server.user_with_token("carol"),
+            root,
         )
         here.cli(
             "publish",

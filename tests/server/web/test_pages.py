@@ -264,3 +264,42 @@ def test_a_warm_page_from_the_hot_path_is_the_page_the_app_renders(site: Site) -
         mine = http.get("/components/csv-dedupe")
         assert mine.headers["cache-control"] == "private, no-store" and "etag" not in mine.headers
         assert "Administrar este componente" in mine.text
+
+
+def test_sign_in_asks_for_the_second_factor_once_it_is_on(site: Site) -> None:
+    """The web form takes the TOTP code; without it (or with a wrong one) no session starts."""
+    import pyotp
+
+    assert site.carol  # carol exists; turning two-factor on takes a signed-in session
+    session = httpx.post(
+        f"{site.url}/api/v1/session", json={"username": "carol", "password": PASSWORD}
+    ).json()["session"]
+    auth = {"Authorization": f"Bearer {session}"}
+    setup = httpx.post(f"{site.url}/api/v1/me/totp", headers=auth)
+    assert setup.status_code == 200, setup.text
+    secret = setup.json()["secret"]
+    confirmed = httpx.post(
+        f"{site.url}/api/v1/me/totp/confirm", headers=auth, json={"code": pyotp.TOTP(secret).now()}
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    with httpx.Client(base_url=site.url, headers=HTML) as http:
+        for otp in ("", "000000" if pyotp.TOTP(secret).now() != "000000" else "111111"):
+            form = http.get("/account/sign-in")
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+            assert csrf is not None
+            r = http.post(
+                "/account/sign-in",
+                data={"csrf_token": csrf.group(1), "username": "carol", "password": PASSWORD,
+                      "otp": otp},
+            )  # fmt: skip
+            assert r.status_code == 401 and "pshub_session" not in r.headers.get("set-cookie", "")
+            assert 'lang="en"' in r.text  # an error page, in the reader's language
+        form = http.get("/account/sign-in")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        assert csrf is not None
+        r = http.post(
+            "/account/sign-in",
+            data={"csrf_token": csrf.group(1), "username": "carol", "password": PASSWORD,
+                  "otp": pyotp.TOTP(secret).now()},
+        )  # fmt: skip
+        assert r.status_code == 303 and http.get("/account").status_code == 200
