@@ -164,6 +164,8 @@ def test_invite_a_maintainer_who_accepts(browser: Browser, site: Site) -> None:
     alice.page.select_option("#invite-role", "maintainer")
     alice.page.click("text=Send invitation")
     expect(alice.page).to_have_url(re.compile(r"done=invited"))
+    waiting = alice.page.locator("section[aria-labelledby=collab-title] li", has_text="bob")
+    expect(waiting.locator("button", has_text="Withdraw")).to_be_visible()
     sign_in(bob, site, "bob")
     invitation = bob.page.locator("li", has_text="hostile-readme")
     expect(invitation).to_contain_text("maintainer")

@@ -303,3 +303,33 @@ def test_sign_in_asks_for_the_second_factor_once_it_is_on(site: Site) -> None:
                   "otp": pyotp.TOTP(secret).now()},
         )  # fmt: skip
         assert r.status_code == 303 and http.get("/account").status_code == 200
+
+
+def test_an_owner_withdraws_an_invitation_sent_to_the_wrong_person(site: Site) -> None:
+    with httpx.Client(base_url=site.url, headers=HTML) as http:
+        csrf = _signed_in(http)
+        sent = http.post(
+            "/account/components/daily-sales-pipeline/invite",
+            data={"csrf_token": csrf, "username": "carol", "role": "owner"},
+        )
+        assert sent.status_code == 303
+        page = http.get("/account/components/daily-sales-pipeline").text
+        found = re.search(r"/invitations/(\d+)/revoke", page)
+        assert found is not None and "Waiting for an answer" in page
+        without = http.post(
+            f"/account/components/daily-sales-pipeline/invitations/{found.group(1)}/revoke"
+        )
+        assert without.status_code == 403  # no CSRF token, no change
+        assert "Waiting for an answer" in http.get("/account/components/daily-sales-pipeline").text
+        done = http.post(
+            f"/account/components/daily-sales-pipeline/invitations/{found.group(1)}/revoke",
+            data={"csrf_token": csrf},
+        )
+        assert done.status_code == 303
+        assert (
+            "Waiting for an answer" not in http.get("/account/components/daily-sales-pipeline").text
+        )
+    mine = httpx.get(
+        f"{site.url}/api/v1/invitations", headers={"Authorization": f"Bearer {site.carol}"}
+    )
+    assert all(i["status"] != "pending" for i in mine.json()["invitations"])

@@ -218,6 +218,24 @@ async def mine(hub: Hub, who: Identity) -> InvitationList:
     return InvitationList(invitations=views)
 
 
+async def pending_for_component(hub: Hub, who: Identity, name: str) -> InvitationList:
+    """The invitations to a component still waiting for an answer (those who may manage its
+    roles see them, to revoke one sent to the wrong person)."""
+    async with hub.sessions() as session:
+        c = await lookup.component(session, name)
+        await authorize(session, who, c, "roles")
+        rows = await session.scalars(
+            select(models.Invitation)
+            .where(
+                models.Invitation.component_id == c.id,
+                models.Invitation.status == "pending",
+                models.Invitation.expires_at > datetime.now(UTC),
+            )
+            .order_by(models.Invitation.id.desc())
+        )
+        return InvitationList(invitations=[await view(session, r) for r in rows])
+
+
 async def _invitation(session: AsyncSession, invitation_id: int) -> models.Invitation:
     row = await session.get(models.Invitation, invitation_id)
     if row is None:

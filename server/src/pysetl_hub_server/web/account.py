@@ -224,10 +224,19 @@ async def manage(
         view = await component.view(session, name, who)
         listed = await publishers.list_publishers(session, name, who)
         history = await events.component_events(session, who, name, None, 50)
+    try:
+        pending = (await invitations.pending_for_component(hub, who, name)).invitations
+    except Forbidden:
+        pending = []  # a maintainer manages releases, not roles
     return respond(
         visitor,
         page_html(
-            visitor, "account/manage.html", view=view, publishers=listed, history=history.events
+            visitor,
+            "account/manage.html",
+            view=view,
+            publishers=listed,
+            history=history.events,
+            pending=pending,
         ),
     )
 
@@ -250,6 +259,23 @@ async def invite(
     )
     await invitations.invite_to_component(hub, who, name, data)
     return _back(name, "invited")
+
+
+@post(
+    "/account/components/{name:str}/invitations/{invitation_id:int}/revoke",
+    include_in_schema=False,
+    status_code=303,
+)
+async def revoke_invitation(
+    name: FromPath[str],
+    invitation_id: FromPath[int],
+    request: AnyRequest,
+    hub: NamedDependency[Hub],
+    visitor: NamedDependency[Visitor],
+) -> Redirect:
+    who = check_form(visitor, await _form(request))
+    await invitations.revoke(hub, who, invitation_id)
+    return _back(name, "invitation-revoked")
 
 
 @post(
@@ -325,5 +351,6 @@ async def yank(
 
 ROUTES = [
     sign_in_form, sign_in, sign_out, overview, tokens, create_token, revoke_token,
-    answer_invitation, manage, invite, remove_role, add_publisher, remove_publisher, yank,
+    answer_invitation, manage, invite, revoke_invitation, remove_role, add_publisher,
+    remove_publisher, yank,
 ]  # fmt: skip
