@@ -335,3 +335,25 @@ def test_an_owner_withdraws_an_invitation_sent_to_the_wrong_person(site: Site) -
         f"{site.url}/api/v1/invitations", headers={"Authorization": f"Bearer {site.carol}"}
     )
     assert all(i["status"] != "pending" for i in mine.json()["invitations"])
+
+
+def test_a_bug_is_a_page_for_a_browser_and_a_problem_for_every_other_client(site: Site) -> None:
+    """The 500 answer: an HTML page that says what to do for a browser on a web page, the
+    problem+json it always was for the API (twine, the CLI), never the other way round."""
+    from pysetl_hub_server.web import pages
+
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("a bug")
+
+    original = pages.catalog.user_components
+    pages.catalog.user_components = broken  # type: ignore[assignment]
+    try:
+        with httpx.Client(base_url=site.url, headers={**HTML, "Accept-Language": "es"}) as http:
+            page = http.get("/users/bob")  # a page no other test has warmed
+        assert page.status_code == 500 and '<html lang="es"' in page.text
+        assert "internal" in page.text and "a bug" not in page.text
+        problem = httpx.get(f"{site.url}/users/bob", headers={"Accept": "application/json"})
+        assert problem.status_code == 500
+        assert problem.headers["content-type"] == "application/problem+json"
+    finally:
+        pages.catalog.user_components = original

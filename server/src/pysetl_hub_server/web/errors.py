@@ -14,7 +14,11 @@ from litestar.exceptions import HTTPException, NotFoundException
 
 from pysetl_hub_server.errors import HubError
 from pysetl_hub_server.i18n.messages import Message
-from pysetl_hub_server.problems import http_error_handler, hub_error_handler
+from pysetl_hub_server.problems import (
+    http_error_handler,
+    hub_error_handler,
+    internal_error_handler,
+)
 from pysetl_hub_server.web.context import HTML, bare_page, language_of
 
 log = logging.getLogger("pysetl_hub_server")
@@ -65,6 +69,8 @@ def web_http_error(request: AnyRequest, exc: HTTPException) -> Response[bytes]:
 
 
 def web_internal_error(request: AnyRequest, exc: Exception) -> Response[bytes]:
+    if not wants_html(request):
+        return internal_error_handler(request, exc)
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_page(request, 500, None, "internal")
 
