@@ -37,7 +37,7 @@ from pysetl_hub_server.security.production import check_production
 from pysetl_hub_server.security.readonly import ReadOnlyGate
 from pysetl_hub_server.settings import Settings
 from pysetl_hub_server.simple.controllers import simple_project, simple_root
-from pysetl_hub_server.web.cache import SEARCH_TTL, PageMemo
+from pysetl_hub_server.web.cache import SEARCH_SETTLE, PageMemo
 from pysetl_hub_server.web.errors import web_http_error, web_internal_error
 from pysetl_hub_server.web.hot import WebPages
 from pysetl_hub_server.web.openapi import ApiReference
@@ -123,9 +123,10 @@ def create_litestar(the_hub: Hub, memo: PageMemo | None = None) -> Litestar:
     the_hub.cache.on_invalidate(memo.invalidate)
     app.state.web_memo = memo
     # Search answers: their own memo, so a flood of searches never pushes out component pages.
-    # Dropped when a change is announced and again once the engine has indexed it (it lags);
-    # the TTL bounds what a replica could keep after a change indexed by another one.
-    search_memo = PageMemo(the_hub.settings.web_page_cache_entries, ttl=SEARCH_TTL)
+    # Dropped when a change is announced and again once this replica's engine indexed it;
+    # answers read just after a change live only SEARCH_SETTLE seconds (another replica may
+    # index it a moment later).
+    search_memo = PageMemo(the_hub.settings.web_page_cache_entries, settle=SEARCH_SETTLE)
     the_hub.cache.on_invalidate(search_memo.invalidate)
     the_hub.indexer.on_indexed(lambda names: search_memo.invalidate(""))
     app.state.search_memo = search_memo

@@ -10,16 +10,16 @@ stored (the generation moved). The number of entries is bounded (least recently 
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Final
 
 COMPONENT: Final = "component"  # keys ("component", name, language, ...) belong to one name
-# Seconds a search answer may be reused at most: a backstop for a change indexed by another
-# replica just after this one dropped its answers (each replica drops them on every change it
-# sees and on every change it indexes itself).
-SEARCH_TTL: Final = 30.0
+# Seconds after a change during which search answers are kept only that long: the engine may
+# index the change (here or on another replica) a moment after this replica heard of it.
+SEARCH_SETTLE: Final = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,20 +49,23 @@ def anonymous_headers(language: str, etag: str | None) -> dict[str, str]:
 
 
 class PageMemo:
-    """`ttl`: seconds an entry may live even without a change (search answers, whose engine
-    catches up with a publish a moment after the change is announced)."""
+    """`settle`: seconds after a change during which a new entry is kept only that long. Search
+    answers need it: the engine indexes a change a moment after it is announced (and perhaps
+    on another replica), so an answer read in that moment may predate it. An entry made after
+    things settled lives until the next change."""
 
-    def __init__(self, max_entries: int = 4096, ttl: float | None = None) -> None:
-        self._entries: OrderedDict[Key, tuple[Rendered, float]] = OrderedDict()
+    def __init__(self, max_entries: int = 4096, settle: float | None = None) -> None:
+        self._entries: OrderedDict[Key, tuple[Rendered, float]] = OrderedDict()  # page, expiry
         self._max = max_entries
-        self._ttl = ttl
+        self._settle = settle
+        self._settled_at = 0.0
         self.generation = 0
         self.hits = 0
         self.misses = 0
 
     def get(self, key: Key) -> Rendered | None:
         found = self._entries.get(key)
-        if found is None or (self._ttl is not None and time.monotonic() - found[1] > self._ttl):
+        if found is None or time.monotonic() > found[1]:
             self.misses += 1
             return None
         self._entries.move_to_end(key)
@@ -73,7 +76,9 @@ class PageMemo:
         """Keep `page` unless a change happened since `generation` was read."""
         if generation != self.generation:
             return
-        self._entries[key] = (page, time.monotonic())
+        now = time.monotonic()
+        expiry = now + self._settle if self._settle and now < self._settled_at else math.inf
+        self._entries[key] = (page, expiry)
         self._entries.move_to_end(key)
         while len(self._entries) > self._max:
             self._entries.popitem(last=False)
@@ -81,6 +86,8 @@ class PageMemo:
     def invalidate(self, name: str) -> None:
         """`name` changed: its own pages and every listing go."""
         self.generation += 1
+        if self._settle:
+            self._settled_at = time.monotonic() + self._settle
         for key in list(self._entries):
             if key[0] != COMPONENT or key[1] == name:
                 del self._entries[key]
