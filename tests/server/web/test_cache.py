@@ -50,6 +50,12 @@ def test_a_render_that_raced_with_a_change_is_not_kept(clock: Clock) -> None:
     memo.invalidate("a")  # a publish landed while the page was being rendered
     memo.put(("home", "en", "page"), page("stale"), started)
     assert memo.get(("home", "en", "page")) is None
+    second = memo.generation  # rendered after that change, but before the next one
+    memo.invalidate("b")
+    memo.put(("home", "en", "page"), page("stale too"), second)
+    assert memo.get(("home", "en", "page")) is None
+    memo.put(("home", "en", "page"), page("fresh"), memo.generation)
+    assert memo.get(("home", "en", "page")) == page("fresh")
 
 
 def test_the_memo_is_bounded_least_recently_used_first(clock: Clock) -> None:
@@ -84,5 +90,6 @@ def test_search_answers_read_just_after_a_change_live_only_until_things_settle(
 
 
 def test_an_etag_names_the_bytes() -> None:
+    assert page("x").body == b"x"
     assert page("x").etag == page("x").etag != page("y").etag
     assert page("x").etag.startswith('"') and page("x").etag.endswith('"')

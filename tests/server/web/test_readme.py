@@ -92,3 +92,22 @@ def test_content_type_parameters_are_ignored() -> None:
     assert content_type("text/markdown; charset=UTF-8; variant=CommonMark") == "text/markdown"
     assert content_type("TEXT/X-RST") == "text/x-rst"
     assert content_type(None) == "text/plain"
+
+
+def test_page_structure_of_the_hub_cannot_be_faked_by_a_readme() -> None:
+    """Landmarks and page furniture stay the hub's: a README's <nav>, <header>, <main> or
+    image map would confuse screen readers (axe's landmark rules) and the layout."""
+    html = render(
+        "<header>h</header><nav>n</nav><main>m</main><footer>f</footer><aside>a</aside>"
+        '<map name="m"><area href="https://x.org/"></map><center>c</center><!-- hidden note -->',
+        "text/markdown",
+    )
+    for tag in ("<header", "<nav", "<main", "<footer", "<aside", "<map", "<area", "<center"):
+        assert tag not in html, tag
+    assert "hidden note" not in html and "<!--" not in html
+
+
+def test_an_image_without_a_source_or_a_text_still_reads_well() -> None:
+    assert render('<img alt="diagram">', "text/markdown") == "[diagram]"  # text, no link
+    assert "[image]" in render('<img src="https://x.org/a.png">', "text/markdown")
+    assert render(None, "text/markdown") == "" and render("", None) == ""

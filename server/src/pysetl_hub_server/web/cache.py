@@ -60,16 +60,12 @@ class PageMemo:
         self._settle = settle
         self._settled_at = 0.0
         self.generation = 0
-        self.hits = 0
-        self.misses = 0
 
     def get(self, key: Key) -> Rendered | None:
         found = self._entries.get(key)
         if found is None or time.monotonic() > found[1]:
-            self.misses += 1
             return None
         self._entries.move_to_end(key)
-        self.hits += 1
         return found[0]
 
     def put(self, key: Key, page: Rendered, generation: int) -> None:

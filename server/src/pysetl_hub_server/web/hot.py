@@ -8,8 +8,6 @@ cookie, whose page is in the memo. Everything else goes on to the app."""
 
 from __future__ import annotations
 
-from http.cookies import CookieError, SimpleCookie
-
 from pysetl_hub_server.accounts.sessions import COOKIE as SESSION_COOKIE
 from pysetl_hub_server.answers import Headers
 from pysetl_hub_server.i18n.negotiate import COOKIE as LANGUAGE_COOKIE
@@ -25,6 +23,16 @@ def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
         if key == name:
             return bytes(value).decode("latin-1")
     return None
+
+
+def _cookies(raw: str | None) -> dict[str, str]:
+    """Every `name=value` pair, leniently: a pair a strict parser would stop at must not hide
+    a session cookie after it (that visitor's page is the app's to render)."""
+    found: dict[str, str] = {}
+    for pair in (raw or "").split(";"):
+        name, _, value = pair.strip().partition("=")
+        found.setdefault(name.strip(), value.strip().strip('"'))
+    return found
 
 
 def base_of(scheme: str, host: str | None, root_path: str) -> str | None:
@@ -59,18 +67,10 @@ class WebPages:
         parts = self._key(path, base_of(scheme, _header(headers, b"host"), root_path))
         if parts is None:
             return None
-        language_cookie = None
-        raw = _header(headers, b"cookie")
-        if raw:
-            try:
-                cookies = SimpleCookie(raw)
-            except CookieError:
-                return None
-            if SESSION_COOKIE in cookies:
-                return None  # a signed-in visitor's page is theirs, rendered by the app
-            if LANGUAGE_COOKIE in cookies:
-                language_cookie = cookies[LANGUAGE_COOKIE].value
-        language = choose(language_cookie, _header(headers, b"accept-language"))
+        cookies = _cookies(_header(headers, b"cookie"))
+        if SESSION_COOKIE in cookies:
+            return None  # a signed-in visitor's page is theirs, rendered by the app
+        language = choose(cookies.get(LANGUAGE_COOKIE), _header(headers, b"accept-language"))
         partial = "partial" if _header(headers, b"hx-request") == "true" else "page"
         key: Key = (*parts, language, partial)
         page = self._memo.get(key)
