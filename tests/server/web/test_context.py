@@ -23,11 +23,19 @@ def test_a_form_passes_only_with_the_sessions_token() -> None:
         with pytest.raises(Forbidden) as refused:
             check_form(visitor, sent)
         assert refused.value.code == "auth.csrf"
+        assert refused.value.detail == (
+            "this form is out of date or did not come from this hub's pages: reload the page "
+            "and send it again"
+        )
 
 
 def test_a_form_from_a_visitor_who_is_not_signed_in_is_refused() -> None:
-    with pytest.raises(Unauthorized):
+    with pytest.raises(Unauthorized) as refused:
         check_form(Visitor(language="en", path="/", query=""), {CSRF_FIELD: "x"})
+    assert (refused.value.code, refused.value.detail) == (
+        "auth.signin_required",
+        "sign in to do this",
+    )
     no_token = signed_in()
     no_token.csrf = None
     with pytest.raises(Unauthorized):
@@ -38,7 +46,7 @@ def test_a_form_from_a_visitor_who_is_not_signed_in_is_refused() -> None:
     "target",
     ["https://evil.example/", "//evil.example/", "/\\evil.example", "\\\\evil.example",
      "javascript:alert(1)", "evil.example", "/\r\nSet-Cookie: x=1", "/a\x00b", "http:/evil",
-     "", None, "/ok\tx"],
+     "", None, "/ok\tx", "/ok x"],
 )  # fmt: skip
 def test_redirect_targets_stay_on_the_hub(target: str | None) -> None:
     assert local_path(target) == "/"

@@ -121,7 +121,7 @@ def local_path(target: str | None, default: str = "/") -> str:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return default
-    if "\\" in target or any(ord(c) < 0x20 for c in target):
+    if "\\" in target or any(ord(c) <= 0x20 or ord(c) == 0x7F for c in target):  # not a URL
         return default
     return target
 
