@@ -48,7 +48,8 @@ class Flow:
         for value in values:
             self.secrets.add(value)
             if value.startswith("pshub_"):
-                self.secrets.add(value.rsplit("_", 1)[1])  # the secret part alone
+                # The secret part alone: after `pshub_<16 hex>_` (it may hold "_" itself).
+                self.secrets.add(value.split("_", 2)[2])
                 basic = base64.b64encode(f"__token__:{value}".encode()).decode()
                 self.secrets.add(basic)
 
