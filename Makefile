@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.synced-stamp
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 
-.PHONY: serve test lint typecheck bench bench-web system-deps clean mutate i18n-extract i18n-update i18n-compile
+.PHONY: serve test lint typecheck bench bench-web system-deps clean mutate i18n-extract i18n-update i18n-compile image
 
 $(STAMP): uv.lock pyproject.toml schemas/pyproject.toml provenance/pyproject.toml server/pyproject.toml client/pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -52,3 +52,8 @@ i18n-update: $(STAMP)
 
 i18n-compile: $(STAMP)
 	@sh scripts/i18n.sh compile
+
+# The container image (Dockerfile), where a Docker engine runs; CI checks it statically.
+image:
+	@command -v docker >/dev/null 2>&1 || { echo "make image: no docker here (tests/deploy checks the Dockerfile statically)" >&2; exit 1; }
+	docker build -t pysetl-hub:latest .
