@@ -27,7 +27,8 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from pysetl_hub_server.errors import InvalidUpload
-from pysetl_hub_server.publishing.archive import inspect_sdist, inspect_wheel
+from pysetl_hub_server.publishing.archive import inspect_wheel
+from pysetl_hub_server.publishing.sdist import inspect_sdist
 from pysetl_hub_server.settings import UploadLimits
 from tests.conftest import start_hub
 from tests.support import mutations

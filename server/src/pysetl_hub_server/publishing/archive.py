@@ -14,8 +14,6 @@ import hashlib
 import io
 import posixpath
 import stat
-import tarfile
-import tomllib
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -46,16 +44,16 @@ class ArchiveContents:
     wheel: bytes = b""  # a wheel's .dist-info/WHEEL, raw; empty for an sdist
 
 
-def _bad(code: str, detail: Message) -> InvalidUpload:
+def bad(code: str, detail: Message) -> InvalidUpload:
     return InvalidUpload(f"archive.{code}", detail)
 
 
 def check_member_path(name: str) -> str:
     """Reject absolute paths, drive letters, backslashes and `..` segments."""
     if not name or "\x00" in name:
-        raise _bad("path", _("an archive member has an empty name or a NUL byte"))
+        raise bad("path", _("an archive member has an empty name or a NUL byte"))
     if name.startswith("/") or "\\" in name or (len(name) > 1 and name[1] == ":"):
-        raise _bad(
+        raise bad(
             "path",
             _(
                 "archive member {name!r} has an absolute or Windows path: members must be "
@@ -65,7 +63,7 @@ def check_member_path(name: str) -> str:
         )
     parts = name.rstrip("/").split("/")
     if any(p == ".." for p in parts):
-        raise _bad(
+        raise bad(
             "path",
             _(
                 "archive member {name!r} escapes the archive with '..': rebuild the archive",
@@ -75,7 +73,7 @@ def check_member_path(name: str) -> str:
     return posixpath.normpath(name.rstrip("/"))
 
 
-class _Budget:
+class Budget:
     """Counts members and uncompressed bytes against the limits (bomb protection)."""
 
     def __init__(self, limits: UploadLimits, compressed_size: int) -> None:
@@ -87,7 +85,7 @@ class _Budget:
     def member(self) -> None:
         self.members += 1
         if self.members > self.limits.max_archive_members:
-            raise _bad(
+            raise bad(
                 "too_many_members",
                 _(
                     "the archive has more than {max_archive_members} members",
@@ -98,7 +96,7 @@ class _Budget:
     def consume(self, n: int) -> None:
         self.bytes += n
         if self.bytes > self.limits.max_uncompressed_size:
-            raise _bad(
+            raise bad(
                 "too_large_uncompressed",
                 _(
                     "the archive expands to more than {max_uncompressed_size} (a decompression "
@@ -110,7 +108,7 @@ class _Budget:
             self.bytes > self.limits.bomb_floor
             and self.bytes > self.limits.bomb_ratio * self.compressed
         ):
-            raise _bad(
+            raise bad(
                 "bomb",
                 _(
                     "the archive expands past {bomb_floor} and more than {bomb_ratio} times its"
@@ -123,8 +121,8 @@ class _Budget:
             )
 
 
-def _read_bounded(
-    handle: IO[bytes], budget: _Budget, *, keep: bool, digest: bool
+def read_bounded(
+    handle: IO[bytes], budget: Budget, *, keep: bool, digest: bool
 ) -> tuple[bytes, str, int]:
     data = bytearray()
     sha = hashlib.sha256()
@@ -136,7 +134,7 @@ def _read_bounded(
             sha.update(chunk)
         if keep:
             if len(data) + len(chunk) > MAX_METADATA_BYTES:
-                raise _bad("metadata_too_large", _("a metadata file in the archive exceeds 4 MiB"))
+                raise bad("metadata_too_large", _("a metadata file in the archive exceeds 4 MiB"))
             data += chunk
     b64 = base64.urlsafe_b64encode(sha.digest()).rstrip(b"=").decode() if digest else ""
     return bytes(data), b64, total
@@ -148,7 +146,7 @@ def parse_entry_points(text: str) -> dict[str, dict[str, str]]:
     try:
         parser.read_string(text)
     except configparser.Error as exc:
-        raise _bad("entry_points", _("entry_points.txt does not parse: {exc}", exc=exc)) from exc
+        raise bad("entry_points", _("entry_points.txt does not parse: {exc}", exc=exc)) from exc
     return {section: dict(parser.items(section)) for section in parser.sections()}
 
 
@@ -166,22 +164,22 @@ def inspect_wheel(path: Path, limits: UploadLimits, dist_info_stem: str) -> Arch
     try:
         zf = zipfile.ZipFile(path)
     except _UNREADABLE_ZIP as exc:
-        raise _bad("corrupt", _("the wheel is not a readable zip file: {exc}", exc=exc)) from exc
+        raise bad("corrupt", _("the wheel is not a readable zip file: {exc}", exc=exc)) from exc
     with zf:
-        budget = _Budget(limits, path.stat().st_size)
+        budget = Budget(limits, path.stat().st_size)
         seen: set[str] = set()
         files: list[zipfile.ZipInfo] = []
         for info in zf.infolist():
             budget.member()
             name = check_member_path(info.filename)
             if name in seen:
-                raise _bad(
+                raise bad(
                     "duplicate",
                     _("archive member {name!r} appears twice: rebuild the wheel", name=name),
                 )
             seen.add(name)
             if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-                raise _bad(
+                raise bad(
                     "compression",
                     _(
                         "archive member {name!r} uses compression method {compress_type}: "
@@ -193,7 +191,7 @@ def inspect_wheel(path: Path, limits: UploadLimits, dist_info_stem: str) -> Arch
             mode = info.external_attr >> 16
             kind = stat.S_IFMT(mode)
             if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
-                raise _bad(
+                raise bad(
                     "link",
                     _(
                         "archive member {name!r} is a symlink or special file: wheels may hold "
@@ -204,7 +202,7 @@ def inspect_wheel(path: Path, limits: UploadLimits, dist_info_stem: str) -> Arch
             if info.is_dir():
                 continue
             if info.file_size > limits.max_uncompressed_size:
-                raise _bad(
+                raise bad(
                     "too_large_uncompressed",
                     _(
                         "member {name!r} declares {file_size} bytes uncompressed",
@@ -216,7 +214,7 @@ def inspect_wheel(path: Path, limits: UploadLimits, dist_info_stem: str) -> Arch
 
         dist_infos = {n.split("/", 1)[0] for n in seen if n.split("/", 1)[0].endswith(".dist-info")}
         if len(dist_infos) != 1:
-            raise _bad(
+            raise bad(
                 "dist_info",
                 _(
                     "a wheel needs exactly one top-level .dist-info directory, found "
@@ -226,8 +224,8 @@ def inspect_wheel(path: Path, limits: UploadLimits, dist_info_stem: str) -> Arch
                 ),
             )
         dist_info = dist_infos.pop()
-        if not _stem_matches(dist_info.removesuffix(".dist-info"), dist_info_stem):
-            raise _bad(
+        if not stem_matches(dist_info.removesuffix(".dist-info"), dist_info_stem):
+            raise bad(
                 "dist_info",
                 _(
                     "the wheel's {dist_info!r} does not match its filename ({dist_info_stem}): "
@@ -238,7 +236,7 @@ def inspect_wheel(path: Path, limits: UploadLimits, dist_info_stem: str) -> Arch
             )
         for required in ("METADATA", "WHEEL", "RECORD"):
             if f"{dist_info}/{required}" not in seen:
-                raise _bad(
+                raise bad(
                     "dist_info",
                     _(
                         "{dist_info}/{required} is missing: a wheel needs METADATA, WHEEL and "
@@ -252,9 +250,9 @@ def inspect_wheel(path: Path, limits: UploadLimits, dist_info_stem: str) -> Arch
         signatures = {f"{dist_info}/RECORD.jws", f"{dist_info}/RECORD.p7s"}
         try:
             with zf.open(record_name) as handle:
-                raw_record, _digest, _size = _read_bounded(handle, budget, keep=True, digest=False)
+                raw_record, _digest, _size = read_bounded(handle, budget, keep=True, digest=False)
         except _UNREADABLE_ZIP as exc:
-            raise _bad(
+            raise bad(
                 "corrupt",
                 _("member {record_name!r} cannot be read: {exc}", record_name=record_name, exc=exc),
             ) from exc
@@ -270,7 +268,7 @@ def inspect_wheel(path: Path, limits: UploadLimits, dist_info_stem: str) -> Arch
                 continue
             entry = record.get(name)
             if entry is None:
-                raise _bad(
+                raise bad(
                     "record",
                     _("{name!r} is in the wheel but not in RECORD: rebuild the wheel", name=name),
                 )
@@ -281,14 +279,14 @@ def inspect_wheel(path: Path, limits: UploadLimits, dist_info_stem: str) -> Arch
             )
             try:
                 with zf.open(info) as handle:
-                    data, digest, size = _read_bounded(handle, budget, keep=keep, digest=True)
+                    data, digest, size = read_bounded(handle, budget, keep=keep, digest=True)
             except _UNREADABLE_ZIP as exc:
-                raise _bad(
+                raise bad(
                     "corrupt", _("member {name!r} cannot be read: {exc}", name=name, exc=exc)
                 ) from exc
             algo, expected, expected_size = entry
             if algo != "sha256" or digest != expected:
-                raise _bad(
+                raise bad(
                     "record",
                     _(
                         "RECORD's hash for {name!r} does not match its contents: rebuild the wheel",
@@ -296,7 +294,7 @@ def inspect_wheel(path: Path, limits: UploadLimits, dist_info_stem: str) -> Arch
                     ),
                 )
             if expected_size is not None and expected_size != size:
-                raise _bad(
+                raise bad(
                     "record", _("RECORD's size for {name!r} does not match its contents", name=name)
                 )
             if name == f"{dist_info}/METADATA":
@@ -307,7 +305,7 @@ def inspect_wheel(path: Path, limits: UploadLimits, dist_info_stem: str) -> Arch
                 entry_points_text = data.decode("utf-8", "replace")
         missing = listed - {posixpath.normpath(i.filename) for i in files} - {record_name}
         if missing:
-            raise _bad(
+            raise bad(
                 "record",
                 _(
                     "RECORD lists files the wheel does not hold: {missing}",
@@ -325,7 +323,7 @@ def _parse_record(raw: bytes) -> dict[str, tuple[str, str, int | None]]:
             if not row:
                 continue
             if len(row) != 3:
-                raise _bad("record", _("RECORD row {row!r} does not have 3 columns", row=row))
+                raise bad("record", _("RECORD row {row!r} does not have 3 columns", row=row))
             path, hash_, size = row
             name = check_member_path(path)
             if not hash_:
@@ -334,11 +332,11 @@ def _parse_record(raw: bytes) -> dict[str, tuple[str, str, int | None]]:
             algo, _sep, value = hash_.partition("=")
             rows[name] = (algo, value, int(size) if size else None)
     except (UnicodeDecodeError, ValueError, csv.Error) as exc:
-        raise _bad("record", _("RECORD does not parse: {exc}", exc=exc)) from exc
+        raise bad("record", _("RECORD does not parse: {exc}", exc=exc)) from exc
     return rows
 
 
-def _stem_matches(found: str, expected: str) -> bool:
+def stem_matches(found: str, expected: str) -> bool:
     from packaging.utils import canonicalize_name
     from packaging.version import InvalidVersion, Version
 
@@ -354,119 +352,3 @@ def _stem_matches(found: str, expected: str) -> bool:
 
 # ---------------------------------------------------------------------------------------------
 # Source distributions
-
-
-def inspect_sdist(path: Path, limits: UploadLimits, stem: str) -> ArchiveContents:
-    """Check a `.tar.gz` sdist (PEP 625) and return its PKG-INFO and entry points."""
-    budget = _Budget(limits, path.stat().st_size)
-    seen: set[str] = set()
-    pkg_info: bytes | None = None
-    pyproject: bytes | None = None
-    egg_entry_points: bytes | None = None
-    top: str | None = None
-    try:
-        with tarfile.open(path, mode="r:gz") as tar:
-            for member in tar:
-                budget.member()
-                name = check_member_path(member.name)
-                if top is None:
-                    # One top-level directory named for the project and version, spelled as
-                    # the filename spells it or any equivalent way (a renamed legacy sdist).
-                    top = name.split("/", 1)[0]
-                    if not _stem_matches(top, stem):
-                        raise _bad(
-                            "sdist_layout",
-                            _(
-                                "the sdist's top-level directory {top!r} is not {stem!r}: an "
-                                "sdist holds one directory named {{name}}-{{version}}; rebuild "
-                                "it",
-                                top=top,
-                                stem=stem,
-                            ),
-                        )
-                    prefix = f"{top}/"
-                if name in seen:
-                    raise _bad("duplicate", _("archive member {name!r} appears twice", name=name))
-                seen.add(name)
-                if not (member.isfile() or member.isdir()):
-                    raise _bad(
-                        "link",
-                        _(
-                            "archive member {name!r} is a link or special file: sdists may hold"
-                            " only regular files and directories",
-                            name=name,
-                        ),
-                    )
-                if name != top and not name.startswith(prefix):
-                    raise _bad(
-                        "sdist_layout",
-                        _(
-                            "archive member {name!r} is outside the top-level directory {top!r}",
-                            name=name,
-                            top=top,
-                        ),
-                    )
-                if not member.isfile():
-                    continue
-                budget.consume(0)
-                if member.size > limits.max_uncompressed_size:
-                    raise _bad(
-                        "too_large_uncompressed", _("member {name!r} is too large", name=name)
-                    )
-                rel = name[len(prefix) :]
-                keep = rel in ("PKG-INFO", "pyproject.toml") or (
-                    rel.endswith(".egg-info/entry_points.txt") and rel.count("/") <= 2
-                )
-                handle = tar.extractfile(member)
-                if handle is None:
-                    continue
-                data, _digest, _size = _read_bounded(handle, budget, keep=keep, digest=False)
-                if rel == "PKG-INFO":
-                    pkg_info = data
-                elif rel == "pyproject.toml":
-                    pyproject = data
-                elif keep:
-                    egg_entry_points = data
-    except (tarfile.TarError, OSError, EOFError) as exc:
-        raise _bad("corrupt", _("the sdist is not a readable .tar.gz: {exc}", exc=exc)) from exc
-    if pkg_info is None:
-        raise _bad(
-            "sdist_layout",
-            _("{top}/PKG-INFO is missing: rebuild with a build backend", top=top or stem),
-        )
-    entry_points: dict[str, dict[str, str]] = {}
-    if pyproject is not None:
-        entry_points = _pyproject_entry_points(pyproject)
-    if not entry_points and egg_entry_points is not None:
-        entry_points = parse_entry_points(egg_entry_points.decode("utf-8", "replace"))
-    return ArchiveContents(pkg_info, entry_points)
-
-
-def _pyproject_entry_points(raw: bytes) -> dict[str, dict[str, str]]:
-    """An sdist's entry points as its pyproject.toml declares them: `[project.entry-points]`
-    (PEP 621), else the backend's own table from before PEP 621, which poetry-core and flit-core
-    still build from: `[tool.poetry.plugins]`, `[tool.flit.entrypoints]`. Neither backend writes
-    an entry_points.txt into the sdist, so the pyproject is the only place they are."""
-    try:
-        document = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise _bad(
-            "pyproject", _("pyproject.toml in the sdist does not parse: {exc}", exc=exc)
-        ) from exc
-    tool = document.get("tool")
-    tools = tool if isinstance(tool, dict) else {}
-    for table, key in (
-        (document.get("project"), "entry-points"),
-        (tools.get("poetry"), "plugins"),
-        (tools.get("flit"), "entrypoints"),
-    ):
-        groups = table.get(key) if isinstance(table, dict) else None
-        if isinstance(groups, dict):
-            found = {
-                str(g): {str(k): str(v) for k, v in eps.items()}
-                for g, eps in groups.items()
-                if isinstance(eps, dict)
-            }
-            if found:
-                return found
-    return {}

@@ -20,8 +20,9 @@ from packaging.version import InvalidVersion, Version
 from pysetl_hub_server.bounds import MAX_FILENAME, MAX_VERSION
 from pysetl_hub_server.errors import BadRequest, InvalidUpload
 from pysetl_hub_server.i18n.messages import _
-from pysetl_hub_server.publishing.archive import ArchiveContents, inspect_sdist, inspect_wheel
+from pysetl_hub_server.publishing.archive import ArchiveContents, inspect_wheel
 from pysetl_hub_server.publishing.form import UploadedFile, UploadForm
+from pysetl_hub_server.publishing.sdist import inspect_sdist
 from pysetl_hub_server.publishing.tags import check_tag_families, check_wheel_file
 from pysetl_hub_server.settings import UploadLimits
 

@@ -22,6 +22,7 @@ from litestar.response import Redirect
 from pysetl_hub_schemas import PublisherRequest, RoleRequest, SignIn, TokenCreate
 from pysetl_hub_server.accounts import sessions, tokens_api
 from pysetl_hub_server.accounts.cookies import session_cookie
+from pysetl_hub_server.accounts.permissions import Identity
 from pysetl_hub_server.audit import events
 from pysetl_hub_server.components.services import set_yanked
 from pysetl_hub_server.deps import client_ip
@@ -52,6 +53,12 @@ async def _form(request: AnyRequest) -> dict[str, Any]:
 
 
 MULTI = frozenset({"actions", "components"})
+
+
+async def _signed_form(request: AnyRequest, visitor: Visitor) -> tuple[Identity, dict[str, Any]]:
+    """Who posted a signed-in page's form, and its fields, once its CSRF token matches."""
+    form = await _form(request)
+    return check_form(visitor, form), form
 
 
 def _convert(data: dict[str, Any], into: type[Any]) -> Any:
@@ -119,7 +126,7 @@ async def sign_in(request: AnyRequest, hub: NamedDependency[Hub]) -> Redirect:
 async def sign_out(
     request: AnyRequest, hub: NamedDependency[Hub], visitor: NamedDependency[Visitor]
 ) -> Redirect:
-    who = check_form(visitor, await _form(request))
+    who, _fields = await _signed_form(request, visitor)
     await sessions.sign_out(hub, who)
     response = Redirect("/", status_code=303)
     response.cookies.append(session_cookie(request, hub, "", 0))
@@ -156,8 +163,7 @@ async def tokens(
 async def create_token(
     request: AnyRequest, hub: NamedDependency[Hub], visitor: NamedDependency[Visitor]
 ) -> Response[bytes]:
-    form = await _form(request)
-    who = check_form(visitor, form)
+    who, form = await _signed_form(request, visitor)
     names = [n.strip() for n in ",".join(form.get("components") or []).split(",") if n.strip()]
     days = str(form.get("expires_days") or "").strip()
     data = _convert(
@@ -185,7 +191,7 @@ async def revoke_token(
     hub: NamedDependency[Hub],
     visitor: NamedDependency[Visitor],
 ) -> Redirect:
-    who = check_form(visitor, await _form(request))
+    who, _fields = await _signed_form(request, visitor)
     await tokens_api.revoke(hub, who, token_id)
     return Redirect("/account/tokens?done=revoked", status_code=303)
 
@@ -202,7 +208,7 @@ async def answer_invitation(
     hub: NamedDependency[Hub],
     visitor: NamedDependency[Visitor],
 ) -> Redirect:
-    who = check_form(visitor, await _form(request))
+    who, _fields = await _signed_form(request, visitor)
     if answer == "accept":
         await invitations.accept(hub, who, invitation_id)
     elif answer == "decline":
@@ -252,8 +258,7 @@ async def invite(
     hub: NamedDependency[Hub],
     visitor: NamedDependency[Visitor],
 ) -> Redirect:
-    form = await _form(request)
-    who = check_form(visitor, form)
+    who, form = await _signed_form(request, visitor)
     data = _convert(
         {"username": form.get("username") or "", "role": form.get("role") or ""}, RoleRequest
     )
@@ -273,7 +278,7 @@ async def revoke_invitation(
     hub: NamedDependency[Hub],
     visitor: NamedDependency[Visitor],
 ) -> Redirect:
-    who = check_form(visitor, await _form(request))
+    who, _fields = await _signed_form(request, visitor)
     await invitations.revoke(hub, who, invitation_id)
     return _back(name, "invitation-revoked")
 
@@ -290,7 +295,7 @@ async def remove_role(
     hub: NamedDependency[Hub],
     visitor: NamedDependency[Visitor],
 ) -> Redirect:
-    who = check_form(visitor, await _form(request))
+    who, _fields = await _signed_form(request, visitor)
     await roles.remove_role(hub, who, name, username)
     return _back(name, "removed")
 
@@ -302,8 +307,7 @@ async def add_publisher(
     hub: NamedDependency[Hub],
     visitor: NamedDependency[Visitor],
 ) -> Redirect:
-    form = await _form(request)
-    who = check_form(visitor, form)
+    who, form = await _signed_form(request, visitor)
     fields = ("kind", "repository", "workflow", "environment", "issuer", "identity")
     data = _convert({k: form.get(k) or None for k in fields}, PublisherRequest)
     await publishers.add_publisher(hub, who, name, data)
@@ -322,7 +326,7 @@ async def remove_publisher(
     hub: NamedDependency[Hub],
     visitor: NamedDependency[Visitor],
 ) -> Redirect:
-    who = check_form(visitor, await _form(request))
+    who, _fields = await _signed_form(request, visitor)
     await publishers.remove_publisher(hub, who, name, publisher_id)
     return _back(name, "publisher-removed")
 
@@ -340,8 +344,7 @@ async def yank(
     hub: NamedDependency[Hub],
     visitor: NamedDependency[Visitor],
 ) -> Redirect:
-    form = await _form(request)
-    who = check_form(visitor, form)
+    who, form = await _signed_form(request, visitor)
     if action not in ("yank", "unyank"):
         raise BadRequest("yank.action", _("a release is yanked or unyanked"))
     reason = str(form.get("reason") or "")

@@ -16,7 +16,7 @@ from pysetl_hub_schemas import (
     TeamRoleRequest,
 )
 from pysetl_hub_server.accounts.permissions import Identity
-from pysetl_hub_server.governance import invitations, orgs
+from pysetl_hub_server.governance import invitations, orgs, teams
 from pysetl_hub_server.hub import Hub
 
 
@@ -67,7 +67,7 @@ class OrgController(Controller):
         hub: NamedDependency[Hub],
         who: NamedDependency[Identity],
     ) -> Organization:
-        return await orgs.create_team(hub, who, org, data)
+        return await teams.create_team(hub, who, org, data)
 
     @post(
         "/{org:str}/teams/{team:str}/members",
@@ -82,7 +82,7 @@ class OrgController(Controller):
         hub: NamedDependency[Hub],
         who: NamedDependency[Identity],
     ) -> Organization:
-        return await orgs.add_team_member(hub, who, org, team, data)
+        return await teams.add_team_member(hub, who, org, team, data)
 
     @delete(
         "/{org:str}/teams/{team:str}/members/{username:str}",
@@ -97,7 +97,7 @@ class OrgController(Controller):
         hub: NamedDependency[Hub],
         who: NamedDependency[Identity],
     ) -> Organization:
-        return await orgs.remove_team_member(hub, who, org, team, username)
+        return await teams.remove_team_member(hub, who, org, team, username)
 
     @put(
         "/{org:str}/teams/{team:str}/roles",
@@ -112,7 +112,7 @@ class OrgController(Controller):
         hub: NamedDependency[Hub],
         who: NamedDependency[Identity],
     ) -> Organization:
-        return await orgs.set_team_role(hub, who, org, team, data)
+        return await teams.set_team_role(hub, who, org, team, data)
 
     @delete(
         "/{org:str}/teams/{team:str}/roles/{component:str}",
@@ -127,4 +127,4 @@ class OrgController(Controller):
         hub: NamedDependency[Hub],
         who: NamedDependency[Identity],
     ) -> Organization:
-        return await orgs.remove_team_role(hub, who, org, team, component)
+        return await teams.remove_team_role(hub, who, org, team, component)
