@@ -9,6 +9,9 @@ fi
 if ! command -v redis-server >/dev/null 2>&1; then
     need="$need redis-server"  # shared rate-limit counters (tests/support/redis.py)
 fi
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+    need="$need nginx"  # the load balancer of the multi-process topology (tests/topology)
+fi
 if ! command -v java >/dev/null 2>&1; then
     need="$need openjdk-17-jre-headless"  # Spark, for the newcomer end-to-end test
 fi
