@@ -38,3 +38,39 @@ def test_environment_overrides() -> None:
 def test_bad_values_fail_fast_naming_the_variable(value: str) -> None:
     with pytest.raises(SettingsError, match="PYSETL_HUB_MAX_UPLOAD_SIZE"):
         Settings.from_env({"PYSETL_HUB_MAX_UPLOAD_SIZE": value})
+
+
+def test_object_storage_and_operations_settings(tmp_path: Path) -> None:
+    secret_file = tmp_path / "s3-secret"
+    secret_file.write_text("s3cr3t\n")
+    s = Settings.from_env(
+        {
+            "PYSETL_HUB_STORAGE_URL": "s3://hub-files/prod",
+            "PYSETL_HUB_STORAGE_ENDPOINT": "http://127.0.0.1:9000",
+            "PYSETL_HUB_STORAGE_REGION": "eu-west-1",
+            "PYSETL_HUB_STORAGE_ACCESS_KEY_ID": "hub",
+            "PYSETL_HUB_STORAGE_SECRET_ACCESS_KEY_FILE": str(secret_file),
+            "PYSETL_HUB_STORAGE_PRESIGN_SECONDS": "300",
+            "PYSETL_HUB_LOG_FORMAT": "JSON",
+            "PYSETL_HUB_METRICS_TOKEN": "scrape-me",
+        }
+    )
+    assert (s.storage_endpoint, s.storage_region) == ("http://127.0.0.1:9000", "eu-west-1")
+    assert (s.storage_access_key_id, s.storage_secret_access_key) == ("hub", "s3cr3t")
+    assert s.storage_presign_seconds == 300
+    assert (s.log_format, s.metrics_token) == ("json", "scrape-me")
+    assert "s3cr3t" not in repr(s) and "scrape-me" not in repr(s)
+    defaults = Settings.from_env({})
+    assert (defaults.storage_presign_seconds, defaults.log_format) == (0, "text")
+    assert defaults.metrics_token is None
+
+
+@pytest.mark.parametrize("value", ["-1", "5m", "٣", "1.5"])
+def test_presign_seconds_must_be_a_whole_number(value: str) -> None:
+    with pytest.raises(SettingsError, match="PYSETL_HUB_STORAGE_PRESIGN_SECONDS"):
+        Settings.from_env({"PYSETL_HUB_STORAGE_PRESIGN_SECONDS": value})
+
+
+def test_log_format_is_one_of_two() -> None:
+    with pytest.raises(SettingsError, match="PYSETL_HUB_LOG_FORMAT"):
+        Settings.from_env({"PYSETL_HUB_LOG_FORMAT": "xml"})

@@ -146,6 +146,14 @@ class Settings:
     # connection to PostgreSQL) before it is answered 503 with Retry-After.
     database_timeout: float = 5.0
     storage_url: str | None = None
+    # S3-compatible object storage (storage_url s3://bucket/prefix): the endpoint of a store
+    # other than AWS (MinIO, moto), its region, and credentials (secrets: *_FILE accepted).
+    storage_endpoint: str | None = None
+    storage_region: str | None = None
+    storage_access_key_id: str | None = field(default=None, repr=False)
+    storage_secret_access_key: str | None = field(default=None, repr=False)
+    # Seconds a presigned download URL lasts; 0 streams files through the hub instead.
+    storage_presign_seconds: int = 0
     host: str = "127.0.0.1"
     port: int = 8000
     base_url: str | None = None
@@ -188,6 +196,11 @@ class Settings:
     tls_key: Path | None = None
     # The root logger's level (PYSETL_HUB_LOG_LEVEL); None leaves the ASGI server's (INFO).
     log_level: str | None = None
+    # "text" for people at a terminal, "json" (one object per line, with the request id) for
+    # log collectors.
+    log_format: str = "text"
+    # Bearer token that /metrics requires (a secret: *_FILE accepted); /metrics is 404 unset.
+    metrics_token: str | None = field(default=None, repr=False)
 
     @property
     def production(self) -> bool:
@@ -266,6 +279,11 @@ class Settings:
             database_url=secret("PYSETL_HUB_DATABASE_URL"),
             database_timeout=integer("PYSETL_HUB_DATABASE_TIMEOUT", 5),
             storage_url=env.get("PYSETL_HUB_STORAGE_URL") or None,
+            storage_endpoint=env.get("PYSETL_HUB_STORAGE_ENDPOINT") or None,
+            storage_region=env.get("PYSETL_HUB_STORAGE_REGION") or None,
+            storage_access_key_id=secret("PYSETL_HUB_STORAGE_ACCESS_KEY_ID"),
+            storage_secret_access_key=secret("PYSETL_HUB_STORAGE_SECRET_ACCESS_KEY"),
+            storage_presign_seconds=_non_negative(env, "PYSETL_HUB_STORAGE_PRESIGN_SECONDS"),
             host=env.get("PYSETL_HUB_HOST") or "127.0.0.1",
             port=integer("PYSETL_HUB_PORT", 8000),
             base_url=env.get("PYSETL_HUB_BASE_URL") or None,
@@ -284,6 +302,8 @@ class Settings:
                 env, "PYSETL_HUB_LOG_LEVEL", ("", "DEBUG", "INFO", "WARNING", "ERROR"), upper=True
             )
             or None,
+            log_format=_choice(env, "PYSETL_HUB_LOG_FORMAT", ("text", "json")),
+            metrics_token=secret("PYSETL_HUB_METRICS_TOKEN"),
             oidc=oidc,
             token_default_days=integer("PYSETL_HUB_TOKEN_DEFAULT_DAYS", 90),
             invitation_days=integer("PYSETL_HUB_INVITATION_DAYS", 7),
@@ -301,6 +321,16 @@ def _choice(
     if value not in allowed:
         raise SettingsError(f"{name}={raw!r} is not one of {', '.join(a for a in allowed if a)}")
     return value
+
+
+def _non_negative(env: dict[str, str], name: str) -> int:
+    """A whole number of at least 0 (0, the default, turns the feature off)."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return 0
+    if not (raw.isascii() and raw.isdigit()):
+        raise SettingsError(f"{name}={raw!r} is not a whole number of seconds (0 turns it off)")
+    return int(raw)
 
 
 def _flag(env: dict[str, str], name: str) -> bool:
