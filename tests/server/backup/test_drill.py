@@ -66,12 +66,14 @@ def drill(
     # the other (an interpreter start costs seconds).
     process = backend == "sqlite"
     backup = tmp / "backups" / "nightly"
-    done = hub_cli(original, "backup", str(backup), process=process)  # the original serves on
+    # PostgreSQL: the test cluster's own tools, named as an operator would (--pg-bindir).
+    tools = [] if process else ["--pg-bindir", str(request.getfixturevalue("pg_server").bindir)]
+    done = hub_cli(original, "backup", *tools, str(backup), process=process)  # it serves on
     assert done.returncode == 0, done.stderr
     assert f"backup written to {backup}" in done.stderr
 
     target = (tmp / "restored" / "data", fresh_url(request, tmp, backend))
-    done = hub_cli(target, "restore", str(backup), process=process)
+    done = hub_cli(target, "restore", *tools, str(backup), process=process)
     assert done.returncode == 0, done.stderr
     assert "blobs reconciled" in done.stderr
     restored = start_hub(tmp / "restored", target[1], sigstore_trust_root=sigstore)

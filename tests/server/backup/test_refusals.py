@@ -5,20 +5,26 @@ this hub does not know, and a manifest-only backup whose store lacks a blob."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import sqlite3
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
+from pysetl_hub_server.db.migrate import upgrade
 from tests.conftest import start_hub
 from tests.server.backup.conftest import Ran, fresh_url, hub_cli
 from tests.support.governance import BACKENDS, wheel
 from tests.support.live import LiveServer
-from tests.support.postgres import free_port
+from tests.support.postgres import PostgresServer, free_port
 from tests.support.upload import upload
 
 
@@ -51,8 +57,6 @@ def setup(
     tmp = tmp_path_factory.mktemp(f"refusals-{backend}")
     live = start_hub(tmp / "hub", fresh_url(request, tmp, backend))
     token = live.user_with_token("alice")
-    import httpx
-
     with httpx.Client(base_url=live.url, timeout=30) as http:
         for version in ("1.0.0", "1.1.0"):
             path = wheel(example_dists["csv-dedupe:wheel"], tmp / "w", "rf-tool", version)
@@ -73,10 +77,6 @@ def tables(setup: Setup, url: str) -> list[str]:
             return []
         with sqlite3.connect(path) as con:
             return [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-    import asyncio
-
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import create_async_engine
 
     async def go() -> list[str]:
         engine = create_async_engine(url)
@@ -142,7 +142,7 @@ def test_a_target_that_is_not_empty_is_refused_and_untouched(setup: Setup) -> No
     after = (tables(setup, live.settings.effective_database_url), stored(live.settings.data_dir))
     assert after == before
     assert not (fresh[0] / "blobs").exists() or stored(fresh[0]) == []
-    with __import__("httpx").Client(base_url=live.url) as http:
+    with httpx.Client(base_url=live.url) as http:
         assert http.get("/simple/rf-tool/").status_code == 200  # still serving
 
 
@@ -196,3 +196,36 @@ def test_a_manifest_only_backup_reconciles_against_the_store(setup: Setup) -> No
     empty = setup.target("empty-bucket")
     ran = hub_cli(empty, "restore", str(listed))
     refused(ran, "does not reconcile", *(str(b["key"]) for b in setup.blobs))
+
+
+@pytest.mark.postgres
+def test_the_password_reaches_pg_dump_only_through_its_environment(
+    pg_server: PostgresServer, tmp_path: Path
+) -> None:
+    """The real pg_dump, behind a wrapper that writes down its argv and whether PGPASSWORD was
+    set, then execs it: the password is never on a command line (where `ps` shows it)."""
+    url = pg_server.create_database(f"hub_{uuid.uuid4().hex[:12]}")
+    upgrade(url)
+    with_password = url.replace("postgres@", "postgres:pw-Secret-42@")  # trust auth ignores it
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    for tool in ("pg_dump", "pg_restore"):
+        wrapper = bindir / tool
+        wrapper.write_text(
+            "#!/bin/sh\n"
+            f'echo "$0 $*" >> {tmp_path}/argv\n'
+            f'echo "PGPASSWORD=$PGPASSWORD" >> {tmp_path}/env\n'
+            f'exec {pg_server.bindir / tool} "$@"\n'
+        )
+        wrapper.chmod(0o755)
+    where = (tmp_path / "data", with_password)
+    ran = hub_cli(where, "backup", "--pg-bindir", str(bindir), str(tmp_path / "b"))
+    assert ran.returncode == 0, ran.stderr
+    target = (tmp_path / "data2", pg_server.create_database(f"hub_{uuid.uuid4().hex[:12]}"))
+    target = (target[0], target[1].replace("postgres@", "postgres:pw-Secret-42@"))
+    ran = hub_cli(target, "restore", "--pg-bindir", str(bindir), str(tmp_path / "b"))
+    assert ran.returncode == 0, ran.stderr
+    argv = (tmp_path / "argv").read_text()
+    assert "pg_dump --format=custom" in argv and "pg_restore" in argv
+    assert "pw-Secret-42" not in argv and "asyncpg" not in argv
+    assert (tmp_path / "env").read_text() == "PGPASSWORD=pw-Secret-42\n" * 2
