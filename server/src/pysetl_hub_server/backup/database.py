@@ -21,13 +21,16 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from pysetl_hub_server.backup.layout import BackupError
 
 FILES = "SELECT filename, sha256, size, metadata_sha256 FROM files ORDER BY filename"
 SERIAL = "SELECT coalesce(max(id), 0) FROM audit_events"
 REVISION = "SELECT version_num FROM alembic_version"
+CONNECT_TIMEOUT = 10
+# Files beside an SQLite database that SQLite would replay into whatever file takes its name.
+SIDE_FILES = ("-wal", "-journal")
 USER_TABLES = (
     "SELECT table_schema || '.' || table_name FROM information_schema.tables "
     "WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1 LIMIT 5"
@@ -49,6 +52,11 @@ class Snapshot:
     revision: str
     serial: int
     files: list[FileRow]
+
+
+def _engine(url: str) -> AsyncEngine:
+    # A host that drops packets fails in seconds, not after asyncpg's default minute.
+    return create_async_engine(url, connect_args={"timeout": CONNECT_TIMEOUT})
 
 
 def dialect_of(url: str) -> str:
@@ -99,7 +107,7 @@ async def read(url: str) -> Snapshot:
     """The revision, serial and file rows of a database (a restored one, to reconcile)."""
     if dialect_of(url) == "sqlite":
         return await asyncio.to_thread(_sqlite_read, _sqlite_path(url))
-    engine = create_async_engine(url)
+    engine = _engine(url)
     try:
         async with engine.connect() as conn:
             return await _pg_read(conn)
@@ -157,7 +165,7 @@ def _sqlite_dump(source: Path, target: Path) -> Snapshot:
 
 async def _pg_dump(url: str, target: Path, bindir: Path | None) -> Snapshot:
     tool = pg_tool("pg_dump", bindir)
-    engine = create_async_engine(url)
+    engine = _engine(url)
     try:
         async with engine.connect() as plain:
             conn = await plain.execution_options(
@@ -196,7 +204,7 @@ async def ensure_empty(url: str) -> None:
                 "empty place, or move this database away first"
             )
         return
-    engine = create_async_engine(url)
+    engine = _engine(url)
     try:
         async with engine.connect() as conn:
             tables = list((await conn.execute(text(USER_TABLES))).scalars())
@@ -216,13 +224,19 @@ async def ensure_empty(url: str) -> None:
 
 
 def _sqlite_tables(path: Path) -> list[str]:
+    """What makes the target not empty: its tables, or a journal SQLite would replay."""
+    found = [
+        side.name
+        for side in (path.with_name(path.name + suffix) for suffix in SIDE_FILES)
+        if side.exists() and side.stat().st_size > 0
+    ]
     if not path.exists() or path.stat().st_size == 0:
-        return []
+        return found
     try:
         con = sqlite3.connect(_uri(path, "ro"), uri=True)
         try:
             rows = con.execute("SELECT name FROM sqlite_master WHERE type='table' LIMIT 5")
-            return [str(r[0]) for r in rows]
+            return [str(r[0]) for r in rows] + found
         finally:
             con.close()
     except sqlite3.DatabaseError:
@@ -300,7 +314,7 @@ def tool_env(url: URL) -> dict[str, str]:
         "PGSSLMODE": url.query.get("sslmode") or url.query.get("ssl"),
     }
     env.update({k: str(v) for k, v in pairs.items() if v})
-    env.setdefault("PGCONNECT_TIMEOUT", "10")
+    env.setdefault("PGCONNECT_TIMEOUT", str(CONNECT_TIMEOUT))
     return env
 
 

@@ -11,9 +11,11 @@ from pathlib import Path
 
 from pysetl_hub_server.backup.database import FileRow
 from pysetl_hub_server.backup.layout import BLOBS, BackupError, Blob, file_sha256
-from pysetl_hub_server.storage.blobs import BlobNotFound, BlobStore, blob_key, open_blob_store
+from pysetl_hub_server.storage.blobs import BlobNotFound, BlobStore, blob_key
 
 Progress = Callable[[str], None]
+# Opens the configured blob store; called inside the event loop that will use the store.
+OpenStore = Callable[[], BlobStore]
 # How many problems a message lists before it only counts the rest.
 SHOWN = 20
 
@@ -74,11 +76,11 @@ def _judge(blob: Blob, seen: tuple[str, int] | None, where: str) -> str | None:
 
 
 async def collect(
-    storage: str, files: list[FileRow], copy_to: Path | None, progress: Progress
+    open_store: OpenStore, files: list[FileRow], copy_to: Path | None, progress: Progress
 ) -> list[Blob]:
     """The manifest of the blobs `files` reference, each checked against the store: with
     `copy_to`, copied there and hashed on the way; without, its size asked of the store."""
-    store = open_blob_store(storage)
+    store = open_store()
     blobs, problems = [], []
     todo = wanted(files)
     for number, blob in enumerate(todo, 1):
@@ -115,18 +117,20 @@ def check_copies(source: Path, blobs: list[Blob]) -> list[str]:
     return problems
 
 
-async def copy_into(storage: str, source: Path, blobs: list[Blob], progress: Progress) -> None:
-    store = open_blob_store(storage)
+async def copy_into(
+    open_store: OpenStore, source: Path, blobs: list[Blob], progress: Progress
+) -> None:
+    store = open_store()
     for number, blob in enumerate(blobs, 1):
         await store.put_file(blob.key, source / BLOBS / blob.key)
         if number % 500 == 0:
             progress(f"blobs copied: {number}/{len(blobs)}")
 
 
-async def reconcile(storage: str, blobs: list[Blob], files: list[FileRow]) -> list[str]:
+async def reconcile(open_store: OpenStore, blobs: list[Blob], files: list[FileRow]) -> list[str]:
     """Every manifest entry is in the store with its hash and size (recomputed), and every blob
     the restored database references is in the manifest."""
-    store = open_blob_store(storage)
+    store = open_store()
     problems = []
     for blob in blobs:
         if problem := _judge(blob, await _hash_stored(store, blob.key, None), "the store"):

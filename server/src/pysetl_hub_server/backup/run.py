@@ -33,6 +33,12 @@ from pysetl_hub_server.backup.layout import (
 from pysetl_hub_server.backup.manifest import Progress
 from pysetl_hub_server.db.migrate import alembic_config, upgrade
 from pysetl_hub_server.settings import Settings
+from pysetl_hub_server.storage.blobs import open_blob_store
+
+
+def open_store(settings: Settings) -> manifest.OpenStore:
+    """The one place backup and restore open the configured blob store."""
+    return lambda: open_blob_store(settings.effective_storage_url)
 
 
 def local_blob_root(storage_url: str) -> Path | None:
@@ -67,7 +73,9 @@ def make_backup(
         snapshot = asyncio.run(database.dump(url, dump_path, bindir))
         progress(f"database at serial {snapshot.serial}, {len(snapshot.files)} files")
         blobs = asyncio.run(
-            manifest.collect(storage, snapshot.files, work if copy_blobs else None, progress)
+            manifest.collect(
+                open_store(settings), snapshot.files, work if copy_blobs else None, progress
+            )
         )
         write_manifest(work / MANIFEST, blobs)
         dump_sha, dump_size = file_sha256(dump_path)
@@ -136,10 +144,10 @@ def restore_backup(
     asyncio.run(database.load(url, source / header.database, bindir))
     if header.blobs_copied:
         progress(f"copying {len(blobs)} blobs into {storage}")
-        asyncio.run(manifest.copy_into(storage, source, blobs, progress))
+        asyncio.run(manifest.copy_into(open_store(settings), source, blobs, progress))
     progress("reconciling every blob hash")
     restored = asyncio.run(database.read(url))
-    problems = asyncio.run(manifest.reconcile(storage, blobs, restored.files))
+    problems = asyncio.run(manifest.reconcile(open_store(settings), blobs, restored.files))
     if restored.serial != header.serial:
         problems.append(f"the restored serial is {restored.serial}, the backup's {header.serial}")
     if problems:
