@@ -6,6 +6,7 @@ this hub does not know, and a manifest-only backup whose store lacks a blob."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import shutil
 import sqlite3
@@ -196,6 +197,45 @@ def test_a_manifest_only_backup_reconciles_against_the_store(setup: Setup) -> No
     empty = setup.target("empty-bucket")
     ran = hub_cli(empty, "restore", str(listed))
     refused(ran, "does not reconcile", *(str(b["key"]) for b in setup.blobs))
+
+    # A bucket whose blob rotted: the restore rehashes what the store holds.
+    rotten = setup.tmp / "rotten-bucket"
+    shutil.copytree(setup.live.settings.data_dir / "blobs", rotten)
+    victim = str(setup.blobs[0]["key"])
+    (rotten / victim).write_bytes(b"not the blob")
+    ran = hub_cli(
+        setup.target("rotten"),
+        "restore",
+        str(listed),
+        env={"PYSETL_HUB_STORAGE_URL": rotten.as_uri()},
+    )
+    refused(ran, f"{victim} (", "corrupt in the store", "12 bytes")
+    assert ran.stderr.count("corrupt") == 1
+
+    # A bucket that lost a blob: the backup itself fails, naming it, and leaves nothing.
+    (rotten / victim).unlink()
+    ran = hub_cli(
+        setup.live,
+        "backup",
+        str(setup.tmp / "from-rotten" / "b"),
+        env={"PYSETL_HUB_STORAGE_URL": rotten.as_uri()},
+    )
+    refused(ran, f"{victim} (", "missing from the store", "run the backup again")
+    assert list((setup.tmp / "from-rotten").iterdir()) == []
+
+
+def test_a_database_blob_the_manifest_lacks_is_named(setup: Setup) -> None:
+    """A manifest short of a line (its header made to agree): the restored database references
+    a blob the backup does not account for."""
+    spoilt = setup.copy("short-manifest")
+    lines = (spoilt / "blobs.jsonl").read_text().splitlines(keepends=True)
+    dropped = json.loads(lines.pop())
+    (spoilt / "blobs.jsonl").write_text("".join(lines))
+    header = json.loads((spoilt / "backup.json").read_text())
+    header["manifest_sha256"] = hashlib.sha256("".join(lines).encode()).hexdigest()
+    (spoilt / "backup.json").write_text(json.dumps(header))
+    ran = hub_cli(setup.target("short"), "restore", str(spoilt))
+    refused(ran, f"{dropped['key']} (", "not in the backup's manifest")
 
 
 @pytest.mark.postgres
