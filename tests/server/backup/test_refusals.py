@@ -175,7 +175,28 @@ def test_a_tampered_dump_or_an_unknown_revision_is_refused(setup: Setup) -> None
     header["alembic_revision"] = "9999"
     (future / "backup.json").write_text(json.dumps(header))
     refused(hub_cli(target, "restore", str(future)), "'9999'", "does not know")
+    header["alembic_revision"], header["database"] = "0008", "../../elsewhere"
+    (future / "backup.json").write_text(json.dumps(header))
+    refused(hub_cli(target, "restore", str(future)), "'../../elsewhere'", "header was edited")
+    edited = setup.copy("edited-key")
+    lines = (edited / "blobs.jsonl").read_text().splitlines()
+    first = json.loads(lines[0])
+    first["key"] = "../../outside"
+    text = "".join(line + "\n" for line in [json.dumps(first), *lines[1:]])
+    (edited / "blobs.jsonl").write_text(text)
+    header = json.loads((edited / "backup.json").read_text())
+    header["manifest_sha256"] = hashlib.sha256(text.encode()).hexdigest()
+    (edited / "backup.json").write_text(json.dumps(header))
+    refused(hub_cli(target, "restore", str(edited)), "'../../outside'", "not the content address")
     assert tables(setup, target[1]) == []
+
+
+def test_a_destination_that_cannot_be_written_is_one_error_line(setup: Setup) -> None:
+    blocker = setup.tmp / "a-file"
+    blocker.write_text("not a directory")
+    ran = hub_cli(setup.live, "backup", str(blocker / "b"))
+    refused(ran, str(blocker))
+    assert "Traceback" not in ran.stderr and blocker.read_text() == "not a directory"
 
 
 def test_a_manifest_only_backup_reconciles_against_the_store(setup: Setup) -> None:

@@ -10,6 +10,7 @@ import click
 
 from pysetl_hub_server.backup.layout import BackupError
 from pysetl_hub_server.backup.run import make_backup, restore_backup
+from pysetl_hub_server.errors import HubError
 from pysetl_hub_server.settings import Settings
 
 PG_BINDIR_HELP = (
@@ -21,9 +22,16 @@ def _say(line: str) -> None:
     click.echo(line, err=True)
 
 
-def _fail(exc: BackupError) -> None:
-    click.echo(f"error: {exc}", err=True)
+def _fail(exc: Exception) -> None:
+    """One line for the operator: ours name the fix; a store's or the disk's say what failed."""
+    detail = exc.detail if isinstance(exc, HubError) else str(exc)
+    click.echo(f"error: {detail}", err=True)
     sys.exit(1)
+
+
+# What a backup or restore can meet besides its own refusals: an unreachable store (a domain
+# error), a full or unwritable disk.
+FAILURES = (BackupError, HubError, OSError)
 
 
 @click.command("backup")
@@ -43,7 +51,7 @@ def backup(ctx: click.Context, dest: Path, copy_blobs: bool | None, pg_bindir: P
     settings: Settings = ctx.obj
     try:
         header = make_backup(settings, dest, copy_blobs=copy_blobs, bindir=pg_bindir, progress=_say)
-    except BackupError as exc:
+    except FAILURES as exc:
         _fail(exc)
         return
     copied = "copied" if header.blobs_copied else "listed (not copied)"
@@ -64,7 +72,7 @@ def restore(ctx: click.Context, src: Path, pg_bindir: Path | None) -> None:
     settings: Settings = ctx.obj
     try:
         header = restore_backup(settings, src, bindir=pg_bindir, progress=_say)
-    except BackupError as exc:
+    except FAILURES as exc:
         _fail(exc)
         return
     _say(

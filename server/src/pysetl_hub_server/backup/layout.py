@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from pysetl_hub_server.storage.blobs import blob_key
 
 FORMAT = 1
 HEADER = "backup.json"
@@ -21,6 +24,7 @@ MANIFEST = "blobs.jsonl"
 BLOBS = "blobs"
 DUMPS = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}
 CHUNK = 1024 * 1024
+DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 class BackupError(Exception):
@@ -97,9 +101,15 @@ def read_manifest(path: Path) -> list[Blob]:
     with path.open(encoding="utf-8") as lines:
         for number, line in enumerate(lines, 1):
             try:
-                found.append(Blob(**json.loads(line)))
+                blob = Blob(**json.loads(line))
             except (TypeError, ValueError) as exc:
                 raise BackupError(f"{path} line {number} is not a blob entry ({exc})") from exc
+            if not DIGEST.fullmatch(blob.sha256) or blob.key != blob_key(blob.sha256):
+                raise BackupError(
+                    f"{path} line {number}: key {blob.key!r} is not the content address of "
+                    f"sha256 {blob.sha256!r}: the manifest was edited; use another backup"
+                )
+            found.append(blob)
     return found
 
 

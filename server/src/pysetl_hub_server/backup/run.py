@@ -21,6 +21,7 @@ from pysetl_hub_server.backup import database, manifest
 from pysetl_hub_server.backup.layout import (
     DUMPS,
     FORMAT,
+    HEADER,
     MANIFEST,
     BackupError,
     Header,
@@ -171,11 +172,18 @@ def _check_source(source: Path, header: Header, url: str) -> None:
             f"the backup {source} is of a {header.dialect} database and the target is "
             f"{target}: a backup restores into the dialect it came from"
         )
-    for name, sha in ((header.database, header.database_sha256), (MANIFEST, None)):
+    if header.database != DUMPS[header.dialect]:
+        raise BackupError(
+            f"{source / HEADER} names the dump {header.database!r}; a {header.dialect} backup's "
+            f"dump is {DUMPS[header.dialect]!r}: the header was edited; use another backup"
+        )
+    for name, expected in (
+        (header.database, header.database_sha256),
+        (MANIFEST, header.manifest_sha256),
+    ):
         path = source / name
         if not path.is_file():
             raise BackupError(f"{path} is missing: the backup is incomplete; use another one")
-        expected = sha or header.manifest_sha256
         if file_sha256(path)[0] != expected:
             raise BackupError(
                 f"{path} does not match the sha256 its header records: the backup is corrupt; "
