@@ -16,6 +16,7 @@ from typing import TypeVar
 import click
 
 from pysetl_hub_server.audit.chain import Verdict
+from pysetl_hub_server.backup.commands import backup, restore
 from pysetl_hub_server.db.migrate import upgrade
 from pysetl_hub_server.errors import HubError
 from pysetl_hub_server.governance.commands import admin_group
@@ -424,3 +425,7 @@ def _with_hub(ctx: click.Context, fn: Callable[[Hub], Awaitable[T]]) -> T:
 
 for _command in admin_group(_with_hub, ServerGroup).commands.values():
     admin.add_command(_command)
+
+
+for _command in (backup, restore):
+    main.add_command(_command)
