@@ -191,7 +191,9 @@ def test_the_generated_secrets_are_random_and_agree_with_each_other(
     assert (generated.stat().st_mode & 0o777) == 0o700
     again = tmp_path / "again"
     subprocess.run(["sh", str(GENERATOR), str(again)], check=True, timeout=60)
-    assert (again / "postgres_password").read_text() != (generated / "postgres_password").read_text()
+    assert (again / "postgres_password").read_text() != (
+        generated / "postgres_password"
+    ).read_text()
     before = (again / "postgres_password").read_text()
     subprocess.run(["sh", str(GENERATOR), str(again)], check=True, timeout=60)
     assert (again / "postgres_password").read_text() == before  # never replaced

@@ -68,7 +68,10 @@ def one(objects: list[dict[str, Any]], kind: str, component: str | None = None) 
         o
         for o in objects
         if o["kind"] == kind
-        and (component is None or o["metadata"].get("labels", {}).get("app.kubernetes.io/component") == component)
+        and (
+            component is None
+            or o["metadata"].get("labels", {}).get("app.kubernetes.io/component") == component
+        )
     ]
     assert len(found) == 1, f"{len(found)} {kind} objects"
     return found[0]
@@ -82,7 +85,9 @@ def test_every_object_is_valid_against_the_kubernetes_schemas(objects: list[Any]
         try:
             kubernetes_validate.validate(obj, VERSION, strict=True)
         except kubernetes_validate.ValidationError as exc:
-            pytest.fail(f"{obj['kind']}/{obj['metadata']['name']}: {exc.message} at {list(exc.path)}")
+            pytest.fail(
+                f"{obj['kind']}/{obj['metadata']['name']}: {exc.message} at {list(exc.path)}"
+            )
 
 
 def test_the_validator_rejects_what_it_should(objects: list[Any]) -> None:
@@ -206,7 +211,9 @@ def env_names(container: dict[str, Any], objects: list[Any]) -> dict[str, str]:
     names = {e["name"]: e.get("value", "") for e in container.get("env", [])}
     for source in container.get("envFrom", []):
         ref = source["configMapRef"]["name"]
-        configmap = next(o for o in objects if o["kind"] == "ConfigMap" and o["metadata"]["name"] == ref)
+        configmap = next(
+            o for o in objects if o["kind"] == "ConfigMap" and o["metadata"]["name"] == ref
+        )
         names.update(configmap["data"])
     return names
 

@@ -43,7 +43,9 @@ SHA = "ab" * 32
 
 
 def nginx_binary() -> str:
-    found = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    found = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
+    )
     if found is None:
         missing("nginx", "apt-get install nginx (make test runs scripts/system-deps.sh)")
     return found
@@ -107,7 +109,9 @@ def render(scratch: Path, upstreams: list[int], ports: Ports) -> Path:
         text, count = re.subn(pattern, replacement, text)
         assert count >= 1, f"nginx.conf no longer has {pattern!r}: update this test's render"
     directives = re.sub(r"#[^\n]*", "", text)
-    assert not re.search(r"hub-\d|/run/secrets|\s/tmp/nginx", directives), "a container path is left"
+    assert not re.search(r"hub-\d|/run/secrets|\s/tmp/nginx", directives), (
+        "a container path is left"
+    )
     path = scratch / "nginx.conf"
     path.write_text(text)
     return path
@@ -134,7 +138,7 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: Replica
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         return
 
     def answer(self) -> None:
@@ -162,7 +166,7 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    do_GET = do_POST = do_HEAD = answer  # noqa: N815
+    do_GET = do_POST = do_HEAD = answer
 
 
 @dataclass
@@ -172,14 +176,24 @@ class Front:
     replicas: list[Replica]
 
     def request(
-        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, dict[str, str], bytes]:
         context = ssl.create_default_context(cafile=str(self.cert))
-        conn = http.client.HTTPSConnection("127.0.0.1", self.ports.https, context=context, timeout=20)
+        conn = http.client.HTTPSConnection(
+            "127.0.0.1", self.ports.https, context=context, timeout=20
+        )
         try:
             conn.request(method, path, body=body, headers=headers or {})
             response = conn.getresponse()
-            return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+            return (
+                response.status,
+                {k.lower(): v for k, v in response.getheaders()},
+                response.read(),
+            )
         finally:
             conn.close()
 
