@@ -320,9 +320,12 @@ def test_idempotent_requests_are_retried_and_a_publish_is_never_sent_twice(
     failing, ok = Replica("hub-1", fail=True), Replica("hub-2")
     for front in start(tmp_path, [failing, ok], [failing.port, ok.port]):
         posts = {}
-        for _ in range(2):  # round robin: one of the two reaches the failing replica
+        # Round robin: one of each pair reaches the failing replica. Uploads are streamed
+        # unbuffered (never retryable once sent); other POSTs are buffered, and must not be
+        # retried either.
+        for path in ("/api/v1/tokens", "/api/v1/tokens", "/legacy/", "/legacy/"):
             upload = uuid.uuid4().hex
-            posts[upload] = front.request("POST", f"/legacy/?u={upload}", body=b"wheel")[0]
+            posts[upload] = front.request("POST", f"{path}?u={upload}", body=b"wheel")[0]
         gets = [front.request("GET", f"/simple/g{i}/")[0] for i in range(2)]
         assert gets == [200, 200]
         assert any(m == "GET" for m, _, _, _ in failing.seen)  # tried there, answered here
@@ -330,4 +333,4 @@ def test_idempotent_requests_are_retried_and_a_publish_is_never_sent_twice(
             copies = [r.name for r in (failing, ok) for _, p, _, _ in r.seen if upload in p]
             assert len(copies) == 1, (upload, copies)
             assert status == (502 if copies == ["hub-1"] else 200)
-        assert sorted(posts.values()) == [200, 502]
+        assert sorted(posts.values()) == [200, 200, 502, 502]
