@@ -5,6 +5,7 @@ hub's environment run through the real `Settings.from_env` and production checks
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import subprocess
@@ -240,6 +241,10 @@ def test_the_reference_hub_would_start_in_production(generated: Path) -> None:
     assert settings.redis_url and settings.search_key and settings.metrics_token
     bucket = environment(compose["services"]["buckets"])["BUCKET"]
     assert settings.storage_url.removeprefix("s3://").split("/")[0] == bucket
+    # The hub's MinIO user may reach that bucket, and no other.
+    policy = json.loads((ROOT / "deploy" / "minio" / "hub-policy.json").read_text())
+    resources = {r for statement in policy["Statement"] for r in statement["Resource"]}
+    assert resources == {f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"}
     endpoint = settings.storage_endpoint or ""
     host = re.sub(r"^\w+://|:\d+$", "", endpoint)
     assert host in compose["services"], endpoint
