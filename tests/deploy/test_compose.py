@@ -101,11 +101,17 @@ def test_every_long_running_service_has_a_health_check(compose: dict[str, Any]) 
 
 def test_the_hub_services_are_built_from_the_dockerfile(compose: dict[str, Any]) -> None:
     services = compose["services"]
+    dockerfile = (ROOT / "Dockerfile").read_text()
     for name in (*REPLICAS, "migrate"):
         build = services[name]["build"]
         assert (ROOT / build["context"] / build["dockerfile"]).resolve() == ROOT / "Dockerfile"
         assert services[name]["image"], name
         assert services[name].get("read_only") is True, name
+        # A read-only root: the server writes only to the image's data volume and /tmp.
+        image_data_dir = re.findall(r"PYSETL_HUB_DATA_DIR=(\S+)", dockerfile)[-1]
+        assert environment(services[name])["PYSETL_HUB_DATA_DIR"] == image_data_dir
+        assert re.search(rf'^VOLUME .*"{image_data_dir}"', dockerfile, re.M), image_data_dir
+        assert "/tmp" in services[name]["tmpfs"], name
     for name in REPLICAS:
         assert services[name]["command"][:2] == ["pysetl-hub-server", "serve"]
     assert services["migrate"]["command"] == ["pysetl-hub-server", "db", "upgrade"]

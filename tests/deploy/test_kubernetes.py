@@ -5,6 +5,7 @@ that meet, the migration Job, secrets only as files, and settings the server rea
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -23,6 +24,15 @@ GENERATOR = ROOT / "deploy" / "secrets" / "generate.sh"
 VERSION = "1.33.0"
 OVERLAYS = ("production", "dev")
 SECRET_DIR = "/run/secrets/pysetl-hub"
+
+
+def image_facts() -> tuple[int, str, int]:
+    """The Dockerfile's user id, data directory and port: the pods must agree with the image."""
+    text = (ROOT / "Dockerfile").read_text()
+    user = re.findall(r"^USER (\d+)", text, re.M)[-1]
+    data_dir = re.findall(r"PYSETL_HUB_DATA_DIR=(\S+)", text)[-1]
+    port = re.findall(r"^EXPOSE (\d+)", text, re.M)[-1]
+    return int(user), data_dir, int(port)
 
 
 def kubectl() -> str:
@@ -104,10 +114,11 @@ def pod_containers(obj: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, 
 
 
 def test_the_pods_are_locked_down(objects: list[Any]) -> None:
+    uid, data_dir, _ = image_facts()
     for obj in (one(objects, "Deployment"), one(objects, "Job")):
         pod, containers = pod_containers(obj)
         assert pod["securityContext"]["runAsNonRoot"] is True
-        assert pod["securityContext"]["runAsUser"] == 10001  # the Dockerfile's user
+        assert pod["securityContext"]["runAsUser"] == uid  # the image's own user
         assert pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
         assert pod.get("automountServiceAccountToken") is False
         for container in containers:
@@ -116,13 +127,14 @@ def test_the_pods_are_locked_down(objects: list[Any]) -> None:
             assert sc["readOnlyRootFilesystem"] is True
             assert sc["capabilities"]["drop"] == ["ALL"]
             assert sc["seccompProfile"]["type"] == "RuntimeDefault"
-            assert sc.get("runAsNonRoot", True) and sc.get("runAsUser", 10001) != 0
+            assert sc.get("runAsNonRoot", True) and sc.get("runAsUser", uid) == uid
             for kind in ("requests", "limits"):
                 assert {"cpu", "memory"} <= set(container["resources"][kind]), kind
             # A read-only root: the server writes only to its data dir and /tmp, both emptyDir.
             mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
             volumes = {v["name"]: v for v in pod["volumes"]}
-            for path in ("/tmp", "/var/lib/pysetl-hub"):
+            assert env_names(container, objects)["PYSETL_HUB_DATA_DIR"] == data_dir
+            for path in ("/tmp", data_dir):
                 assert "emptyDir" in volumes[mounts[path]], path
 
 
@@ -135,7 +147,8 @@ def test_the_deployment_probes_and_rolls_gracefully(objects: list[Any]) -> None:
     ports = {p["name"]: p["containerPort"] for p in hub["ports"]}
     for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
         assert hub[probe]["httpGet"]["port"] in ports
-    assert ports["http"] == 8000
+    assert ports["http"] == image_facts()[2]
+    assert env_names(hub, objects).get("PYSETL_HUB_PORT", str(ports["http"])) == str(ports["http"])
     assert hub["lifecycle"]["preStop"]["sleep"]["seconds"] > 0
     grace = deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
     assert grace > hub["lifecycle"]["preStop"]["sleep"]["seconds"]
