@@ -60,7 +60,8 @@ image:
 
 # Deployment (docs/operations/deploy.md): random secrets for the compose files into the
 # gitignored deploy/secrets/generated/, a self-signed certificate for compose.dev.yml, and the
-# Kubernetes overlays rendered offline (OVERLAY=production or dev).
+# Kubernetes overlays rendered offline (OVERLAY=production or dev; dev's Secrets are generated
+# first into its gitignored secrets/ directory).
 secrets:
 	@sh deploy/secrets/generate.sh
 
@@ -69,4 +70,5 @@ dev-cert:
 
 OVERLAY ?= production
 k8s-render:
+	@if [ "$(OVERLAY)" = dev ]; then sh deploy/secrets/generate.sh --dev-cert deploy/kubernetes/overlays/dev/secrets; fi
 	@kubectl kustomize deploy/kubernetes/overlays/$(OVERLAY)

@@ -187,7 +187,10 @@ def test_selectors_meet_the_pods_they_mean(objects: list[Any]) -> None:
     assert not matches(pdb["spec"]["selector"]["matchLabels"], job_labels)
     policy = one(objects, "NetworkPolicy")
     assert matches(policy["spec"]["podSelector"]["matchLabels"], pod_labels)
-    target = one(objects, "HorizontalPodAutoscaler")["spec"]["scaleTargetRef"]
+    hpa = one(objects, "HorizontalPodAutoscaler")["spec"]
+    target = hpa["scaleTargetRef"]
+    # Each apply resets the Deployment's replicas: at the HPA's floor, an apply never shrinks.
+    assert deployment["spec"]["replicas"] == hpa["minReplicas"]
     assert (target["kind"], target["name"]) == ("Deployment", deployment["metadata"]["name"])
     namespaces = {o["metadata"].get("namespace") for o in objects if o["kind"] != "Namespace"}
     assert namespaces == {one(objects, "Namespace")["metadata"]["name"]}
