@@ -147,9 +147,12 @@ class Handler(BaseHTTPRequestHandler):
         while remaining:
             remaining -= len(self.rfile.read(min(remaining, 1 << 20)))
         self.server.seen.append((self.command, self.path, dict(self.headers.items()), length))
+        if self.server.fail:  # a replica going away mid-request: the connection drops
+            self.close_connection = True
+            return
         status, headers = 200, {"Cache-Control": "no-cache"}
-        if self.server.fail:
-            status = 502
+        if self.path.startswith("/api/v1/search"):  # the hub's answer while search is down
+            status, headers = 503, {"Retry-After": "5", "Content-Type": "application/problem+json"}
         elif self.path == f"/files/{SHA}/x-1.0-py3-none-any.whl":
             headers = {"Cache-Control": "public, max-age=60", "ETag": '"f"'}
         elif self.path.startswith("/files/") and self.path.endswith("presigned.whl"):
@@ -320,9 +323,9 @@ def test_idempotent_requests_are_retried_and_a_publish_is_never_sent_twice(
     failing, ok = Replica("hub-1", fail=True), Replica("hub-2")
     for front in start(tmp_path, [failing, ok], [failing.port, ok.port]):
         posts = {}
-        # Round robin: one of each pair reaches the failing replica. Uploads are streamed
-        # unbuffered (never retryable once sent); other POSTs are buffered, and must not be
-        # retried either.
+        # Round robin: one of each pair reaches the replica that drops connections. Uploads
+        # are streamed unbuffered (never retryable once sent); other POSTs are buffered, and
+        # must not be retried either.
         for path in ("/api/v1/tokens", "/api/v1/tokens", "/legacy/", "/legacy/"):
             upload = uuid.uuid4().hex
             posts[upload] = front.request("POST", f"{path}?u={upload}", body=b"wheel")[0]
@@ -332,5 +335,19 @@ def test_idempotent_requests_are_retried_and_a_publish_is_never_sent_twice(
         for upload, status in posts.items():
             copies = [r.name for r in (failing, ok) for _, p, _, _ in r.seen if upload in p]
             assert len(copies) == 1, (upload, copies)
-            assert status == (502 if copies == ["hub-1"] else 200)
+            assert status == (502 if copies == ["hub-1"] else 200)  # nginx's own 502
         assert sorted(posts.values()) == [200, 200, 502, 502]
+
+
+def test_the_hubs_own_503_reaches_the_client_and_keeps_the_replica_in(front: Front) -> None:
+    """Search (or the database) down is the same outage on every replica: the 503 is the
+    answer, and counting it as a failed replica would take every replica out of the pool."""
+    for _ in range(8):  # beyond max_fails=3 on each replica
+        status, headers, body = front.request("GET", "/api/v1/search?q=csv")
+        assert status == 503 and headers["retry-after"] == "5"
+        assert json.loads(body)["replica"] in ("hub-1", "hub-2")  # the hub's body, not nginx's
+    before = [len(r.seen) for r in front.replicas]
+    for _ in range(6):
+        assert front.request("GET", "/simple/")[0] == 200
+    after = [len(r.seen) for r in front.replicas]
+    assert all(a > b for a, b in zip(after, before, strict=True)), (before, after)
