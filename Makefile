@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.synced-stamp
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 
-.PHONY: serve test lint typecheck bench bench-web system-deps clean mutate i18n-extract i18n-update i18n-compile image
+.PHONY: serve test lint typecheck bench bench-web system-deps clean mutate i18n-extract i18n-update i18n-compile image secrets dev-cert k8s-render
 
 $(STAMP): uv.lock pyproject.toml schemas/pyproject.toml provenance/pyproject.toml server/pyproject.toml client/pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -57,3 +57,18 @@ i18n-compile: $(STAMP)
 image:
 	@command -v docker >/dev/null 2>&1 || { echo "make image: no docker here (tests/deploy checks the Dockerfile statically)" >&2; exit 1; }
 	docker build -t pysetl-hub:latest .
+
+# Deployment (docs/operations/deploy.md): random secrets for the compose files into the
+# gitignored deploy/secrets/generated/, a self-signed certificate for compose.dev.yml, and the
+# Kubernetes overlays rendered offline (OVERLAY=production or dev; dev's Secrets are generated
+# first into its gitignored secrets/ directory).
+secrets:
+	@sh deploy/secrets/generate.sh
+
+dev-cert:
+	@sh deploy/secrets/generate.sh --dev-cert
+
+OVERLAY ?= production
+k8s-render:
+	@if [ "$(OVERLAY)" = dev ]; then sh deploy/secrets/generate.sh --dev-cert deploy/kubernetes/overlays/dev/secrets; fi
+	@kubectl kustomize deploy/kubernetes/overlays/$(OVERLAY)
