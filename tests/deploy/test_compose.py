@@ -5,6 +5,7 @@ hub's environment run through the real `Settings.from_env` and production checks
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import shlex
@@ -264,3 +265,14 @@ def test_the_dev_hub_starts_in_development(generated: Path) -> None:
     check_production(settings)
     assert not settings.production
     assert settings.base_url == "https://localhost:8443"
+
+
+def test_the_hubs_believe_only_nginx_about_the_client(compose: dict[str, Any]) -> None:
+    """Per-IP limits and audit IPs behind the proxy: the replicas trust X-Forwarded-For from
+    nginx's fixed address alone, which sits in the network the file declares."""
+    nginx = compose["services"]["nginx"]["networks"]["default"]["ipv4_address"]
+    subnet = compose["networks"]["default"]["ipam"]["config"][0]["subnet"]
+    assert ipaddress.ip_address(nginx) in ipaddress.ip_network(subnet)
+    for name, service in compose["services"].items():
+        if name.startswith("hub-"):
+            assert environment(service)["PYSETL_HUB_TRUSTED_PROXIES"] == nginx

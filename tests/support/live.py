@@ -72,7 +72,13 @@ def start_live(settings: Settings) -> LiveServer:
     hub = build_hub(settings)
     app = create_app(settings, hub=hub)
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", access_log=False
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        access_log=False,
+        proxy_headers=False,  # as `serve` runs it: the hub alone decides whom to believe
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True, name=f"hub-{port}")

@@ -183,7 +183,9 @@ def serve(
         workers=workers,
         access_log=access_log,
         log_level="info",
-        proxy_headers=True,
+        # The hub reads X-Forwarded-For itself, from trusted proxies only (security/proxies.py);
+        # uvicorn's own rewrite would trust any local peer.
+        proxy_headers=False,
         ssl_certfile=settings.tls_cert,
         ssl_keyfile=settings.tls_key,
     )

@@ -12,6 +12,7 @@ from litestar.params import HeaderParameter
 from pysetl_hub_server.accounts.permissions import Identity
 from pysetl_hub_server.accounts.sessions import COOKIE, CSRF_HEADER, identify_request
 from pysetl_hub_server.hub import Hub
+from pysetl_hub_server.security.proxies import client_address
 
 
 def provide_hub(state: State) -> Hub:
@@ -20,8 +21,12 @@ def provide_hub(state: State) -> Hub:
 
 
 def client_ip(request: Request[Any, Any, Any]) -> str | None:
-    """The peer's address (the proxy's, behind one: the hub does not trust forwarded headers)."""
-    return request.client.host if request.client else None
+    """The client's address: the peer's, or the one a trusted proxy forwarded."""
+    peer = request.client.host if request.client else None
+    hub: Hub = request.app.state.hub
+    return client_address(
+        peer, request.headers.getall("x-forwarded-for", []), hub.settings.trusted_proxies
+    )
 
 
 async def provide_identity(

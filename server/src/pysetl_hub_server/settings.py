@@ -6,6 +6,7 @@ they like in one process.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -191,6 +192,11 @@ class Settings:
     read_only: bool = False
     # (policy, limit) pairs that replace the defaults of security/ratelimit.py.
     rate_limits: tuple[tuple[str, str], ...] = ()
+    # Networks of the reverse proxies (nginx, the ingress) whose X-Forwarded-For names the
+    # client (security/proxies.py); empty: the peer address is the client.
+    # Kept as normalized text: Litestar's signature models walk these types, and msgspec takes
+    # no union of two classes.
+    trusted_proxies: tuple[str, ...] = ()
     # Serve HTTPS directly (granian's TLS); both or neither.
     tls_cert: Path | None = None
     tls_key: Path | None = None
@@ -296,6 +302,7 @@ class Settings:
             environment=_choice(env, "PYSETL_HUB_ENV", ("development", "production")),
             read_only=_flag(env, "PYSETL_HUB_READ_ONLY"),
             rate_limits=_rate_limits(env.get("PYSETL_HUB_RATE_LIMITS") or ""),
+            trusted_proxies=_networks(env, "PYSETL_HUB_TRUSTED_PROXIES"),
             tls_cert=path("PYSETL_HUB_TLS_CERT"),
             tls_key=path("PYSETL_HUB_TLS_KEY"),
             log_level=_choice(
@@ -321,6 +328,20 @@ def _choice(
     if value not in allowed:
         raise SettingsError(f"{name}={raw!r} is not one of {', '.join(a for a in allowed if a)}")
     return value
+
+
+def _networks(env: dict[str, str], name: str) -> tuple[str, ...]:
+    """Comma-separated addresses or CIDR networks (`10.0.0.0/8, ::1`)."""
+    found = []
+    for item in (env.get(name) or "").split(","):
+        if item.strip():
+            try:
+                found.append(str(ipaddress.ip_network(item.strip(), strict=False)))
+            except ValueError as exc:
+                raise SettingsError(
+                    f"{name}: {item.strip()!r} is not an IP address or network (10.0.0.0/8)"
+                ) from exc
+    return tuple(found)
 
 
 def _non_negative(env: dict[str, str], name: str) -> int:
