@@ -70,7 +70,11 @@ class S3Server:
         }
 
     def has(self, key: str) -> bool:
-        return key in self.keys(key)
+        try:
+            obstore.head(self.client(), key)
+        except FileNotFoundError:
+            return False
+        return True
 
     def client(self) -> S3Store:
         """An obstore client of the bucket, as a third party (not the hub) sees it."""
