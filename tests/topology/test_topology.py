@@ -345,6 +345,8 @@ def test_storage_down_uploads_503_leave_no_row_and_pages_still_served(
     """Last: moto keeps its objects in memory, so the bucket comes back empty."""
     for replica in topo.replicas:
         assert httpx.get(f"{replica.url}/simple/db-outage/", timeout=10).status_code == 200
+    unread = make_wheel(source_wheel, dists, "never-read")  # no replica holds its bytes
+    assert publish(topo.url, topo.token, unread).status_code == 200
     wheel = make_wheel(source_wheel, dists, "no-storage")
     topo.s3.halt()
     try:
@@ -352,6 +354,9 @@ def test_storage_down_uploads_503_leave_no_row_and_pages_still_served(
         assert refused.status_code == 503, refused.text
         assert problem(refused)["code"] == "storage.unavailable"
         assert int(refused.headers["retry-after"]) > 0
+        download = httpx.get(topo.replicas[0].url + file_path(unread), timeout=30)
+        assert download.status_code == 503, download.text  # not a 500, not a cut-off 200
+        assert problem(download)["code"] == "storage.unavailable"
         assert sql(topo, "SELECT id FROM files WHERE filename = $1", wheel.name) == []
         assert sql(topo, "SELECT 1 FROM filename_registry WHERE filename = $1", wheel.name) == []
         assert sql(topo, "SELECT id FROM components WHERE name = 'no-storage'") == []
