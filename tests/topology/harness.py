@@ -201,30 +201,36 @@ def start(
     """Start the whole topology; on any failure, stop what was started and raise."""
     root = root or Path(tempfile.mkdtemp(prefix="pysetl-hub-topology-"))
     started = time.monotonic()
-    pg = postgres.start_or_missing()
-    parts: list[Callable[[], object]] = [pg.stop]
+    # The three backing services start side by side; if one fails, the others are stopped.
+    with ThreadPoolExecutor(3) as pool:
+        launches = {
+            "pg": pool.submit(postgres.start_or_missing),
+            "s3": pool.submit(s3.start_or_missing),
+            "redis": pool.submit(redis.start_or_missing),
+        }
     try:
+        pg = launches["pg"].result()
+        store = launches["s3"].result()
+        cache = launches["redis"].result()
         database_url = pg.create_database("hub")
-        log(f"PostgreSQL on 127.0.0.1:{pg.port}")
-        store = s3.start_or_missing()
-        parts.append(store.stop)
-        log(f"S3 (moto) on {store.endpoint}, bucket {store.bucket}")
-        cache = redis.start_or_missing()
-        parts.append(cache.stop)
-        log(f"Redis on 127.0.0.1:{cache.port}")
     except BaseException:
-        for stop in reversed(parts):
-            stop()
+        for launch in launches.values():
+            if launch.exception() is None:
+                _attempt(launch.result().stop)
         raise
+    log(f"PostgreSQL on 127.0.0.1:{pg.port}")
+    log(f"S3 (moto) on {store.endpoint}, bucket {store.bucket}")
+    log(f"Redis on 127.0.0.1:{cache.port}")
     topo = Topology(root, pg, database_url, store, cache)
     try:
         topo.cli("db", "upgrade")  # the migration job, once, before any replica
-        topo.token = user_with_token(database_url, root / "jobs", "ops")
         topo.replicas = [topo.replica(f"hub{i}") for i in range(1, replicas + 1)]
         for replica in topo.replicas:
             replica.start()
-        with ThreadPoolExecutor(len(topo.replicas)) as pool:
+        with ThreadPoolExecutor(len(topo.replicas) + 1) as pool:
+            token = pool.submit(user_with_token, database_url, root / "jobs", "ops")
             list(pool.map(Replica.wait_ready, topo.replicas))
+            topo.token = token.result()
         log("replicas: " + ", ".join(r.url for r in topo.replicas))
         topo.nginx = nginx.start_or_missing([r.upstream for r in topo.replicas])
         log(f"nginx on {topo.nginx.url} (started in {time.monotonic() - started:.1f} s)")

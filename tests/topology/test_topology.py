@@ -241,10 +241,10 @@ def test_rolling_restart_under_load_fails_no_request(
                         outcomes.append(client.get(path).status_code)
                     except httpx.TransportError as exc:
                         outcomes.append(f"{path}: {exc!r}")
-                    time.sleep(0.01)  # a steady load, not a CPU race with the restarts
+                    time.sleep(0.02)  # a steady load, not a CPU race with the restarts
 
-    with ThreadPoolExecutor(4) as pool:
-        workers = [pool.submit(load) for _ in range(4)]
+    with ThreadPoolExecutor(3) as pool:
+        workers = [pool.submit(load) for _ in range(3)]
         try:
             for replica in topo.replicas:
                 time.sleep(0.3)
