@@ -14,7 +14,7 @@ import asyncio
 import hashlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ import pytest
 from pysetl_hub_server.storage.blobs import blob_key
 from tests.support.dists import build_example, repack
 from tests.support.postgres import free_port
-from tests.support.upload import problem, upload
+from tests.support.upload import form_for, problem, upload
 from tests.topology import harness
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -139,27 +139,31 @@ def test_a_publish_is_visible_through_every_replica_within_a_second(
     wheel = make_wheel(source_wheel, dists, name)
     for replica in topo.replicas:  # every replica holds the project list before the change
         assert name not in httpx.get(f"{replica.url}/simple/", timeout=10).text
+    checks: dict[str, Callable[[httpx.Client], bool]] = {
+        "/simple/": lambda c: name in c.get("/simple/").text,
+        f"/simple/{name}/": lambda c: wheel.name in c.get(f"/simple/{name}/").text,
+        "JSON API": lambda c: c.get(f"/api/v1/components/{name}").status_code == 200,
+        "search": lambda c: any(
+            h["name"] == name for h in c.get("/api/v1/search", params={"q": name}).json()["hits"]
+        ),
+    }
+
+    def seen_after(job: tuple[harness.Replica, str]) -> float:
+        """Seconds from the publish's answer to the first answer that shows it."""
+        replica, what = job
+        with httpx.Client(base_url=replica.url, timeout=10) as client:
+            while not checks[what](client):
+                assert time.monotonic() - published < 10, f"{replica.name} never showed {what}"
+                time.sleep(0.01)
+        return time.monotonic() - published
+
+    jobs = [(r, what) for r in topo.replicas[1:] for what in checks]
     answer = publish(topo.replicas[0].url, topo.token, wheel)
     assert answer.status_code == 200, answer.text
     published = time.monotonic()
-    waits: dict[str, float] = {}
-    for replica in topo.replicas[1:]:
-        pending = {"/simple/", f"/simple/{name}/", f"/api/v1/components/{name}", "search"}
-        with httpx.Client(base_url=replica.url, timeout=10) as client:
-            while pending:
-                assert time.monotonic() - published < 5, f"{replica.name} never saw {pending}"
-                if name in client.get("/simple/").text:
-                    pending.discard("/simple/")
-                if wheel.name in client.get(f"/simple/{name}/").text:
-                    pending.discard(f"/simple/{name}/")
-                if client.get(f"/api/v1/components/{name}").status_code == 200:
-                    pending.discard(f"/api/v1/components/{name}")
-                hits = client.get("/api/v1/search", params={"q": name}).json()["hits"]
-                if any(h["name"] == name for h in hits):
-                    pending.discard("search")
-                if pending:
-                    time.sleep(0.02)
-        waits[replica.name] = time.monotonic() - published
+    with ThreadPoolExecutor(len(jobs)) as pool:  # every replica and view watched at once
+        seen = list(pool.map(seen_after, jobs))
+    waits = {f"{r.name} {what}": t for (r, what), t in zip(jobs, seen, strict=True)}
     assert max(waits.values()) < 1.0, waits
 
 
@@ -227,6 +231,10 @@ def test_presigned_redirect_downloads_from_the_store(
 def test_rolling_restart_under_load_fails_no_request(
     topo: harness.Topology, source_wheel: Path, dists: Path
 ) -> None:
+    """SIGTERM each replica in turn, wait for its clean exit, start it, wait for /readyz, under
+    a steady read load through nginx: no 5xx, no connection error (nginx skips a replica that
+    is down: proxy_next_upstream), and an upload in flight at SIGTERM completes (granian
+    drains it)."""
     wheel = make_wheel(source_wheel, dists, "rolling-load")
     assert publish(topo.url, topo.token, wheel).status_code == 200
     paths = ["/simple/rolling-load/", file_path(wheel), "/simple/"]
@@ -243,12 +251,23 @@ def test_rolling_restart_under_load_fails_no_request(
                         outcomes.append(f"{path}: {exc!r}")
                     time.sleep(0.02)  # a steady load, not a CPU race with the restarts
 
-    with ThreadPoolExecutor(3) as pool:
+    inflight = make_wheel(source_wheel, dists, "in-flight")
+    with ThreadPoolExecutor(4) as pool:
         workers = [pool.submit(load) for _ in range(3)]
         try:
-            for replica in topo.replicas:
+            for i, replica in enumerate(topo.replicas):
                 time.sleep(0.3)
+                # The first one gets an upload whose body is still arriving at SIGTERM: nginx
+                # never retries a POST, so the replica itself must finish it before exiting.
+                if i == 0:
+                    slow = pool.submit(slow_upload, replica.url, topo.token, inflight, 2.0)
+                    time.sleep(0.7)
+                terminated = time.monotonic()
                 assert replica.stop() == 0, replica.tail()  # SIGTERM: a clean exit
+                if i == 0:
+                    drained, finished = slow.result()
+                    assert drained.status_code == 200, drained.text
+                    assert finished > terminated, "the upload was not in flight at SIGTERM"
                 time.sleep(0.3)  # traffic goes on with one replica out
                 replica.start()
                 replica.wait_ready()
@@ -260,6 +279,39 @@ def test_rolling_restart_under_load_fails_no_request(
     failed = [o for o in outcomes if o != 200]
     assert len(outcomes) > 100, len(outcomes)
     assert failed == [], f"{len(failed)} of {len(outcomes)} failed: {failed[:10]}"
+
+
+def slow_upload(url: str, token: str, wheel: Path, seconds: float) -> tuple[httpx.Response, float]:
+    """An upload whose body takes `seconds` to arrive, in 20 pieces; the answer and when it
+    came (monotonic)."""
+    boundary = "topology-slow-upload"
+    head = b"".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in form_for(wheel).items()
+    )
+    head += (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="content"; '
+        f'filename="{wheel.name}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+    ).encode()
+    body = head + wheel.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
+
+    def pieces() -> Iterator[bytes]:
+        step = len(body) // 20 + 1
+        for at in range(0, len(body), step):
+            yield body[at : at + step]
+            time.sleep(seconds / 20)
+
+    answer = httpx.post(
+        f"{url}/legacy/",
+        content=pieces(),
+        auth=("__token__", token),
+        headers={
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+            "Content-Length": str(len(body)),
+        },
+        timeout=60,
+    )
+    return answer, time.monotonic()
 
 
 def test_search_engine_down_search_is_503_and_publishing_goes_on(
