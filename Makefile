@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.synced-stamp
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 
-.PHONY: serve test lint typecheck bench bench-web system-deps clean mutate i18n-extract i18n-update i18n-compile image secrets dev-cert k8s-render
+.PHONY: serve test lint typecheck bench bench-web system-deps clean mutate i18n-extract i18n-update i18n-compile image secrets dev-cert k8s-render topology topology-up
 
 $(STAMP): uv.lock pyproject.toml schemas/pyproject.toml provenance/pyproject.toml server/pyproject.toml client/pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -72,3 +72,12 @@ OVERLAY ?= production
 k8s-render:
 	@if [ "$(OVERLAY)" = dev ]; then sh deploy/secrets/generate.sh --dev-cert deploy/kubernetes/overlays/dev/secrets; fi
 	@kubectl kustomize deploy/kubernetes/overlays/$(OVERLAY)
+
+# The production topology as processes on this machine (docs/operations/topology.md):
+# PostgreSQL, moto's S3, Redis, three replicas and nginx; `topology` proves section 2 of
+# issue 14 and stops everything, `topology-up` starts it and leaves it up until Ctrl-C.
+topology: $(STAMP) system-deps
+	$(VENV)/bin/pytest tests/topology
+
+topology-up: $(STAMP) system-deps
+	$(PY) scripts/topology.py

@@ -74,3 +74,16 @@ def test_presign_seconds_must_be_a_whole_number(value: str) -> None:
 def test_log_format_is_one_of_two() -> None:
     with pytest.raises(SettingsError, match="PYSETL_HUB_LOG_FORMAT"):
         Settings.from_env({"PYSETL_HUB_LOG_FORMAT": "xml"})
+
+
+def test_serial_poll_interval_takes_fractions() -> None:
+    """How stale another replica's cached pages may be: the topology test runs at 0.25 s."""
+    assert Settings.from_env({}).serial_poll_interval == 1.0
+    env = {"PYSETL_HUB_SERIAL_POLL_INTERVAL": "0.25"}
+    assert Settings.from_env(env).serial_poll_interval == 0.25
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon", "inf", "nan"])
+def test_serial_poll_interval_must_be_positive(value: str) -> None:
+    with pytest.raises(SettingsError, match="PYSETL_HUB_SERIAL_POLL_INTERVAL"):
+        Settings.from_env({"PYSETL_HUB_SERIAL_POLL_INTERVAL": value})

@@ -81,7 +81,8 @@ class HotPath:
                 headers = list(message.get("headers", ()))
                 if not any(k.lower() == NOSNIFF[0] for k, _ in headers):
                     message["headers"] = [*headers, NOSNIFF]
-                if name is not None and message["status"] == 200:
+                # 307: a redirect to a presigned URL of the object store is a download too.
+                if name is not None and message["status"] in (200, 307):
                     self._downloads.count(name)
             await send(message)
 

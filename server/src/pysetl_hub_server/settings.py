@@ -295,6 +295,7 @@ class Settings:
             base_url=env.get("PYSETL_HUB_BASE_URL") or None,
             uploads=limits,
             platforms=platforms,
+            serial_poll_interval=_positive_seconds(env, "PYSETL_HUB_SERIAL_POLL_INTERVAL", 1.0),
             search_url=env.get("PYSETL_HUB_SEARCH_URL") or None,
             search_key=secret("PYSETL_HUB_SEARCH_KEY"),
             redis_url=secret("PYSETL_HUB_REDIS_URL"),
@@ -352,6 +353,20 @@ def _non_negative(env: dict[str, str], name: str) -> int:
     if not (raw.isascii() and raw.isdigit()):
         raise SettingsError(f"{name}={raw!r} is not a whole number of seconds (0 turns it off)")
     return int(raw)
+
+
+def _positive_seconds(env: dict[str, str], name: str, default: float) -> float:
+    """Seconds, fractions allowed (0.25), more than 0."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name}={raw!r} is not a number of seconds (say 0.5)") from exc
+    if not value > 0 or value == float("inf"):
+        raise SettingsError(f"{name} must be a positive number of seconds, got {raw!r}")
+    return value
 
 
 def _flag(env: dict[str, str], name: str) -> bool:

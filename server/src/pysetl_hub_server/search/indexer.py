@@ -31,6 +31,9 @@ class Indexer:
         self._sweeper = Periodic("search-indexer", self.drain, interval)
         self._lock = asyncio.Lock()
         self._listeners: list[Callable[[list[str]], None]] = []
+        # Whether the engine's own set-up (index, settings) is done: an engine that is down at
+        # start must not stop the hub from serving; the sweeper sets it up once it answers.
+        self._engine_ready = False
 
     def on_indexed(self, listener: Callable[[list[str]], None]) -> None:
         """Call `listener(names)` once the engine answers with those components' new state
@@ -45,6 +48,9 @@ class Indexer:
         """Index every component named in the outbox; returns how many rows were applied."""
         applied = 0
         async with self._lock:
+            if not self._engine_ready:
+                await self.engine.start()
+                self._engine_ready = True
             while True:
                 async with self._sessions() as session:
                     rows = list(
@@ -94,10 +100,10 @@ class Indexer:
         self._sweeper.wake()
 
     async def start(self) -> None:
-        await self.engine.start()
         try:
-            await self.drain()
+            await self.drain()  # sets the engine up first
         except Exception:
+            # Publishing goes on: changes wait in the outbox until the engine answers.
             log.warning("search index catch-up failed; retrying in the background", exc_info=True)
         self._sweeper.start()
 

@@ -16,6 +16,8 @@ from typing import Any
 
 from pysetl_hub_schemas import PLATFORMS, PYSETL, PYTHON, SPARK, SearchHit, SearchResults
 from pysetl_hub_server.components.compat import admits
+from pysetl_hub_server.errors import ServiceUnavailable
+from pysetl_hub_server.i18n.messages import _
 from pysetl_hub_server.search.engine import Document, SearchQuery
 from pysetl_hub_server.search.rules import exact_name, highlight, words
 from pysetl_hub_server.search.synonyms import expand, meilisearch_synonyms
@@ -36,6 +38,23 @@ SETTINGS: dict[str, Any] = {
 }  # fmt: skip
 
 
+# Seconds a client should wait before searching again after the engine failed to answer.
+RETRY_UNAVAILABLE = 10
+
+
+def unavailable() -> ServiceUnavailable:
+    return ServiceUnavailable(
+        "search.unavailable",
+        _(
+            "search is unavailable: the search engine does not answer; retry after {seconds} "
+            "seconds (installing and publishing still work, and the index catches up once the "
+            "engine is back; operators: check PYSETL_HUB_SEARCH_URL and the engine)",
+            seconds=RETRY_UNAVAILABLE,
+        ),
+        retry_after=RETRY_UNAVAILABLE,
+    )
+
+
 class MeilisearchEngine:
     name = "meilisearch"
 
@@ -46,7 +65,14 @@ class MeilisearchEngine:
         self._platforms = platforms
 
     async def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        return await asyncio.to_thread(fn, *args, **kwargs)
+        """A client call off the event loop; a server that cannot be reached is an outage
+        (503 `search.unavailable`), not a bug."""
+        from meilisearch.errors import MeilisearchCommunicationError, MeilisearchTimeoutError
+
+        try:
+            return await asyncio.to_thread(fn, *args, **kwargs)
+        except (MeilisearchCommunicationError, MeilisearchTimeoutError) as exc:
+            raise unavailable() from exc
 
     async def _wait(self, task: Any) -> None:
         await self._call(self._client.wait_for_task, task.task_uid, timeout_in_ms=60_000)
