@@ -22,7 +22,7 @@ from pysetl_hub_server.search.indexer import Indexer
 from pysetl_hub_server.security.ratelimit import Limiter
 from pysetl_hub_server.settings import Settings
 from pysetl_hub_server.simple.cache import IndexCache
-from pysetl_hub_server.storage.blobs import S3Access, open_blob_store
+from pysetl_hub_server.storage.blobs import open_configured_store
 from pysetl_hub_server.storage.sweep import sweep_orphans
 
 
@@ -44,13 +44,7 @@ def build_hub(settings: Settings) -> Hub:
     spool.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.effective_database_url, settings.database_timeout)
     sessions = make_sessionmaker(engine)
-    s3 = S3Access(
-        settings.storage_endpoint,
-        settings.storage_region,
-        settings.storage_access_key_id,
-        settings.storage_secret_access_key,
-    )
-    blobs = open_blob_store(settings.effective_storage_url, s3)
+    blobs = open_configured_store(settings)
     sweep_orphans([spool, blobs.temp_dir()])
     cache = IndexCache(sessions, blobs, settings)
     indexer = Indexer(

@@ -2,8 +2,8 @@
 without copying them; a restore checks each one in the bucket, names one that was deleted, and
 succeeds once it is brought back from the bucket's versions, as docs/operations/backup.md says.
 
-The bucket is reached through obstore's AWS_* variables, which the hub's storage settings fall
-back to."""
+The hub and its backup command reach the bucket through the storage settings (endpoint,
+region, keys), as a deployment names them."""
 
 from __future__ import annotations
 
@@ -31,8 +31,8 @@ KEYS = {"AWS_ACCESS_KEY_ID": "backup-test", "AWS_SECRET_ACCESS_KEY": "backup-tes
 
 
 @pytest.fixture(scope="module")
-def bucket(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """A versioned bucket on a moto S3 server; the AWS_* variables point at it meanwhile."""
+def bucket(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str]]:
+    """A versioned bucket on a moto S3 server: a boto3 client of it, and its endpoint."""
     binary = Path(sys.executable).parent / "moto_server"
     if not binary.exists():
         missing(
@@ -55,17 +55,7 @@ def bucket(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", **_boto(KEYS))
     client.create_bucket(Bucket=BUCKET)
     client.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-    env = {
-        **KEYS,
-        "AWS_ENDPOINT": endpoint,
-        "AWS_ALLOW_HTTP": "true",
-        "AWS_REGION": "us-east-1",
-        "AWS_VIRTUAL_HOSTED_STYLE_REQUEST": "false",
-    }
-    with pytest.MonkeyPatch.context() as mp:
-        for name, value in env.items():
-            mp.setenv(name, value)
-        yield client
+    yield client, endpoint
     proc.terminate()
     proc.wait(timeout=30)
     log.close()
@@ -79,11 +69,22 @@ def _boto(keys: dict[str, str]) -> dict[str, str]:
 
 
 def test_an_s3_hub_backs_up_its_manifest_and_restores_from_the_bucket_versions(
-    bucket: Any, request: pytest.FixtureRequest, tmp_path: Path, example_dists: dict[str, Path]
+    bucket: tuple[Any, str],
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    example_dists: dict[str, Path],
 ) -> None:
+    client, endpoint = bucket
     storage = f"s3://{BUCKET}/hub"
-    env: dict[str, str | None] = {"PYSETL_HUB_STORAGE_URL": storage}
-    live = start_hub(tmp_path / "hub", fresh_url(request, tmp_path, "sqlite"), storage_url=storage)
+    settings = {
+        "storage_url": storage,
+        "storage_endpoint": endpoint,
+        "storage_region": "us-east-1",
+        "storage_access_key_id": KEYS["AWS_ACCESS_KEY_ID"],
+        "storage_secret_access_key": KEYS["AWS_SECRET_ACCESS_KEY"],
+    }
+    env: dict[str, str | None] = {f"PYSETL_HUB_{k.upper()}": v for k, v in settings.items()}
+    live = start_hub(tmp_path / "hub", fresh_url(request, tmp_path, "sqlite"), **settings)
     try:
         token = live.user_with_token("alice")
         with httpx.Client(base_url=live.url, timeout=30) as http:
@@ -101,20 +102,20 @@ def test_an_s3_hub_backs_up_its_manifest_and_restores_from_the_bucket_versions(
 
     # A blob deleted from the bucket (a delete marker on a versioned bucket) is named.
     victim = f"hub/{blobs[0]['key']}"
-    bucket.delete_object(Bucket=BUCKET, Key=victim)
+    client.delete_object(Bucket=BUCKET, Key=victim)
     first = (tmp_path / "r1" / "data", fresh_url(request, tmp_path, "sqlite"))
     ran = hub_cli(first, "restore", str(tmp_path / "b"), env=env)
     assert ran.returncode == 1 and f"{blobs[0]['key']} (" in ran.stderr, ran.stderr
     assert "missing from the store" in ran.stderr
 
     # Brought back from its versions (the delete marker removed): the restore reconciles.
-    versions = bucket.list_object_versions(Bucket=BUCKET, Prefix=victim)
+    versions = client.list_object_versions(Bucket=BUCKET, Prefix=victim)
     for marker in versions["DeleteMarkers"]:
-        bucket.delete_object(Bucket=BUCKET, Key=victim, VersionId=marker["VersionId"])
+        client.delete_object(Bucket=BUCKET, Key=victim, VersionId=marker["VersionId"])
     second = (tmp_path / "r2" / "data", fresh_url(request, tmp_path, "sqlite"))
     ran = hub_cli(second, "restore", str(tmp_path / "b"), env=env)
     assert ran.returncode == 0, ran.stderr
-    restored = start_hub(tmp_path / "r2", second[1], storage_url=storage)
+    restored = start_hub(tmp_path / "r2", second[1], **settings)
     try:
         with httpx.Client(base_url=restored.url, timeout=30) as http:
             files = http.get("/simple/s3-tool/", headers=JSON).json()["files"]

@@ -34,12 +34,12 @@ from pysetl_hub_server.backup.layout import (
 from pysetl_hub_server.backup.manifest import Progress
 from pysetl_hub_server.db.migrate import alembic_config, upgrade
 from pysetl_hub_server.settings import Settings
-from pysetl_hub_server.storage.blobs import open_blob_store
+from pysetl_hub_server.storage.blobs import open_configured_store
 
 
 def open_store(settings: Settings) -> manifest.OpenStore:
     """The one place backup and restore open the configured blob store."""
-    return lambda: open_blob_store(settings.effective_storage_url)
+    return lambda: open_configured_store(settings)
 
 
 def local_blob_root(storage_url: str) -> Path | None:

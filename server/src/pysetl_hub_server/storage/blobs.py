@@ -26,6 +26,7 @@ from urllib.request import url2pathname
 
 from pysetl_hub_server.errors import ServiceUnavailable
 from pysetl_hub_server.i18n.messages import _
+from pysetl_hub_server.settings import Settings
 from pysetl_hub_server.storage.sweep import claim
 
 CHUNK = 1024 * 1024
@@ -337,3 +338,15 @@ def open_blob_store(url: str, s3: S3Access | None = None) -> BlobStore:
         f"unsupported storage URL {url!r}: use file:///path, s3://bucket/prefix, gs://, az:// "
         "or memory:///"
     )
+
+
+def open_configured_store(settings: Settings) -> BlobStore:
+    """The blob store the settings name, with the S3 endpoint and credentials they give: the
+    one way the server and its backup command open it."""
+    s3 = S3Access(
+        settings.storage_endpoint,
+        settings.storage_region,
+        settings.storage_access_key_id,
+        settings.storage_secret_access_key,
+    )
+    return open_blob_store(settings.effective_storage_url, s3)
