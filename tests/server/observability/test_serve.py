@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,24 +48,31 @@ def _scrape(url: str) -> str:
     return r.text
 
 
-def test_metrics_add_up_across_workers(served: tuple[Served, Path]) -> None:
-    server, shared = served
-    assert not (shared / "counter_999999.db").exists()  # emptied at start
-    before = value(
-        parse(_scrape(server.url)), "pysetl_hub_http_request_duration_seconds_count",
+def _healthz_count(url: str) -> float:
+    return value(
+        parse(_scrape(url)), "pysetl_hub_http_request_duration_seconds_count",
         route="/healthz", method="GET", status="2xx",
     )  # fmt: skip
+
+
+def test_metrics_add_up_across_workers(served: tuple[Served, Path]) -> None:
+    """Each worker moves its tallies into the shared files every second (and the answering
+    worker at the scrape): within a second or two, every scrape reports the same total."""
+    server, shared = served
+    assert not (shared / "counter_999999.db").exists()  # emptied at start
+    time.sleep(1.5)  # the start-up readiness probes are in the files
+    before = _healthz_count(server.url)
     for _ in range(REQUESTS):
-        assert httpx.get(f"{server.url}/healthz", timeout=30).status_code == 200  # fresh connection
+        assert httpx.get(f"{server.url}/healthz", timeout=30).status_code == 200  # new connection
+    deadline = time.monotonic() + 10
+    while (seen := _healthz_count(server.url)) - before != REQUESTS:
+        assert seen - before < REQUESTS and time.monotonic() < deadline, (before, seen)
+        time.sleep(0.2)
     # Both workers answered some: each has its own file of values in the shared directory.
     pids = {p.stem.rsplit("_", 1)[1] for p in shared.glob("histogram_*.db")}
     assert len(pids) == 2, sorted(p.name for p in shared.iterdir())
     for _ in range(4):  # whichever worker answers, the total is the same
-        count = value(
-            parse(_scrape(server.url)), "pysetl_hub_http_request_duration_seconds_count",
-            route="/healthz", method="GET", status="2xx",
-        )  # fmt: skip
-        assert count - before == REQUESTS
+        assert _healthz_count(server.url) - before == REQUESTS
 
 
 def test_json_log_lines_with_the_request_id(served: tuple[Served, Path]) -> None:

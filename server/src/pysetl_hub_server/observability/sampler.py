@@ -1,9 +1,11 @@
-"""Gauges of one worker process (cache sizes, database pool), sampled every few seconds and at
-each scrape; and the database-wide values (search outbox lag, index serial) read at scrape
+"""Each worker's tallies flushed into the metrics every second (metrics.flush); its gauges
+(cache sizes, database pool) sampled every few seconds and at each scrape; and the database-wide
+values (search outbox lag, index serial) read at scrape
 time by whichever worker answers, the same for all of them."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +21,7 @@ from pysetl_hub_server.simple.services import current_serial
 from pysetl_hub_server.web.cache import PageMemo
 
 log = logging.getLogger(__name__)
-INTERVAL = 5.0
+SAMPLE_EVERY = 5  # flushes (seconds)
 
 
 def sample(hub: Hub, memos: list[PageMemo]) -> None:
@@ -36,10 +38,14 @@ def sample(hub: Hub, memos: list[PageMemo]) -> None:
 
 
 def sampler(hub: Hub, memos: list[PageMemo]) -> Periodic:
-    async def step() -> None:
-        sample(hub, memos)
+    ticks = itertools.count()
 
-    return Periodic("metrics-sampler", step, INTERVAL)
+    async def step() -> None:
+        metrics.flush()
+        if next(ticks) % SAMPLE_EVERY == 0:
+            sample(hub, memos)
+
+    return Periodic("metrics-sampler", step, metrics.FLUSH_INTERVAL)
 
 
 async def database_families(hub: Hub) -> list[Any]:
