@@ -164,7 +164,7 @@ def serve(
     serving = f"PySetl Hub serving on {scheme}://{settings.host}:{settings.port}"
     if settings.log_format == "json":
         configure_logging(settings.log_level, settings.log_format)
-        logging.getLogger("pysetl_hub_server").warning(serving)
+        logging.getLogger("pysetl_hub_server").info(serving)
     else:
         click.echo(serving, err=True)
     target = "pysetl_hub_server.app:create_app"
