@@ -229,7 +229,9 @@ def test_search_outbox_serial_and_search_pages(
     assert moved(before, after, LATENCY, **search) >= 1
     assert moved(before, after, LOOKUPS, cache="search_page", result="miss") >= 1
     assert moved(before, after, LOOKUPS, cache="search_page", result="hit") >= 1
-    assert value(after, "pysetl_hub_db_pool_connections", state="size") >= 0
+    pool = ("pysetl_hub_db_pool_connections", frozenset({("state", "size")}))
+    assert after[pool] >= 1  # the scrape itself used a pooled connection
+    assert value(after, "pysetl_hub_db_pool_connections", state="checked_out") >= 0
 
 
 def test_outbox_lag_is_seen(hub: LiveServer, http: httpx.Client) -> None:
