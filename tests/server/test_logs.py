@@ -72,7 +72,7 @@ def test_the_multiprocess_dir_is_private_and_fresh(
 ) -> None:
     from prometheus_client import values
 
-    monkeypatch.delenv(multiproc.VARIABLE, raising=False)
+    monkeypatch.setenv(multiproc.VARIABLE, "")  # empty is unset; restored after the test
     try:
         made = multiproc.prepare()
         assert made.is_dir() and not any(made.iterdir())
