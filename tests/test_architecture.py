@@ -15,6 +15,7 @@ import pysetl_hub
 import pysetl_hub_server
 from pysetl_hub_server.app import create_app
 from pysetl_hub_server.hotpath import HotPath
+from pysetl_hub_server.observability.layer import Observed
 from pysetl_hub_server.security.headers import SecurityHeaders
 from pysetl_hub_server.security.readonly import ReadOnlyGate
 from tests.conftest import make_settings
@@ -43,7 +44,9 @@ def test_hot_path_wraps_the_app_from_outside(tmp_path: Path) -> None:
     """The hot path is its own ASGI layer around Litestar, not a swap of Litestar internals;
     the security headers and the read-only gate wrap it in turn, so they see its answers too."""
     settings = make_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite3'}")
-    app = create_app(settings)
+    observed = create_app(settings)
+    assert isinstance(observed, Observed)  # the request id and latency of every answer
+    app = observed.app
     assert isinstance(app, SecurityHeaders)
     assert isinstance(app.app, ReadOnlyGate)
     hot = app.app.app

@@ -47,7 +47,7 @@ from pysetl_hub_schemas.governance import (
     TransferRequest,
     Username,
 )
-from pysetl_hub_schemas.health import Health
+from pysetl_hub_schemas.health import Health, HealthPart
 from pysetl_hub_schemas.names import (
     FACTORIES,
     GROUPS,
@@ -109,6 +109,7 @@ __all__ = [
     "EntryPoint",
     "FileInfo",
     "Health",
+    "HealthPart",
     "Invitation",
     "InvitationList",
     "InvitationStatus",

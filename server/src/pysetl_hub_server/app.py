@@ -26,6 +26,10 @@ from pysetl_hub_server.health.controllers import healthz, readyz
 from pysetl_hub_server.hotpath import HotPath
 from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.logs import configure_logging
+from pysetl_hub_server.observability import metrics
+from pysetl_hub_server.observability.controllers import metrics_endpoint
+from pysetl_hub_server.observability.layer import Observed
+from pysetl_hub_server.observability.sampler import sampler
 from pysetl_hub_server.problems import exception_handlers
 from pysetl_hub_server.provenance.controllers import PublisherController, provenance
 from pysetl_hub_server.provenance.oidc.controllers import OidcController
@@ -46,17 +50,19 @@ from pysetl_hub_server.web.router import static_router, web_router
 log = logging.getLogger("pysetl_hub_server")
 
 
-def create_app(settings: Settings | None = None, hub: Hub | None = None) -> SecurityHeaders:
-    """The served ASGI app: security headers around the read-only gate around the hot path
-    around the Litestar app. The database must be migrated already (`serve` and tests do it)."""
+def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Observed:
+    """The served ASGI app: the request id and metrics layer around the security headers around
+    the read-only gate around the hot path around the Litestar app. The database must be
+    migrated already (`serve` and tests do it)."""
     settings = settings or Settings.from_env()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     check_production(settings)
     the_hub = hub or build_hub(settings)
     memo = PageMemo(the_hub.settings.web_page_cache_entries)
     pages = WebPages(memo, the_hub.settings.base_url)
     hot = HotPath(create_litestar(the_hub, memo), the_hub.cache, the_hub.downloads, pages)
-    return SecurityHeaders(ReadOnlyGate(hot, the_hub.sessions, settings.read_only))
+    secured = SecurityHeaders(ReadOnlyGate(hot, the_hub.sessions, settings.read_only))
+    return Observed(secured, access_log=settings.access_log)
 
 
 def create_litestar(the_hub: Hub, memo: PageMemo | None = None) -> Litestar:
@@ -66,10 +72,14 @@ def create_litestar(the_hub: Hub, memo: PageMemo | None = None) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.hub = the_hub
         await the_hub.start()
+        gauges = sampler(the_hub, [app.state.web_memo, app.state.search_memo])
+        gauges.start()
         try:
             yield
         finally:
+            await gauges.stop()
             await the_hub.close()
+            metrics.process_exited()
 
     app = Litestar(
         route_handlers=[
@@ -84,6 +94,7 @@ def create_litestar(the_hub: Hub, memo: PageMemo | None = None) -> Litestar:
             search,
             healthz,
             readyz,
+            metrics_endpoint,
             RoleController,
             InvitationController,
             OrgController,
@@ -126,7 +137,9 @@ def create_litestar(the_hub: Hub, memo: PageMemo | None = None) -> Litestar:
     # Dropped when a change is announced and again once this replica's engine indexed it;
     # answers read just after a change live only SEARCH_SETTLE seconds (another replica may
     # index it a moment later).
-    search_memo = PageMemo(the_hub.settings.web_page_cache_entries, settle=SEARCH_SETTLE)
+    search_memo = PageMemo(
+        the_hub.settings.web_page_cache_entries, settle=SEARCH_SETTLE, kind=metrics.SEARCH_PAGE
+    )
     the_hub.cache.on_invalidate(search_memo.invalidate)
     the_hub.indexer.on_indexed(lambda names: search_memo.invalidate(""))
     app.state.search_memo = search_memo

@@ -7,6 +7,7 @@ over the embedded defaults (SQLite and files in ./hub-data).
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable
@@ -21,6 +22,8 @@ from pysetl_hub_server.db.migrate import upgrade
 from pysetl_hub_server.errors import HubError
 from pysetl_hub_server.governance.commands import admin_group
 from pysetl_hub_server.hub import Hub
+from pysetl_hub_server.logs import configure_logging, granian_log_config
+from pysetl_hub_server.observability import multiproc
 from pysetl_hub_server.runtime import open_hub
 from pysetl_hub_server.security.production import check_production
 from pysetl_hub_server.security.secrets import secret_from_env
@@ -154,8 +157,17 @@ def serve(
     ):
         if path is not None:
             os.environ[name] = str(path.resolve())
+    # The workers write the access log themselves (observability/layer.py: route, request id).
+    os.environ["PYSETL_HUB_ACCESS_LOG"] = "1" if access_log else "0"
+    if workers > 1:
+        multiproc.prepare()  # before any worker starts: their metrics share its files
     scheme = "https" if settings.tls_cert else "http"
-    click.echo(f"PySetl Hub serving on {scheme}://{settings.host}:{settings.port}", err=True)
+    serving = f"PySetl Hub serving on {scheme}://{settings.host}:{settings.port}"
+    if settings.log_format == "json":
+        configure_logging(settings.log_level, settings.log_format)
+        logging.getLogger("pysetl_hub_server").info(serving)
+    else:
+        click.echo(serving, err=True)
     target = "pysetl_hub_server.app:create_app"
     if server_name == "granian":
         from granian import Granian
@@ -168,7 +180,8 @@ def serve(
             interface=Interfaces.ASGI,
             workers=workers,
             factory=True,
-            log_access=access_log,
+            log_access=False,
+            log_dictconfig=granian_log_config(settings.log_format),
             ssl_cert=settings.tls_cert,
             ssl_key=settings.tls_key,
         ).serve()
@@ -181,7 +194,7 @@ def serve(
         host=settings.host,
         port=settings.port,
         workers=workers,
-        access_log=access_log,
+        access_log=False,
         log_level="info",
         # The hub reads X-Forwarded-For itself, from trusted proxies only (security/proxies.py);
         # uvicorn's own rewrite would trust any local peer.

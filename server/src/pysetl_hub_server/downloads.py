@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from pysetl_hub_server.db import models
+from pysetl_hub_server.observability import metrics
 from pysetl_hub_server.periodic import Periodic
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,9 @@ class DownloadCounter:
                     session.add(models.SearchOutbox(component=name))
         except Exception:
             self._counts.update(counts)  # keep them for the next flush
+            metrics.downloads_flushed(0, ok=False)
             raise
+        metrics.downloads_flushed(len(found))
         return [name for _, name in found]
 
     async def _flush_and_reindex(self) -> None:

@@ -42,6 +42,16 @@ def _file_path(path: str) -> tuple[str, str] | None:
     return parts[2], parts[3]
 
 
+def hot_route(path: str) -> str:
+    """The route template of an answer sent from memory, as the app's router names it (without
+    the final slash)."""
+    if path.startswith("/simple/"):
+        return "/simple" if path == "/simple/" else "/simple/{name}"
+    if path.startswith("/files/"):
+        return "/files/{sha256}/{filename}"
+    return "/components/{name}" if path.startswith("/components/") else path
+
+
 def _download_name(scope: HTTPScope) -> str | None:
     """The filename a GET of `/files/<sha256>/<filename>` downloads."""
     if scope["method"] != "GET":
@@ -70,6 +80,7 @@ class HotPath:
             answer = self.answer(scope, method)
             if answer is not None:
                 status, headers, body = answer
+                scope["path_template"] = hot_route(scope["path"])  # the metrics' route label
                 await send_finished(send, status, headers, body)
                 if status == 200 and (name := _download_name(scope)):
                     self._downloads.count(name)

@@ -207,6 +207,9 @@ class Settings:
     log_format: str = "text"
     # Bearer token that /metrics requires (a secret: *_FILE accepted); /metrics is 404 unset.
     metrics_token: str | None = field(default=None, repr=False)
+    # One access log line per request, with its route, status, duration and request id
+    # (`serve --access-log` sets it for its workers).
+    access_log: bool = False
 
     @property
     def production(self) -> bool:
@@ -312,6 +315,7 @@ class Settings:
             or None,
             log_format=_choice(env, "PYSETL_HUB_LOG_FORMAT", ("text", "json")),
             metrics_token=secret("PYSETL_HUB_METRICS_TOKEN"),
+            access_log=_flag(env, "PYSETL_HUB_ACCESS_LOG"),
             oidc=oidc,
             token_default_days=integer("PYSETL_HUB_TOKEN_DEFAULT_DAYS", 90),
             invitation_days=integer("PYSETL_HUB_INVITATION_DAYS", 7),

@@ -13,6 +13,7 @@ through `flow` and hands every secret it used to `flow.secret(...)`.
 from __future__ import annotations
 
 import base64
+import json
 import subprocess
 import time
 from collections.abc import Callable
@@ -201,10 +202,14 @@ STEPS: list[Callable[[Flow], None]] = [
 
 
 @pytest.mark.timeout(600)
-def test_no_secret_in_any_log_line(tmp_path: Path, example_dists: dict[str, Path]) -> None:
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_no_secret_in_any_log_line(
+    tmp_path: Path, example_dists: dict[str, Path], log_format: str
+) -> None:
     log = tmp_path / "server.log"
     issuer = LocalIssuer()
     env = {
+        "PYSETL_HUB_LOG_FORMAT": log_format,
         "PYSETL_HUB_LOG_LEVEL": "DEBUG",
         "PYSETL_HUB_OIDC_ISSUERS": f"github={issuer.url}",
         "PYSETL_HUB_OIDC_ALLOW_HTTP": "1",
@@ -222,6 +227,14 @@ def test_no_secret_in_any_log_line(tmp_path: Path, example_dists: dict[str, Path
     lines += [line for out in flow.cli_output for line in out.splitlines()]
     # The capture is real: DEBUG records, the access log and SQL all made it into the file.
     text = "\n".join(lines)
-    assert " DEBUG " in text and "/api/v1/me" in text and "a***@example.org" in text
+    assert "/api/v1/me" in text and "a***@example.org" in text
+    if log_format == "json":
+        served_lines = log.read_text().splitlines()
+        records = [json.loads(line) for line in served_lines if line.strip()]  # all JSON
+        assert any(r["level"] == "DEBUG" for r in records)
+        access = [r for r in records if r["logger"] == "pysetl_hub_server.access"]
+        assert access and all(r["request_id"] and r["route"] for r in access)
+    else:
+        assert " DEBUG " in text
     leaks = [(s, line) for line in lines for s in flow.secrets if s in line]
     assert not leaks, "\n".join(f"{s!r} in: {line}" for s, line in leaks[:20])

@@ -24,6 +24,7 @@ from pysetl_hub_provenance import (
 from pysetl_hub_schemas import Publisher
 from pysetl_hub_server.errors import InvalidUpload
 from pysetl_hub_server.i18n.messages import _
+from pysetl_hub_server.observability import metrics
 
 MAX_ATTESTATIONS = 8
 
@@ -83,7 +84,22 @@ def _parse(raw: str, filename: str) -> list[dict[str, Any]]:
 async def check_upload(
     raw: str | None, *, filename: str, sha256: str, policy: Policy, trust_root: Path
 ) -> Signed | None:
-    """Verify the upload's attestations; None for an unsigned upload the component allows."""
+    """Verify the upload's attestations; None for an unsigned upload the component allows.
+    Each outcome is counted: verified, refused (by its problem code) or none."""
+    try:
+        signed = await _check(
+            raw, filename=filename, sha256=sha256, policy=policy, trust_root=trust_root
+        )
+    except InvalidUpload as exc:
+        metrics.attestation("refused", exc.code)
+        raise
+    metrics.attestation("none" if signed is None else "verified")
+    return signed
+
+
+async def _check(
+    raw: str | None, *, filename: str, sha256: str, policy: Policy, trust_root: Path
+) -> Signed | None:
     if not raw or not raw.strip():
         if policy.require_attestations:
             raise InvalidUpload(

@@ -8,15 +8,16 @@ from typing import Any
 
 from litestar import Request, post
 from litestar.di import NamedDependency
-from litestar.exceptions import InternalServerException
+from litestar.exceptions import HTTPException, InternalServerException
 
 from pysetl_hub_schemas import UploadResult
 from pysetl_hub_server.accounts.services import identify
 from pysetl_hub_server.deps import client_ip
-from pysetl_hub_server.errors import BadRequest, PayloadTooLarge, RequestTimeout
+from pysetl_hub_server.errors import BadRequest, HubError, PayloadTooLarge, RequestTimeout
 from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.i18n.messages import _
-from pysetl_hub_server.problems import BODY_UNREAD
+from pysetl_hub_server.observability import metrics
+from pysetl_hub_server.problems import BODY_UNREAD, DISK_FULL
 from pysetl_hub_server.publishing.multipart import parse_upload
 from pysetl_hub_server.publishing.services import publish
 from pysetl_hub_server.units import human_size
@@ -32,6 +33,27 @@ FORM_ALLOWANCE = 4 * 1024 * 1024  # room for metadata fields next to the file it
     tags=["publishing"],
 )
 async def upload(request: Request[Any, Any, Any], hub: NamedDependency[Hub]) -> UploadResult:
+    """Counted by outcome (observability/metrics.py): accepted (created or unchanged), or
+    refused with the code of the problem the client got."""
+    try:
+        result = await _upload(request, hub)
+    except HubError as exc:
+        metrics.published(exc.code, accepted=False)
+        raise
+    except HTTPException as exc:
+        metrics.published(f"http.{exc.status_code}", accepted=False)
+        raise
+    except OSError as exc:  # a full disk is a 507 (problems.py), anything else a 500
+        metrics.published("storage.full" if exc.errno in DISK_FULL else "internal", accepted=False)
+        raise
+    except Exception:
+        metrics.published("internal", accepted=False)
+        raise
+    metrics.published("created" if result.created else "unchanged", accepted=True)
+    return result
+
+
+async def _upload(request: Request[Any, Any, Any], hub: Hub) -> UploadResult:
     request.state[BODY_UNREAD] = True  # until the form is parsed: an error closes the connection
     limits = hub.settings.uploads
     cap = limits.max_file_size + limits.max_attestations_size + FORM_ALLOWANCE

@@ -16,6 +16,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Final
 
+from pysetl_hub_server.observability import metrics
+
 COMPONENT: Final = "component"  # keys ("component", name, language, ...) belong to one name
 # Seconds after a change during which search answers are kept only that long: the engine may
 # index the change (here or on another replica) a moment after this replica heard of it.
@@ -54,18 +56,26 @@ class PageMemo:
     on another replica), so an answer read in that moment may predate it. An entry made after
     things settled lives until the next change."""
 
-    def __init__(self, max_entries: int = 4096, settle: float | None = None) -> None:
+    def __init__(
+        self, max_entries: int = 4096, settle: float | None = None, kind: str = metrics.WEB_PAGE
+    ) -> None:
+        self.kind = kind  # the metrics' `cache` label
         self._entries: OrderedDict[Key, tuple[Rendered, float]] = OrderedDict()  # page, expiry
         self._max = max_entries
         self._settle = settle
         self._settled_at = 0.0
         self.generation = 0
 
-    def get(self, key: Key) -> Rendered | None:
+    def get(self, key: Key, *, count_miss: bool = True) -> Rendered | None:
+        """The page under `key`; `count_miss=False` where a miss goes on to a handler that
+        looks again (the hot path), so each miss is counted once."""
         found = self._entries.get(key)
         if found is None or time.monotonic() > found[1]:
+            if count_miss:
+                metrics.cache_lookup(self.kind, hit=False)
             return None
         self._entries.move_to_end(key)
+        metrics.cache_lookup(self.kind, hit=True)
         return found[0]
 
     def put(self, key: Key, page: Rendered, generation: int) -> None:
@@ -87,6 +97,11 @@ class PageMemo:
         for key in list(self._entries):
             if key[0] != COMPONENT or key[1] == name:
                 del self._entries[key]
+
+    def usage(self) -> metrics.CacheUsage:
+        return metrics.CacheUsage(
+            len(self._entries), sum(len(page.body) for page, _ in self._entries.values())
+        )
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -73,7 +73,7 @@ class WebPages:
         language = choose(cookies.get(LANGUAGE_COOKIE), _header(headers, b"accept-language"))
         partial = "partial" if _header(headers, b"hx-request") == "true" else "page"
         key: Key = (*parts, language, partial)
-        page = self._memo.get(key)
+        page = self._memo.get(key, count_miss=False)
         if page is None:
             return None
         finished = tuple(
