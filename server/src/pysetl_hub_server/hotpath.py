@@ -15,15 +15,19 @@ from __future__ import annotations
 
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
+from packaging.utils import canonicalize_name
 
-from pysetl_hub_server.answers import NOSNIFF, Headers, RenderedPage
+from pysetl_hub_server.answers import NOSNIFF, Headers, RenderedPage, wants_gzip
 from pysetl_hub_server.errors import HubError
 from pysetl_hub_server.finished import send_finished
 from pysetl_hub_server.hub import ROOT, Downloads, PageCache
-from pysetl_hub_server.simple.media import negotiate
+from pysetl_hub_server.i18n import negotiate as languages
+from pysetl_hub_server.problems import PROBLEM_MEDIA_TYPE, PROBLEM_VARY, problem_body
+from pysetl_hub_server.simple.media import missing, negotiate
 from pysetl_hub_server.web.hot import WebPages
 
 Answered = tuple[int, Headers, bytes]
+API = "/api/v1/components/"
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -94,9 +98,13 @@ class HotPath:
             if name is None or "/" in name:
                 return None
             page = self._cache.peek(name or ROOT)
-            return None if page is None else self._page(scope, page)
+            if page is not None:
+                return self._page(scope, page)
+            return self._unknown(scope, name) if name else None
         if path.startswith("/files/"):
             return self._file(scope, path, method)
+        if path.startswith(API) and method == "GET":
+            return self._document(scope, path[len(API) :])
         if self._pages is not None:
             return self._pages.answer(
                 path, method, list(scope["headers"]), scope["scheme"], scope.get("root_path", "")
@@ -108,7 +116,42 @@ class HotPath:
             media = negotiate(_header(scope, b"accept"), None)
         except HubError:
             return None  # the app renders the 406 problem
-        return page.answer(media).to(_header(scope, b"if-none-match"))
+        gzipped = page.gzipped is not None and wants_gzip(_header(scope, b"accept-encoding"))
+        return page.answer(media, gzipped).to(_header(scope, b"if-none-match"))
+
+    def _unknown(self, scope: Scope, name: str) -> Answered | None:
+        """The 404 of a name no component has, from memory: a flood of random names never
+        reaches the database. Left to the app when a cookie may pick the language, or when the
+        name is not normalized (the app redirects those first)."""
+        if _header(scope, b"cookie") is not None or not self._cache.unknown(name):
+            return None
+        if canonicalize_name(name) != name:
+            return None
+        try:
+            negotiate(_header(scope, b"accept"), None)
+        except HubError:
+            return None  # the app renders the 406 problem, which comes first
+        language = languages.choose(None, _header(scope, b"accept-language"))
+        exc = missing(name)
+        body = problem_body(
+            language, exc.status, exc.title, exc.message, exc.code, scope["path"], exc.extra
+        )
+        headers = (
+            (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+            (b"content-language", language.encode()),
+            (b"vary", PROBLEM_VARY.encode()),
+            (b"content-length", str(len(body)).encode()),
+            NOSNIFF,
+        )
+        return exc.status, headers, body
+
+    def _document(self, scope: Scope, key: str) -> Answered | None:
+        """A cached JSON API document (a component, a release) for a request without
+        credentials: the handler checks credentials, and renders what is not cached."""
+        if _header(scope, b"authorization") is not None or _header(scope, b"cookie") is not None:
+            return None
+        answer = self._cache.peek_document(key)
+        return None if answer is None else answer.to(_header(scope, b"if-none-match"))
 
     def _file(self, scope: Scope, path: str, method: str) -> Answered | None:
         found = _file_path(path)

@@ -77,6 +77,8 @@ class Vocabulary:
         self._catalog: Catalog | None = None
         self._refresh: asyncio.Task[None] | None = None
         self._checked = 0.0
+        self._first = asyncio.Lock()
+        self.reads = 0  # full reads of the catalog, for tests and metrics
 
     async def close(self) -> None:
         if self._refresh is not None:
@@ -98,7 +100,12 @@ class Vocabulary:
         the background while queries go on with the previous facts."""
         cat = self._catalog
         if cat is None:
-            return await self._read(session)
+            # Single flight: the first requests after a start wait for one read, rather than
+            # each building the whole vocabulary again.
+            async with self._first:
+                if self._catalog is None:
+                    return await self._read(session)
+                return self._catalog
         now = time.monotonic()
         if now - self._checked >= STAMP_EVERY and self._refresh is None:
             self._checked = now
@@ -117,6 +124,7 @@ class Vocabulary:
             self._refresh = None
 
     async def _read(self, session: AsyncSession) -> Catalog:
+        self.reads += 1
         stamp = await read_version(session)
         rows = (
             await session.execute(
