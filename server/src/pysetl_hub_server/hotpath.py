@@ -13,6 +13,8 @@ Every response, from either path, carries `X-Content-Type-Options: nosniff`.
 
 from __future__ import annotations
 
+import re
+
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 from packaging.utils import canonicalize_name
@@ -27,6 +29,8 @@ from pysetl_hub_server.simple.media import missing, negotiate
 from pysetl_hub_server.web.hot import WebPages
 
 Answered = tuple[int, Headers, bytes]
+# A normalized name the hot path may refuse itself: nothing in it for the masking to find.
+_PLAIN = re.compile(r"[a-z0-9][a-z0-9-]*")
 API = "/api/v1/components/"
 
 
@@ -125,7 +129,8 @@ class HotPath:
         name is not normalized (the app redirects those first)."""
         if _header(scope, b"cookie") is not None or not self._cache.unknown(name):
             return None
-        if canonicalize_name(name) != name:
+        # 128: the longest name the database holds.
+        if len(name) > 128 or not _PLAIN.fullmatch(name) or canonicalize_name(name) != name:
             return None
         try:
             negotiate(_header(scope, b"accept"), None)
@@ -134,7 +139,14 @@ class HotPath:
         language = languages.choose(None, _header(scope, b"accept-language"))
         exc = missing(name)
         body = problem_body(
-            language, exc.status, exc.title, exc.message, exc.code, scope["path"], exc.extra
+            language,
+            exc.status,
+            exc.title,
+            exc.message,
+            exc.code,
+            scope["path"],
+            exc.extra,
+            mask=False,  # letters, digits and hyphens: no secret can be quoted back
         )
         headers = (
             (b"content-type", PROBLEM_MEDIA_TYPE.encode()),

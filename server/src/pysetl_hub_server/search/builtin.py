@@ -32,7 +32,6 @@ from pysetl_hub_server.search.vocabulary import (
     Vocabulary,
     bump_version,
     correct,
-    read_version,
 )
 
 RESULTS_KEPT = 4096  # search answers kept per process (least recently asked dropped first)
@@ -148,18 +147,18 @@ class BuiltinEngine:
     async def search(self, query: SearchQuery) -> SearchResults:
         key = _key(query)
         writes = self._writes
-        async with self._sessions() as session:
-            # One row says whether the index changed since an answer was kept (here or in
-            # another process): a kept answer is never older than the index.
-            stamp = await read_version(session)
+        async with self._sessions() as session:  # no connection until a query runs
+            # The vocabulary checks the index version at most every second, here or in
+            # another process; a kept answer is dropped when it moves (and at once on a write
+            # made here), so answers lag a write elsewhere no longer than the vocabulary does.
+            cat = await self._vocabulary.load(session)
             found = self._results.get(key)
-            if found is not None and found[0] == stamp:
+            if found is not None and found[0] == cat.stamp:
                 self._results.move_to_end(key)
                 return found[1]
-            cat = await self._vocabulary.load(session)
             results = await self._search(session, query, cat)
         if writes == self._writes:
-            self._results[key] = (stamp, results)
+            self._results[key] = (cat.stamp, results)
             while len(self._results) > RESULTS_KEPT:
                 self._results.popitem(last=False)
         return results

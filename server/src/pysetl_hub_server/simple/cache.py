@@ -30,6 +30,7 @@ from pysetl_hub_server.simple.lru import ByteLRU, CacheStats
 from pysetl_hub_server.storage.blobs import BlobStore, blob_key
 
 log = logging.getLogger(__name__)
+BATCH = 256  # first requests rendered per query
 DOC = "\x00doc\x00"  # prefix of the keys of JSON documents (no project can be named so)
 
 Entry = RenderedPage | Answer
@@ -39,6 +40,12 @@ def _entry_size(entry: Entry) -> int:
     if isinstance(entry, Answer):
         return len(entry.body) + 256
     return entry.size + 512  # headers and bookkeeping, roughly
+
+
+def _project_page(snapshot: services.ProjectSnapshot) -> RenderedPage:
+    return rendered_page(
+        snapshot.serial, render.project_html(snapshot), render.project_json(snapshot)
+    )
 
 
 class IndexCache:
@@ -53,6 +60,8 @@ class IndexCache:
         self._pages: ByteLRU[str, Entry] = ByteLRU(settings.page_cache_bytes, _entry_size)
         self._generation: dict[str, int] = {}
         self._loading: dict[str, asyncio.Future[RenderedPage | None]] = {}
+        self._batch: list[str] = []  # names waiting for the next batch of renders
+        self._batcher: asyncio.Task[None] | None = None
         # The documents cached for each component, dropped with its pages.
         self._docs_of: dict[str, set[str]] = {}
         self._files: dict[tuple[str, str], StoredFile] = {}
@@ -86,7 +95,56 @@ class IndexCache:
             return page
         if self.unknown(name):
             return None
-        return await self._load(name, self._render_project)
+        pending = self._loading.get(name)
+        if pending is None:
+            pending = asyncio.get_running_loop().create_future()
+            self._loading[name] = pending
+            self._batch.append(name)
+            if self._batcher is None:
+                self._batcher = asyncio.create_task(self._render_batches())
+        return await asyncio.shield(pending)
+
+    async def _render_batches(self) -> None:
+        """Render the pages first requests wait for, many per query: the names asked for while
+        one batch renders make the next (a cold start costs a round trip per batch, not per
+        page, so first requests do not queue behind each other's renders)."""
+        try:
+            while self._batch:
+                names, self._batch = self._batch[:BATCH], self._batch[BATCH:]
+                generations = {n: self._generation.get(n, 0) for n in names}
+                try:
+                    async with self._sessions() as session:
+                        snapshots = await services.load_projects(session, names)
+                    pages = {n: _project_page(s) for n, s in snapshots.items()}
+                except BaseException as exc:
+                    for n in names:
+                        self._settle(n, exc)
+                    if not isinstance(exc, Exception):
+                        raise
+                    continue
+                for n in names:
+                    page = pages.get(n)
+                    if self._generation.get(n, 0) == generations[n]:
+                        if page is not None:
+                            self._pages.put(n, page)
+                        else:
+                            self._pages.pop(n)  # never cache a 404: the name may appear
+                    self._settle(n, page)
+        finally:
+            self._batcher = None
+            for n in self._batch:  # stopped (shutdown): nobody waits forever
+                self._settle(n, RuntimeError("the index cache stopped"))
+            self._batch = []
+
+    def _settle(self, name: str, outcome: RenderedPage | BaseException | None) -> None:
+        future = self._loading.pop(name, None)
+        if future is None or future.done():
+            return
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
+            future.exception()  # retrieved: the waiters get it; no "never retrieved" warning
+        else:
+            future.set_result(outcome)
 
     async def root(self) -> RenderedPage:
         page = self.peek(ROOT)
@@ -121,15 +179,6 @@ class IndexCache:
             raise
         finally:
             del self._loading[key]
-
-    @staticmethod
-    async def _render_project(session: AsyncSession, name: str) -> RenderedPage | None:
-        snapshot = await services.load_project(session, name)
-        if snapshot is None:
-            return None
-        return rendered_page(
-            snapshot.serial, render.project_html(snapshot), render.project_json(snapshot)
-        )
 
     @staticmethod
     async def _render_root(session: AsyncSession, _key: str) -> RenderedPage | None:
@@ -251,3 +300,5 @@ class IndexCache:
 
     async def stop(self) -> None:
         await self._poller.stop()
+        if self._batcher is not None:
+            self._batcher.cancel()
