@@ -46,9 +46,31 @@ GOAL_COLD_P99 = 50.0  # ms, random pages right after a start
 GOAL_SEARCH_P99 = 20.0  # ms at 10k, SQLite and PostgreSQL
 FLAT = 1.5  # p99 at the biggest size within this factor of the smallest
 GZIP = {"Accept-Encoding": "gzip"}
-WORDS = ["kafka", "delta", "dedupe", "parquet", "mask", "csv", "json reader", "s3 writer",
-         "postgres", "validate", "flatten", "geocode", "timezone", "snowflake", "excel",
-         "aggregate", "join", "clean", "bigquery", "redis", "avro", "iceberg", "mongodb"]
+WORDS = [
+    "kafka",
+    "delta",
+    "dedupe",
+    "parquet",
+    "mask",
+    "csv",
+    "json reader",
+    "s3 writer",
+    "postgres",
+    "validate",
+    "flatten",
+    "geocode",
+    "timezone",
+    "snowflake",
+    "excel",
+    "aggregate",
+    "join",
+    "clean",
+    "bigquery",
+    "redis",
+    "avro",
+    "iceberg",
+    "mongodb",
+]
 
 
 @dataclass
@@ -129,21 +151,38 @@ def measure_size(
         facts[f"startup_{n}"] = startup
         facts[f"rss_start_{n}"] = rss_mb(pid)
         cold = rng.sample(names, min(len(names), 20_000))
-        rows.append(Row(n, "sqlite", "cold /simple/{name}/ (first 3 s)",
-                        wrk(base, [f"/simple/{x}/" for x in cold], CONNECTIONS, 3, work)))
+        rows.append(
+            Row(
+                n,
+                "sqlite",
+                "cold /simple/{name}/ (first 3 s)",
+                wrk(base, [f"/simple/{x}/" for x in cold], CONNECTIONS, 3, work),
+            )
+        )
         pages = [f"/simple/{x}/" for x in rng.sample(names, 1000)]
         warm(base, pages)
-        rows.append(Row(n, "sqlite", "warm /simple/{name}/", wrk(base, pages, CONNECTIONS, s, work)))
+        rows.append(
+            Row(n, "sqlite", "warm /simple/{name}/", wrk(base, pages, CONNECTIONS, s, work))
+        )
         unknown = [f"/simple/no-such-{rng.randrange(10**9)}/" for _ in range(2000)]
         run = wrk(base, unknown, CONNECTIONS, s, work)
         run.errors = run.errors.replace("Non-2xx or 3xx responses", "404s (expected)")
         rows.append(Row(n, "sqlite", "unknown /simple/{name}/ (404)", run))
         root = httpx.get(f"{base}/simple/", headers=GZIP, timeout=120)
         plain = httpx.get(f"{base}/simple/", headers={"Accept-Encoding": "identity"}, timeout=120)
-        facts[f"root_{n}"] = (root.num_bytes_downloaded, root.headers.get("content-encoding"),
-                              plain.num_bytes_downloaded)
-        rows.append(Row(n, "sqlite", "/simple/ root (gzip)",
-                        wrk(base, ["/simple/"], CONNECTIONS, s, work, GZIP)))
+        facts[f"root_{n}"] = (
+            root.num_bytes_downloaded,
+            root.headers.get("content-encoding"),
+            plain.num_bytes_downloaded,
+        )
+        rows.append(
+            Row(
+                n,
+                "sqlite",
+                "/simple/ root (gzip)",
+                wrk(base, ["/simple/"], CONNECTIONS, s, work, GZIP),
+            )
+        )
         api = [f"/api/v1/components/{x}" for x in rng.sample(names, 1000)]
         warm(base, api)
         rows.append(Row(n, "sqlite", "JSON API component", wrk(base, api, CONNECTIONS, s, work)))
@@ -170,10 +209,19 @@ def measure_pg_search(args: argparse.Namespace, work: Path, n: int, rows: list[R
             searches = [f"/api/v1/search?q={w.replace(' ', '+')}" for w in WORDS]
             searches += [f"/api/v1/search?q={x.split('-')[0][:5]}" for x in rng.sample(names, 40)]
             warm(base, searches)
-            rows.append(Row(n, "postgresql", "search", wrk(base, searches, CONNECTIONS, args.seconds, work)))
+            rows.append(
+                Row(n, "postgresql", "search", wrk(base, searches, CONNECTIONS, args.seconds, work))
+            )
             pages = [f"/simple/{x}/" for x in rng.sample(names, 1000)]
             warm(base, pages)
-            rows.append(Row(n, "postgresql", "warm /simple/{name}/", wrk(base, pages, CONNECTIONS, args.seconds, work)))
+            rows.append(
+                Row(
+                    n,
+                    "postgresql",
+                    "warm /simple/{name}/",
+                    wrk(base, pages, CONNECTIONS, args.seconds, work),
+                )
+            )
     finally:
         pg.stop()
 
@@ -187,20 +235,34 @@ def measure_replicas(args: argparse.Namespace, work: Path, rows: list[Row]) -> N
     rng = random.Random(args.seed)
     pages = [f"/simple/{x}/" for x in rng.sample(names, min(1000, len(names)))]
     for count in args.replicas:
-        with contextlib_stack(args, data, count) as bases, nginx_in_front(bases, work) as front:
+        with replicas_on(args, data, count) as bases, nginx_in_front(bases, work) as front:
             for b in bases:
                 warm(b, pages)
-            wheel = httpx.get(f"{front}{pages[0]}", headers={"Accept": "application/vnd.pypi.simple.v1+json"}).json()["files"][0]["url"]
+            wheel = httpx.get(
+                f"{front}{pages[0]}", headers={"Accept": "application/vnd.pypi.simple.v1+json"}
+            ).json()["files"][0]["url"]
             for b in bases:
                 warm(b, [wheel])
-            rows.append(Row(n, f"sqlite, {count} behind nginx", "warm /simple/{name}/",
-                            wrk(front, pages, CONNECTIONS, args.seconds, work)))
-            rows.append(Row(n, f"sqlite, {count} behind nginx", "wheel download (48 KB)",
-                            wrk(front, [wheel], CONNECTIONS, args.seconds, work)))
+            rows.append(
+                Row(
+                    n,
+                    f"sqlite, {count} behind nginx",
+                    "warm /simple/{name}/",
+                    wrk(front, pages, CONNECTIONS, args.seconds, work),
+                )
+            )
+            rows.append(
+                Row(
+                    n,
+                    f"sqlite, {count} behind nginx",
+                    "wheel download (48 KB)",
+                    wrk(front, [wheel], CONNECTIONS, args.seconds, work),
+                )
+            )
 
 
 @contextmanager
-def contextlib_stack(args: argparse.Namespace, data: Path, count: int) -> Iterator[list[str]]:
+def replicas_on(args: argparse.Namespace, data: Path, count: int) -> Iterator[list[str]]:
     from contextlib import ExitStack
 
     with ExitStack() as stack:
@@ -214,26 +276,36 @@ def contextlib_stack(args: argparse.Namespace, data: Path, count: int) -> Iterat
 
 
 def report(rows: list[Row], facts: dict[str, object], args: argparse.Namespace) -> list[str]:
-    out = ["| size | database | endpoint | req/s | p50 ms | p99 ms | errors |",
-           "|---:|---|---|---:|---:|---:|---|"]
+    out = [
+        "| size | database | endpoint | req/s | p50 ms | p99 ms | errors |",
+        "|---:|---|---|---:|---:|---:|---|",
+    ]
     for r in rows:
-        out.append(f"| {r.size:,} | {r.database} | {r.what} | {r.run.rps:,.0f} | "
-                   f"{r.run.p50:.2f} | {r.run.p99:.2f} | {r.run.errors} |")
+        out.append(
+            f"| {r.size:,} | {r.database} | {r.what} | {r.run.rps:,.0f} | "
+            f"{r.run.p50:.2f} | {r.run.p99:.2f} | {r.run.errors} |"
+        )
     out.append("")
-    out.append("| size | start-up s | RSS at start MB | RSS after MB | /simple/ gzip / identity bytes |")
+    out.append(
+        "| size | start-up s | RSS at start MB | RSS after MB | /simple/ gzip / identity bytes |"
+    )
     out.append("|---:|---:|---:|---:|---|")
     for n in args.sizes:
         root = facts.get(f"root_{n}")
         root_text = f"{root[0]:,} ({root[1]}) / {root[2]:,}" if isinstance(root, tuple) else ""
-        out.append(f"| {n:,} | {facts.get(f'startup_{n}', 0):.2f} | "
-                   f"{facts.get(f'rss_start_{n}', 0):.0f} | {facts.get(f'rss_end_{n}', 0):.0f} | "
-                   f"{root_text} |")
+        out.append(
+            f"| {n:,} | {facts.get(f'startup_{n}', 0):.2f} | "
+            f"{facts.get(f'rss_start_{n}', 0):.0f} | {facts.get(f'rss_end_{n}', 0):.0f} | "
+            f"{root_text} |"
+        )
     return out
 
 
 def goals(rows: list[Row], facts: dict[str, object], args: argparse.Namespace) -> list[str]:
     def find(size: int, what: str, db: str = "sqlite") -> Run | None:
-        return next((r.run for r in rows if r.size == size and r.what == what and r.database == db), None)
+        return next(
+            (r.run for r in rows if r.size == size and r.what == what and r.database == db), None
+        )
 
     out = []
 
@@ -241,24 +313,43 @@ def goals(rows: list[Row], facts: dict[str, object], args: argparse.Namespace) -
         out.append(f"{'PASS' if ok else 'FAIL'}  {label}: {detail}")
 
     for n in args.sizes:
-        if (run := find(n, "JSON API component")):
-            check(f"JSON API >= {GOAL_RPS:,} req/s at {n:,}", run.rps >= GOAL_RPS, f"{run.rps:,.0f}")
-        if (run := find(n, "unknown /simple/{name}/ (404)")):
-            check(f"unknown names >= {GOAL_RPS:,} req/s at {n:,}", run.rps >= GOAL_RPS, f"{run.rps:,.0f}")
-        if (run := find(n, "cold /simple/{name}/ (first 3 s)")):
-            check(f"cold start p99 < {GOAL_COLD_P99:.0f} ms at {n:,}", run.p99 < GOAL_COLD_P99, f"{run.p99:.1f} ms")
+        if run := find(n, "JSON API component"):
+            check(
+                f"JSON API >= {GOAL_RPS:,} req/s at {n:,}", run.rps >= GOAL_RPS, f"{run.rps:,.0f}"
+            )
+        if run := find(n, "unknown /simple/{name}/ (404)"):
+            check(
+                f"unknown names >= {GOAL_RPS:,} req/s at {n:,}",
+                run.rps >= GOAL_RPS,
+                f"{run.rps:,.0f}",
+            )
+        if run := find(n, "cold /simple/{name}/ (first 3 s)"):
+            check(
+                f"cold start p99 < {GOAL_COLD_P99:.0f} ms at {n:,}",
+                run.p99 < GOAL_COLD_P99,
+                f"{run.p99:.1f} ms",
+            )
         root = facts.get(f"root_{n}")
         if isinstance(root, tuple):
-            check(f"/simple/ served compressed at {n:,}", root[1] == "gzip", f"{root[0]:,} bytes gzip")
+            check(
+                f"/simple/ served compressed at {n:,}", root[1] == "gzip", f"{root[0]:,} bytes gzip"
+            )
     for db in ("sqlite", "postgresql"):
-        if (run := find(10_000, "search", db)):
-            check(f"search p99 < {GOAL_SEARCH_P99:.0f} ms at 10,000 ({db})", run.p99 < GOAL_SEARCH_P99, f"{run.p99:.1f} ms")
+        if run := find(10_000, "search", db):
+            check(
+                f"search p99 < {GOAL_SEARCH_P99:.0f} ms at 10,000 ({db})",
+                run.p99 < GOAL_SEARCH_P99,
+                f"{run.p99:.1f} ms",
+            )
     small, big = min(args.sizes), max(args.sizes)
     if small != big:
         a, b = find(small, "warm /simple/{name}/"), find(big, "warm /simple/{name}/")
         if a and b:
-            check(f"page p99 flat ({big:,} within {FLAT}x of {small:,})", b.p99 <= FLAT * max(a.p99, 1.0),
-                  f"{a.p99:.2f} -> {b.p99:.2f} ms")
+            check(
+                f"page p99 flat ({big:,} within {FLAT}x of {small:,})",
+                b.p99 <= FLAT * max(a.p99, 1.0),
+                f"{a.p99:.2f} -> {b.p99:.2f} ms",
+            )
     budget = 128 + 128 + 200  # page and file budgets (MiB) and the interpreter, roughly
     for n in args.sizes:
         rss = facts.get(f"rss_end_{n}")
@@ -275,7 +366,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--postgres", action="store_true")
     ap.add_argument("--replicas", default="", type=lambda v: [int(x) for x in v.split(",") if x])
-    ap.add_argument("--server-bin", type=Path, default=Path(sys.executable).parent / "pysetl-hub-server")
+    ap.add_argument(
+        "--server-bin", type=Path, default=Path(sys.executable).parent / "pysetl-hub-server"
+    )
     ap.add_argument("--workdir", type=Path)
     args = ap.parse_args()
     if not shutil.which("wrk"):
@@ -284,14 +377,16 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     rows: list[Row] = []
     facts: dict[str, object] = {}
-    print(f"server: {args.server_bin}; wrk -c{CONNECTIONS} -d{args.seconds}s; work dir {work}",
-          file=sys.stderr)
+    print(
+        f"server: {args.server_bin}; wrk -c{CONNECTIONS} -d{args.seconds}s; work dir {work}",
+        file=sys.stderr,
+    )
     for n in args.sizes:
         print(f"size {n:,}", file=sys.stderr)
         measure_size(args, work, n, rows, facts)
     if args.replicas:
         measure_replicas(args, work, rows)
-    lines = report(rows, facts, args) + [""] + goals(rows, facts, args)
+    lines = [*report(rows, facts, args), "", *goals(rows, facts, args)]
     print("\n".join(lines))
 
 

@@ -51,8 +51,11 @@ def nginx_in_front(bases: list[str], work: Path) -> Iterator[str]:
     servers = "\n        ".join(f"server {b.removeprefix('http://')};" for b in bases)
     conf = where / "nginx.conf"
     conf.write_text(CONF.format(dir=where, servers=servers, port=port))
-    proc = subprocess.Popen([NGINX, "-c", str(conf), "-p", str(where)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [NGINX, "-c", str(conf), "-p", str(where)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     front = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 10

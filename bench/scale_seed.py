@@ -116,8 +116,10 @@ def seed(data: Path, n: int, seed: int, database_url: str | None = None) -> list
     upgrade(settings.effective_database_url)
     began = time.monotonic()
     asyncio.run(_seed(settings, docs))
-    print(f"  seeded {n:,} components x {RELEASES} in {time.monotonic() - began:.0f} s",
-          file=sys.stderr)
+    print(
+        f"  seeded {n:,} components x {RELEASES} in {time.monotonic() - began:.0f} s",
+        file=sys.stderr,
+    )
     if database_url is None:
         done.write_text("ok")
     return names

@@ -144,7 +144,7 @@ class HotPath:
             exc.title,
             exc.message,
             exc.code,
-            scope["path"],
+            scope["path"].rstrip("/"),  # as the app names the instance
             exc.extra,
             mask=False,  # letters, digits and hyphens: no secret can be quoted back
         )

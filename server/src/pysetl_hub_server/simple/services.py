@@ -90,40 +90,52 @@ async def load_projects(session: AsyncSession, names: list[str]) -> dict[str, Pr
 
 
 def _snapshot(rows: list[Any]) -> ProjectSnapshot:
-    by_version: dict[str, list[Any]] = {}
+    # Plain tuples, unpacked by position: this runs for every page a cold start renders.
+    by_version: dict[str, list[tuple[Any, ...]]] = {}
     for row in rows:
-        if row.version is not None:
-            found = by_version.setdefault(row.version, [])
-            if row.filename is not None:
-                found.append(row)
+        version, filename = row[3], row[6]
+        if version is not None:
+            found = by_version.setdefault(version, [])
+            if filename is not None:
+                found.append(tuple(row))
+    name, display_name, serial = rows[0][0], rows[0][1], rows[0][2]
     files: list[IndexFile] = []
     versions: list[str] = []
-    for version in sorted(by_version, key=Version):
-        release_files = sorted(by_version[version], key=lambda r: r.filename)
+    ordered = sorted(by_version, key=Version) if len(by_version) > 1 else list(by_version)
+    for version in ordered:
+        release_files = sorted(by_version[version], key=lambda r: r[6])
         if release_files:
             versions.append(version)
-        for f in release_files:
-            yanked = (f.yanked_reason or "") if f.yanked else None
+        for (
+            _n,
+            _d,
+            _s,
+            _v,
+            yanked,
+            reason,
+            filename,
+            sha256,
+            size,
+            at,
+            python,
+            meta,
+            signer,
+        ) in release_files:
             files.append(
                 IndexFile(
-                    filename=f.filename,
-                    url=file_url(f.sha256, f.filename),
-                    sha256=f.sha256,
-                    size=f.size,
-                    upload_time=f.upload_time,
-                    requires_python=f.requires_python,
-                    metadata_sha256=f.metadata_sha256,
-                    yanked=yanked,
-                    provenance=provenance_url(f.name, version, f.filename) if f.signer else None,
+                    filename=filename,
+                    url=f"/files/{sha256}/{filename}",  # file_url, inlined
+                    sha256=sha256,
+                    size=size,
+                    upload_time=at,
+                    requires_python=python,
+                    metadata_sha256=meta,
+                    yanked=(reason or "") if yanked else None,
+                    provenance=provenance_url(name, version, filename) if signer else None,
                 )
             )
-    first = rows[0]
     return ProjectSnapshot(
-        name=first.name,
-        display_name=first.display_name,
-        serial=first.last_serial,
-        versions=versions,
-        files=files,
+        name=name, display_name=display_name, serial=serial, versions=versions, files=files
     )
 
 
