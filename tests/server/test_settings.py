@@ -74,3 +74,24 @@ def test_presign_seconds_must_be_a_whole_number(value: str) -> None:
 def test_log_format_is_one_of_two() -> None:
     with pytest.raises(SettingsError, match="PYSETL_HUB_LOG_FORMAT"):
         Settings.from_env({"PYSETL_HUB_LOG_FORMAT": "xml"})
+
+
+def test_memory_budgets_and_pool_size() -> None:
+    defaults = Settings.from_env({})
+    assert defaults.page_cache_bytes == defaults.memory_file_cache_bytes == 128 * 1024 * 1024
+    assert defaults.database_pool_size == 5
+    s = Settings.from_env(
+        {
+            "PYSETL_HUB_PAGE_CACHE_BYTES": "1000000",
+            "PYSETL_HUB_FILE_CACHE_BYTES": "2000000",
+            "PYSETL_HUB_DATABASE_POOL_SIZE": "3",
+        }
+    )
+    assert (s.page_cache_bytes, s.memory_file_cache_bytes, s.database_pool_size) == (
+        1_000_000,
+        2_000_000,
+        3,
+    )
+    for name in ("PYSETL_HUB_PAGE_CACHE_BYTES", "PYSETL_HUB_DATABASE_POOL_SIZE"):
+        with pytest.raises(SettingsError, match=name):
+            Settings.from_env({name: "0"})

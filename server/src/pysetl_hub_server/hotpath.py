@@ -25,6 +25,7 @@ from pysetl_hub_server.finished import send_finished
 from pysetl_hub_server.hub import ROOT, Downloads, PageCache
 from pysetl_hub_server.i18n import negotiate as languages
 from pysetl_hub_server.problems import PROBLEM_MEDIA_TYPE, PROBLEM_VARY, problem_body
+from pysetl_hub_server.search.engine import SearchEngine
 from pysetl_hub_server.simple.media import missing, negotiate
 from pysetl_hub_server.web.hot import WebPages
 
@@ -32,6 +33,7 @@ Answered = tuple[int, Headers, bytes]
 # A normalized name the hot path may refuse itself: nothing in it for the masking to find.
 _PLAIN = re.compile(r"[a-z0-9][a-z0-9-]*")
 API = "/api/v1/components/"
+SEARCH = "/api/v1/search"
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -62,9 +64,15 @@ class HotPath:
     """ASGI layer around the app; see the module docstring for what it may answer."""
 
     def __init__(
-        self, app: ASGIApp, cache: PageCache, downloads: Downloads, pages: WebPages | None = None
+        self,
+        app: ASGIApp,
+        cache: PageCache,
+        downloads: Downloads,
+        pages: WebPages | None = None,
+        searches: SearchEngine | None = None,
     ) -> None:
         self.app = app
+        self._searches = searches
         self._cache = cache
         self._downloads = downloads
         self._pages = pages
@@ -74,7 +82,7 @@ class HotPath:
             await self.app(scope, receive, send)
             return
         method = scope["method"]
-        if method in ("GET", "HEAD") and not scope["query_string"]:
+        if method in ("GET", "HEAD") and (not scope["query_string"] or scope["path"] == SEARCH):
             answer = self.answer(scope, method)
             if answer is not None:
                 status, headers, body = answer
@@ -97,6 +105,8 @@ class HotPath:
 
     def answer(self, scope: Scope, method: str) -> Answered | None:
         path: str = scope["path"]
+        if path == SEARCH:
+            return self._search(scope) if method == "GET" else None
         if path.startswith("/simple/") and method == "GET":  # the index routes are GET only
             name = path[len("/simple/") : -1] if path.endswith("/") else None
             if name is None or "/" in name:
@@ -156,6 +166,14 @@ class HotPath:
             NOSNIFF,
         )
         return exc.status, headers, body
+
+    def _search(self, scope: Scope) -> Answered | None:
+        """A kept search answer of this exact query string while the index is unchanged."""
+        kept = self._searches.answers if self._searches is not None else None
+        if kept is None:
+            return None
+        answer = kept.peek(scope["query_string"])
+        return None if answer is None else answer.to(_header(scope, b"if-none-match"))
 
     def _document(self, scope: Scope, key: str) -> Answered | None:
         """A cached JSON API document (a component, a release) for a request without

@@ -4,19 +4,23 @@ arrive at once, and answers kept per index version, dropped by any write."""
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import event, insert
 
 from pysetl_hub_server.db import models
 from pysetl_hub_server.db.migrate import upgrade
+from pysetl_hub_server.hotpath import HotPath
 from pysetl_hub_server.runtime import open_hub
 from pysetl_hub_server.search.builtin import BuiltinEngine
 from pysetl_hub_server.search.engine import Document, SearchQuery
 from pysetl_hub_server.settings import Settings
+from tests.support.live import LiveServer
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -103,3 +107,45 @@ def test_kept_answers_are_dropped_by_a_write(settings: Settings) -> None:
             await engine.close()
 
     asyncio.run(go())
+
+
+def test_search_answers_are_kept_until_the_index_changes(
+    live: LiveServer, http: httpx.Client, published_catalog: str, example_dists: dict[str, Path]
+) -> None:
+    from tests.support.dists import repack
+    from tests.support.upload import upload
+
+    params = {"q": "csv"}
+    first = http.get("/api/v1/search", params=params)
+    again = http.get("/api/v1/search", params=params)
+    assert first.status_code == 200 and first.json()["total"] >= 1
+    assert again.content == first.content and again.headers["etag"] == first.headers["etag"]
+    revalidated = http.get(
+        "/api/v1/search", params=params, headers={"If-None-Match": first.headers["etag"]}
+    )
+    assert revalidated.status_code == 304
+    hot = HotPath(lambda *_: None, live.hub.cache, live.hub.downloads, None, live.hub.search)  # type: ignore[arg-type]
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/api/v1/search",
+        "query_string": b"q=csv",
+        "headers": [],
+    }
+    kept = hot.answer(scope, "GET")
+    assert kept is not None and kept[2] == first.content  # answered from memory, same bytes
+    # A publish moves the index: the kept answer is not served any more.
+    newer = repack(example_dists["csv-dedupe:wheel"], live.settings.data_dir / "n", version="9.0.0")
+    assert upload(http, published_catalog, newer).status_code == 200
+    deadline = time.monotonic() + 10
+    while "9.0.0" not in http.get("/api/v1/search", params=params).text:
+        assert time.monotonic() < deadline, "the kept answer outlived the change"
+        time.sleep(0.05)
+
+
+def test_bad_searches_are_never_kept(live: LiveServer, http: httpx.Client) -> None:
+    for _ in range(2):
+        r = http.get("/api/v1/search", params={"page": "0"})
+        assert r.status_code == 400
+    answers = live.hub.search.answers
+    assert answers is not None and answers.peek(b"page=0") is None

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from pysetl_hub_schemas import PLATFORMS, SearchHit, SearchResults
 from pysetl_hub_server.db import models
 from pysetl_hub_server.search import query as sql
+from pysetl_hub_server.search.answers import SearchAnswers
 from pysetl_hub_server.search.dialects import Dialect
 from pysetl_hub_server.search.dialects.postgres import PostgresDialect
 from pysetl_hub_server.search.dialects.sqlite import SqliteDialect
@@ -53,6 +54,7 @@ class BuiltinEngine:
         # same queries come again and again (search as you type, popular words).
         self._results: OrderedDict[Hashable, tuple[int, SearchResults]] = OrderedDict()
         self._writes = 0  # moves on every write here, so a racing read is not kept
+        self.answers = SearchAnswers(self.version)
 
     async def start(self) -> None:
         return None
@@ -105,6 +107,13 @@ class BuiltinEngine:
         self._changed()
         self._vocabulary.learn(docs)
 
+    def version(self) -> Hashable | None:
+        """The version token of kept answers: the index version the vocabulary last saw (it
+        checks again at most every second, here or in another process) and the writes made
+        here. None until the vocabulary is read."""
+        stamp = self._vocabulary.stamp()
+        return None if stamp is None else (stamp, self._writes)
+
     def _changed(self) -> None:
         self._writes += 1
         self._results.clear()
@@ -152,13 +161,14 @@ class BuiltinEngine:
             # another process; a kept answer is dropped when it moves (and at once on a write
             # made here), so answers lag a write elsewhere no longer than the vocabulary does.
             cat = await self._vocabulary.load(session)
+            stamp = self._vocabulary.stamp() or cat.stamp
             found = self._results.get(key)
-            if found is not None and found[0] == cat.stamp:
+            if found is not None and found[0] == stamp:
                 self._results.move_to_end(key)
                 return found[1]
             results = await self._search(session, query, cat)
         if writes == self._writes:
-            self._results[key] = (cat.stamp, results)
+            self._results[key] = (stamp, results)
             while len(self._results) > RESULTS_KEPT:
                 self._results.popitem(last=False)
         return results
