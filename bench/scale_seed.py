@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import random
+import sqlite3
 import sys
 import time
+from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -106,11 +108,12 @@ async def _seed(settings: Settings, docs: list[Document]) -> None:
 
 def seed(data: Path, n: int, seed: int, database_url: str | None = None) -> list[str]:
     """Load `n` components into `data` (reused when already loaded there); their names."""
+    done = data / f"seeded-{n}-{seed}"
+    if database_url is None and done.exists():  # loaded before: the names from the database
+        with closing(sqlite3.connect(data / "hub.sqlite3")) as db:
+            return [name for (name,) in db.execute("SELECT name FROM components ORDER BY id")]
     docs = documents(n, seed)
     names = [d.name for d in docs]
-    done = data / f"seeded-{n}-{seed}"
-    if database_url is None and done.exists():
-        return names
     data.mkdir(parents=True, exist_ok=True)
     settings = Settings(data_dir=data, database_url=database_url)
     upgrade(settings.effective_database_url)
@@ -121,5 +124,5 @@ def seed(data: Path, n: int, seed: int, database_url: str | None = None) -> list
         file=sys.stderr,
     )
     if database_url is None:
-        done.write_text("ok")
+        done.write_text("loaded\n")
     return names

@@ -9,6 +9,11 @@ handlers would answer byte for byte (they send the same `Answer` objects); anyth
 of (a cache miss, a query string, a name to redirect, an Accept header to refuse, a file too big
 to keep in memory) goes on to the app, which stays the single place that renders errors.
 Every response, from either path, carries `X-Content-Type-Options: nosniff`.
+
+Beside index pages and files it answers, from memory: the 404 of a name no component has (the
+known names, kept by the serial; a flood of random names never reaches the database), cached
+JSON API documents to requests without credentials, and kept search answers of an unchanged
+index. Big pages (the project list) go gzip-compressed to clients that accept it.
 """
 
 from __future__ import annotations
