@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.synced-stamp
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 
-.PHONY: serve test lint typecheck bench bench-web system-deps clean mutate i18n-extract i18n-update i18n-compile image secrets dev-cert k8s-render topology topology-up
+.PHONY: serve test lint typecheck bench bench-web bench-scale system-deps clean mutate i18n-extract i18n-update i18n-compile image secrets dev-cert k8s-render topology topology-up
 
 $(STAMP): uv.lock pyproject.toml schemas/pyproject.toml provenance/pyproject.toml server/pyproject.toml client/pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -35,6 +35,13 @@ bench: $(STAMP)
 bench-web: $(STAMP)
 	@sh scripts/system-deps.sh bench
 	$(PY) bench/web_bench.py
+
+# Issue 14 section 5: 1k, 10k and 100k components (SIZES=1000,10000 for the quick mode), search
+# on PostgreSQL at 10k, 1-3 replicas behind nginx; prints the table and PASS/FAIL per goal.
+SIZES ?= 1000,10000,100000
+bench-scale: $(STAMP)
+	@sh scripts/system-deps.sh bench
+	SIZES=$(SIZES) $(PY) bench/scale_bench.py --postgres --replicas 1,2,3
 
 clean:
 	rm -rf $(VENV) hub-data

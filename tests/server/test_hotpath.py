@@ -124,7 +124,7 @@ def test_stands_aside_when_unsure(
     for scope, method in [
         (_scope("/simple/CSV_Dedupe/"), "GET"),
         (_scope("/simple/csv-dedupe/", accept="image/png"), "GET"),
-        (_scope("/simple/no-such-thing/"), "GET"),
+        (_scope("/simple/no-such-thing/", cookie="pysetl_hub_lang=es"), "GET"),
         (_scope("/simple/csv-dedupe/", "HEAD"), "HEAD"),
         (_scope("/simple/csv-dedupe"), "GET"),
         (_scope(url + ".metadata"), "GET"),

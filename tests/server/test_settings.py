@@ -87,3 +87,24 @@ def test_serial_poll_interval_takes_fractions() -> None:
 def test_serial_poll_interval_must_be_positive(value: str) -> None:
     with pytest.raises(SettingsError, match="PYSETL_HUB_SERIAL_POLL_INTERVAL"):
         Settings.from_env({"PYSETL_HUB_SERIAL_POLL_INTERVAL": value})
+
+
+def test_memory_budgets_and_pool_size() -> None:
+    defaults = Settings.from_env({})
+    assert defaults.page_cache_bytes == defaults.memory_file_cache_bytes == 128 * 1024 * 1024
+    assert defaults.database_pool_size == 5
+    s = Settings.from_env(
+        {
+            "PYSETL_HUB_PAGE_CACHE_BYTES": "1000000",
+            "PYSETL_HUB_FILE_CACHE_BYTES": "2000000",
+            "PYSETL_HUB_DATABASE_POOL_SIZE": "3",
+        }
+    )
+    assert (s.page_cache_bytes, s.memory_file_cache_bytes, s.database_pool_size) == (
+        1_000_000,
+        2_000_000,
+        3,
+    )
+    for name in ("PYSETL_HUB_PAGE_CACHE_BYTES", "PYSETL_HUB_DATABASE_POOL_SIZE"):
+        with pytest.raises(SettingsError, match=name):
+            Settings.from_env({name: "0"})

@@ -8,8 +8,9 @@ and the framework handlers send those very bytes. A leaf: it imports nothing of 
 
 from __future__ import annotations
 
+import gzip
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # The index media types (PEP 691); `simple/media.py` negotiates between them.
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
@@ -68,35 +69,98 @@ def body_etag(body: bytes) -> str:
     return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
 
 
+# Pages at least this big are also kept gzip-compressed (the project list at 100k components is
+# megabytes of HTML); smaller ones are not worth a second copy.
+COMPRESS_OVER = 8 * 1024
+
+
 @dataclass(frozen=True, slots=True)
 class RenderedPage:
-    """An index page (PEP 503 HTML and PEP 691 JSON) with its answer for each media type."""
+    """An index page (PEP 503 HTML and PEP 691 JSON) with its answer for each media type, and
+    for big pages the same answers gzip-compressed (`Content-Encoding` negotiation)."""
 
     serial: int
     answers: dict[str, Answer]
+    gzipped: dict[str, Answer] | None = None
+    size: int = field(default=0, compare=False)  # bytes held, for the cache's budget
 
-    def answer(self, media: str) -> Answer:
+    def answer(self, media: str, gzipped: bool = False) -> Answer:
+        if gzipped and self.gzipped is not None:
+            return self.gzipped[media]
         return self.answers[media]
 
 
-def rendered_page(serial: int, html: bytes, json: bytes) -> RenderedPage:
+def rendered_page(
+    serial: int, html: bytes, json: bytes, compress_over: int = COMPRESS_OVER
+) -> RenderedPage:
     """Build the finished answers of a page: the one place index cache headers are written."""
-    answers = {}
+    compress = max(len(html), len(json)) >= compress_over
+    vary = b"Accept, Accept-Encoding" if compress else b"Accept"
+    answers, gzipped = {}, {}
     json_etag, html_etag = body_etag(json), body_etag(html)  # the two HTML types share one
-    for media, body, etag in (
-        (JSON_TYPE, json, json_etag),
-        (HTML_TYPE, html, html_etag),
-        (TEXT_HTML, html, html_etag),
+    if compress:
+        json_gz, html_gz = _gzip(json), _gzip(html)
+        json_gz_etag, html_gz_etag = body_etag(json_gz), body_etag(html_gz)
+    for media, body, etag, zipped, zipped_etag in (
+        (JSON_TYPE, json, json_etag, *((json_gz, json_gz_etag) if compress else (b"", ""))),
+        (HTML_TYPE, html, html_etag, *((html_gz, html_gz_etag) if compress else (b"", ""))),
+        (TEXT_HTML, html, html_etag, *((html_gz, html_gz_etag) if compress else (b"", ""))),
     ):
-        cache = (
-            (b"etag", etag.encode()),
-            (b"vary", b"Accept"),
+        common = (
+            (b"vary", vary),
             (b"x-pypi-last-serial", str(serial).encode()),
             (b"cache-control", INDEX_CACHE),
             NOSNIFF,
         )
-        answers[media] = _answer(etag, cache, CONTENT_TYPES[media], body)
-    return RenderedPage(serial, answers)
+        answers[media] = _answer(
+            etag, ((b"etag", etag.encode()), *common), CONTENT_TYPES[media], body
+        )
+        if compress:
+            cache = ((b"etag", zipped_etag.encode()), (b"content-encoding", b"gzip"), *common)
+            gzipped[media] = _answer(zipped_etag, cache, CONTENT_TYPES[media], zipped)
+    size = len(html) + len(json) + (len(html_gz) + len(json_gz) if compress else 0)
+    return RenderedPage(serial, answers, gzipped if compress else None, size)
+
+
+def _gzip(body: bytes) -> bytes:
+    # mtime=0: the same page compresses to the same bytes (and ETag) on every replica.
+    return gzip.compress(body, compresslevel=6, mtime=0)
+
+
+def _q(value: str) -> float:
+    try:
+        return max(0.0, min(1.0, float(value)))
+    except ValueError:
+        return 0.0
+
+
+def wants_gzip(accept_encoding: str | None) -> bool:
+    """Whether `Accept-Encoding` (RFC 9110 12.5.3) prefers gzip to identity: gzip (or `*`)
+    with a q-value above 0 and at least identity's (identity is acceptable unless refused)."""
+    if not accept_encoding:
+        return False
+    q: dict[str, float] = {}
+    for item in accept_encoding.split(","):
+        coding, *params = (p.strip() for p in item.split(";"))
+        weight = 1.0
+        for param in params:
+            key, _sep, value = param.partition("=")
+            if key.strip().lower() == "q":
+                weight = _q(value.strip())
+        if coding:
+            q[coding.lower()] = weight
+    star = q.get("*")
+    gz = q.get("gzip", q.get("x-gzip", star if star is not None else 0.0))
+    identity = q.get("identity", star if star is not None else 1.0)
+    return gz > 0 and gz >= identity
+
+
+def json_answer(body: bytes) -> Answer:
+    """A JSON API document (a component, a release) rendered once per change: its ETag lets a
+    client revalidate for nothing."""
+    etag = body_etag(body)
+    cache = ((b"etag", etag.encode()), (b"cache-control", b"no-cache"), NOSNIFF)
+    return _answer(etag, cache, b"application/json", body)
 
 
 def file_content_type(filename: str) -> str:

@@ -60,7 +60,9 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Obse
     the_hub = hub or build_hub(settings)
     memo = PageMemo(the_hub.settings.web_page_cache_entries)
     pages = WebPages(memo, the_hub.settings.base_url)
-    hot = HotPath(create_litestar(the_hub, memo), the_hub.cache, the_hub.downloads, pages)
+    hot = HotPath(
+        create_litestar(the_hub, memo), the_hub.cache, the_hub.downloads, pages, the_hub.search
+    )
     secured = SecurityHeaders(ReadOnlyGate(hot, the_hub.sessions, settings.read_only))
     return Observed(secured, access_log=settings.access_log)
 

@@ -9,21 +9,36 @@ handlers would answer byte for byte (they send the same `Answer` objects); anyth
 of (a cache miss, a query string, a name to redirect, an Accept header to refuse, a file too big
 to keep in memory) goes on to the app, which stays the single place that renders errors.
 Every response, from either path, carries `X-Content-Type-Options: nosniff`.
+
+Beside index pages and files it answers, from memory: the 404 of a name no component has (the
+known names, kept by the serial; a flood of random names never reaches the database), cached
+JSON API documents to requests without credentials, and kept search answers of an unchanged
+index. Big pages (the project list) go gzip-compressed to clients that accept it.
 """
 
 from __future__ import annotations
 
+import re
+
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
+from packaging.utils import canonicalize_name
 
-from pysetl_hub_server.answers import NOSNIFF, Headers, RenderedPage
+from pysetl_hub_server.answers import NOSNIFF, Headers, RenderedPage, wants_gzip
 from pysetl_hub_server.errors import HubError
 from pysetl_hub_server.finished import send_finished
 from pysetl_hub_server.hub import ROOT, Downloads, PageCache
-from pysetl_hub_server.simple.media import negotiate
+from pysetl_hub_server.i18n import negotiate as languages
+from pysetl_hub_server.problems import PROBLEM_MEDIA_TYPE, PROBLEM_VARY, problem_body
+from pysetl_hub_server.search.engine import SearchEngine
+from pysetl_hub_server.simple.media import missing, negotiate
 from pysetl_hub_server.web.hot import WebPages
 
 Answered = tuple[int, Headers, bytes]
+# A normalized name the hot path may refuse itself: nothing in it for the masking to find.
+_PLAIN = re.compile(r"[a-z0-9][a-z0-9-]*")
+API = "/api/v1/components/"
+SEARCH = "/api/v1/search"
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -64,9 +79,15 @@ class HotPath:
     """ASGI layer around the app; see the module docstring for what it may answer."""
 
     def __init__(
-        self, app: ASGIApp, cache: PageCache, downloads: Downloads, pages: WebPages | None = None
+        self,
+        app: ASGIApp,
+        cache: PageCache,
+        downloads: Downloads,
+        pages: WebPages | None = None,
+        searches: SearchEngine | None = None,
     ) -> None:
         self.app = app
+        self._searches = searches
         self._cache = cache
         self._downloads = downloads
         self._pages = pages
@@ -76,7 +97,7 @@ class HotPath:
             await self.app(scope, receive, send)
             return
         method = scope["method"]
-        if method in ("GET", "HEAD") and not scope["query_string"]:
+        if method in ("GET", "HEAD") and (not scope["query_string"] or scope["path"] == SEARCH):
             answer = self.answer(scope, method)
             if answer is not None:
                 status, headers, body = answer
@@ -101,14 +122,20 @@ class HotPath:
 
     def answer(self, scope: Scope, method: str) -> Answered | None:
         path: str = scope["path"]
+        if path == SEARCH:
+            return self._search(scope) if method == "GET" else None
         if path.startswith("/simple/") and method == "GET":  # the index routes are GET only
             name = path[len("/simple/") : -1] if path.endswith("/") else None
             if name is None or "/" in name:
                 return None
             page = self._cache.peek(name or ROOT)
-            return None if page is None else self._page(scope, page)
+            if page is not None:
+                return self._page(scope, page)
+            return self._unknown(scope, name) if name else None
         if path.startswith("/files/"):
             return self._file(scope, path, method)
+        if path.startswith(API) and method == "GET":
+            return self._document(scope, path[len(API) :])
         if self._pages is not None:
             return self._pages.answer(
                 path, method, list(scope["headers"]), scope["scheme"], scope.get("root_path", "")
@@ -120,7 +147,58 @@ class HotPath:
             media = negotiate(_header(scope, b"accept"), None)
         except HubError:
             return None  # the app renders the 406 problem
-        return page.answer(media).to(_header(scope, b"if-none-match"))
+        gzipped = page.gzipped is not None and wants_gzip(_header(scope, b"accept-encoding"))
+        return page.answer(media, gzipped).to(_header(scope, b"if-none-match"))
+
+    def _unknown(self, scope: Scope, name: str) -> Answered | None:
+        """The 404 of a name no component has, from memory: a flood of random names never
+        reaches the database. Left to the app when a cookie may pick the language, or when the
+        name is not normalized (the app redirects those first)."""
+        if _header(scope, b"cookie") is not None or not self._cache.unknown(name):
+            return None
+        # 128: the longest name the database holds.
+        if len(name) > 128 or not _PLAIN.fullmatch(name) or canonicalize_name(name) != name:
+            return None
+        try:
+            negotiate(_header(scope, b"accept"), None)
+        except HubError:
+            return None  # the app renders the 406 problem, which comes first
+        language = languages.choose(None, _header(scope, b"accept-language"))
+        exc = missing(name)
+        body = problem_body(
+            language,
+            exc.status,
+            exc.title,
+            exc.message,
+            exc.code,
+            scope["path"].rstrip("/"),  # as the app names the instance
+            exc.extra,
+            mask=False,  # letters, digits and hyphens: no secret can be quoted back
+        )
+        headers = (
+            (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+            (b"content-language", language.encode()),
+            (b"vary", PROBLEM_VARY.encode()),
+            (b"content-length", str(len(body)).encode()),
+            NOSNIFF,
+        )
+        return exc.status, headers, body
+
+    def _search(self, scope: Scope) -> Answered | None:
+        """A kept search answer of this exact query string while the index is unchanged."""
+        kept = self._searches.answers if self._searches is not None else None
+        if kept is None:
+            return None
+        answer = kept.peek(scope["query_string"])
+        return None if answer is None else answer.to(_header(scope, b"if-none-match"))
+
+    def _document(self, scope: Scope, key: str) -> Answered | None:
+        """A cached JSON API document (a component, a release) for a request without
+        credentials: the handler checks credentials, and renders what is not cached."""
+        if _header(scope, b"authorization") is not None or _header(scope, b"cookie") is not None:
+            return None
+        answer = self._cache.peek_document(key)
+        return None if answer is None else answer.to(_header(scope, b"if-none-match"))
 
     def _file(self, scope: Scope, path: str, method: str) -> Answered | None:
         found = _file_path(path)

@@ -7,7 +7,7 @@ Tests and CLI commands get the same object without HTTP.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -18,6 +18,7 @@ from pysetl_hub_server.answers import Answer, RenderedPage, StoredFile
 from pysetl_hub_server.faults import Faults
 from pysetl_hub_server.search.engine import SearchEngine
 from pysetl_hub_server.settings import Settings
+from pysetl_hub_server.simple.lru import CacheStats
 from pysetl_hub_server.storage.blobs import BlobStore
 
 if TYPE_CHECKING:
@@ -41,6 +42,21 @@ class PageCache(Protocol):
 
     async def small_file(self, digest: str, filename: str, size: int) -> Answer | None:
         """The finished answer of a small blob served as `filename` (None: too big to keep)."""
+
+    def unknown(self, name: str) -> bool:
+        """True when no component has the normalized `name` (known from memory, without I/O)."""
+
+    def peek_document(self, key: str) -> Answer | None:
+        """A cached JSON API document, without I/O."""
+
+    def generation(self, name: str) -> int:
+        """Read before building a document of `name`; hand it back to `put_document`."""
+
+    def put_document(self, name: str, key: str, answer: Answer, generation: int) -> None:
+        """Keep a JSON API document of `name` unless `name` changed since `generation`."""
+
+    def stats(self) -> Mapping[str, CacheStats]:
+        """Hits, misses, entries and bytes against the budget, per memory (pages, files)."""
 
     def invalidate(self, name: str) -> None: ...
 

@@ -42,7 +42,9 @@ def build_hub(settings: Settings) -> Hub:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     spool = settings.data_dir / "spool"
     spool.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.effective_database_url, settings.database_timeout)
+    engine = make_engine(
+        settings.effective_database_url, settings.database_timeout, settings.database_pool_size
+    )
     sessions = make_sessionmaker(engine)
     blobs = open_configured_store(settings)
     sweep_orphans([spool, blobs.temp_dir()])

@@ -164,6 +164,12 @@ class Settings:
     # of several replicas coherent with each other.
     serial_poll_interval: float = 1.0
     memory_file_cache_bytes: int = 128 * MiB
+    # Bytes of rendered index pages and JSON API documents kept per process (least recently
+    # used dropped first); the file cache above has its own budget.
+    page_cache_bytes: int = 128 * MiB
+    # Database connections per process (PostgreSQL: this many plus as many again on bursts;
+    # SQLite: this many, each with a small page cache).
+    database_pool_size: int = 5
     memory_file_max_bytes: int = 1 * MiB
     # Rendered public pages kept per process (a page per component and language, least recently
     # used dropped first).
@@ -287,6 +293,9 @@ class Settings:
             data_dir=Path(env.get("PYSETL_HUB_DATA_DIR") or "hub-data"),
             database_url=secret("PYSETL_HUB_DATABASE_URL"),
             database_timeout=integer("PYSETL_HUB_DATABASE_TIMEOUT", 5),
+            database_pool_size=integer("PYSETL_HUB_DATABASE_POOL_SIZE", 5),
+            page_cache_bytes=integer("PYSETL_HUB_PAGE_CACHE_BYTES", 128 * MiB),
+            memory_file_cache_bytes=integer("PYSETL_HUB_FILE_CACHE_BYTES", 128 * MiB),
             storage_url=env.get("PYSETL_HUB_STORAGE_URL") or None,
             storage_endpoint=env.get("PYSETL_HUB_STORAGE_ENDPOINT") or None,
             storage_region=env.get("PYSETL_HUB_STORAGE_REGION") or None,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from pysetl_hub_schemas import (
@@ -19,7 +20,7 @@ from pysetl_hub_schemas import (
 )
 from pysetl_hub_server.accounts.permissions import Identity
 from pysetl_hub_server.bounds import MAX_PAGE, MAX_PER_PAGE
-from pysetl_hub_server.components import services
+from pysetl_hub_server.components import cached, services
 from pysetl_hub_server.governance import deletion
 from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.provenance import publishers
@@ -39,15 +40,19 @@ class ComponentController(Controller):
         async with hub.sessions() as session:
             return await services.list_components(session, page, per_page)
 
-    @get("/{name:str}", summary="A component with its releases")
+    @get(
+        "/{name:str}",
+        summary="A component with its releases",
+        responses={200: ResponseSpec(Component, description="The component")},
+    )
     async def component(
         self,
+        request: Request[Any, Any, Any],
         name: FromPath[str],
         hub: NamedDependency[Hub],
         viewer: NamedDependency[Identity | None],
-    ) -> Component:
-        async with hub.sessions() as session:
-            return await services.get_component(session, name, viewer)
+    ) -> Response[Any]:
+        return await cached.component(request, hub, name, viewer)
 
     @patch("/{name:str}", summary="Change component settings (owners)")
     async def settings(
@@ -59,16 +64,20 @@ class ComponentController(Controller):
     ) -> PublisherList:
         return await publishers.update_settings(hub, who, name, data)
 
-    @get("/{name:str}/{version:str}", summary="One release")
+    @get(
+        "/{name:str}/{version:str}",
+        summary="One release",
+        responses={200: ResponseSpec(Release, description="The release")},
+    )
     async def release(
         self,
+        request: Request[Any, Any, Any],
         name: FromPath[str],
         version: FromPath[str],
         hub: NamedDependency[Hub],
         viewer: NamedDependency[Identity | None],
-    ) -> Release:
-        async with hub.sessions() as session:
-            return await services.get_release(session, name, version, viewer)
+    ) -> Response[Any]:
+        return await cached.release(request, hub, name, version, viewer)
 
     # Here rather than with the other governance routes: Litestar keeps one route per path.
     @delete(

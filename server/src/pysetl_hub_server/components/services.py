@@ -180,8 +180,15 @@ def find_release(c: models.Component, version: str) -> models.Release:
 async def get_release(
     session: AsyncSession, name: str, version: str, viewer: Identity | None = None
 ) -> Release:
+    return (await get_release_of(session, name, version, viewer))[0]
+
+
+async def get_release_of(
+    session: AsyncSession, name: str, version: str, viewer: Identity | None = None
+) -> tuple[Release, bool]:
+    """A release and whether its component is quarantined (its view depends on the viewer)."""
     c = await _load(session, name, viewer)
-    return release_view(c, find_release(c, version))
+    return release_view(c, find_release(c, version)), c.quarantined_at is not None
 
 
 async def set_yanked(

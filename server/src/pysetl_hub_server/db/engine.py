@@ -17,21 +17,34 @@ from pysetl_hub_server.db.outages import watch
 # Seconds a query waits for the database (a lock another writer holds on SQLite, a connection to
 # PostgreSQL) before the request is answered 503 and the client told to retry.
 DEFAULT_TIMEOUT = 5.0
+DEFAULT_POOL_SIZE = 5
+# Pages of SQLite's cache per connection (negative: KiB). Each open connection keeps its own, so
+# the pool's memory is this times the connections: 8 MB each, the hot pages of a big catalogue
+# stay in the OS's file cache, shared by all.
+SQLITE_CACHE_KIB = 8000
 
 
-def make_engine(url: str, timeout: float = DEFAULT_TIMEOUT) -> AsyncEngine:
+def make_engine(
+    url: str, timeout: float = DEFAULT_TIMEOUT, pool_size: int = DEFAULT_POOL_SIZE
+) -> AsyncEngine:
     """Build an engine whose outages are domain errors (db/outages.py). SQLite gets WAL, a busy
     timeout of `timeout`, enforced foreign keys, and its temporary structures in memory;
     PostgreSQL gets a connect timeout of `timeout` and a pre-ping that replaces connections a
-    restart of the server dropped."""
+    restart of the server dropped. Both pools hold `pool_size` connections and as many again
+    under bursts, no more: memory stays bounded however many requests wait."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": timeout}, hide_parameters=True)
+        engine = create_async_engine(
+            url,
+            connect_args={"timeout": timeout},
+            hide_parameters=True,
+            **_pool(url, pool_size),
+        )
         watch(engine, timeout, prepare=_sqlite_pragmas(timeout))
         return engine
     engine = create_async_engine(
         url,
-        pool_size=10,
-        max_overflow=10,
+        pool_size=pool_size,
+        max_overflow=pool_size,
         pool_pre_ping=True,
         connect_args={"timeout": timeout},
         # Bound values (secrets among them) stay out of logs and error messages.
@@ -50,10 +63,16 @@ def _sqlite_pragmas(timeout: float) -> Callable[[Any], None]:
         cur.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
         # Sorts, GROUP BYs and materialized CTEs (search facets) stay in memory.
         cur.execute("PRAGMA temp_store=MEMORY")
-        cur.execute("PRAGMA cache_size=-32000")  # 32 MB of page cache per connection
+        cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cur.close()
 
     return prepare
+
+
+def _pool(url: str, pool_size: int) -> dict[str, Any]:
+    if ":memory:" in url or url.rstrip("/").endswith("sqlite+aiosqlite:"):
+        return {}  # an in-memory database lives in its one connection: the default pool
+    return {"pool_size": pool_size, "max_overflow": pool_size}
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

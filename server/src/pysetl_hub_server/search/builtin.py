@@ -11,7 +11,8 @@ facets are one SQL statement per attempt (`query`).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 from sqlalchemy import delete, insert, select
@@ -20,13 +21,26 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from pysetl_hub_schemas import PLATFORMS, SearchHit, SearchResults
 from pysetl_hub_server.db import models
 from pysetl_hub_server.search import query as sql
+from pysetl_hub_server.search.answers import SearchAnswers
 from pysetl_hub_server.search.dialects import Dialect
 from pysetl_hub_server.search.dialects.postgres import PostgresDialect
 from pysetl_hub_server.search.dialects.sqlite import SqliteDialect
 from pysetl_hub_server.search.engine import Document, SearchQuery
 from pysetl_hub_server.search.rules import exact_name, highlight, version_facets, words
 from pysetl_hub_server.search.synonyms import expand
-from pysetl_hub_server.search.vocabulary import Vocabulary, bump_version, correct
+from pysetl_hub_server.search.vocabulary import (
+    Catalog,
+    Vocabulary,
+    bump_version,
+    correct,
+)
+
+RESULTS_KEPT = 4096  # search answers kept per process (least recently asked dropped first)
+
+
+def _key(query: SearchQuery) -> Hashable:
+    platforms = tuple(sorted(query.platforms.items()))
+    return (*(getattr(query, f) for f in _FIELDS), platforms)
 
 
 class BuiltinEngine:
@@ -36,6 +50,11 @@ class BuiltinEngine:
         self._sessions = sessions
         self._dialect: Dialect = PostgresDialect() if dialect == "postgresql" else SqliteDialect()
         self._vocabulary = Vocabulary(sessions)
+        # Answers by query, valid while the index version they were read at is current: the
+        # same queries come again and again (search as you type, popular words).
+        self._results: OrderedDict[Hashable, tuple[int, SearchResults]] = OrderedDict()
+        self._writes = 0  # moves on every write here, so a racing read is not kept
+        self.answers = SearchAnswers(self.version)
 
     async def start(self) -> None:
         return None
@@ -85,7 +104,19 @@ class BuiltinEngine:
             if tags:
                 await session.execute(insert(models.SearchTag), tags)
             await self._dialect.store(session, docs)
+        self._changed()
         self._vocabulary.learn(docs)
+
+    def version(self) -> Hashable | None:
+        """The version token of kept answers: the index version the vocabulary last saw (it
+        checks again at most every second, here or in another process) and the writes made
+        here. None until the vocabulary is read."""
+        stamp = self._vocabulary.stamp()
+        return None if stamp is None else (stamp, self._writes)
+
+    def _changed(self) -> None:
+        self._writes += 1
+        self._results.clear()
 
     async def _delete(self, session: AsyncSession, ids: list[int]) -> None:
         await session.execute(
@@ -108,6 +139,7 @@ class BuiltinEngine:
             )
             if ids:
                 await self._delete(session, ids)
+        self._changed()
         self._vocabulary.recheck()
 
     async def clear(self) -> None:
@@ -116,31 +148,52 @@ class BuiltinEngine:
             await session.execute(delete(models.SearchTag))
             await session.execute(delete(models.SearchDoc))
             await self._dialect.clear(session)
+        self._changed()
         self._vocabulary.recheck()
 
     # -- reading --------------------------------------------------------------------------------
 
     async def search(self, query: SearchQuery) -> SearchResults:
-        async with self._sessions() as session:
+        key = _key(query)
+        writes = self._writes
+        async with self._sessions() as session:  # no connection until a query runs
+            # The vocabulary checks the index version at most every second, here or in
+            # another process; a kept answer is dropped when it moves (and at once on a write
+            # made here), so answers lag a write elsewhere no longer than the vocabulary does.
             cat = await self._vocabulary.load(session)
-            raw = words(query.q)
-            terms, changes = correct(raw, cat)
-            norm = exact_name(query.q)
-            filters, params = sql.filters(query, cat)
-            params["norm"] = norm
-            # A name typed with separators is looked up as written; words get synonyms.
-            groups = sql.word_groups(terms, cat, synonyms=not re.search(r"[-_.]", query.q))
-            result = None
-            attempts = sql.attempts(len(terms)) if terms else [[]]
-            for n, clauses in enumerate(attempts):
-                match, mparams = self._dialect.match(groups, clauses) if clauses else ("", {})
-                if match and n == len(attempts) - 1 and n > 0:
-                    match = sql.best_matches(match)
-                result = await self._run(session, query, match, filters, {**params, **mparams})
-                if result[1] > 0:
-                    break
-            assert result is not None
-            rows, total, facet_rows = result
+            stamp = self._vocabulary.stamp() or cat.stamp
+            found = self._results.get(key)
+            if found is not None and found[0] == stamp:
+                self._results.move_to_end(key)
+                return found[1]
+            results = await self._search(session, query, cat)
+        if writes == self._writes:
+            self._results[key] = (stamp, results)
+            while len(self._results) > RESULTS_KEPT:
+                self._results.popitem(last=False)
+        return results
+
+    async def _search(
+        self, session: AsyncSession, query: SearchQuery, cat: Catalog
+    ) -> SearchResults:
+        raw = words(query.q)
+        terms, changes = correct(raw, cat)
+        norm = exact_name(query.q)
+        filters, params = sql.filters(query, cat)
+        params["norm"] = norm
+        # A name typed with separators is looked up as written; words get synonyms.
+        groups = sql.word_groups(terms, cat, synonyms=not re.search(r"[-_.]", query.q))
+        result = None
+        attempts = sql.attempts(len(terms)) if terms else [[]]
+        for n, clauses in enumerate(attempts):
+            match, mparams = self._dialect.match(groups, clauses) if clauses else ("", {})
+            if match and n == len(attempts) - 1 and n > 0:
+                match = sql.best_matches(match)
+            result = await self._run(session, query, match, filters, {**params, **mparams})
+            if result[1] > 0:
+                break
+        assert result is not None
+        rows, total, facet_rows = result
         facets = self._facets(facet_rows, query)
         marked = [t for term in terms for t in expand(term)]
         hits = []
@@ -241,6 +294,9 @@ class BuiltinEngine:
             parts.append("typo fixes: " + ", ".join(f"{a}->{b}" for a, b in changes.items()))
         parts.append(f"ties: downloads {int(row.downloads)}, updated {row.updated}")
         return "; ".join(parts)
+
+
+_FIELDS = [f for f in SearchQuery.__dataclass_fields__ if f != "platforms"]
 
 
 class _Row:

@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from litestar import get
+from litestar import Request, Response, get
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromQuery, QueryParameter
+from litestar.serialization import encode_json
 
 from pysetl_hub_schemas import Kind, SearchResults
+from pysetl_hub_server.answers import json_answer
 from pysetl_hub_server.bounds import MAX_PAGE, MAX_PER_PAGE
+from pysetl_hub_server.finished import Finished
 from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.search import services
 from pysetl_hub_server.search.engine import SearchQuery
 
 
-@get("/api/v1/search", tags=["search"], summary="Search the catalog")
+@get(
+    "/api/v1/search",
+    tags=["search"],
+    summary="Search the catalog",
+    responses={200: ResponseSpec(SearchResults, description="The hits, facets and total")},
+)
 async def search(
+    request: Request[Any, Any, Any],
     hub: NamedDependency[Hub],
     q: FromQuery[str] = "",
     kind: FromQuery[Kind | None] = None,
@@ -31,7 +41,7 @@ async def search(
     explain: FromQuery[bool] = False,
     page: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 1,
     per_page: Annotated[int, QueryParameter(ge=1, le=MAX_PER_PAGE)] = 20,
-) -> SearchResults:
+) -> Response[Any]:
     """Exact name first, then relevance; filters by kind, compatibility, license, keywords."""
     query = SearchQuery(
         q=q,
@@ -48,4 +58,9 @@ async def search(
         page=page,
         per_page=per_page,
     )
-    return await services.search(hub, query)
+    kept = hub.search.answers
+    token = kept.token() if kept is not None else None
+    answer = json_answer(encode_json(await services.search(hub, query)))
+    if kept is not None:
+        kept.put(request.scope["query_string"], token, answer)
+    return Finished(*answer.to(request.headers.get("if-none-match")))

@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from pysetl_hub_schemas import SearchResults
+
+if TYPE_CHECKING:
+    from pysetl_hub_server.search.answers import SearchAnswers
 
 Sort = Literal["relevance", "newest", "name"]
 
@@ -59,9 +62,14 @@ class SearchQuery:
 
 
 class SearchEngine(Protocol):
-    """One search backend. `index` replaces a component's entry; `remove` drops it."""
+    """One search backend. `index` replaces a component's entry; `remove` drops it.
+    `answers` keeps finished answers while the index is unchanged (None: the engine cannot
+    tell when it changes, and nothing is kept)."""
 
     name: str
+
+    @property
+    def answers(self) -> SearchAnswers | None: ...
 
     async def start(self) -> None: ...
 

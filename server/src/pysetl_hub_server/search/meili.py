@@ -57,6 +57,7 @@ def unavailable() -> ServiceUnavailable:
 
 class MeilisearchEngine:
     name = "meilisearch"
+    answers = None  # the index changes on Meilisearch's side: no version token to keep by
 
     def __init__(self, url: str, key: str | None, platforms: dict[str, tuple[str, ...]]) -> None:
         import meilisearch

@@ -27,7 +27,7 @@ from pysetl_hub_server.search.fields import CAMEL
 from pysetl_hub_server.search.rules import words
 
 log = logging.getLogger(__name__)
-STAMP_EVERY = 1.0  # seconds between checks that the index changed
+STAMP_EVERY = 0.5  # seconds between checks that the index changed
 
 
 @dataclass
@@ -77,6 +77,9 @@ class Vocabulary:
         self._catalog: Catalog | None = None
         self._refresh: asyncio.Task[None] | None = None
         self._checked = 0.0
+        self._first = asyncio.Lock()
+        self.reads = 0  # full reads of the catalog, for tests and metrics
+        self._seen = 0  # the index version last read (kept search answers are keyed by it)
 
     async def close(self) -> None:
         if self._refresh is not None:
@@ -92,24 +95,43 @@ class Vocabulary:
         """The index changed here: check at the next query rather than after `STAMP_EVERY`."""
         self._checked = 0.0
 
+    def stamp(self) -> int | None:
+        """The index version of the cached catalog, without I/O; schedules the once-a-second
+        check that it is still current (as `load` does), so answers kept by it age out."""
+        if self._catalog is None:
+            return None
+        self._due()
+        return self._seen
+
+    def _due(self) -> None:
+        now = time.monotonic()
+        if now - self._checked >= STAMP_EVERY and self._refresh is None:
+            self._checked = now
+            self._refresh = asyncio.create_task(self._refresh_catalog())
+
     async def load(self, session: AsyncSession) -> Catalog:
         """The cached catalog facts. At most every `STAMP_EVERY` seconds a one-row query checks
         whether the index changed (here or in another process); a changed index is re-read in
         the background while queries go on with the previous facts."""
         cat = self._catalog
         if cat is None:
-            return await self._read(session)
-        now = time.monotonic()
-        if now - self._checked >= STAMP_EVERY and self._refresh is None:
-            self._checked = now
-            self._refresh = asyncio.create_task(self._refresh_catalog())
+            # Single flight: the first requests after a start wait for one read, rather than
+            # each building the whole vocabulary again.
+            async with self._first:
+                if self._catalog is None:
+                    return await self._read(session)
+                return self._catalog
+        self._due()
         return cat
 
     async def _refresh_catalog(self) -> None:
         try:
             async with self._sessions() as session:
                 cat = self._catalog
-                if cat is None or await read_version(session) != cat.stamp:
+                version = await read_version(session)
+                # Kept answers go at once; the words follow when the re-read is done.
+                self._seen = version
+                if cat is None or version != cat.stamp:
                     await self._read(session)
         except Exception:  # the next check retries; queries go on with what they have
             log.warning("search vocabulary refresh failed", exc_info=True)
@@ -117,6 +139,7 @@ class Vocabulary:
             self._refresh = None
 
     async def _read(self, session: AsyncSession) -> Catalog:
+        self.reads += 1
         stamp = await read_version(session)
         rows = (
             await session.execute(
@@ -134,6 +157,7 @@ class Vocabulary:
         # The word splitting is CPU work: off the event loop, so queries keep flowing.
         cat = await asyncio.to_thread(_build_catalog, list(rows), stamp)
         self._catalog = cat
+        self._seen = max(self._seen, stamp)
         return cat
 
 

@@ -10,16 +10,14 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 from packaging.utils import canonicalize_name
 
-from pysetl_hub_server.answers import RenderedPage
-from pysetl_hub_server.errors import NotFound
+from pysetl_hub_server.answers import RenderedPage, wants_gzip
 from pysetl_hub_server.finished import Finished
 from pysetl_hub_server.hub import Hub
-from pysetl_hub_server.i18n.messages import _
-from pysetl_hub_server.simple.media import negotiate
+from pysetl_hub_server.simple.media import missing, negotiate
 
 
 def _respond(request: Request[Any, Any, Any], page: RenderedPage, media: str) -> Response[Any]:
-    answer = page.answer(media)
+    answer = page.answer(media, wants_gzip(request.headers.get("accept-encoding")))
     return Finished(*answer.to(request.headers.get("if-none-match")))
 
 
@@ -45,11 +43,5 @@ async def simple_project(
             return Redirect(f"/simple/{normalized}/", status_code=301)
         page = await hub.cache.project(name)
         if page is None:
-            raise NotFound(
-                "component.missing",
-                _(
-                    "no component named {name!r} on this hub: check the name, or search for it",
-                    name=name,
-                ),
-            )
+            raise missing(name)
     return _respond(request, page, media)

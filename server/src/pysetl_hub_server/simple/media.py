@@ -6,10 +6,10 @@ Framework-free, so the hot path and the handlers negotiate with the same functio
 from __future__ import annotations
 
 from pysetl_hub_server.answers import HTML_TYPE, JSON_TYPE, TEXT_HTML
-from pysetl_hub_server.errors import HubError
+from pysetl_hub_server.errors import HubError, NotFound
 from pysetl_hub_server.i18n.messages import _
 
-__all__ = ["HTML_TYPE", "JSON_TYPE", "TEXT_HTML", "NotAcceptable", "negotiate"]
+__all__ = ["HTML_TYPE", "JSON_TYPE", "TEXT_HTML", "NotAcceptable", "missing", "negotiate"]
 
 _FORMATS = {
     JSON_TYPE: JSON_TYPE,
@@ -63,3 +63,11 @@ def negotiate(accept: str | None, fmt: str | None) -> str:
             ),
         )
     return best
+
+
+def missing(name: str) -> NotFound:
+    """The 404 of an index page no component has; the hot path and the handler send it alike."""
+    return NotFound(
+        "component.missing",
+        _("no component named {name!r} on this hub: check the name, or search for it", name=name),
+    )

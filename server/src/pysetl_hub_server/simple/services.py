@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from packaging.version import Version
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from pysetl_hub_server.answers import StoredFile
 from pysetl_hub_server.db.models import AuditEvent, Component, File, Release
@@ -53,40 +53,95 @@ def provenance_url(name: str, version: str, filename: str) -> str:
 
 
 async def load_project(session: AsyncSession, name: str) -> ProjectSnapshot | None:
-    component = await session.scalar(
-        select(Component)
-        .where(Component.name == name, Component.quarantined_at.is_(None))
-        .options(selectinload(Component.releases).selectinload(Release.files))
-    )
-    if component is None:
-        return None
-    releases = sorted(component.releases, key=lambda r: Version(r.version))
+    return (await load_projects(session, [name])).get(name)
+
+
+async def load_projects(session: AsyncSession, names: list[str]) -> dict[str, ProjectSnapshot]:
+    """The snapshots of several components in one query of plain rows (no ORM objects): many
+    first requests at once (a cold start) cost one round trip, not one each. Names of no
+    visible component are left out."""
+    rows = (
+        await session.execute(
+            select(
+                Component.name,
+                Component.display_name,
+                Component.last_serial,
+                Release.version,
+                Release.yanked,
+                Release.yanked_reason,
+                File.filename,
+                File.sha256,
+                File.size,
+                File.upload_time,
+                File.requires_python,
+                File.metadata_sha256,
+                File.signer,
+            )
+            .select_from(Component)
+            .outerjoin(Release, Release.component_id == Component.id)
+            .outerjoin(File, File.release_id == Release.id)
+            .where(Component.name.in_(names), Component.quarantined_at.is_(None))
+        )
+    ).all()
+    grouped: dict[str, list[Any]] = {}
+    for row in rows:
+        grouped.setdefault(row.name, []).append(row)
+    return {name: _snapshot(found) for name, found in grouped.items()}
+
+
+def _snapshot(rows: list[Any]) -> ProjectSnapshot:
+    # Plain tuples, unpacked by position: this runs for every page a cold start renders.
+    by_version: dict[str, list[tuple[Any, ...]]] = {}
+    for row in rows:
+        version, filename = row[3], row[6]
+        if version is not None:
+            found = by_version.setdefault(version, [])
+            if filename is not None:
+                found.append(tuple(row))
+    name, display_name, serial = rows[0][0], rows[0][1], rows[0][2]
     files: list[IndexFile] = []
-    for release in releases:
-        yanked = (release.yanked_reason or "") if release.yanked else None
-        for f in sorted(release.files, key=lambda f: f.filename):
+    versions: list[str] = []
+    ordered = sorted(by_version, key=Version) if len(by_version) > 1 else list(by_version)
+    for version in ordered:
+        release_files = sorted(by_version[version], key=lambda r: r[6])
+        if release_files:
+            versions.append(version)
+        for (
+            _n,
+            _d,
+            _s,
+            _v,
+            yanked,
+            reason,
+            filename,
+            sha256,
+            size,
+            at,
+            python,
+            meta,
+            signer,
+        ) in release_files:
             files.append(
                 IndexFile(
-                    filename=f.filename,
-                    url=file_url(f.sha256, f.filename),
-                    sha256=f.sha256,
-                    size=f.size,
-                    upload_time=f.upload_time,
-                    requires_python=f.requires_python,
-                    metadata_sha256=f.metadata_sha256,
-                    yanked=yanked,
-                    provenance=provenance_url(component.name, release.version, f.filename)
-                    if f.signer
-                    else None,
+                    filename=filename,
+                    url=f"/files/{sha256}/{filename}",  # file_url, inlined
+                    sha256=sha256,
+                    size=size,
+                    upload_time=at,
+                    requires_python=python,
+                    metadata_sha256=meta,
+                    yanked=(reason or "") if yanked else None,
+                    provenance=provenance_url(name, version, filename) if signer else None,
                 )
             )
     return ProjectSnapshot(
-        name=component.name,
-        display_name=component.display_name,
-        serial=component.last_serial,
-        versions=[r.version for r in releases if r.files],
-        files=files,
+        name=name, display_name=display_name, serial=serial, versions=versions, files=files
     )
+
+
+async def all_names(session: AsyncSession) -> set[str]:
+    """Every component's normalized name: the hub's known names."""
+    return set(await session.scalars(select(Component.name)))
 
 
 async def load_root(session: AsyncSession) -> RootSnapshot:

@@ -1,0 +1,380 @@
+"""What keeps the cost flat as the catalogue grows (issue 14 section 5), as behaviour: unknown
+names refused from memory and learnt from the serial, the project list compressed and
+negotiated, JSON API documents cached and dropped on every change, here and on a replica,
+first requests rendered in batches, the budgets reported."""
+
+from __future__ import annotations
+
+import gzip
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import event, insert
+
+from pysetl_hub_server.db import models
+from pysetl_hub_server.hotpath import HotPath
+from pysetl_hub_server.hub import Hub
+from tests.conftest import start_hub
+from tests.support.live import LiveServer
+from tests.support.upload import upload
+
+JSON = "application/vnd.pypi.simple.v1+json"
+VOLATILE = {"date", "server"}
+FILLER = 300  # components without files, so the project list is big enough to compress
+
+
+def eventually(check: Callable[[], bool], seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "did not happen in time"
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, LiveServer]]:
+    """Two replicas on one SQLite database (one module: they are slow to start)."""
+    base = tmp_path_factory.mktemp("scale")
+    url = f"sqlite+aiosqlite:///{base / 'hub.sqlite3'}"
+    a = start_hub(base / "a", url)
+    b = start_hub(base / "b", url)
+    yield a, b
+    a.stop()
+    b.stop()
+
+
+@pytest.fixture(scope="module")
+def published(pair: tuple[LiveServer, LiveServer], example_dists: dict[str, Path]) -> str:
+    a, _b = pair
+    token = a.user_with_token("alice")
+    with httpx.Client(base_url=a.url, timeout=30) as http:
+        for key in ("csv-dedupe:wheel", "daily-sales-pipeline:wheel"):
+            assert upload(http, token, example_dists[key]).status_code == 200
+
+    async def filler(hub: Hub) -> None:
+        async with hub.sessions() as session, session.begin():
+            await session.execute(
+                insert(models.Component),
+                [
+                    {"name": f"filler-{i:04d}", "display_name": f"Filler-{i:04d}"}
+                    for i in range(FILLER)
+                ],
+            )
+
+    a.run(filler)
+    for live in pair:  # the rows went in without a serial: drop the cached project lists
+        live.hub.cache.invalidate("filler-0000")
+    return token
+
+
+@pytest.fixture
+def queries(pair: tuple[LiveServer, LiveServer]) -> Iterator[list[str]]:
+    """The statements replica a runs while the test does."""
+    seen: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    engine = pair[0].hub.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    yield seen
+    event.remove(engine, "before_cursor_execute", count)
+
+
+def _hot(live: LiveServer) -> HotPath:
+    return HotPath(lambda *_: None, live.hub.cache, live.hub.downloads)  # type: ignore[arg-type, return-value]
+
+
+def _scope(path: str, **headers: str) -> dict[str, Any]:
+    return {
+        "type": "http",
+        "method": "GET",
+        "path": path,
+        "query_string": b"",
+        "headers": [(k.replace("_", "-").encode(), v.encode()) for k, v in headers.items()],
+    }
+
+
+def _seen(r: httpx.Response) -> tuple[int, dict[str, str], bytes]:
+    return r.status_code, {k: v for k, v in r.headers.items() if k not in VOLATILE}, r.content
+
+
+# -- unknown names ------------------------------------------------------------------------------
+
+
+def test_unknown_names_are_refused_from_memory(
+    pair: tuple[LiveServer, LiveServer], published: str, queries: list[str]
+) -> None:
+    a, _b = pair
+    with httpx.Client(base_url=a.url) as http:
+        # The app's own 404 (a query string sends the request past the hot path) ...
+        app = http.get("/simple/no-such-thing/", params={"x": "1"})
+        queries.clear()
+        answers = [http.get(f"/simple/no-such-{i}/") for i in range(50)]
+        hot = http.get("/simple/no-such-thing/")
+    assert all(r.status_code == 404 for r in answers)
+    # ... is the hot path's, byte for byte.
+    assert _seen(hot) == _seen(app)
+    assert hot.json()["code"] == "component.missing"
+    assert [q for q in queries if "component" in q.lower()] == []
+    assert _hot(a).answer(_scope("/simple/no-such-thing/"), "GET") is not None
+    # A known name is never refused from memory.
+    assert a.hub.cache.unknown("csv-dedupe") is False
+
+
+def test_a_name_published_on_another_replica_becomes_known(
+    pair: tuple[LiveServer, LiveServer], published: str, example_dists: dict[str, Path]
+) -> None:
+    a, b = pair
+    with httpx.Client(base_url=b.url) as http_b, httpx.Client(base_url=a.url) as http_a:
+        assert http_b.get("/simple/csv-dedupe-sdist-only/").status_code == 404
+        assert b.hub.cache.unknown("csv-dedupe") is False
+        r = upload(http_a, published, example_dists["csv-dedupe:sdist"])
+        assert r.status_code == 200, r.text
+        name = "daily-sales-pipeline"
+        assert not b.hub.cache.unknown(name)
+        # A brand-new name: published through a, learnt by b from the serial it polls.
+        fresh = "csv-dedupe"  # already known; the fresh one is made below
+        assert fresh
+        token = published
+
+        async def rename(hub: Hub) -> None:  # a new component row, as a first publish makes
+            from pysetl_hub_server.audit.services import touch
+
+            async with hub.sessions() as session, session.begin():
+                component = models.Component(name="brand-new", display_name="brand-new")
+                session.add(component)
+                await session.flush()
+                await touch(session, component, "component.create", actor=None)
+
+        assert token
+        assert b.hub.cache.unknown("brand-new")
+        a.run(rename)
+        eventually(lambda: not b.hub.cache.unknown("brand-new"), seconds=5)
+        assert http_b.get("/simple/brand-new/").status_code == 200
+
+
+# -- the project list -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("accept", [None, JSON])
+def test_project_list_is_compressed_by_negotiation(
+    pair: tuple[LiveServer, LiveServer], published: str, accept: str | None
+) -> None:
+    a, _b = pair
+    headers = {"Accept": accept} if accept else {}
+    with httpx.Client(base_url=a.url) as http:
+        plain = http.get("/simple/", headers={**headers, "Accept-Encoding": "identity"})
+        zipped = http.get(
+            "/simple/", headers={**headers, "Accept-Encoding": "gzip;q=1, identity;q=0.5"}
+        )
+        raw = http.build_request("GET", "/simple/", headers={**headers, "Accept-Encoding": "gzip"})
+        raw_body = http.send(raw, stream=True)
+        compressed = b"".join(raw_body.iter_raw())
+        refused = http.get("/simple/", headers={**headers, "Accept-Encoding": "gzip;q=0"})
+        again = http.get(
+            "/simple/",
+            headers={**headers, "Accept-Encoding": "gzip", "If-None-Match": zipped.headers["etag"]},
+        )
+        wrong = http.get(
+            "/simple/",
+            headers={
+                **headers,
+                "Accept-Encoding": "identity",
+                "If-None-Match": zipped.headers["etag"],
+            },
+        )
+    assert "content-encoding" not in plain.headers
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert gzip.decompress(compressed) == plain.content == zipped.content
+    assert len(compressed) < len(plain.content)
+    assert int(raw_body.headers["content-length"]) == len(compressed)
+    assert (
+        "Accept-Encoding" in zipped.headers["vary"] and "Accept-Encoding" in plain.headers["vary"]
+    )
+    assert zipped.headers["etag"] != plain.headers["etag"]
+    assert "content-encoding" not in refused.headers
+    assert again.status_code == 304 and again.content == b""
+    assert wrong.status_code == 200  # the gzip ETag does not validate the identity body
+    assert b"Filler-0299" in plain.content
+
+
+def test_project_list_render_happens_once_per_change(
+    pair: tuple[LiveServer, LiveServer], published: str, queries: list[str]
+) -> None:
+    a, _b = pair
+    with httpx.Client(base_url=a.url) as http:
+        http.get("/simple/")
+        queries.clear()
+        for _ in range(20):
+            assert http.get("/simple/", headers={"Accept-Encoding": "gzip"}).status_code == 200
+    assert queries == []
+
+
+# -- JSON API documents ---------------------------------------------------------------------------
+
+
+def test_component_documents_are_cached_and_revalidated(
+    pair: tuple[LiveServer, LiveServer], published: str, queries: list[str]
+) -> None:
+    a, _b = pair
+    with httpx.Client(base_url=a.url) as http:
+        first = http.get("/api/v1/components/daily-sales-pipeline")
+        queries.clear()
+        second = http.get("/api/v1/components/daily-sales-pipeline")
+        release = http.get("/api/v1/components/daily-sales-pipeline/0.3.0")
+        again = http.get("/api/v1/components/daily-sales-pipeline/0.3.0")
+        not_modified = http.get(
+            "/api/v1/components/daily-sales-pipeline",
+            headers={"If-None-Match": first.headers["etag"]},
+        )
+    assert first.status_code == 200 and first.json()["name"] == "daily-sales-pipeline"
+    assert _seen(second) == _seen(first)
+    assert first.headers["content-type"] == "application/json"
+    assert release.json()["version"] == "0.3.0" and _seen(again) == _seen(release)
+    assert not_modified.status_code == 304
+    # The second component GET and the second release GET were answered from memory.
+    assert len(queries) > 0  # the first release GET read the database
+    hot = _hot(a)
+    assert hot.answer(_scope("/api/v1/components/daily-sales-pipeline"), "GET") is not None
+    assert hot.answer(_scope("/api/v1/components/daily-sales-pipeline/0.3.0"), "GET") is not None
+    # Requests with credentials go through the handler (which checks them).
+    scope = _scope("/api/v1/components/daily-sales-pipeline", authorization="Bearer x")
+    assert hot.answer(scope, "GET") is None
+
+
+def _versions(http: httpx.Client, name: str) -> dict[str, bool]:
+    doc = http.get(f"/api/v1/components/{name}").json()
+    return {r["version"]: r["yanked"] for r in doc["releases"]}
+
+
+def test_yank_and_delete_drop_the_documents_here_and_on_a_replica(
+    pair: tuple[LiveServer, LiveServer], published: str, example_dists: dict[str, Path]
+) -> None:
+    from tests.support.dists import repack
+
+    a, b = pair
+    auth = {"Authorization": f"Bearer {published}"}
+    with httpx.Client(base_url=a.url, timeout=30) as http_a, httpx.Client(base_url=b.url) as http_b:
+        newer = repack(
+            example_dists["daily-sales-pipeline:wheel"], b.settings.data_dir / "n", version="0.4.0"
+        )
+        assert upload(http_a, published, newer).status_code == 200
+        eventually(lambda: _versions(http_b, "daily-sales-pipeline").get("0.4.0") is False)
+        assert _versions(http_a, "daily-sales-pipeline")["0.4.0"] is False  # both cached now
+        release_b = http_b.get("/api/v1/components/daily-sales-pipeline/0.4.0").json()
+        assert release_b["yanked"] is False
+
+        r = http_a.post(
+            "/api/v1/components/daily-sales-pipeline/0.4.0/yank",
+            json={"reason": "bad"},
+            headers=auth,
+        )
+        assert r.status_code == 200, r.text
+        assert _versions(http_a, "daily-sales-pipeline")["0.4.0"] is True  # at once, here
+        eventually(lambda: _versions(http_b, "daily-sales-pipeline")["0.4.0"] is True)
+        eventually(
+            lambda: http_b.get("/api/v1/components/daily-sales-pipeline/0.4.0").json()["yanked"]
+        )
+
+        r = http_a.delete("/api/v1/components/daily-sales-pipeline/0.4.0", headers=auth)
+        assert r.status_code == 200, r.text
+        assert "0.4.0" not in _versions(http_a, "daily-sales-pipeline")
+        assert http_a.get("/api/v1/components/daily-sales-pipeline/0.4.0").status_code == 404
+        eventually(lambda: "0.4.0" not in _versions(http_b, "daily-sales-pipeline"))
+        eventually(
+            lambda: http_b.get("/api/v1/components/daily-sales-pipeline/0.4.0").status_code == 404
+        )
+
+
+def test_quarantined_documents_are_not_cached(
+    pair: tuple[LiveServer, LiveServer], published: str
+) -> None:
+    a, _b = pair
+    with httpx.Client(base_url=a.url) as http:
+        assert http.get("/api/v1/components/no-such-component").status_code == 404
+    assert a.hub.cache.peek_document("no-such-component") is None
+
+
+# -- batches and budgets --------------------------------------------------------------------------
+
+
+def test_first_requests_render_in_batches(
+    pair: tuple[LiveServer, LiveServer], published: str, queries: list[str]
+) -> None:
+    a, _b = pair
+    names = [f"filler-{i:04d}" for i in range(100)]
+    for name in names:
+        a.hub.cache.invalidate(name)
+
+    async def ask_all(hub: Hub) -> None:
+        import asyncio
+
+        pages = await asyncio.gather(*(hub.cache.project(n) for n in names))
+        assert all(p is not None for p in pages)
+
+    # A private hub on the same database: its own cache, its own engine to count on.
+    seen: list[str] = []
+
+    async def counted(hub: Hub) -> None:
+        await hub.cache.start()
+        try:
+            event.listen(
+                hub.engine.sync_engine, "before_cursor_execute", lambda *a: seen.append(a[2])
+            )
+            await ask_all(hub)
+        finally:
+            await hub.cache.stop()
+
+    a.run(counted)
+    renders = [q for q in seen if "file" in q.lower() and "release" in q.lower()]
+    assert 1 <= len(renders) <= 2, renders  # 100 pages: one batch (two if one ran alone first)
+
+
+def test_stats_report_hits_and_the_budget(
+    pair: tuple[LiveServer, LiveServer], published: str
+) -> None:
+    a, _b = pair
+    with httpx.Client(base_url=a.url) as http:
+        http.get("/simple/csv-dedupe/")
+        before = a.hub.cache.stats()["pages"]
+        http.get("/simple/csv-dedupe/")
+    after = a.hub.cache.stats()["pages"]
+    assert after.hits > before.hits
+    assert after.budget == a.settings.page_cache_bytes
+    assert 0 < after.bytes <= after.budget
+    assert set(a.hub.cache.stats()) == {"pages", "files"}
+
+
+def test_the_page_budget_bounds_what_is_kept(tmp_path: Path) -> None:
+    """A budget of a few pages keeps a few pages, the most recently asked."""
+    import asyncio
+
+    from pysetl_hub_server.db.migrate import upgrade
+    from pysetl_hub_server.runtime import open_hub
+    from pysetl_hub_server.settings import Settings
+
+    settings = Settings(data_dir=tmp_path, page_cache_bytes=6000)
+    upgrade(settings.effective_database_url)
+
+    async def go() -> None:
+        async with open_hub(settings) as hub:
+            async with hub.sessions() as session, session.begin():
+                await session.execute(
+                    insert(models.Component),
+                    [{"name": f"c-{i}", "display_name": f"c-{i}"} for i in range(40)],
+                )
+            await hub.cache.start()
+            for i in range(40):
+                assert await hub.cache.project(f"c-{i}") is not None
+                stats = hub.cache.stats()["pages"]
+                assert stats.bytes <= 6000
+            assert hub.cache.peek("c-39") is not None
+            assert hub.cache.peek("c-0") is None
+            assert hub.cache.stats()["pages"].evictions > 0
+            await hub.cache.stop()
+
+    asyncio.run(go())
