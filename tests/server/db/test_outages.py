@@ -182,7 +182,10 @@ def test_a_stopped_postgresql_answers_503_then_writes_work_when_it_is_back(
             # Reads the page cache holds go on; others are a 503 to retry, never a 500.
             assert http.get("/simple/").text == index
             assert http.get("/simple/csv-dedupe/").text == page
-            unavailable(http.get("/simple/not-cached/"), "database.unavailable", 10)
+            # A name no component has is refused from memory (the known names are held);
+            # a document not in memory needs the database: a 503 to retry.
+            assert http.get("/simple/not-cached/").status_code == 404
+            unavailable(http.get("/api/v1/components/csv-dedupe"), "database.unavailable", 10)
             unavailable(http.get("/api/v1/components/csv-dedupe"), "database.unavailable", 10)
 
             own_postgres.resume()
