@@ -17,7 +17,8 @@ from sqlalchemy import event, insert
 
 from pysetl_hub_server.db import models
 from pysetl_hub_server.hotpath import HotPath
-from pysetl_hub_server.hub import Hub
+from pysetl_hub_server.hub import ROOT, Hub
+from pysetl_hub_server.simple.cache import WARM_SHARE
 from tests.conftest import start_hub
 from tests.support.live import LiveServer
 from tests.support.upload import upload
@@ -131,7 +132,8 @@ def test_a_name_published_on_another_replica_becomes_known(
     a, b = pair
     with httpx.Client(base_url=b.url) as http_b, httpx.Client(base_url=a.url) as http_a:
         assert http_b.get("/simple/csv-dedupe-sdist-only/").status_code == 404
-        assert b.hub.cache.unknown("csv-dedupe") is False
+        # b learns the fixture's publishes through a by its serial poll (within a second).
+        eventually(lambda: b.hub.cache.unknown("csv-dedupe") is False)
         r = upload(http_a, published, example_dists["csv-dedupe:sdist"])
         assert r.status_code == 200, r.text
         name = "daily-sales-pipeline"
@@ -321,6 +323,8 @@ def test_first_requests_render_in_batches(
 
     async def counted(hub: Hub) -> None:
         await hub.cache.start()
+        for name in names:  # dropped again: the start warmed them
+            hub.cache.invalidate(name)
         try:
             event.listen(
                 hub.engine.sync_engine, "before_cursor_execute", lambda *a: seen.append(a[2])
@@ -378,3 +382,30 @@ def test_the_page_budget_bounds_what_is_kept(tmp_path: Path) -> None:
             await hub.cache.stop()
 
     asyncio.run(go())
+
+
+def test_a_new_replica_warms_its_pages_before_it_serves(
+    pair: tuple[LiveServer, LiveServer], published: str, tmp_path: Path
+) -> None:
+    """A replica that starts on a populated catalogue has the project list and the project
+    pages in memory before its first request (the cold-start goal); a small page budget stops
+    the warming at WARM_SHARE of it."""
+    url = pair[0].settings.effective_database_url
+    late = start_hub(tmp_path / "late", url)
+    try:
+        cache = late.hub.cache
+        assert cache.peek(ROOT) is not None
+        for name in ("csv-dedupe", "daily-sales-pipeline", "filler-0000", "filler-0299"):
+            assert cache.peek(name) is not None, name
+        assert cache.stats()["pages"].bytes <= late.settings.page_cache_bytes * WARM_SHARE + 64_000
+    finally:
+        late.stop()
+    budget = 40_000
+    small = start_hub(tmp_path / "small", url, page_cache_bytes=budget)
+    try:
+        held = small.hub.cache.stats()["pages"]
+        assert 0 < held.entries < FILLER  # stopped early ...
+        assert held.bytes <= budget  # ... within the budget
+        assert held.evictions == 0  # warming never pushes out what it warmed
+    finally:
+        small.stop()

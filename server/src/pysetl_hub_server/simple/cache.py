@@ -32,6 +32,11 @@ from pysetl_hub_server.storage.blobs import BlobStore, blob_key
 
 log = logging.getLogger(__name__)
 BATCH = 256  # first requests rendered per query
+# Before it serves, a process renders index pages until this share of the page budget is full,
+# or for at most WARM_SECONDS (then it serves, and the rest render on first request): a fresh
+# replica's first requests are answered from memory instead of queueing renders.
+WARM_SHARE = 0.5
+WARM_SECONDS = 20.0
 DOC = "\x00doc\x00"  # prefix of the keys of JSON documents (no project can be named so)
 
 Entry = RenderedPage | Answer
@@ -47,6 +52,10 @@ def _project_page(snapshot: services.ProjectSnapshot) -> RenderedPage:
     return rendered_page(
         snapshot.serial, render.project_html(snapshot), render.project_json(snapshot)
     )
+
+
+def _render_all(snapshots: dict[str, services.ProjectSnapshot]) -> dict[str, RenderedPage]:
+    return {name: _project_page(snapshot) for name, snapshot in snapshots.items()}
 
 
 class IndexCache:
@@ -316,7 +325,37 @@ class IndexCache:
 
     async def start(self) -> None:
         await self.poll_once()
+        await self.warm()
         self._poller.start()
+
+    async def warm(self) -> int:
+        """Render the project list and project pages (in name order, a batch per query, off
+        the event loop) until WARM_SHARE of the page budget is used or WARM_SECONDS pass.
+        Returns how many project pages it kept."""
+        kept = 0
+        limit = self._settings.page_cache_bytes * WARM_SHARE
+        names = sorted(self._known or ())
+        try:
+            async with asyncio.timeout(WARM_SECONDS):
+                await self.root()
+                for start in range(0, len(names), BATCH):
+                    if self._pages.bytes >= limit:
+                        break
+                    chunk = [n for n in names[start : start + BATCH] if n not in self._pages]
+                    generations = {n: self._generation.get(n, 0) for n in chunk}
+                    async with self._sessions() as session:
+                        snapshots = await services.load_projects(session, chunk)
+                    pages = await asyncio.to_thread(_render_all, snapshots)
+                    for name, page in pages.items():
+                        if self._generation.get(name, 0) == generations[name]:
+                            kept += self._pages.put(name, page)
+        except TimeoutError:
+            log.warning(
+                "index pages warmed for %.0f s (%d pages); the rest render on first request",
+                WARM_SECONDS,
+                kept,
+            )
+        return kept
 
     async def stop(self) -> None:
         await self._poller.stop()
