@@ -141,7 +141,8 @@ def test_the_pods_are_locked_down(objects: list[Any]) -> None:
 def test_the_deployment_probes_and_rolls_gracefully(objects: list[Any]) -> None:
     deployment = one(objects, "Deployment")
     _, (hub,) = pod_containers(deployment)
-    assert hub["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    # A shared outage must not empty the Service: the cached pages keep serving.
+    assert hub["readinessProbe"]["httpGet"]["path"] == "/healthz"
     assert hub["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert hub["startupProbe"]["httpGet"]["path"] == "/readyz"
     ports = {p["name"]: p["containerPort"] for p in hub["ports"]}

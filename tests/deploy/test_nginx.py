@@ -351,3 +351,12 @@ def test_the_hubs_own_503_reaches_the_client_and_keeps_the_replica_in(front: Fro
         assert front.request("GET", "/simple/")[0] == 200
     after = [len(r.seen) for r in front.replicas]
     assert all(a > b for a, b in zip(after, before, strict=True)), (before, after)
+
+
+def test_metrics_are_not_served_at_the_edge(front: Front) -> None:
+    """/metrics is scraped inside the network; the hub also answers `/metrics/`, so both
+    spellings (and anything under them) stop at nginx and never reach a replica."""
+    for path in ("/metrics", "/metrics/", "/metrics/x", "/metrics?x=1"):
+        status, _, _ = front.request("GET", path)
+        assert status == 404, path
+    assert not any(p.startswith("/metrics") for r in front.replicas for _, p, _, _ in r.seen)

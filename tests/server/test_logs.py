@@ -67,6 +67,20 @@ def test_text_lines_end_with_the_request_id_only_during_a_request() -> None:
     assert line.endswith("pysetl_hub_server.x inside [request_id=rid-2]")
 
 
+def test_a_text_line_is_one_line_whatever_the_input() -> None:
+    """A request path with a decoded %0A cannot forge a second line, nor an escape sequence
+    reach the terminal; a traceback keeps its lines."""
+    forged = "/simple/a\n2026-11-30 16:00:00,000 INFO pysetl_hub_server.access POST /x 200"
+    line = TextFormatter().format(record("%s %s", "GET", forged + "\x1b[31m\u2028\x85"))
+    assert "\n" not in line and "\x1b" not in line and "\u2028" not in line
+    assert "\\n2026-11-30" in line and "\\x1b[31m" in line
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        failed = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
+    assert TextFormatter().format(failed).count("\n") >= 2
+
+
 def test_the_multiprocess_dir_is_private_and_fresh(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -82,8 +96,11 @@ def test_the_multiprocess_dir_is_private_and_fresh(
         given = tmp_path / "given"
         given.mkdir()
         (given / "gauge_livesum_1.db").write_bytes(b"stale")
+        (given / "hub.sqlite3-wal").write_bytes(b"not ours")  # a variable set to the data dir
+        (given / "blobs").mkdir()
         monkeypatch.setenv(multiproc.VARIABLE, str(given))
-        assert multiproc.prepare() == given and not any(given.iterdir())
+        assert multiproc.prepare() == given
+        assert sorted(p.name for p in given.iterdir()) == ["blobs", "hub.sqlite3-wal"]
     finally:  # this test process goes on with values in memory
         monkeypatch.delenv(multiproc.VARIABLE, raising=False)
         values.ValueClass = values.get_value_class()  # type: ignore[no-untyped-call]

@@ -29,6 +29,7 @@ from pysetl_hub_server.errors import HubError
 from pysetl_hub_server.finished import send_finished
 from pysetl_hub_server.hub import ROOT, Downloads, PageCache
 from pysetl_hub_server.i18n import negotiate as languages
+from pysetl_hub_server.observability import metrics
 from pysetl_hub_server.problems import PROBLEM_MEDIA_TYPE, PROBLEM_VARY, problem_body
 from pysetl_hub_server.search.engine import SearchEngine
 from pysetl_hub_server.simple.media import missing, negotiate
@@ -59,12 +60,18 @@ def _file_path(path: str) -> tuple[str, str] | None:
 
 def hot_route(path: str) -> str:
     """The route template of an answer sent from memory, as the app's router names it (without
-    the final slash)."""
+    the final slash). Never the raw path: a metrics label per component, release or spelling
+    would grow without bound."""
     if path.startswith("/simple/"):
         return "/simple" if path == "/simple/" else "/simple/{name}"
     if path.startswith("/files/"):
         return "/files/{sha256}/{filename}"
-    return "/components/{name}" if path.startswith("/components/") else path
+    if path.startswith(API):
+        one = "/" not in path[len(API) :].rstrip("/")
+        return "/api/v1/components/{name}" if one else "/api/v1/components/{name}/{version}"
+    if path.startswith("/components/"):
+        return "/components/{name}"
+    return path if path in (SEARCH, "/") else metrics.UNMATCHED
 
 
 def _download_name(scope: HTTPScope) -> str | None:

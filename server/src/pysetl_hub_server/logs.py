@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import traceback
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -94,11 +95,25 @@ def _plain(value: object) -> object:
     return redact(str(value))
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return match.group().encode("unicode_escape").decode("ascii")
+
+
 class TextFormatter(logging.Formatter):
     """`time LEVEL logger message`, then `[request_id=...]` for a line written during a request."""
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        """One record, one line: control characters in the message (a request path with a
+        decoded %0A or an escape sequence) are written escaped, so no input forges a line or
+        drives the terminal. Tracebacks, added after this, keep their lines."""
+        record.message = _CONTROL.sub(_escaped, record.message)
+        return super().formatMessage(record)
 
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)

@@ -34,7 +34,11 @@ NGINX = ("10.0.0.0/8", "fd00::/8")
         ),  # full-width digits are not an address
         ("203.0.113.9", ["198.51.100.1"], "203.0.113.9"),  # an untrusted peer's header: ignored
         ("fd00::1", ["2001:db8::7"], "2001:db8::7"),
-        ("::ffff:10.0.0.5", ["203.0.113.7"], "::ffff:10.0.0.5"),  # mapped v6 is not 10/8
+        ("::ffff:10.0.0.5", ["203.0.113.7"], "203.0.113.7"),  # nginx seen over a `::` socket
+        ("10.0.0.5", ["203.0.113.7:41234"], "203.0.113.7"),  # a hop written with its port
+        ("10.0.0.5", ["[2001:db8::7]:443"], "2001:db8::7"),
+        ("10.0.0.5", ["::ffff:203.0.113.7"], "203.0.113.7"),
+        ("10.0.0.5", ["203.0.113.7:port"], "10.0.0.5"),  # a port that is not one is garbage
         ("unix-socket", ["203.0.113.7"], "unix-socket"),
     ],
 )

@@ -23,8 +23,11 @@ def prepare() -> Path:
     given = os.environ.get(VARIABLE)
     if given:
         path = Path(given)
-        shutil.rmtree(path, ignore_errors=True)
         path.mkdir(parents=True, exist_ok=True)
+        # prometheus_client's files only: a variable pointed at the wrong directory (the data
+        # dir) must not cost that directory.
+        for stale in path.glob("*.db"):
+            stale.unlink(missing_ok=True)
     else:
         # Not in the data dir: replicas may share that volume, and each needs its own.
         path = Path(tempfile.mkdtemp(prefix="pysetl-hub-metrics-"))

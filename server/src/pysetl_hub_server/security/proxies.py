@@ -23,10 +23,23 @@ def networks(trusted: tuple[str, ...]) -> tuple[Network, ...]:
 
 
 def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An address as a proxy writes it: bare, `v4:port` or `[v6]:port`; an IPv4-mapped IPv6
+    address (a server listening on `::`) as the IPv4 address it is."""
+    text = text.strip()
+    port = ""
+    if text.startswith("[") and "]:" in text:
+        text, _, port = text[1:].partition("]:")
+    elif text.count(":") == 1:
+        text, _, port = text.partition(":")
+    if port and not (port.isascii() and port.isdigit()):
+        return None
     try:
-        return ipaddress.ip_address(text.strip())
+        address = ipaddress.ip_address(text)
     except ValueError:
         return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
 
 
 def _trusted(
