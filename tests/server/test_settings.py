@@ -71,6 +71,17 @@ def test_presign_seconds_must_be_a_whole_number(value: str) -> None:
         Settings.from_env({"PYSETL_HUB_STORAGE_PRESIGN_SECONDS": value})
 
 
+def test_presign_seconds_stop_at_s3s_seven_days() -> None:
+    """S3 refuses X-Amz-Expires past 604800: a longer setting would fail every download."""
+    week = {"PYSETL_HUB_STORAGE_PRESIGN_SECONDS": "604800"}
+    assert Settings.from_env(week).storage_presign_seconds == 604800
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env({"PYSETL_HUB_STORAGE_PRESIGN_SECONDS": "604801"})
+    said = str(raised.value)
+    assert "PYSETL_HUB_STORAGE_PRESIGN_SECONDS=604801" in said
+    assert "604800" in said and "at most" in said
+
+
 def test_log_format_is_one_of_two() -> None:
     with pytest.raises(SettingsError, match="PYSETL_HUB_LOG_FORMAT"):
         Settings.from_env({"PYSETL_HUB_LOG_FORMAT": "xml"})

@@ -90,6 +90,13 @@ class Downloads(Protocol):
     async def stop(self) -> None: ...
 
 
+class Background(Protocol):
+    """A task that runs every few seconds while the hub is up (say, the blob sweep)."""
+
+    def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
 class RateLimits(Protocol):
     """Counts repeated actions (in memory, or in Redis shared by replicas); 429 past a limit."""
 
@@ -126,6 +133,8 @@ class Hub:
     limits: RateLimits
     # Trusted publishing: the keys CI OIDC tokens are verified with (provenance/oidc).
     oidc_keys: OidcKeys
+    # Deletes blobs whose files are gone once the store answers (storage/pending.py).
+    blob_sweep: Background
 
     @property
     def search(self) -> SearchEngine:
@@ -138,8 +147,10 @@ class Hub:
         await self.cache.start()
         await self.indexer.start()
         self.downloads.start()
+        self.blob_sweep.start()
 
     async def close(self) -> None:
+        await self.blob_sweep.stop()
         await self.downloads.stop()
         await self.indexer.stop()
         await self.cache.stop()

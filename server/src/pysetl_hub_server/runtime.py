@@ -16,6 +16,7 @@ from pysetl_hub_server.db.engine import make_engine, make_sessionmaker
 from pysetl_hub_server.downloads import DownloadCounter
 from pysetl_hub_server.faults import Faults
 from pysetl_hub_server.hub import Hub
+from pysetl_hub_server.periodic import Periodic
 from pysetl_hub_server.provenance.oidc.keys import IssuerKeys
 from pysetl_hub_server.search.engine import SearchEngine
 from pysetl_hub_server.search.indexer import Indexer
@@ -23,6 +24,7 @@ from pysetl_hub_server.security.ratelimit import Limiter
 from pysetl_hub_server.settings import Settings
 from pysetl_hub_server.simple.cache import IndexCache
 from pysetl_hub_server.storage.blobs import open_configured_store
+from pysetl_hub_server.storage.pending import SWEEP_INTERVAL, drop_pending
 from pysetl_hub_server.storage.sweep import sweep_orphans
 
 
@@ -73,6 +75,7 @@ def build_hub(settings: Settings) -> Hub:
         trust_root,
         Limiter(settings.redis_url, limits=settings.rate_limits),
         IssuerKeys(settings.oidc),
+        Periodic("blob-sweep", lambda: drop_pending(sessions, blobs), SWEEP_INTERVAL),
     )
 
 

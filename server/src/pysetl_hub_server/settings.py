@@ -301,7 +301,7 @@ class Settings:
             storage_region=env.get("PYSETL_HUB_STORAGE_REGION") or None,
             storage_access_key_id=secret("PYSETL_HUB_STORAGE_ACCESS_KEY_ID"),
             storage_secret_access_key=secret("PYSETL_HUB_STORAGE_SECRET_ACCESS_KEY"),
-            storage_presign_seconds=_non_negative(env, "PYSETL_HUB_STORAGE_PRESIGN_SECONDS"),
+            storage_presign_seconds=_presign_seconds(env),
             host=env.get("PYSETL_HUB_HOST") or "127.0.0.1",
             port=integer("PYSETL_HUB_PORT", 8000),
             base_url=env.get("PYSETL_HUB_BASE_URL") or None,
@@ -366,6 +366,23 @@ def _non_negative(env: dict[str, str], name: str) -> int:
     if not (raw.isascii() and raw.isdigit()):
         raise SettingsError(f"{name}={raw!r} is not a whole number of seconds (0 turns it off)")
     return int(raw)
+
+
+# S3 (SigV4) refuses a presigned URL that lasts longer than 7 days (X-Amz-Expires).
+PRESIGN_MAX_SECONDS = 7 * 24 * 3600
+
+
+def _presign_seconds(env: dict[str, str]) -> int:
+    """Past S3's limit every presigned download would be refused: refuse it at start-up."""
+    name = "PYSETL_HUB_STORAGE_PRESIGN_SECONDS"
+    seconds = _non_negative(env, name)
+    if seconds > PRESIGN_MAX_SECONDS:
+        raise SettingsError(
+            f"{name}={seconds} is longer than S3 allows a presigned URL to last "
+            f"({PRESIGN_MAX_SECONDS} seconds, 7 days): every download would be refused; set "
+            "it to at most that (a few minutes, say 300, is enough for a download to start)"
+        )
+    return seconds
 
 
 def _positive_seconds(env: dict[str, str], name: str, default: float) -> float:

@@ -215,9 +215,12 @@ def test_a_manifest_only_backup_reconciles_against_the_store(setup: Setup) -> No
     done = hub_cli(target, "restore", str(listed), env={"PYSETL_HUB_STORAGE_URL": bucket})
     assert done.returncode == 0, done.stderr
 
+    # A store that lacks the blobs is found before the load: nothing is written.
     empty = setup.target("empty-bucket")
     ran = hub_cli(empty, "restore", str(listed))
-    refused(ran, "does not reconcile", *(str(b["key"]) for b in setup.blobs))
+    refused(ran, "does not hold what the backup lists", "nothing was restored")
+    refused(ran, *(f"{b['key']} (" for b in setup.blobs))
+    assert tables(setup, empty[1]) == []
 
     # A bucket whose blob rotted: the restore rehashes what the store holds.
     rotten = setup.tmp / "rotten-bucket"
@@ -230,7 +233,7 @@ def test_a_manifest_only_backup_reconciles_against_the_store(setup: Setup) -> No
         str(listed),
         env={"PYSETL_HUB_STORAGE_URL": rotten.as_uri()},
     )
-    refused(ran, f"{victim} (", "corrupt in the store", "12 bytes")
+    refused(ran, f"{victim} (", "corrupt in the store", "12 bytes", "nothing was restored")
     assert ran.stderr.count("corrupt") == 1
 
     # A bucket that lost a blob: the backup itself fails, naming it, and leaves nothing.
@@ -290,3 +293,55 @@ def test_the_password_reaches_pg_dump_only_through_its_environment(
     assert "pg_dump --format=custom" in argv and "pg_restore" in argv
     assert "pw-Secret-42" not in argv and "asyncpg" not in argv
     assert (tmp_path / "env").read_text() == "PGPASSWORD=pw-Secret-42\n" * 2
+
+
+def spoil(setup: Setup, name: str, *, header: str | None = None, entry: object = None) -> Path:
+    """A copy of the good backup with its header text replaced, or its first manifest line
+    replaced by `entry` (the header's manifest sha256 made to agree)."""
+    spoilt = setup.copy(name)
+    if header is not None:
+        (spoilt / "backup.json").write_text(header)
+    if entry is not None:
+        lines = (spoilt / "blobs.jsonl").read_text().splitlines()
+        text = "".join(line + "\n" for line in [json.dumps(entry), *lines[1:]])
+        (spoilt / "blobs.jsonl").write_text(text)
+        head = json.loads((spoilt / "backup.json").read_text())
+        head["manifest_sha256"] = hashlib.sha256(text.encode()).hexdigest()
+        (spoilt / "backup.json").write_text(json.dumps(head))
+    return spoilt
+
+
+@pytest.mark.parametrize("header", ["[]", "42", '"backup"', "null"])
+def test_a_header_that_is_not_an_object_is_one_error_line(setup: Setup, header: str) -> None:
+    target = setup.target(f"header-{uuid.uuid4().hex[:6]}")
+    ran = hub_cli(target, "restore", str(spoil(setup, f"h-{uuid.uuid4().hex[:6]}", header=header)))
+    refused(ran, "backup.json is not a backup header (a JSON object)")
+    assert "Traceback" not in ran.stderr
+    assert tables(setup, target[1]) == []
+
+
+@pytest.mark.parametrize("field", ["sha256", "key", "size", "kind"])
+def test_a_manifest_entry_of_the_wrong_types_is_one_error_line(setup: Setup, field: str) -> None:
+    entry = {**setup.blobs[0], field: 12345 if field != "size" else "12"}
+    target = setup.target(f"types-{field}")
+    ran = hub_cli(target, "restore", str(spoil(setup, f"types-{field}", entry=entry)))
+    refused(ran, "blobs.jsonl line 1 is not a blob entry", field)
+    assert "Traceback" not in ran.stderr
+    assert tables(setup, target[1]) == []
+
+
+def test_reading_a_database_that_fails_is_a_backup_error(setup: Setup) -> None:
+    """The reconcile's read of a PostgreSQL database that is not a hub's, or not there: a
+    BackupError (one line), never a traceback. (SQLite's read had this already.)"""
+    from pysetl_hub_server.backup import database
+    from pysetl_hub_server.backup.layout import BackupError
+
+    if setup.backend != "postgres":
+        pytest.skip("the SQLite read is covered by the other refusals")
+    empty = fresh_url(setup.request, setup.tmp, "postgres")
+    with pytest.raises(BackupError, match="cannot read the database at") as raised:
+        asyncio.run(database.read(empty))  # no tables at all
+    assert "\n" not in str(raised.value)
+    gone = f"postgresql+asyncpg://nobody@127.0.0.1:{free_port()}/nothing"
+    with pytest.raises(BackupError, match="cannot read the database at"):
+        asyncio.run(database.read(gone))

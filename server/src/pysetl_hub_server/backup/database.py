@@ -111,6 +111,11 @@ async def read(url: str) -> Snapshot:
     try:
         async with engine.connect() as conn:
             return await _pg_read(conn)
+    except BackupError:
+        raise
+    except Exception as exc:  # unreachable, refused, or not a hub database: one line, no trace
+        said = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise BackupError(f"cannot read the database at {shown(url)}: {said}") from exc
     finally:
         await engine.dispose()
 

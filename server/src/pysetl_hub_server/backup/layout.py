@@ -14,7 +14,6 @@ import json
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 from pysetl_hub_server.storage.blobs import blob_key
 
@@ -71,7 +70,7 @@ def write_header(directory: Path, header: Header) -> None:
 def read_header(directory: Path) -> Header:
     path = directory / HEADER
     try:
-        raw: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        raw: object = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise BackupError(
             f"{path} does not exist: {directory} is not a complete backup (a backup gets its "
@@ -79,6 +78,11 @@ def read_header(directory: Path) -> Header:
         ) from exc
     except (OSError, ValueError) as exc:
         raise BackupError(f"{path} is not a readable backup header ({exc})") from exc
+    if not isinstance(raw, dict):
+        raise BackupError(
+            f"{path} is not a backup header (a JSON object), but a JSON "
+            f"{type(raw).__name__}: use another backup"
+        )
     if raw.get("format") != FORMAT:
         raise BackupError(
             f"{path} has backup format {raw.get('format')!r}; this hub reads format {FORMAT}: "
@@ -102,6 +106,7 @@ def read_manifest(path: Path) -> list[Blob]:
         for number, line in enumerate(lines, 1):
             try:
                 blob = Blob(**json.loads(line))
+                _check_types(blob)
             except (TypeError, ValueError) as exc:
                 raise BackupError(f"{path} line {number} is not a blob entry ({exc})") from exc
             if not DIGEST.fullmatch(blob.sha256) or blob.key != blob_key(blob.sha256):
@@ -111,6 +116,15 @@ def read_manifest(path: Path) -> list[Blob]:
                 )
             found.append(blob)
     return found
+
+
+def _check_types(blob: Blob) -> None:
+    """JSON gives any type; a blob entry has strings and a whole size."""
+    for name in ("key", "sha256", "kind", "filename"):
+        if not isinstance(getattr(blob, name), str):
+            raise TypeError(f"{name} is {getattr(blob, name)!r}, not a string")
+    if not isinstance(blob.size, int) or isinstance(blob.size, bool):
+        raise TypeError(f"size is {blob.size!r}, not a whole number")
 
 
 def file_sha256(path: Path) -> tuple[str, int]:

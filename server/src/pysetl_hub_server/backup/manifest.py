@@ -117,6 +117,24 @@ def check_copies(source: Path, blobs: list[Blob]) -> list[str]:
     return problems
 
 
+async def check_store(open_store: OpenStore, blobs: list[Blob]) -> list[str]:
+    """Problems with the blobs a manifest-only backup lists, in the store the restore will use,
+    found before anything is written: each must be there with its size, and its hash where that
+    is cheap (a local directory). The reconcile after the load rehashes every one."""
+    store = open_store()
+    problems = []
+    for blob in blobs:
+        seen: tuple[str, int] | None
+        if store.local_path(blob.key) is not None:
+            seen = await _hash_stored(store, blob.key, None)
+        else:
+            size = await store.size(blob.key)
+            seen = None if size is None else (blob.sha256, size)
+        if problem := _judge(blob, seen, "the store"):
+            problems.append(problem)
+    return problems
+
+
 async def copy_into(
     open_store: OpenStore, source: Path, blobs: list[Blob], progress: Progress
 ) -> None:

@@ -141,6 +141,16 @@ def restore_backup(
             "a fresh data directory; name an empty --data-dir, or move this one away first"
         )
     asyncio.run(database.ensure_empty(url))
+    if not header.blobs_copied:
+        progress(f"checking {len(blobs)} blobs in {storage}")
+        if problems := asyncio.run(manifest.check_store(open_store(settings), blobs)):
+            raise manifest.fail(
+                f"the blob store {storage} does not hold what the backup lists; nothing was "
+                "restored",
+                problems,
+                "restore with PYSETL_HUB_STORAGE_URL naming the store the backup was taken "
+                "of, or put the missing blobs back (the store's own versions)",
+            )
     progress(f"loading the {header.dialect} database (serial {header.serial})")
     asyncio.run(database.load(url, source / header.database, bindir))
     if header.blobs_copied:

@@ -4,9 +4,15 @@ The rows go; the filename stays in `filename_registry` forever, so it can never 
 again (a re-upload gets 409 `file.deleted`). The index moves forward at once (`touch` and
 `hub.changed`), and a blob goes when no remaining file references it. A release goes with its
 last file; the component stays, owned, even with no release left.
+
+Nothing fails after the commit: the digests are recorded with the deletion
+(`storage.pending`), so a store that is down then leaves the blobs to the periodic sweep and
+the answer is still the deletion's success (a 503 saying "changed nothing" would be false).
 """
 
 from __future__ import annotations
+
+import logging
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,7 +28,9 @@ from pysetl_hub_server.governance import lookup
 from pysetl_hub_server.governance.quarantine import refuse_if_quarantined
 from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.i18n.messages import _
-from pysetl_hub_server.storage.blobs import blob_key
+from pysetl_hub_server.storage.pending import drop_pending, record
+
+log = logging.getLogger(__name__)
 
 
 async def _release(
@@ -77,6 +85,7 @@ async def delete_file(hub: Hub, who: Identity, name: str, version: str, filename
                 actor=who.actor,
                 detail={"version": release.version, "filenames": []},
             )
+        await record(session, digests)
         await session.commit()
     await _after(hub, c.name, digests)
     return Deleted(
@@ -97,6 +106,7 @@ async def delete_release(hub: Hub, who: Identity, name: str, version: str) -> De
             actor=who.actor,
             detail={"version": release.version, "filenames": filenames},
         )
+        await record(session, digests)
         await session.commit()
     await _after(hub, c.name, digests)
     return Deleted(
@@ -111,18 +121,10 @@ def _digests(files: list[models.File]) -> set[str]:
 
 
 async def _after(hub: Hub, name: str, digests: set[str]) -> None:
-    """Drop what is derived from the deleted rows, then each blob no remaining file uses."""
+    """Drop what is derived from the deleted rows, then each recorded blob no file uses. Runs
+    after the commit, so it never fails the request: what it cannot do now, the sweep does."""
     hub.changed(name)
-    async with hub.sessions() as session:
-        used = set(
-            await session.scalars(select(models.File.sha256).where(models.File.sha256.in_(digests)))
-        )
-        used.update(
-            d
-            for d in await session.scalars(
-                select(models.File.metadata_sha256).where(models.File.metadata_sha256.in_(digests))
-            )
-            if d
-        )
-    for digest in sorted(digests - used):
-        await hub.blobs.delete(blob_key(digest))
+    try:
+        await drop_pending(hub.sessions, hub.blobs, only=digests)
+    except Exception:
+        log.warning("blobs of deleted files of %s are left to the sweep", name, exc_info=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from dataclasses import dataclass
 
 from packaging.metadata import Metadata
@@ -37,6 +38,9 @@ from pysetl_hub_server.publishing.form import UploadedFile, UploadForm
 from pysetl_hub_server.publishing.metadata import parse_metadata
 from pysetl_hub_server.simple.services import file_url
 from pysetl_hub_server.storage.blobs import blob_key
+from pysetl_hub_server.storage.pending import record_now, referenced
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,13 +323,24 @@ def _merge_kinds(release: Release, entry_points: list[EntryPointInfo]) -> None:
 
 
 async def _drop_unreferenced(hub: Hub, sha256: str, metadata_sha: str) -> None:
-    """Undo the blob write of a publish that did not commit (unless another file uses it)."""
-    async with hub.sessions() as session:
-        used = await session.scalar(select(File.id).where(File.sha256 == sha256).limit(1))
-        meta_used = await session.scalar(
-            select(File.id).where(File.metadata_sha256 == metadata_sha).limit(1)
+    """Undo the blob write of a publish that did not commit (unless another file uses it).
+    Never raises: the publish's own error is the answer. Blobs the store (or the database)
+    cannot drop now are recorded for the sweep (`storage.pending`); if even that cannot be
+    written, the log names them."""
+    digests = {sha256, metadata_sha}
+    try:
+        async with hub.sessions() as session:
+            used = await referenced(session, digests)
+        for digest in sorted(digests - used):
+            await hub.blobs.delete(blob_key(digest))
+        return
+    except Exception:
+        log.warning("cannot drop the blobs of a failed publish now", exc_info=True)
+    try:
+        await record_now(hub.sessions, digests)
+    except Exception:
+        log.error(
+            "blobs %s of a failed publish stay in the store (unreferenced)",
+            sorted(digests),
+            exc_info=True,
         )
-    if used is None:
-        await hub.blobs.delete(blob_key(sha256))
-    if meta_used is None:
-        await hub.blobs.delete(blob_key(metadata_sha))

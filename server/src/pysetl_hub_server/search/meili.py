@@ -10,6 +10,7 @@ engine.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -40,6 +41,10 @@ SETTINGS: dict[str, Any] = {
 
 # Seconds a client should wait before searching again after the engine failed to answer.
 RETRY_UNAVAILABLE = 10
+# Meilisearch's answers to a missing or wrong key: the operator's set-up, not the request.
+_REFUSED = frozenset({401, 403})
+
+log = logging.getLogger(__name__)
 
 
 def unavailable() -> ServiceUnavailable:
@@ -66,13 +71,29 @@ class MeilisearchEngine:
         self._platforms = platforms
 
     async def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        """A client call off the event loop; a server that cannot be reached is an outage
-        (503 `search.unavailable`), not a bug."""
-        from meilisearch.errors import MeilisearchCommunicationError, MeilisearchTimeoutError
+        """A client call off the event loop; a server that cannot be reached, fails (5xx) or
+        refuses the key (401/403) is an outage (503 `search.unavailable`), not a bug: the
+        detail goes to the log, never the key (Meilisearch does not echo it)."""
+        from meilisearch.errors import (
+            MeilisearchApiError,
+            MeilisearchCommunicationError,
+            MeilisearchTimeoutError,
+        )
 
         try:
             return await asyncio.to_thread(fn, *args, **kwargs)
         except (MeilisearchCommunicationError, MeilisearchTimeoutError) as exc:
+            raise unavailable() from exc
+        except MeilisearchApiError as exc:
+            if exc.status_code < 500 and exc.status_code not in _REFUSED:
+                raise
+            log.error(
+                "the search engine answered %s (%s): %s; check PYSETL_HUB_SEARCH_URL and "
+                "PYSETL_HUB_SEARCH_KEY",
+                exc.status_code,
+                exc.code,
+                exc.message,
+            )
             raise unavailable() from exc
 
     async def _wait(self, task: Any) -> None:

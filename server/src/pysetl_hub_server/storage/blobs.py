@@ -279,8 +279,14 @@ class ObjectStoreBlobStore:
             result = await _guarded(obstore.get_async(self._store, key), key)
         except FileNotFoundError as exc:
             raise BlobNotFound(key) from exc
-        async for chunk in result.stream(min_chunk_size=CHUNK):
-            yield bytes(chunk)
+        from obstore.exceptions import BaseError
+
+        try:
+            async for chunk in result.stream(min_chunk_size=CHUNK):
+                yield bytes(chunk)
+        except BaseError as exc:  # the connection dropped mid-body: an outage, like the GET's
+            log.error("object store failed while reading %s: %s", key, exc)
+            raise unavailable() from exc
 
     async def size(self, key: str) -> int | None:
         import obstore

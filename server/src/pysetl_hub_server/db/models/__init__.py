@@ -9,6 +9,7 @@ from pysetl_hub_server.db.models.catalog import (
     DownloadCount,
     File,
     FilenameRegistry,
+    PendingBlobDelete,
     Release,
     TrustedPublisher,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "OidcJti",
     "OrgMember",
     "Organization",
+    "PendingBlobDelete",
     "ProhibitedName",
     "RecoveryCode",
     "Release",

@@ -145,6 +145,16 @@ class FilenameRegistry(Base):
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class PendingBlobDelete(Base):
+    """A blob whose file rows are gone but whose delete the store has not confirmed (it was
+    down): recorded with the deletion, removed once the blob is (storage/pending.py)."""
+
+    __tablename__ = "pending_blob_deletes"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    recorded: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class DownloadCount(Base):
     """Downloads of a component's files per UTC day (recent ones break search ties)."""
 
