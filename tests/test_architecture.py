@@ -106,13 +106,13 @@ def test_the_hub_is_a_leaf() -> None:
         # Leaves: a blob store's outage is a domain error (503), written with the messages.
         "pysetl_hub_server.errors",
         "pysetl_hub_server.i18n.catalogs",
+        "pysetl_hub_server.lru",  # a leaf: the byte-budget memory and its CacheStats
         "pysetl_hub_server.i18n.messages",
         "pysetl_hub_server.faults",
         "pysetl_hub_server.search.answers",  # a leaf: kept search answers (the engine port)
         "pysetl_hub_server.search.engine",
         "pysetl_hub_server.security.secrets",  # a leaf: settings read `*_FILE` secrets with it
         "pysetl_hub_server.settings",
-        "pysetl_hub_server.simple.lru",  # a leaf: the byte-budget memory and its CacheStats
         "pysetl_hub_server.storage.blobs",
         "pysetl_hub_server.storage.sweep",  # a leaf: the file claims the local blob store makes
     }

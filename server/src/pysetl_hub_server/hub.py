@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from pysetl_hub_server.answers import Answer, RenderedPage, StoredFile
 from pysetl_hub_server.faults import Faults
+from pysetl_hub_server.lru import CacheStats
 from pysetl_hub_server.search.engine import SearchEngine
 from pysetl_hub_server.settings import Settings
-from pysetl_hub_server.simple.lru import CacheStats
 from pysetl_hub_server.storage.blobs import BlobStore
 
 if TYPE_CHECKING:

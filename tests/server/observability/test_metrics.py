@@ -264,3 +264,15 @@ def test_outbox_lag_is_seen(hub: LiveServer, http: httpx.Client) -> None:
             assert value(samples, "pysetl_hub_search_outbox_oldest_age_seconds") >= 290
             return
     pytest.fail("the outbox row was never seen pending")
+
+
+def test_kept_search_answers_are_reported_against_their_budget(
+    hub: LiveServer, http: httpx.Client
+) -> None:
+    from pysetl_hub_server.search.answers import BUDGET
+
+    assert http.get("/api/v1/search", params={"q": "metrics-budget"}).status_code == 200
+    after = scrape(http, TOKEN)  # a scrape samples the gauges
+    assert value(after, "pysetl_hub_cache_budget_bytes", cache="search_answer") == BUDGET
+    assert value(after, "pysetl_hub_cache_entries", cache="search_answer") >= 1
+    assert value(after, "pysetl_hub_cache_bytes", cache="search_answer") > 0

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 
 from pysetl_hub_server.db import models
 from pysetl_hub_server.db.migrate import upgrade
@@ -81,26 +81,25 @@ def test_concurrent_first_searches_read_the_vocabulary_once(settings: Settings) 
     asyncio.run(go())
 
 
-def test_kept_answers_are_dropped_by_a_write(settings: Settings) -> None:
+def test_a_write_moves_the_token_of_kept_answers(settings: Settings) -> None:
     async def go() -> None:
         async with open_hub(settings) as hub:
             docs = [_doc(1, "delta-writer", "Write Delta tables")]
             await _seed(hub.sessions, [*docs, replace(docs[0], id=2, name="delta-sink")])
             engine = BuiltinEngine(hub.sessions, hub.engine.dialect.name)
             await engine.index(docs)
-            first = await engine.search(SearchQuery(q="delta"))
-            statements: list[str] = []
-            listener = lambda *a: statements.append(a[2])  # noqa: E731
-            event.listen(hub.engine.sync_engine, "before_cursor_execute", listener)
-            again = await engine.search(SearchQuery(q="delta"))
-            event.remove(hub.engine.sync_engine, "before_cursor_execute", listener)
-            assert again == first and statements == []  # kept: no query ran
+            await engine.search(SearchQuery(q="delta"))
+            token = engine.version()
+            assert token is not None and engine.version() == token  # steady: answers kept
             await engine.index(
                 [replace(docs[0], id=2, name="delta-sink", display_name="delta-sink")]
             )
+            assert engine.version() != token  # kept answers no longer match
             after = await engine.search(SearchQuery(q="delta"))
             assert {h.name for h in after.hits} == {"delta-writer", "delta-sink"}
+            token = engine.version()
             await engine.remove(["delta-sink"])
+            assert engine.version() != token
             assert {h.name for h in (await engine.search(SearchQuery(q="delta"))).hits} == {
                 "delta-writer"
             }
@@ -141,6 +140,67 @@ def test_search_answers_are_kept_until_the_index_changes(
     while "9.0.0" not in http.get("/api/v1/search", params=params).text:
         assert time.monotonic() < deadline, "the kept answer outlived the change"
         time.sleep(0.05)
+
+
+def _hot(live: LiveServer) -> HotPath:
+    return HotPath(lambda *_: None, live.hub.cache, live.hub.downloads, None, live.hub.search)  # type: ignore[arg-type]
+
+
+def _scope(query_string: bytes) -> dict[str, object]:
+    return {
+        "type": "http",
+        "method": "GET",
+        "path": "/api/v1/search",
+        "query_string": query_string,
+        "headers": [],
+    }
+
+
+def test_one_entry_per_query_however_it_is_spelled(
+    live: LiveServer, http: httpx.Client, published_catalog: str
+) -> None:
+    """Unknown parameters and their order do not make new entries: junk cannot push out the
+    answers people ask for."""
+    answers = live.hub.search.answers
+    assert answers is not None
+    first = http.get("/api/v1/search?q=dedupe&sort=name")
+    assert first.status_code == 200
+    held = len(answers)
+    for i in range(20):
+        r = http.get(f"/api/v1/search?x={i}&sort=name&utm={i}&q=dedupe")
+        assert r.content == first.content
+    assert len(answers) == held
+    kept = _hot(live).answer(_scope(b"zz=1&sort=name&q=dedupe"), "GET")  # type: ignore[arg-type]
+    assert kept is not None and kept[2] == first.content  # from memory, reordered and padded
+    # Different searches are still told apart.
+    assert _hot(live).answer(_scope(b"q=dedupe&sort=newest"), "GET") is None  # type: ignore[arg-type]
+
+
+def test_explanations_and_big_pages_are_answered_not_kept(
+    live: LiveServer, http: httpx.Client, published_catalog: str
+) -> None:
+    answers = live.hub.search.answers
+    assert answers is not None
+    for query in ("q=csv&explain=true", "q=csv&per_page=100", "q=csv&per_page=21"):
+        assert http.get(f"/api/v1/search?{query}").status_code == 200
+        assert answers.peek(query.encode()) is None, query
+    assert http.get("/api/v1/search?q=csv&per_page=20").status_code == 200
+    assert answers.peek(b"q=csv&per_page=20") is not None
+
+
+def test_kept_answers_are_bounded_by_bytes() -> None:
+    from pysetl_hub_server.answers import json_answer
+    from pysetl_hub_server.search.answers import OVERHEAD, SearchAnswers
+
+    body = b"x" * 10_000
+    answers = SearchAnswers(lambda: 1, budget=5 * (len(body) + OVERHEAD))
+    for i in range(50):
+        answers.put(f"q=w{i}".encode(), 1, json_answer(body))
+        assert answers.stats().bytes <= 5 * (len(body) + OVERHEAD)
+    assert len(answers) == 5
+    assert answers.peek(b"q=w49") is not None and answers.peek(b"q=w0") is None
+    held = answers.stats()
+    assert (held.entries, held.budget, held.evictions) == (5, 5 * (len(body) + OVERHEAD), 45)
 
 
 def test_bad_searches_are_never_kept(live: LiveServer, http: httpx.Client) -> None:

@@ -3,7 +3,7 @@ and the budget is never exceeded."""
 
 from __future__ import annotations
 
-from pysetl_hub_server.simple.lru import ByteLRU
+from pysetl_hub_server.lru import ByteLRU
 
 
 def _lru(budget: int) -> ByteLRU[str, bytes]:
@@ -58,3 +58,16 @@ def test_hits_and_misses_are_counted() -> None:
     lru.get("b")
     stats = lru.stats()
     assert (stats.hits, stats.misses) == (2, 1)
+
+
+def test_evictions_are_reported_to_the_owner_but_pops_are_not() -> None:
+    heard: list[str] = []
+    lru: ByteLRU[str, bytes] = ByteLRU(20, len, lambda key, _value: heard.append(key))
+    lru.put("a", b"x" * 10)
+    lru.put("b", b"x" * 10)
+    lru.put("a", b"y" * 10)  # replaced, not evicted
+    lru.pop("a")
+    assert heard == []
+    lru.put("c", b"x" * 10)
+    lru.put("d", b"x" * 10)
+    assert heard == ["b"]

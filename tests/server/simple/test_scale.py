@@ -409,3 +409,84 @@ def test_a_new_replica_warms_its_pages_before_it_serves(
         assert held.evictions == 0  # warming never pushes out what it warmed
     finally:
         small.stop()
+
+
+def test_a_document_is_kept_once_however_it_is_spelled(
+    pair: tuple[LiveServer, LiveServer], published: str
+) -> None:
+    """Spellings of one name and version share one entry: they cannot push index pages out."""
+    from pysetl_hub_server.simple.cache import IndexCache
+
+    a, _b = pair
+    cache = a.hub.cache
+    assert isinstance(cache, IndexCache)
+    cache.invalidate("daily-sales-pipeline")
+    names = [
+        "daily-sales-pipeline",
+        "Daily_Sales_Pipeline",
+        "daily.sales__pipeline",
+        "DAILY-SALES-PIPELINE",
+    ]
+    versions = ["0.3.0", "v0.3.0", "00.3.0", "0.3", "0.3.0.0"]
+    with httpx.Client(base_url=a.url) as http:
+        bodies = {http.get(f"/api/v1/components/{n}").content for n in names}
+        bodies |= {http.get(f"/api/v1/components/{n}/{v}").content for n in names for v in versions}
+    assert len(bodies) == 2  # the component and the release, however spelled
+    assert len(cache._docs_of["daily-sales-pipeline"]) == 2
+    hot = _hot(a)
+    assert hot.answer(_scope("/api/v1/components/daily-sales-pipeline"), "GET") is not None
+    assert hot.answer(_scope("/api/v1/components/daily-sales-pipeline/0.3.0"), "GET") is not None
+    # Other spellings go to the handler, which answers them from the same entry.
+    assert hot.answer(_scope("/api/v1/components/Daily_Sales_Pipeline"), "GET") is None
+
+
+def test_evicted_documents_leave_the_index_of_documents(tmp_path: Path) -> None:
+    """What the LRU drops also leaves the per-component index: it never outgrows the memory."""
+    import asyncio
+
+    from pysetl_hub_server.answers import json_answer
+    from pysetl_hub_server.db.migrate import upgrade
+    from pysetl_hub_server.runtime import open_hub
+    from pysetl_hub_server.settings import Settings
+    from pysetl_hub_server.simple.cache import IndexCache
+
+    settings = Settings(data_dir=tmp_path, page_cache_bytes=20_000)
+    upgrade(settings.effective_database_url)
+    body = b"{}" * 1000
+
+    async def go() -> None:
+        async with open_hub(settings) as hub:
+            cache = hub.cache
+            assert isinstance(cache, IndexCache)
+            for i in range(2000):
+                name = f"c-{i}"
+                cache.put_document(name, name, json_answer(body), cache.generation(name))
+                cache.put_document(name, f"{name}/1", json_answer(body), cache.generation(name))
+            held = cache.stats()["pages"].entries
+            assert 0 < held < 20
+            assert sum(len(keys) for keys in cache._docs_of.values()) == held
+            assert cache.peek_document("c-1999/1") is not None
+            assert cache.peek_document("c-0") is None
+
+    asyncio.run(go())
+
+
+def test_known_files_are_bounded(pair: tuple[LiveServer, LiveServer], published: str) -> None:
+    """The files a process knows are kept by count; an evicted one leaves its component's
+    index too, and is read again when asked."""
+    from pysetl_hub_server.simple.cache import IndexCache
+
+    a, _b = pair
+    cache = a.hub.cache
+    assert isinstance(cache, IndexCache)
+    budget = cache._files.budget
+    cache._files.budget = 1
+    try:
+        with httpx.Client(base_url=a.url) as http:
+            for name in ("csv-dedupe", "daily-sales-pipeline"):
+                files = http.get(f"/simple/{name}/", headers={"Accept": JSON}).json()["files"]
+                assert http.get(files[0]["url"]).status_code == 200
+                assert len(cache._files) == 1
+                assert set(cache._files_of) == {name}
+    finally:
+        cache._files.budget = budget

@@ -32,6 +32,7 @@ INDEX_PAGE: Final = "index_page"
 FILE: Final = "file"
 WEB_PAGE: Final = "web_page"
 SEARCH_PAGE: Final = "search_page"
+SEARCH_ANSWER: Final = "search_answer"
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,12 @@ def sample(hub: Hub, memos: list[PageMemo]) -> None:
     if usage is not None:
         for cache, used in usage().items():
             metrics.set_cache_usage(cache, used)
+    answers = hub.search.answers
+    if answers is not None:
+        held = answers.stats()
+        metrics.set_cache_usage(
+            metrics.SEARCH_ANSWER, metrics.CacheUsage(held.entries, held.bytes, held.budget)
+        )
     for memo in memos:
         metrics.set_cache_usage(memo.kind, memo.usage())
     pool = hub.engine.pool

@@ -11,7 +11,6 @@ facets are one SQL statement per attempt (`query`).
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from typing import Any
 
@@ -35,13 +34,6 @@ from pysetl_hub_server.search.vocabulary import (
     correct,
 )
 
-RESULTS_KEPT = 4096  # search answers kept per process (least recently asked dropped first)
-
-
-def _key(query: SearchQuery) -> Hashable:
-    platforms = tuple(sorted(query.platforms.items()))
-    return (*(getattr(query, f) for f in _FIELDS), platforms)
-
 
 class BuiltinEngine:
     name = "builtin"
@@ -50,10 +42,10 @@ class BuiltinEngine:
         self._sessions = sessions
         self._dialect: Dialect = PostgresDialect() if dialect == "postgresql" else SqliteDialect()
         self._vocabulary = Vocabulary(sessions)
-        # Answers by query, valid while the index version they were read at is current: the
-        # same queries come again and again (search as you type, popular words).
-        self._results: OrderedDict[Hashable, tuple[int, SearchResults]] = OrderedDict()
         self._writes = 0  # moves on every write here, so a racing read is not kept
+        # Finished answers by query, valid while the index version they were read at is
+        # current: the same queries come again and again (search as you type, popular words).
+        # The one layer of kept answers: the web's search pages keep their own HTML.
         self.answers = SearchAnswers(self.version)
 
     async def start(self) -> None:
@@ -116,7 +108,6 @@ class BuiltinEngine:
 
     def _changed(self) -> None:
         self._writes += 1
-        self._results.clear()
 
     async def _delete(self, session: AsyncSession, ids: list[int]) -> None:
         await session.execute(
@@ -154,24 +145,12 @@ class BuiltinEngine:
     # -- reading --------------------------------------------------------------------------------
 
     async def search(self, query: SearchQuery) -> SearchResults:
-        key = _key(query)
-        writes = self._writes
         async with self._sessions() as session:  # no connection until a query runs
             # The vocabulary checks the index version at most every second, here or in
-            # another process; a kept answer is dropped when it moves (and at once on a write
-            # made here), so answers lag a write elsewhere no longer than the vocabulary does.
+            # another process; kept answers (`answers`) are keyed by it, so they lag a write
+            # elsewhere no longer than the vocabulary does.
             cat = await self._vocabulary.load(session)
-            stamp = self._vocabulary.stamp() or cat.stamp
-            found = self._results.get(key)
-            if found is not None and found[0] == stamp:
-                self._results.move_to_end(key)
-                return found[1]
-            results = await self._search(session, query, cat)
-        if writes == self._writes:
-            self._results[key] = (stamp, results)
-            while len(self._results) > RESULTS_KEPT:
-                self._results.popitem(last=False)
-        return results
+            return await self._search(session, query, cat)
 
     async def _search(
         self, session: AsyncSession, query: SearchQuery, cat: Catalog
@@ -294,9 +273,6 @@ class BuiltinEngine:
             parts.append("typo fixes: " + ", ".join(f"{a}->{b}" for a, b in changes.items()))
         parts.append(f"ties: downloads {int(row.downloads)}, updated {row.updated}")
         return "; ".join(parts)
-
-
-_FIELDS = [f for f in SearchQuery.__dataclass_fields__ if f != "platforms"]
 
 
 class _Row:

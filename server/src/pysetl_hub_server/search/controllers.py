@@ -16,6 +16,7 @@ from pysetl_hub_server.bounds import MAX_PAGE, MAX_PER_PAGE
 from pysetl_hub_server.finished import Finished
 from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.search import services
+from pysetl_hub_server.search.answers import KEPT_PER_PAGE
 from pysetl_hub_server.search.engine import SearchQuery
 
 
@@ -58,7 +59,9 @@ async def search(
         page=page,
         per_page=per_page,
     )
-    kept = hub.search.answers
+    # Only ordinary pages are kept (answers.py): explanations and big pages are answered.
+    ordinary = not explain and per_page <= KEPT_PER_PAGE
+    kept = hub.search.answers if ordinary else None
     token = kept.token() if kept is not None else None
     answer = json_answer(encode_json(await services.search(hub, query)))
     if kept is not None:

@@ -23,11 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from pysetl_hub_server.answers import Answer, RenderedPage, StoredFile, file_answer, rendered_page
 from pysetl_hub_server.hub import ROOT
+from pysetl_hub_server.lru import ByteLRU, CacheStats
 from pysetl_hub_server.observability import metrics
 from pysetl_hub_server.periodic import Periodic
 from pysetl_hub_server.settings import Settings
 from pysetl_hub_server.simple import render, services
-from pysetl_hub_server.simple.lru import ByteLRU, CacheStats
 from pysetl_hub_server.storage.blobs import BlobStore, blob_key
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,9 @@ BATCH = 256  # first requests rendered per query
 WARM_SHARE = 0.5
 WARM_SECONDS = 20.0
 DOC = "\x00doc\x00"  # prefix of the keys of JSON documents (no project can be named so)
+# Published files whose (digest, filename) -> StoredFile lookups are kept, the least recently
+# asked dropped first: a few hundred bytes each, so the catalogue cannot grow it without bound.
+FILES_KEPT = 65536
 
 Entry = RenderedPage | Answer
 
@@ -67,14 +70,20 @@ class IndexCache:
         self._sessions = sessions
         self._blobs = blobs
         self._settings = settings
-        self._pages: ByteLRU[str, Entry] = ByteLRU(settings.page_cache_bytes, _entry_size)
+        self._pages: ByteLRU[str, Entry] = ByteLRU(
+            settings.page_cache_bytes, _entry_size, self._evicted_page
+        )
         self._generation: dict[str, int] = {}
         self._loading: dict[str, asyncio.Future[RenderedPage | None]] = {}
         self._batch: list[str] = []  # names waiting for the next batch of renders
         self._batcher: asyncio.Task[None] | None = None
-        # The documents cached for each component, dropped with its pages.
+        # The documents cached for each component, dropped with its pages (and each one as the
+        # LRU evicts it, so this index never outgrows the memory).
         self._docs_of: dict[str, set[str]] = {}
-        self._files: dict[tuple[str, str], StoredFile] = {}
+        # A known file and its component, by count (each is small); evictions leave _files_of.
+        self._files: ByteLRU[tuple[str, str], tuple[StoredFile, str]] = ByteLRU(
+            FILES_KEPT, lambda _f: 1, self._evicted_file
+        )
         # The files cached for each component, dropped with its pages: a deleted file, or one
         # of a quarantined component, must stop being served from memory at once.
         self._files_of: dict[str, set[tuple[str, str]]] = {}
@@ -221,11 +230,30 @@ class IndexCache:
         return self._generation.get(name, 0)
 
     def put_document(self, name: str, key: str, answer: Answer, generation: int) -> None:
-        """Keep a document of `name` unless `name` changed since `generation` was read."""
+        """Keep a document of `name` unless `name` changed since `generation` was read. `key`
+        must be canonical and start with `name` (`components/cached.py`): one entry per
+        document, however its name and version were spelled."""
         if self._generation.get(name, 0) != generation:
             return
         if self._pages.put(DOC + key, answer):
             self._docs_of.setdefault(name, set()).add(DOC + key)
+
+    def _evicted_page(self, key: str, _entry: Entry) -> None:
+        if not key.startswith(DOC):
+            return
+        name = key[len(DOC) :].split("/", 1)[0]
+        keys = self._docs_of.get(name)
+        if keys is not None:
+            keys.discard(key)
+            if not keys:
+                del self._docs_of[name]
+
+    def _evicted_file(self, key: tuple[str, str], found: tuple[StoredFile, str]) -> None:
+        keys = self._files_of.get(found[1])
+        if keys is not None:
+            keys.discard(key)
+            if not keys:
+                del self._files_of[found[1]]
 
     # -- coherence -----------------------------------------------------------------------------
 
@@ -245,7 +273,7 @@ class IndexCache:
         for key in self._docs_of.pop(name, ()):
             self._pages.pop(key)
         for file_key in self._files_of.pop(name, ()):
-            self._files.pop(file_key, None)
+            self._files.pop(file_key)
             self._answers.pop(file_key)
 
     # -- files ---------------------------------------------------------------------------------
@@ -253,23 +281,24 @@ class IndexCache:
     async def file(self, sha256: str, filename: str) -> StoredFile | None:
         """A published file. Only positive answers are cached: files never change."""
         key = (sha256, filename)
-        found = self._files.get(key)
-        if found is None:
-            generation = self._generation.get(ROOT, 0)
-            async with self._sessions() as session:
-                row = await services.find_file(session, sha256, filename)
-            if row is None:
-                return None
-            found, name = row
-            if self._generation.get(ROOT, 0) == generation:  # no change raced with the read
-                self._files[key] = found
-                self._files_of.setdefault(name, set()).add(key)
+        kept = self._files.get(key)
+        if kept is not None:
+            return kept[0]
+        generation = self._generation.get(ROOT, 0)
+        async with self._sessions() as session:
+            row = await services.find_file(session, sha256, filename)
+        if row is None:
+            return None
+        found, name = row
+        if self._generation.get(ROOT, 0) == generation:  # no change raced with the read
+            self._files.put(key, (found, name))
+            self._files_of.setdefault(name, set()).add(key)
         return found
 
     def peek_file(self, sha256: str, filename: str) -> Answer | None:
         """The finished answer of a known file when it is in memory, without I/O: the download
         hot path."""
-        if (sha256, filename) not in self._files:
+        if self._files.get((sha256, filename)) is None:  # (a hit keeps a hot file's entry)
             return None
         answer = self._answers.get((sha256, filename))
         if answer is not None:

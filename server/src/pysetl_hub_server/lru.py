@@ -1,10 +1,13 @@
 """A least-recently-used memory with a byte budget, and the counts an operator watches.
 
-The index cache keeps pages, JSON documents and small files in memory; the catalogue may be far
+A leaf shared by the caches of several domains (index pages, search answers) and named by the
+`Hub` protocols, so it imports nothing of the hub. The index cache keeps pages, JSON documents
+and small files in memory; the catalogue may be far
 bigger than the memory a replica should spend on it, so every store is bounded by bytes (not
 entries: one page is a few hundred bytes, another a few megabytes) and the least recently used
 entries go first. The budget is never exceeded: an entry bigger than the whole budget is not
-kept at all.
+kept at all. An owner that indexes the entries elsewhere (the documents of a component) hears of
+each eviction (`on_evict`), so its index shrinks with the memory.
 """
 
 from __future__ import annotations
@@ -31,11 +34,18 @@ class CacheStats:
 
 
 class ByteLRU(Generic[K, V]):
-    """`size(value)` says how many bytes an entry holds."""
+    """`size(value)` says how many bytes an entry holds; `on_evict(key, value)` is called for
+    each entry dropped to make room (not for `pop` or `clear`: their caller knows)."""
 
-    def __init__(self, budget: int, size: Callable[[V], int]) -> None:
+    def __init__(
+        self,
+        budget: int,
+        size: Callable[[V], int],
+        on_evict: Callable[[K, V], None] | None = None,
+    ) -> None:
         self._entries: OrderedDict[K, tuple[V, int]] = OrderedDict()
         self._size = size
+        self._on_evict = on_evict
         self.budget = budget
         self.bytes = 0
         self.hits = 0
@@ -64,9 +74,11 @@ class ByteLRU(Generic[K, V]):
         self._entries[key] = (value, size)
         self.bytes += size
         while self.bytes > self.budget:
-            _key, (_value, dropped) = self._entries.popitem(last=False)
+            old_key, (old_value, dropped) = self._entries.popitem(last=False)
             self.bytes -= dropped
             self.evictions += 1
+            if self._on_evict is not None:
+                self._on_evict(old_key, old_value)
         return True
 
     def pop(self, key: K) -> V | None:
