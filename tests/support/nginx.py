@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -22,6 +21,7 @@ import httpx
 
 from tests.support.parts import missing
 from tests.support.postgres import free_port
+from tests.support.procs import stop_group
 
 DEFAULT_BINARY = "/usr/sbin/nginx"
 
@@ -142,13 +142,7 @@ class Nginx:
             time.sleep(0.05)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=15)
+        stop_group(self.proc)
 
     def cleanup(self) -> None:
         self.stop()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,7 @@ from obstore.store import S3Store
 
 from tests.support.parts import missing
 from tests.support.postgres import free_port
+from tests.support.procs import stop_group
 
 # moto accepts any credentials; these only have to be well-formed for the SigV4 signer.
 ACCESS_KEY_ID = "pysetl-hub-test"
@@ -121,13 +121,7 @@ class S3Server:
 
     def halt(self) -> None:
         """Stop the endpoint (an outage): connections are refused until `resume`."""
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=15)
+        stop_group(self.proc)
 
     def resume(self) -> None:
         self._launch()

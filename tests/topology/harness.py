@@ -27,6 +27,7 @@ import httpx
 
 from tests.support import nginx, postgres, redis, s3
 from tests.support.postgres import free_port
+from tests.support.procs import stop_group
 
 BIN = Path(sys.executable).parent
 SERVER = BIN / "pysetl-hub-server"
@@ -79,16 +80,7 @@ class Replica:
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int | None:
         """Signal the process group and wait for it; the exit code (None if it was not up)."""
-        if self.proc is None or self.proc.poll() is not None:
-            return None if self.proc is None else self.proc.returncode
-        try:
-            os.killpg(self.proc.pid, sig)
-            return self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            return self.proc.wait(timeout=timeout)
-        except ProcessLookupError:
-            return self.proc.wait(timeout=timeout)
+        return stop_group(self.proc, sig, timeout)
 
     def tail(self, lines: int = 40) -> str:
         try:

@@ -331,17 +331,19 @@ def test_a_manifest_entry_of_the_wrong_types_is_one_error_line(setup: Setup, fie
 
 
 def test_reading_a_database_that_fails_is_a_backup_error(setup: Setup) -> None:
-    """The reconcile's read of a PostgreSQL database that is not a hub's, or not there: a
-    BackupError (one line), never a traceback. (SQLite's read had this already.)"""
+    """The reconcile's read of a database that is not a hub's, or not there: a BackupError
+    (one line), never a traceback, on either backend."""
     from pysetl_hub_server.backup import database
     from pysetl_hub_server.backup.layout import BackupError
 
-    if setup.backend != "postgres":
-        pytest.skip("the SQLite read is covered by the other refusals")
-    empty = fresh_url(setup.request, setup.tmp, "postgres")
+    empty = fresh_url(setup.request, setup.tmp, setup.backend)
     with pytest.raises(BackupError, match="cannot read the database at") as raised:
         asyncio.run(database.read(empty))  # no tables at all
     assert "\n" not in str(raised.value)
-    gone = f"postgresql+asyncpg://nobody@127.0.0.1:{free_port()}/nothing"
+    gone = (
+        f"postgresql+asyncpg://nobody@127.0.0.1:{free_port()}/nothing"
+        if setup.backend == "postgres"
+        else f"sqlite+aiosqlite:///{setup.tmp / 'no' / 'such' / 'hub.sqlite3'}"
+    )
     with pytest.raises(BackupError, match="cannot read the database at"):
         asyncio.run(database.read(gone))

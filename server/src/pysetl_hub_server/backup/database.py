@@ -105,19 +105,20 @@ async def _pg_read(conn: AsyncConnection) -> Snapshot:
 
 async def read(url: str) -> Snapshot:
     """The revision, serial and file rows of a database (a restored one, to reconcile)."""
-    if dialect_of(url) == "sqlite":
-        return await asyncio.to_thread(_sqlite_read, _sqlite_path(url))
-    engine = _engine(url)
     try:
-        async with engine.connect() as conn:
-            return await _pg_read(conn)
+        if dialect_of(url) == "sqlite":
+            return await asyncio.to_thread(_sqlite_read, _sqlite_path(url))
+        engine = _engine(url)
+        try:
+            async with engine.connect() as conn:
+                return await _pg_read(conn)
+        finally:
+            await engine.dispose()
     except BackupError:
         raise
     except Exception as exc:  # unreachable, refused, or not a hub database: one line, no trace
         said = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise BackupError(f"cannot read the database at {shown(url)}: {said}") from exc
-    finally:
-        await engine.dispose()
 
 
 # -- dump ----------------------------------------------------------------------------------
