@@ -4,6 +4,7 @@ Retry-After, on every replica; reads and downloads (the hot path's and the app's
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -77,6 +78,12 @@ def test_the_admin_switch_turns_every_replica_read_only_and_back(
         token = one.user_with_token("alice")
         with httpx.Client(base_url=one.url, timeout=30) as http:
             assert upload(http, token, example_dists["csv-dedupe:wheel"]).status_code == 200
+        # Replica two learns the new name by its serial poll (within a second); until then it
+        # answers 404 for it from the names it holds.
+        deadline = time.monotonic() + 10
+        while two.hub.cache.unknown("csv-dedupe"):
+            assert time.monotonic() < deadline, "replica two never learnt csv-dedupe"
+            time.sleep(0.02)
         out = admin_cli(one, "admin", "read-only", "on", "--message", "moving storage")
         assert out.strip() == "read-only: on (moving storage)"
         for server in (one, two):
