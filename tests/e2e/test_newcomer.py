@@ -22,6 +22,7 @@ from tests.support.parts import missing
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+UV_CACHE = BIN.parent / ".cache" / "uv-e2e"  # in the venv: `make clean` removes it
 
 RUN = """
 from pysetl.workflow import Pipeline
@@ -60,6 +61,10 @@ def test_newcomer_path(live: LiveServer, tmp_path: Path) -> None:
         "PYSETL_HUB_CONFIG": str(tmp_path / "config.toml"),
         "PYSETL_HUB_CACHE_DIR": str(tmp_path / "cache"),
         "NO_COLOR": "1",
+        # pyspark is an sdist only (975 MB unpacked). The registry here answers no conditional
+        # request, so each uv run unpacks a new revision of it into the cache: 56 runs had
+        # filled the disk. This test's uv keeps its own cache, pruned to the live revision.
+        "UV_CACHE_DIR": str(UV_CACHE),
     }
 
     def sh(*args: str | Path, cwd: Path = tmp_path, stdin: str | None = None) -> str:
@@ -86,8 +91,11 @@ def test_newcomer_path(live: LiveServer, tmp_path: Path) -> None:
     python = venv / "bin" / "python"
     uv = BIN / "uv"
     sh(uv, "venv", "--no-config", "-q", "-p", sys.executable, venv)
-    sh(uv, "pip", "install", "--no-config", "-q", "--python", python, "pysetl[pyspark]==1.2.1",
-       ROOT / "schemas", ROOT / "provenance", ROOT / "client")  # fmt: skip
+    try:
+        sh(uv, "pip", "install", "--no-config", "-q", "--python", python, "pysetl[pyspark]==1.2.1",
+           ROOT / "schemas", ROOT / "provenance", ROOT / "client")  # fmt: skip
+    finally:
+        sh(uv, "cache", "prune", "--no-config", "-q")
     # The venv's own CLI installs the component into its own interpreter.
     sh(venv / "bin" / "pysetl-hub", "install", "row-dedupe", "nightly-totals", "--installer", "uv")
     listed = json.loads(sh(venv / "bin" / "pysetl-hub", "list", "--json"))
@@ -97,3 +105,4 @@ def test_newcomer_path(live: LiveServer, tmp_path: Path) -> None:
     ]
     out = sh(python, "-c", RUN).strip().splitlines()
     assert out[-2:] == ["[('a', 1), ('b', 2)]", "[('a', 3), ('b', 5)]"]
+    shutil.rmtree(venv)  # ~1 GB with Spark; pytest keeps its last three temp trees
