@@ -65,8 +65,8 @@ def _target(q: OsvQuery) -> tuple[str, str | None]:
         raise BadRequest(
             "osv.package",
             _(
-                'a query names a package: {"package": {"name": "...", "ecosystem": "PyPI"}, '
-                '"version": "..."}'
+                'a query names a package: {{"package": {{"name": "...", "ecosystem": "PyPI"}}, '
+                '"version": "..."}}'
             ),
         )
     return canonicalize_name(name), version
