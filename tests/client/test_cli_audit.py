@@ -42,9 +42,10 @@ def advised(
             built = wheel(example_dists["csv-dedupe:wheel"], tmp_path, "csv-dedupe", version)
             assert upload(http, published_catalog, built).status_code == 200
         newest = _advise(
-            http, published_catalog,
+            http,
+            published_catalog,
             [{"ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "1.2.0"}]}]}],
-        )  # fmt: skip
+        )
         oldest = _advise(http, published_catalog, [{"versions": ["1.0.0"]}])
     return newest, oldest
 
@@ -94,9 +95,10 @@ def test_a_withdrawn_advisory_no_longer_steers_the_resolver(
 ) -> None:  # type: ignore[no-untyped-def]
     newest, _oldest = advised
     r = httpx.post(
-        f"{live.url}/api/v1/advisories/{newest}/withdraw", json={},
+        f"{live.url}/api/v1/advisories/{newest}/withdraw",
+        json={},
         headers=bearer(published_catalog),
-    )  # fmt: skip
+    )
     assert r.status_code == 200
     r, plan = _plan(run, "csv-dedupe")
     assert plan["install"][0]["version"] == "1.2.0" and plan["install"][0]["skipped"] == []
@@ -104,7 +106,9 @@ def test_a_withdrawn_advisory_no_longer_steers_the_resolver(
 
 def _lock(path: Path, *packages: tuple[str, str]) -> Path:
     rows = "".join(f'[[packages]]\nname = "{n}"\nversion = "{v}"\n\n' for n, v in packages)
-    path.write_text(f'lock-version = "1.0"\ncreated-by = "test"\n\n{rows}[[packages]]\nname = "local"\n')
+    path.write_text(
+        f'lock-version = "1.0"\ncreated-by = "test"\n\n{rows}[[packages]]\nname = "local"\n'
+    )
     return path
 
 
@@ -118,7 +122,12 @@ def test_audit_a_lock_file(run, advised, tmp_path: Path) -> None:  # type: ignor
     (finding,) = report["affected"]
     assert (finding["name"], finding["version"]) == ("csv-dedupe", "1.2.0")
     assert finding["advisories"] == [
-        {"id": newest, "aliases": ["CVE-2026-40001"], "summary": "Unsafe temp files", "fixed_in": []}
+        {
+            "id": newest,
+            "aliases": ["CVE-2026-40001"],
+            "summary": "Unsafe temp files",
+            "fixed_in": [],
+        }
     ]
     clean = _lock(tmp_path / "clean.toml", ("csv-dedupe", "1.1.0"))
     r = run("audit", "--lock", str(clean))
@@ -137,12 +146,20 @@ def test_audit_an_interpreter(run, advised, live: LiveServer, tmp_path: Path) ->
     python = venv / "bin" / "python"
     site = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True, text=True, check=True,
-    ).stdout.strip()  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     done = pip(
-        "install", "--no-deps", "--no-cache-dir", "--target", site,
-        "--index-url", f"{live.url}/simple/", "csv-dedupe==1.0.0",
-    )  # fmt: skip
+        "install",
+        "--no-deps",
+        "--no-cache-dir",
+        "--target",
+        site,
+        "--index-url",
+        f"{live.url}/simple/",
+        "csv-dedupe==1.0.0",
+    )
     assert done.returncode == 0, done.stderr
     r = run("audit", "--python", str(python))
     assert r.exit_code == 1, r.stderr

@@ -25,8 +25,9 @@ def advisory(**fields: Any) -> dict[str, Any]:
         "details": "Writing to a name with `..` escapes the output directory.",
         "aliases": ["CVE-2026-12345"],
         "severity": [{"type": "CVSS_V3", "score": CVSS3}],
-        "affected": [{"ranges": [{"type": "ECOSYSTEM", "events": [
-            {"introduced": "0"}, {"fixed": "1.1.0"}]}]}],  # fmt: skip
+        "affected": [
+            {"ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.1.0"}]}]}
+        ],
         "references": [{"type": "ADVISORY", "url": "https://example.org/advisories/1"}],
     }
     body.update(fields)

@@ -41,13 +41,17 @@ def test_an_owner_publishes_an_osv_record_that_affects_only_its_range(gov: Gov) 
     ann = gov.token("ann")
     _publish(gov, ann, "adv-range", "1.0.0", "1.9.0", "1.10.0", "2.0.0")
     body = advisory(
-        affected=[{
-            "package": {"ecosystem": "PyPI", "name": "Adv_Range"},
-            "ranges": [{"type": "ECOSYSTEM", "events": [{"fixed": "1.10.0"}, {"introduced": "1.9"}]}],
-            "versions": ["1.0.0"],
-        }],
+        affected=[
+            {
+                "package": {"ecosystem": "PyPI", "name": "Adv_Range"},
+                "ranges": [
+                    {"type": "ECOSYSTEM", "events": [{"fixed": "1.10.0"}, {"introduced": "1.9"}]}
+                ],
+                "versions": ["1.0.0"],
+            }
+        ],
         severity=[{"type": "CVSS_V3", "score": CVSS3}, {"type": "CVSS_V4", "score": CVSS4}],
-    )  # fmt: skip
+    )
     r = gov.call("POST", "/api/v1/components/ADV.range/advisories", ann, json=body)
     assert r.status_code == 201, r.text
     osv = r.json()
@@ -57,8 +61,10 @@ def test_an_owner_publishes_an_osv_record_that_affects_only_its_range(gov: Gov) 
     (affected,) = osv["affected"]
     # The package is the component, normalized; the events are stored in version order.
     assert affected["package"] == {
-        "ecosystem": "PyPI", "name": "adv-range", "purl": "pkg:pypi/adv-range"
-    }  # fmt: skip
+        "ecosystem": "PyPI",
+        "name": "adv-range",
+        "purl": "pkg:pypi/adv-range",
+    }
     assert affected["ranges"] == [
         {"type": "ECOSYSTEM", "events": [{"introduced": "1.9"}, {"fixed": "1.10.0"}]}
     ]
@@ -99,41 +105,113 @@ def test_ids_are_assigned_in_sequence_and_never_reused(gov: Gov) -> None:
 
 
 BAD: list[tuple[str, dict[str, Any], int, str]] = [
-    ("fixed before introduced", advisory(affected=[{"ranges": [{"events": [
-        {"introduced": "2.0"}, {"fixed": "1.0"}]}]}]), 400, "advisory.range"),  # fmt: skip
-    ("fixed equal to introduced", advisory(affected=[{"ranges": [{"events": [
-        {"introduced": "1.0"}, {"fixed": "1.0.0"}]}]}]), 400, "advisory.range"),  # fmt: skip
-    ("two introduced", advisory(affected=[{"ranges": [{"events": [
-        {"introduced": "1.0"}, {"introduced": "1.5"}]}]}]), 400, "advisory.range"),  # fmt: skip
-    ("fix without introduced", advisory(affected=[{"ranges": [{"events": [
-        {"fixed": "1.0"}]}]}]), 400, "advisory.range"),  # fmt: skip
-    ("two kinds in one event", advisory(affected=[{"ranges": [{"events": [
-        {"introduced": "0", "fixed": "1.0"}]}]}]), 400, "advisory.range"),  # fmt: skip
+    (
+        "fixed before introduced",
+        advisory(affected=[{"ranges": [{"events": [{"introduced": "2.0"}, {"fixed": "1.0"}]}]}]),
+        400,
+        "advisory.range",
+    ),
+    (
+        "fixed equal to introduced",
+        advisory(affected=[{"ranges": [{"events": [{"introduced": "1.0"}, {"fixed": "1.0.0"}]}]}]),
+        400,
+        "advisory.range",
+    ),
+    (
+        "two introduced",
+        advisory(
+            affected=[{"ranges": [{"events": [{"introduced": "1.0"}, {"introduced": "1.5"}]}]}]
+        ),
+        400,
+        "advisory.range",
+    ),
+    (
+        "fix without introduced",
+        advisory(affected=[{"ranges": [{"events": [{"fixed": "1.0"}]}]}]),
+        400,
+        "advisory.range",
+    ),
+    (
+        "two kinds in one event",
+        advisory(affected=[{"ranges": [{"events": [{"introduced": "0", "fixed": "1.0"}]}]}]),
+        400,
+        "advisory.range",
+    ),
     ("no ranges and no versions", advisory(affected=[{}]), 400, "advisory.range"),
-    ("not PEP 440 in a range", advisory(affected=[{"ranges": [{"events": [
-        {"introduced": "0"}, {"fixed": "one.two"}]}]}]), 400, "advisory.version"),  # fmt: skip
-    ("not PEP 440 listed", advisory(affected=[{"versions": ["1.0-final-x"]}]), 400,
-     "advisory.version"),  # fmt: skip
-    ("SEMVER range", advisory(affected=[{"ranges": [{"type": "SEMVER", "events": [
-        {"introduced": "0"}]}]}]), 400, "http.400"),  # fmt: skip
-    ("other package", advisory(affected=[{"package": {"name": "requests"}, "versions": ["1.0"]}]),
-     400, "advisory.package"),  # fmt: skip
-    ("other ecosystem", advisory(affected=[{"package": {"ecosystem": "npm", "name": "x"},
-     "versions": ["1.0"]}]), 400, "http.400"),  # fmt: skip
-    ("CVSS missing a metric", advisory(severity=[{"type": "CVSS_V3",
-     "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H"}]), 400, "advisory.severity"),  # fmt: skip
-    ("CVSS bad value", advisory(severity=[{"type": "CVSS_V3", "score": CVSS3.replace("AV:N", "AV:Q")}]),
-     400, "advisory.severity"),  # fmt: skip
-    ("CVSS v3 vector as v4", advisory(severity=[{"type": "CVSS_V4", "score": CVSS3}]), 400,
-     "advisory.severity"),  # fmt: skip
-    ("CVSS twice", advisory(severity=[{"type": "CVSS_V3", "score": CVSS3}] * 2), 400,
-     "advisory.severity"),  # fmt: skip
-    ("javascript URL", advisory(references=[{"type": "WEB", "url": "javascript:alert(1)"}]), 400,
-     "advisory.reference"),  # fmt: skip
-    ("ftp URL", advisory(references=[{"type": "WEB", "url": "ftp://example.org/x"}]), 400,
-     "advisory.reference"),  # fmt: skip
-    ("URL without host", advisory(references=[{"type": "WEB", "url": "https:///x"}]), 400,
-     "advisory.reference"),  # fmt: skip
+    (
+        "not PEP 440 in a range",
+        advisory(affected=[{"ranges": [{"events": [{"introduced": "0"}, {"fixed": "one.two"}]}]}]),
+        400,
+        "advisory.version",
+    ),
+    (
+        "not PEP 440 listed",
+        advisory(affected=[{"versions": ["1.0-final-x"]}]),
+        400,
+        "advisory.version",
+    ),
+    (
+        "SEMVER range",
+        advisory(affected=[{"ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}]}]}]),
+        400,
+        "http.400",
+    ),
+    (
+        "other package",
+        advisory(affected=[{"package": {"name": "requests"}, "versions": ["1.0"]}]),
+        400,
+        "advisory.package",
+    ),
+    (
+        "other ecosystem",
+        advisory(affected=[{"package": {"ecosystem": "npm", "name": "x"}, "versions": ["1.0"]}]),
+        400,
+        "http.400",
+    ),
+    (
+        "CVSS missing a metric",
+        advisory(
+            severity=[{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H"}]
+        ),
+        400,
+        "advisory.severity",
+    ),
+    (
+        "CVSS bad value",
+        advisory(severity=[{"type": "CVSS_V3", "score": CVSS3.replace("AV:N", "AV:Q")}]),
+        400,
+        "advisory.severity",
+    ),
+    (
+        "CVSS v3 vector as v4",
+        advisory(severity=[{"type": "CVSS_V4", "score": CVSS3}]),
+        400,
+        "advisory.severity",
+    ),
+    (
+        "CVSS twice",
+        advisory(severity=[{"type": "CVSS_V3", "score": CVSS3}] * 2),
+        400,
+        "advisory.severity",
+    ),
+    (
+        "javascript URL",
+        advisory(references=[{"type": "WEB", "url": "javascript:alert(1)"}]),
+        400,
+        "advisory.reference",
+    ),
+    (
+        "ftp URL",
+        advisory(references=[{"type": "WEB", "url": "ftp://example.org/x"}]),
+        400,
+        "advisory.reference",
+    ),
+    (
+        "URL without host",
+        advisory(references=[{"type": "WEB", "url": "https:///x"}]),
+        400,
+        "advisory.reference",
+    ),
     ("bad alias", advisory(aliases=["CVE-26-1"]), 400, "advisory.alias"),
     ("GHSA alias upper case", advisory(aliases=["GHSA-ABCD-EFGH-JKMP"]), 400, "advisory.alias"),
     ("hub id given", advisory(id="PSHUB-2026-9999"), 400, "advisory.id"),
@@ -160,7 +238,9 @@ def test_bad_advisories_are_refused_and_nothing_is_stored(
 
 
 def test_unknown_component_is_a_404(gov: Gov) -> None:
-    r = gov.call("POST", "/api/v1/components/adv-none/advisories", gov.token("ann"), json=advisory())
+    r = gov.call(
+        "POST", "/api/v1/components/adv-none/advisories", gov.token("ann"), json=advisory()
+    )
     assert r.status_code == 404 and problem(r)["code"] == "component.missing"
     r = gov.http.get("/api/v1/advisories/PSHUB-1999-0001")
     assert r.status_code == 404 and problem(r)["code"] == "advisory.missing"
@@ -192,14 +272,19 @@ def test_withdrawn_advisories_affect_nothing_but_stay_readable(gov: Gov) -> None
     osv_id = gov.call(
         "POST", "/api/v1/components/adv-gone/advisories", ann, json=advisory()
     ).json()["id"]
-    batch = {"queries": [{"package": {"name": "adv-gone", "ecosystem": "PyPI"}, "version": v}
-                         for v in ("1.0.0", "1.1.0")]}  # fmt: skip
+    batch = {
+        "queries": [
+            {"package": {"name": "adv-gone", "ecosystem": "PyPI"}, "version": v}
+            for v in ("1.0.0", "1.1.0")
+        ]
+    }
     r = gov.http.post("/osv/v1/querybatch", json=batch)
     assert r.status_code == 200
     (first, second) = r.json()["results"]
     assert [v["id"] for v in first["vulns"]] == [osv_id] and set(first["vulns"][0]) == {
-        "id", "modified"
-    }  # fmt: skip
+        "id",
+        "modified",
+    }
     assert second == {}
 
     r = gov.call("POST", f"/api/v1/advisories/{osv_id}/withdraw", ann, json={"reason": "dup"})
@@ -210,7 +295,11 @@ def test_withdrawn_advisories_affect_nothing_but_stay_readable(gov: Gov) -> None
     assert _query(gov, "adv-gone", "1.0.0") == []
     assert _query(gov, "adv-gone", None) == []
     assert gov.http.post("/osv/v1/querybatch", json=batch).json() == {"results": [{}, {}]}
-    assert gov.events("adv-gone")[-1] == ("advisory.withdraw", "ann", {"id": osv_id, "reason": "dup"})
+    assert gov.events("adv-gone")[-1] == (
+        "advisory.withdraw",
+        "ann",
+        {"id": osv_id, "reason": "dup"},
+    )
     again = gov.call("POST", f"/api/v1/advisories/{osv_id}/withdraw", ann, json={})
     assert again.status_code == 409 and problem(again)["code"] == "advisory.withdrawn"
 

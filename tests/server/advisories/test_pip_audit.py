@@ -39,21 +39,41 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 
 def _install(hub: LiveServer, target: Path, requirement: str) -> None:
     done = pip(
-        "install", "--no-deps", "--no-cache-dir", "--target", str(target),
-        "--index-url", f"{hub.url}/simple/", requirement,
-    )  # fmt: skip
+        "install",
+        "--no-deps",
+        "--no-cache-dir",
+        "--target",
+        str(target),
+        "--index-url",
+        f"{hub.url}/simple/",
+        requirement,
+    )
     assert done.returncode == 0, done.stderr
 
 
 def _audit(hub: LiveServer, target: Path, cache: Path) -> tuple[int, dict[str, Any]]:
     done = subprocess.run(
         [
-            str(PIP_AUDIT), "-s", "osv", "--osv-url", f"{hub.url}/osv/v1/query",
-            "--path", str(target), "--cache-dir", str(cache), "--progress-spinner", "off",
-            "--format", "json",
+            str(PIP_AUDIT),
+            "-s",
+            "osv",
+            "--osv-url",
+            f"{hub.url}/osv/v1/query",
+            "--path",
+            str(target),
+            "--cache-dir",
+            str(cache),
+            "--progress-spinner",
+            "off",
+            "--format",
+            "json",
         ],
-        capture_output=True, text=True, timeout=120, env=pip_env(), check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=pip_env(),
+        check=False,
+    )
     assert done.returncode in (0, 1), done.stderr
     return done.returncode, json.loads(done.stdout)
 
@@ -77,8 +97,16 @@ def test_pip_audit_reports_the_hubs_advisory_for_the_affected_version_only(
             assert upload(http, token, built).status_code == 200
         # 1.10.0 fixes it: compared as versions, "1.10.0" is after "1.9.0" (as strings, before).
         body = advisory(
-            affected=[{"ranges": [{"type": "ECOSYSTEM", "events": [
-                {"introduced": "1.0"}, {"fixed": "1.10.0"}]}]}],  # fmt: skip
+            affected=[
+                {
+                    "ranges": [
+                        {
+                            "type": "ECOSYSTEM",
+                            "events": [{"introduced": "1.0"}, {"fixed": "1.10.0"}],
+                        }
+                    ]
+                }
+            ],
         )
         r = http.post("/api/v1/components/audit-me/advisories", json=body, headers=bearer(token))
         assert r.status_code == 201, r.text

@@ -65,8 +65,16 @@ def test_the_project_document_has_what_dependency_bots_read(gov: Gov) -> None:
     base = gov.live.url
     assert info["project_url"] == info["package_url"] == f"{base}/project/pypi-shape/"
     assert info["release_url"] == f"{base}/project/pypi-shape/1.10.0/"
-    for key in ("summary", "description", "description_content_type", "author", "license",
-                "home_page", "project_urls", "classifiers"):  # fmt: skip
+    for key in (
+        "summary",
+        "description",
+        "description_content_type",
+        "author",
+        "license",
+        "home_page",
+        "project_urls",
+        "classifiers",
+    ):
         assert key in info
     assert list(doc["releases"]) == ["1.0.0", "1.9.0", "1.10.0", "2.0rc1"]
     assert isinstance(doc["last_serial"], int) and doc["last_serial"] > 0
@@ -95,9 +103,11 @@ def test_the_release_document_and_yanks(gov: Gov) -> None:
     project = _json(gov, "/pypi/pypi-yank/json")
     assert project["info"]["version"] == "1.1.0"
     assert project["releases"]["1.0.0"][0]["yanked"] is True
-    for path, code in (("/pypi/nope-nope/json", "component.missing"),
-                       ("/pypi/pypi-yank/9.9/json", "release.missing"),
-                       ("/pypi/pypi-yank/not.a.version/json", "release.missing")):  # fmt: skip
+    for path, code in (
+        ("/pypi/nope-nope/json", "component.missing"),
+        ("/pypi/pypi-yank/9.9/json", "release.missing"),
+        ("/pypi/pypi-yank/not.a.version/json", "release.missing"),
+    ):
         r = gov.http.get(path)
         assert r.status_code == 404 and problem(r)["code"] == code
 

@@ -35,7 +35,9 @@ def osv(a: models.Advisory, component: str) -> Osv:
         severity=[OsvSeverity(type=s["type"], score=s["score"]) for s in a.severity],
         affected=[
             OsvAffected(
-                package=OsvPackage(ecosystem=ECOSYSTEM, name=component, purl=f"pkg:pypi/{component}"),
+                package=OsvPackage(
+                    ecosystem=ECOSYSTEM, name=component, purl=f"pkg:pypi/{component}"
+                ),
                 ranges=[
                     OsvRange(type=r["type"], events=[OsvEvent(**e) for e in r["events"]])
                     for r in entry.get("ranges", [])
