@@ -347,3 +347,23 @@ def test_purl_queries_are_answered(gov: Gov) -> None:
     ).json()["id"]
     r = gov.http.post("/osv/v1/query", json={"package": {"purl": "pkg:pypi/adv-purl@1.0.0"}})
     assert [v["id"] for v in r.json()["vulns"]] == [osv_id]
+
+
+def test_osv_queries_are_answered_while_the_hub_is_read_only(gov: Gov) -> None:
+    """They are reads sent as POST: maintenance must not stop an audit (publishing stops)."""
+    from pysetl_hub_server.security.readonly import set_read_only
+
+    ann = gov.token("ann")
+    _publish(gov, ann, "adv-ro", "1.0.0")
+    osv_id = gov.call("POST", "/api/v1/components/adv-ro/advisories", ann, json=advisory()).json()[
+        "id"
+    ]
+    gov.live.run(lambda hub: set_read_only(hub, True))
+    try:
+        assert _query(gov, "adv-ro", "1.0.0") == [osv_id]
+        batch = {"queries": [{"package": {"name": "adv-ro", "ecosystem": "PyPI"}, "version": "1"}]}
+        assert gov.http.post("/osv/v1/querybatch", json=batch).status_code == 200
+        refused = gov.call("POST", "/api/v1/components/adv-ro/advisories", ann, json=advisory())
+        assert refused.status_code == 503
+    finally:
+        gov.live.run(lambda hub: set_read_only(hub, False))
