@@ -35,6 +35,17 @@ def advisory(**fields: Any) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
+def sqlite_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One live hub on SQLite for a module whose tests are not about the database."""
+    from tests.conftest import start_hub
+
+    tmp = tmp_path_factory.mktemp("hub")
+    server = start_hub(tmp, f"sqlite+aiosqlite:///{tmp / 'hub.sqlite3'}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
 def gov(
     module_live: LiveServer,
     example_dists: dict[str, Path],

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +27,8 @@ PIP_AUDIT = Path(sys.executable).parent / "pip-audit"
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    from tests.conftest import start_hub
-
-    tmp = tmp_path_factory.mktemp("hub")
-    server = start_hub(tmp, f"sqlite+aiosqlite:///{tmp / 'hub.sqlite3'}")
-    yield server
-    server.stop()
+def hub(sqlite_hub: LiveServer) -> LiveServer:
+    return sqlite_hub
 
 
 def _install(hub: LiveServer, target: Path, requirement: str) -> None:

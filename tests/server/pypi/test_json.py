@@ -7,7 +7,8 @@ The keys checked are those dependency bots read (Renovate's and Dependabot's PyP
 (`vulnerabilities[].id/aliases/fixed_in/summary/details/withdrawn`). pip-audit's own PyPI
 service is run against the hub: it only ever asks https://pypi.org, so that one host (the
 public internet) is redirected to the live hub by a requests transport adapter; nothing else
-is mocked.
+is mocked. SQLite only: these documents are read models, the advisory tests cover both
+databases.
 """
 
 from __future__ import annotations
@@ -22,25 +23,22 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
-from tests.server.advisories.conftest import advisory
+from tests.server.advisories.conftest import advisory, sqlite_hub
 from tests.server.governance.conftest import Gov
-from tests.support.governance import module_live
 from tests.support.live import LiveServer
 from tests.support.upload import problem
 
-__all__ = ["module_live"]
+__all__ = ["sqlite_hub"]
 
 
 @pytest.fixture(scope="module")
 def gov(
-    module_live: LiveServer,
+    sqlite_hub: LiveServer,
     example_dists: dict[str, Path],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Gov]:
-    with httpx.Client(base_url=module_live.url, timeout=30) as http:
-        yield Gov(
-            module_live, http, example_dists["csv-dedupe:wheel"], tmp_path_factory.mktemp("w")
-        )
+    with httpx.Client(base_url=sqlite_hub.url, timeout=30) as http:
+        yield Gov(sqlite_hub, http, example_dists["csv-dedupe:wheel"], tmp_path_factory.mktemp("w"))
 
 
 def _json(gov: Gov, path: str) -> dict[str, Any]:
