@@ -17,6 +17,7 @@ import pytest
 from click.testing import Result
 
 from pysetl_hub.config import Config
+from pysetl_hub.errors import ResolutionError
 from tests.support.clients import pip
 from tests.support.governance import bearer, wheel
 from tests.support.live import LiveServer
@@ -166,3 +167,30 @@ def test_audit_an_interpreter(run, advised, live: LiveServer, tmp_path: Path) ->
     assert "csv-dedupe" in r.stderr and oldest in r.stderr and newest not in r.stderr
     report = json.loads(run("audit", "--python", str(python), "--json").stdout)
     assert [(f["name"], f["version"]) for f in report["affected"]] == [("csv-dedupe", "1.0.0")]
+
+
+def test_both_clients_prefer_the_unaffected_release(advised, config: Config) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from pysetl_hub.client import AsyncHubClient, HubClient
+    from pysetl_hub.environment import Environment
+
+    newest, _oldest = advised
+    env = Environment.probe().override(pysetl="1.2.0", pyspark="3.5")
+
+    async def go() -> tuple[str, tuple[str, ...]]:
+        async with AsyncHubClient(config) as ac:
+            (pick,) = (await ac.resolve("csv-dedupe", env, with_deps=False)).picks
+        return pick.version, pick.skipped
+
+    with HubClient(config) as client:
+        (pick,) = client.resolve("csv-dedupe", env, with_deps=False).picks
+        with pytest.raises(ResolutionError) as refused:
+            client.resolve("csv-dedupe>=1.2", env, with_deps=False, require_safe=True)
+    assert (pick.version, pick.skipped) == ("1.1.0", (f"skipped 1.2.0: affected by {newest}",))
+    assert asyncio.run(go()) == (pick.version, pick.skipped)
+    assert [(r.version, r.reason) for r in refused.value.rejections] == [
+        ("1.2.0", f"affected by {newest}"),
+        ("1.1.0", "excluded by >=1.2"),
+        ("1.0.0", "excluded by >=1.2"),
+    ]
