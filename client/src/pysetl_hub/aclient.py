@@ -17,7 +17,7 @@ import httpx
 from pysetl_hub import core
 from pysetl_hub.config import Config
 from pysetl_hub.environment import Environment
-from pysetl_hub.errors import NotFound, TransportError
+from pysetl_hub.errors import APIError, NotFound, TransportError
 from pysetl_hub.resolve import Plan
 from pysetl_hub.resolve import resolve as resolve_plan
 from pysetl_hub.transfer import (
@@ -49,6 +49,7 @@ from pysetl_hub_schemas import (
     TokenList,
     UploadResult,
 )
+from pysetl_hub_schemas.osv import Osv, OsvVulns
 
 
 class AsyncHubClient:
@@ -116,6 +117,16 @@ class AsyncHubClient:
     async def component(self, name: str) -> Component:
         return core.parse(await self._call(core.component(name)), Component)
 
+    async def advisories(self, name: str) -> list[Osv]:
+        """As `HubClient.advisories`."""
+        try:
+            found = core.parse(await self._call(core.osv_query(name)), OsvVulns).vulns
+        except APIError as exc:
+            if exc.status in (404, 405):
+                return []
+            raise
+        return [v for v in (found or []) if v.withdrawn is None]
+
     async def release(self, name: str, version: str) -> Release:
         return core.parse(await self._call(core.release(name, version)), Release)
 
@@ -152,28 +163,45 @@ class AsyncHubClient:
         environment: Environment | None = None,
         *,
         with_deps: bool = True,
+        require_safe: bool = False,
     ) -> Plan:
         """As `HubClient.resolve`. The resolver is pure and synchronous: it runs again each
-        time it meets a name not fetched yet, so every fetch is awaited outside it."""
+        time it meets a name not fetched yet, so every fetch (a component and its advisories)
+        is awaited outside it."""
+        from pysetl_hub.advisories import affects
+
         wanted = [requirement] if isinstance(requirement, str) else list(requirement)
         env = environment
         if env is None:
             env = await asyncio.to_thread(Environment.probe, None)
         known: dict[str, Component | None] = {}
+        advised: dict[str, list[Osv]] = {}
 
         def fetch(name: str) -> Component | None:
             if name not in known:
                 raise Unfetched(name)
             return known[name]
 
+        def affected(name: str, version: str) -> list[str]:
+            return [a.id for a in advised.get(name, []) if affects(a, name, version)]
+
         while True:
             try:
-                return resolve_plan(wanted, env, fetch, with_deps=with_deps)
+                return resolve_plan(
+                    wanted,
+                    env,
+                    fetch,
+                    with_deps=with_deps,
+                    affected=affected,
+                    require_safe=require_safe,
+                )
             except Unfetched as missing:
                 try:
-                    known[missing.name] = await self.component(missing.name)
+                    found = known[missing.name] = await self.component(missing.name)
                 except NotFound:
                     known[missing.name] = None
+                else:
+                    advised[found.name] = await self.advisories(found.name)
 
     async def download(self, file: FileInfo, dest: Path, progress: Progress | None = None) -> Path:
         url = file_url(self.config, file)

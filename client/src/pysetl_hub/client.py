@@ -19,7 +19,7 @@ import httpx
 from pysetl_hub import core
 from pysetl_hub.config import Config, origin
 from pysetl_hub.environment import Environment
-from pysetl_hub.errors import NotFound, TransportError
+from pysetl_hub.errors import APIError, NotFound, TransportError
 from pysetl_hub.governance import GovernanceMethods
 from pysetl_hub.resolve import Plan
 from pysetl_hub.resolve import resolve as resolve_plan
@@ -51,6 +51,7 @@ from pysetl_hub_schemas import (
     TokenList,
     UploadResult,
 )
+from pysetl_hub_schemas.osv import AuditFinding, Osv, OsvBatchResponse, OsvQuery, OsvVulns
 
 
 class HubClient(GovernanceMethods):
@@ -156,17 +157,45 @@ class HubClient(GovernanceMethods):
             return None
         return core.parse(self._call(core.provenance(file.provenance)), Provenance)
 
+    def advisories(self, name: str) -> list[Osv]:
+        """The advisories (OSV records, withdrawn ones left out) of a component; none from a
+        hub that has no OSV API (404/405)."""
+        try:
+            found = core.parse(self._call(core.osv_query(name)), OsvVulns).vulns
+        except APIError as exc:
+            if exc.status in (404, 405):
+                return []
+            raise
+        return [v for v in (found or []) if v.withdrawn is None]
+
+    def osv_batch(self, queries: list[OsvQuery]) -> OsvBatchResponse:
+        return core.parse(self._call(core.osv_batch(queries)), OsvBatchResponse)
+
+    def vulnerability(self, osv_id: str) -> Osv:
+        return core.parse(self._call(core.osv_vuln(osv_id)), Osv)
+
+    def audit(self, installed: list[tuple[str, str]]) -> list[AuditFinding]:
+        """The (name, version) pairs the hub's advisories affect, with those advisories."""
+        from pysetl_hub.advisories import findings
+
+        return findings(installed, self.osv_batch, self.vulnerability)
+
     def resolve(
         self,
         requirement: str | Sequence[str],
         environment: Environment | None = None,
         *,
         with_deps: bool = True,
+        require_safe: bool = False,
     ) -> Plan:
         """What to install for `requirement` (PEP 508) in `environment` (default: the running
-        interpreter); see `pysetl_hub.resolve` for the rules."""
+        interpreter); see `pysetl_hub.resolve` for the rules. A release an advisory affects is
+        passed over for one that is not; `require_safe` refuses it outright."""
+        from pysetl_hub.advisories import affects
+
         wanted = [requirement] if isinstance(requirement, str) else list(requirement)
         env = environment or Environment.probe()
+        known: dict[str, list[Osv]] = {}
 
         def fetch(name: str) -> Component | None:
             try:
@@ -174,7 +203,14 @@ class HubClient(GovernanceMethods):
             except NotFound:
                 return None
 
-        return resolve_plan(wanted, env, fetch, with_deps=with_deps)
+        def affected(name: str, version: str) -> list[str]:
+            if name not in known:
+                known[name] = self.advisories(name)
+            return [a.id for a in known[name] if affects(a, name, version)]
+
+        return resolve_plan(
+            wanted, env, fetch, with_deps=with_deps, affected=affected, require_safe=require_safe
+        )
 
     def download(self, file: FileInfo, dest: Path, progress: Progress | None = None) -> Path:
         """Stream `file` into the directory `dest`, checking sha256 as the bytes arrive."""

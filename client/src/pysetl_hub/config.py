@@ -17,7 +17,7 @@ from pysetl_hub.errors import ConfigError
 from pysetl_hub.i18n import _
 
 DEFAULT_URL = "http://127.0.0.1:8000"
-KEYS = ("url", "installer", "timeout", "retries", "verify", "trust_root")
+KEYS = ("url", "installer", "timeout", "retries", "verify", "trust_root", "require_safe")
 VERIFY_MODES = ("require", "warn", "off")
 
 
@@ -86,6 +86,8 @@ class Config:
     verify: str | None = None
     # Sigstore trusted_root.json; None: $PYSETL_HUB_SIGSTORE_TRUST_ROOT, else production.
     trust_root: Path | None = None
+    # Refuse to install a release a hub advisory affects (`install --require-safe`).
+    require_safe: bool = False
 
     @property
     def trust_file(self) -> Path:
@@ -133,6 +135,11 @@ class Config:
                 )
             )
         trust_root = env.get("PYSETL_HUB_SIGSTORE_TRUST_ROOT") or stored.get("trust_root")
+        require_safe = _flag(
+            env.get("PYSETL_HUB_REQUIRE_SAFE", stored.get("require_safe", False)),
+            "require_safe",
+            path,
+        )
         return cls(
             url=hub_url,
             token=token or env.get("PYSETL_HUB_TOKEN") or tokens.get(origin(hub_url)),
@@ -143,7 +150,24 @@ class Config:
             path=path,
             verify=verify,
             trust_root=Path(trust_root) if trust_root else None,
+            require_safe=require_safe,
         )
+
+
+def _flag(value: object, key: str, path: Path) -> bool:
+    """A yes/no setting: a TOML boolean, or the words `pysetl-hub config set` stores."""
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in ("true", "1", "yes", "on"):
+        return True
+    if word in ("false", "0", "no", "off", ""):
+        return False
+    raise ConfigError(
+        _("{key} must be true or false, not {value} ({path})").format(
+            key=key, value=repr(value), path=path
+        )
+    )
 
 
 def save_token(path: Path, url: str, token: str) -> None:

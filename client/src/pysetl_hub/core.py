@@ -34,6 +34,7 @@ from pysetl_hub_schemas import (
     TokenCreate,
     YankRequest,
 )
+from pysetl_hub_schemas.osv import OsvBatchQuery, OsvQuery
 
 T = TypeVar("T")
 
@@ -63,6 +64,22 @@ def _seg(value: str) -> str:
 
 def component(name: str) -> Call:
     return Call("GET", f"/api/v1/components/{_seg(name)}")
+
+
+def osv_query(name: str) -> Call:
+    """Every advisory of a package (the OSV query API, without a version)."""
+    return Call("POST", "/osv/v1/query", body=msgspec.json.encode(
+        {"package": {"name": name, "ecosystem": "PyPI"}}))  # fmt: skip
+
+
+def osv_batch(queries: list[OsvQuery]) -> Call:
+    return Call(
+        "POST", "/osv/v1/querybatch", body=msgspec.json.encode(OsvBatchQuery(queries=queries))
+    )
+
+
+def osv_vuln(osv_id: str) -> Call:
+    return Call("GET", f"/osv/v1/vulns/{_seg(osv_id)}")
 
 
 def release(name: str, version: str) -> Call:

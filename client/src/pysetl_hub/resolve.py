@@ -29,6 +29,8 @@ from pysetl_hub_schemas import PLATFORM_DISTS, Component, FileInfo, Release
 # Platform packages: never taken from the hub, whatever it hosts.
 PLATFORM = frozenset(PLATFORM_DISTS.values())
 MAX_RESTARTS = 50
+# (name, version) -> ids of the advisories that affect it.
+Affected = Callable[[str, str], list[str]]
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class Pick:
     release: Release
     file: FileInfo
     required_by: str | None = None
+    advisories: tuple[str, ...] = ()  # ids of advisories that affect this version
+    skipped: tuple[str, ...] = ()  # newer versions passed over, and why
 
 
 @dataclass
@@ -123,10 +127,24 @@ def why_not(
     return None
 
 
+def _affected_by(ids: list[str]) -> str:
+    return _("affected by {advisories}").format(advisories=", ".join(ids))
+
+
 def choose(
-    component: Component, spec: SpecifierSet, env: Environment, *, required_by: str | None = None
+    component: Component,
+    spec: SpecifierSet,
+    env: Environment,
+    *,
+    required_by: str | None = None,
+    affected: Affected | None = None,
+    require_safe: bool = False,
 ) -> Pick:
-    """The newest usable release of `component` within `spec` (PEP 440, PEP 592 rules)."""
+    """The newest usable release of `component` within `spec` (PEP 440, PEP 592 rules).
+
+    A release an advisory affects (`affected`) is passed over for an older one that is not;
+    when every usable release is affected the newest is taken all the same (the install warns)
+    unless `require_safe`, which makes an affected release unusable."""
     allow_yanked = exact_pin(spec)
     releases = []
     for r in component.releases:
@@ -138,8 +156,11 @@ def choose(
     rejections: list[Rejection] = []
     # Pre-releases only when the specifier names one, or when no final release fits (as pip).
     passes = [bool(spec.prereleases)] if spec.prereleases else [False, True]
+    unsafe = False  # a release was refused for its advisories only
     for with_pre in passes:
         rejections = []
+        fallback: Pick | None = None
+        skipped: list[str] = []
         for v, r in releases:
             if v.is_prerelease and not with_pre:
                 continue  # the last pass always takes pre-releases: only its reasons are shown
@@ -147,8 +168,27 @@ def choose(
             if reason is None:
                 f = best_file(r, env)
                 assert f is not None
-                return Pick(component.display_name, r.version, r, f, required_by)
+                ids = affected(component.name, r.version) if affected else []
+                if not ids:
+                    return Pick(
+                        component.display_name, r.version, r, f, required_by,
+                        skipped=tuple(skipped),
+                    )  # fmt: skip
+                if require_safe:
+                    unsafe = True
+                    rejections.append(Rejection(r.version, _affected_by(ids)))
+                    continue
+                skipped.append(
+                    _("skipped {version}: {why}").format(version=r.version, why=_affected_by(ids))
+                )
+                if fallback is None:
+                    fallback = Pick(
+                        component.display_name, r.version, r, f, required_by, advisories=tuple(ids)
+                    )
+                continue
             rejections.append(Rejection(r.version, reason))
+        if fallback is not None:
+            return fallback  # every usable release is affected: the newest, with its advisories
     requirement = f"{component.display_name}{spec}"
     if not releases:
         raise ResolutionError(
@@ -160,6 +200,12 @@ def choose(
         _("no release of {requirement} fits {environment}").format(
             requirement=requirement, environment=env.describe()
         ),
+        hint=_(
+            "the releases that fit are affected by advisories and --require-safe refuses them: "
+            "wait for a fixed release, or install without --require-safe at your own risk"
+        )
+        if unsafe
+        else "",
     )
 
 
@@ -175,10 +221,13 @@ def resolve(
     fetch: Callable[[str], Component | None],
     *,
     with_deps: bool = True,
+    affected: Affected | None = None,
+    require_safe: bool = False,
 ) -> Plan:
     """Pick a release for each requirement and, recursively, each dependency the hub hosts.
 
-    `fetch(name)` returns the hub's view of a component, or None when the hub does not host it.
+    `fetch(name)` returns the hub's view of a component, or None when the hub does not host it;
+    `affected(name, version)` the advisories that affect a release (see `choose`).
     """
     roots = [parse_requirement(r) for r in requirements]
     cache: dict[NormalizedName, Component | None] = {}
@@ -219,7 +268,14 @@ def resolve(
                 restart = True  # a later constraint rules out an earlier pick: start over with it
                 break
             try:
-                pick = choose(component, spec, env, required_by=parent)
+                pick = choose(
+                    component,
+                    spec,
+                    env,
+                    required_by=parent,
+                    affected=affected,
+                    require_safe=require_safe,
+                )
             except ResolutionError as exc:
                 if len(seen) == 1 and seen[0][1] is None:
                     raise

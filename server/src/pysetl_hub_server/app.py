@@ -14,6 +14,11 @@ from litestar.openapi.plugins import JsonRenderPlugin
 
 from pysetl_hub_server import __version__
 from pysetl_hub_server.accounts.controllers import ROUTES as ACCOUNT_ROUTES
+from pysetl_hub_server.advisories.controllers import (
+    AdvisoryController,
+    ComponentAdvisoryController,
+    OsvController,
+)
 from pysetl_hub_server.audit.controllers import ROUTES as AUDIT_ROUTES
 from pysetl_hub_server.components.controllers import ComponentController
 from pysetl_hub_server.deps import provide_hub, provide_identity, provide_viewer
@@ -34,6 +39,7 @@ from pysetl_hub_server.problems import exception_handlers
 from pysetl_hub_server.provenance.controllers import PublisherController, provenance
 from pysetl_hub_server.provenance.oidc.controllers import OidcController
 from pysetl_hub_server.publishing.controllers import upload
+from pysetl_hub_server.pypi.controllers import ROUTES as PYPI_ROUTES
 from pysetl_hub_server.runtime import build_hub
 from pysetl_hub_server.search.controllers import search
 from pysetl_hub_server.security.headers import SecurityHeaders
@@ -101,6 +107,10 @@ def create_litestar(the_hub: Hub, memo: PageMemo | None = None) -> Litestar:
             InvitationController,
             OrgController,
             AdminController,
+            ComponentAdvisoryController,
+            AdvisoryController,
+            OsvController,
+            *PYPI_ROUTES,
             *ACCOUNT_ROUTES,
             *AUDIT_ROUTES,
             web_router(),

@@ -202,6 +202,12 @@ def act_events(w: World, token: str | None, allowed: bool) -> Outcome:
     return _http(w.http.get(f"/api/v1/components/{NAME}/events", headers=bearer(token)))
 
 
+def act_advisory(w: World, token: str | None, allowed: bool) -> Outcome:
+    body = {"summary": "table check", "affected": [{"versions": ["1.0.0"]}]}
+    url = f"/api/v1/components/{NAME}/advisories"
+    return _http(w.http.post(url, json=body, headers=bearer(token)))
+
+
 def act_quarantine(w: World, token: str | None, allowed: bool) -> Outcome:
     url = f"/api/v1/admin/components/{NAME}/quarantine"
     out = _http(w.http.post(url, json={"reason": "table check"}, headers=bearer(token)))
@@ -230,6 +236,7 @@ ACTIONS: dict[str, tuple[Act, str]] = {
     "settings": (act_settings, "settings"),
     "transfer": (act_transfer, "transfer"),
     "read events": (act_events, "events"),
+    "publish advisory": (act_advisory, "advisories"),
     "quarantine": (act_quarantine, "admin"),
     "prohibit": (act_prohibit, "admin"),
 }
@@ -267,7 +274,7 @@ TABLE: dict[str, dict[str, str]] = {
     "teamowner": row(OWNER, "role", transfer="org"),
     "scoped": row(set(), "scope"),
     "yank-only": row({"yank", "unyank"}, "action"),
-    "admin": row(ADMIN, "role"),
+    "admin": row(ADMIN | {"publish advisory"}, "role"),  # admins publish advisories anywhere
     "oidc": row({"upload"}, "action"),
 }
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pysetl_hub.cli import (
     account,
+    audit,
     events,
     governance,
     install,
@@ -25,6 +26,7 @@ from pysetl_hub.cli.group import main
 
 for _module in (
     account,
+    audit,
     events,
     governance,
     install,

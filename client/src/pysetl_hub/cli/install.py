@@ -26,7 +26,17 @@ from pysetl_hub.cli.options import (
     quiet_option,
     signature_options,
 )
-from pysetl_hub.cli.output import activity, emit_json, joined, safe, say, show, table, transfer_bar
+from pysetl_hub.cli.output import (
+    activity,
+    emit_json,
+    joined,
+    safe,
+    say,
+    show,
+    table,
+    transfer_bar,
+    warn,
+)
 from pysetl_hub.i18n import _
 
 if TYPE_CHECKING:
@@ -48,6 +58,8 @@ def _print_plan(plan: Plan, env: Environment) -> None:
         else:
             line = _("  [bold]{name}[/] {version}  {file}")
         say(line.format(**fields))
+        for note in p.skipped:
+            say(_("    [dim]{note}[/]").format(note=safe(note)))
     for r in plan.external:
         say(
             _("  {requirement} [dim](left to the installer's own index)[/]").format(
@@ -67,11 +79,25 @@ def _plan_json(plan: Plan, env: Environment) -> dict[str, Any]:
                 "sha256": p.file.hashes.get("sha256"),
                 "url": p.file.url,
                 "required_by": p.required_by,
+                "advisories": list(p.advisories),
+                "skipped": list(p.skipped),
             }
             for p in plan.picks
         ],
         "external": plan.external,
     }
+
+
+def _warn_affected(plan: Plan) -> None:
+    """A warning for each pick an advisory affects (the resolver found no unaffected one)."""
+    for p in plan.picks:
+        if p.advisories:
+            warn(
+                _(
+                    "{name} {version} is affected by {advisories}; no release that fits is "
+                    "free of them (see `pysetl-hub audit`; --require-safe refuses it)"
+                ).format(name=p.name, version=p.version, advisories=", ".join(p.advisories))
+            )
 
 
 def _print_checks(checker: Checker) -> None:
@@ -148,6 +174,11 @@ class _Progress:
 @installer_option
 @click.option("--no-deps", is_flag=True, help="Install only what was named.")
 @click.option("--dry-run", is_flag=True, help="Print the plan and stop.")
+@click.option(
+    "--require-safe",
+    is_flag=True,
+    help="Refuse a release a hub advisory affects (config `require_safe`).",
+)
 @signature_options
 @quiet_option
 @json_option
@@ -159,17 +190,25 @@ def install_cmd(
     installer: str | None,
     no_deps: bool,
     dry_run: bool,
+    require_safe: bool,
     signatures: Signatures,
     quiet: bool,
     as_json: bool,
 ) -> None:
     """Resolve for the environment, download, check digests and signatures, and install
-    with pip or uv."""
+    with pip or uv. A release a hub advisory affects is passed over for one that is not;
+    when none is left it is installed with a warning, or refused with --require-safe."""
     from pysetl_hub.install import install
 
     env = target.environment()
     with ctx.client() as client:
-        plan = client.resolve(list(requirements), env, with_deps=not no_deps)
+        plan = client.resolve(
+            list(requirements),
+            env,
+            with_deps=not no_deps,
+            require_safe=require_safe or ctx.config.require_safe,
+        )
+        _warn_affected(plan)
         if as_json:
             emit_json(_plan_json(plan, env))
         elif not quiet:

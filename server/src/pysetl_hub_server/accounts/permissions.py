@@ -45,6 +45,7 @@ RULES: dict[str, Rule] = {
     "settings": Rule("owner", "manage", _("change the settings of")),
     "transfer": Rule("owner", "manage", _("transfer")),
     "events": Rule("owner", "manage", _("read the security events of")),
+    "advisories": Rule("owner", "manage", _("publish or withdraw advisories for")),
 }
 
 

@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 FLAG = "read_only"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Reads sent as POST (the OSV query API's shape): answered in read-only mode too.
+READ_POSTS = frozenset({"/osv/v1/query", "/osv/v1/querybatch"})
 RETRY_AFTER = 300  # seconds: maintenance is minutes, not a request's blink
 
 
@@ -99,7 +101,11 @@ class ReadOnlyGate:
         self._forced = forced
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == ScopeType.HTTP and scope["method"] not in SAFE_METHODS:
+        if (
+            scope["type"] == ScopeType.HTTP
+            and scope["method"] not in SAFE_METHODS
+            and not (scope["method"] == "POST" and scope["path"] in READ_POSTS)
+        ):
             message = await self._message()
             if message is not None:
                 await self._refuse(scope, send, message)

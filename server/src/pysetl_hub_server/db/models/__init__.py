@@ -2,6 +2,7 @@
 the source of the schema; importing this package registers every table on `Base.metadata`."""
 
 from pysetl_hub_server.db.models.accounts import ApiToken, OidcJti, RecoveryCode, User, WebSession
+from pysetl_hub_server.db.models.advisories import Advisory
 from pysetl_hub_server.db.models.audit import AuditEvent, AuditHead
 from pysetl_hub_server.db.models.base import NAMING, Base, Id, UTCDateTime, utcnow
 from pysetl_hub_server.db.models.catalog import (
@@ -29,6 +30,7 @@ from pysetl_hub_server.db.models.search import SearchDoc, SearchOutbox, SearchTa
 
 __all__ = [
     "NAMING",
+    "Advisory",
     "ApiToken",
     "AuditEvent",
     "AuditHead",

@@ -1,0 +1,1 @@
+"""Security advisories (OSV): publishing, withdrawing, the OSV query API."""

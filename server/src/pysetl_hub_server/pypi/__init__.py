@@ -1,0 +1,1 @@
+"""The PyPI JSON API and the `/project/{name}/` URL upload tools print."""
