@@ -143,10 +143,19 @@ class _Progress:
 
 
 @click.command("install")
-@click.argument("requirements", nargs=-1, required=True)
+@click.argument("requirements", nargs=-1)
 @env_options
 @installer_option
 @click.option("--no-deps", is_flag=True, help="Install only what was named.")
+@click.option(
+    "--locked",
+    type=click.Path(dir_okay=False, path_type=Path),
+    is_flag=False,
+    flag_value="pylock.toml",
+    default=None,
+    help="Install exactly the files of this PEP 751 lock (default pylock.toml), each checked "
+    "against its recorded sha256 and publisher.",
+)
 @click.option("--dry-run", is_flag=True, help="Print the plan and stop.")
 @signature_options
 @quiet_option
@@ -158,15 +167,23 @@ def install_cmd(
     target: Target,
     installer: str | None,
     no_deps: bool,
+    locked: Path | None,
     dry_run: bool,
     signatures: Signatures,
     quiet: bool,
     as_json: bool,
 ) -> None:
     """Resolve for the environment, download, check digests and signatures, and install
-    with pip or uv."""
+    with pip or uv (or install a lock file's files with --locked)."""
     from pysetl_hub.install import install
 
+    if locked is not None or not requirements:
+        if locked is None or requirements:
+            raise click.UsageError(_("give the requirements to install, or --locked PYLOCK, but not both"))
+        from pysetl_hub.cli.lock import run_locked
+
+        run_locked(ctx, locked, target, installer or ctx.config.installer, signatures, quiet)
+        return
     env = target.environment()
     with ctx.client() as client:
         plan = client.resolve(list(requirements), env, with_deps=not no_deps)
