@@ -73,8 +73,10 @@ def catalog(
 
     def needs_dedupe(members: dict[str, bytes]) -> None:
         (meta,) = [m for m in members if m.endswith(".dist-info/METADATA")]
-        text = members[meta].decode().replace(
-            "Requires-Dist:", "Requires-Dist: csv-dedupe>=1.0\nRequires-Dist:", 1
+        text = (
+            members[meta]
+            .decode()
+            .replace("Requires-Dist:", "Requires-Dist: csv-dedupe>=1.0\nRequires-Dist:", 1)
         )
         members[meta] = text.encode()
 
@@ -217,9 +219,7 @@ def test_install_locked_installs_exactly_the_lock(
     path = tmp_path / "pylock.toml"
     write_lock(config, venv, path)
     fresh = Config(**{**config.__dict__, "cache_dir": tmp_path / "cache2"})
-    result = cli(
-        fresh, "install", "--locked", str(path), "--python", venv, "--installer", "uv"
-    )
+    result = cli(fresh, "install", "--locked", str(path), "--python", venv, "--installer", "uv")
     try:
         assert installed(venv) == {"csv-dedupe": "1.0.0", "sales-report": "2.0.0"}
         assert "github:acme/csv-dedupe/release.yml" in result.stderr
@@ -330,9 +330,7 @@ def test_uv_installs_the_same_files_from_the_lock(
         uninstall(venv, "csv-dedupe", "sales-report")
 
 
-def test_pip_installs_the_same_files_with_hashes(
-    config: Config, tmp_path: Path
-) -> None:
+def test_pip_installs_the_same_files_with_hashes(config: Config, tmp_path: Path) -> None:
     """pip (--require-hashes from the lock's URLs and sha256) installs the same files."""
     python = venv_python(tmp_path / "pipvenv", with_pip=True)
     path = tmp_path / "pylock.toml"

@@ -312,9 +312,7 @@ class LockFileError(HubError):
     """A pylock.toml that is not valid PEP 751, or that does not fit the target environment."""
 
     def __init__(self, path: str, detail: str) -> None:
-        super().__init__(
-            _("{path} cannot be used: {detail}").format(path=path, detail=detail)
-        )
+        super().__init__(_("{path} cannot be used: {detail}").format(path=path, detail=detail))
         self.path, self.detail = path, detail
         self.hint = _(
             "write the lock again with `pysetl-hub lock` for this environment (--python, "

@@ -150,7 +150,10 @@ def build_lock(
         created_by=CREATED_BY,
         environments=environments(markers, env),
         requires_python=requires_python if str(requires_python) else None,
-        packages=[_package(hub, p, publishers.get(p.file.filename)) for p in plan.picks],
+        packages=[
+            _package(hub, p, publishers.get(p.file.filename))
+            for p in sorted(plan.picks, key=lambda p: canonicalize_name(p.name))
+        ],
         tool={TOOL: tool},
     )
     lock.validate()

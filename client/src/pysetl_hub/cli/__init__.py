@@ -19,6 +19,7 @@ from pysetl_hub.cli import (
     publishers,
     scaffold,
     search,
+    stats,
     tokens,
     yank,
 )
@@ -34,6 +35,7 @@ for _module in (
     publishers,
     scaffold,
     search,
+    stats,
     tokens,
     yank,
 ):

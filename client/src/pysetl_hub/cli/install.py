@@ -179,7 +179,9 @@ def install_cmd(
 
     if locked is not None or not requirements:
         if locked is None or requirements:
-            raise click.UsageError(_("give the requirements to install, or --locked PYLOCK, but not both"))
+            raise click.UsageError(
+                _("give the requirements to install, or --locked PYLOCK, but not both")
+            )
         from pysetl_hub.cli.lock import run_locked
 
         run_locked(ctx, locked, target, installer or ctx.config.installer, signatures, quiet)

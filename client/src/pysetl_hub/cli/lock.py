@@ -129,8 +129,8 @@ def run_locked(
 ) -> None:
     """`install --locked PATH`: select the files for the target, check each against the lock,
     then install them all (or nothing)."""
-    from pysetl_hub.lockfile import not_locked, read_lock, tool_table
     from pysetl_hub.locked import install_locked, select
+    from pysetl_hub.lockfile import not_locked, read_lock, tool_table
 
     lock = read_lock(path)
     env = target.environment()
