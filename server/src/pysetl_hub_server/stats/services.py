@@ -7,6 +7,7 @@ not yet flushed, are missing.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -98,11 +99,16 @@ class Trend:
     last_7_days: int
     weekly_before: float  # the average week of the 28 days before
 
+    @property
+    def score(self) -> float:
+        return (self.last_7_days - self.weekly_before) / math.sqrt(self.weekly_before + 1)
+
 
 async def trending(session: AsyncSession, today: date, limit: int = 6) -> list[Trend]:
     """Visible components downloaded more in the last 7 days than in an average week of the
-    28 days before, ranked by (last 7 days + 1) / (average week before + 1): the +1 keeps a
-    first download from outranking a real rise, and a flat or falling component is left out."""
+    28 days before, ranked by how far above that week they are in Poisson standard deviations,
+    (last 7 days - week before) / sqrt(week before + 1): a doubling from 700 outranks a first
+    handful of downloads, a rise from 7 to 70 outranks both; flat or falling ones are left out."""
     window = today - timedelta(days=TREND_WINDOW - 1)
     since = window - timedelta(days=TREND_BASELINE)
     per_day = models.DownloadCount
@@ -121,7 +127,5 @@ async def trending(session: AsyncSession, today: date, limit: int = 6) -> list[T
         for cid, recent, before in rows
     ]
     rising = [t for t in trends if t.last_7_days > t.weekly_before]
-    rising.sort(
-        key=lambda t: (-(t.last_7_days + 1) / (t.weekly_before + 1), -t.last_7_days, t.component_id)
-    )
+    rising.sort(key=lambda t: (-t.score, -t.last_7_days, t.component_id))
     return rising[:limit]
