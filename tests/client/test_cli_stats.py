@@ -43,9 +43,7 @@ def script(live: LiveServer) -> None:
                 )
             for ago, n in days.items():
                 session.add(
-                    models.DownloadCount(
-                        component_id=cid, day=today - timedelta(days=ago), count=n
-                    )
+                    models.DownloadCount(component_id=cid, day=today - timedelta(days=ago), count=n)
                 )
 
     live.run(go)

@@ -63,9 +63,7 @@ def hub(
     tmp_path_factory: pytest.TempPathFactory, example_dists: dict[str, Path]
 ) -> Iterator[tuple[LiveServer, dict[str, str]]]:
     tmp = tmp_path_factory.mktemp("stats")
-    live = start_hub(
-        tmp, f"sqlite+aiosqlite:///{tmp / 'hub.sqlite3'}", download_flush_interval=0.1
-    )
+    live = start_hub(tmp, f"sqlite+aiosqlite:///{tmp / 'hub.sqlite3'}", download_flush_interval=0.1)
     urls = publish(live, example_dists, tmp)
     download(live, urls["csv_dedupe-1.0.0-py3-none-any.whl"], 3)
     download(live, urls["csv_dedupe-1.0.0.tar.gz"], 1)

@@ -35,7 +35,7 @@ async def history(hub: Hub, name: str, daily: dict[int, int], *, quarantined: bo
 
 
 def every_day(first: int, last: int, n: int) -> dict[int, int]:
-    return {ago: n for ago in range(first, last + 1)}
+    return dict.fromkeys(range(first, last + 1), n)
 
 
 @pytest.mark.asyncio
