@@ -228,6 +228,20 @@ def test_install_locked_installs_exactly_the_lock(
         uninstall(venv, "csv-dedupe", "sales-report")
 
 
+def test_dry_run_shows_what_the_lock_selects(config: Config, venv: str, tmp_path: Path) -> None:
+    path = tmp_path / "pylock.toml"
+    data = write_lock(config, venv, path)
+    result = cli(config, "install", "--locked", str(path), "--python", venv, "--dry-run", "--json")
+    shown = json.loads(result.stdout)
+    assert [(f["name"], f["filename"], f["sha256"]) for f in shown["install"]] == [
+        (p["name"], p["wheels"][0]["name"], p["wheels"][0]["hashes"]["sha256"])
+        for p in data["packages"]
+    ]
+    assert shown["install"][0]["publisher"]["workflow"] == "release.yml"  # csv-dedupe first
+    assert any(r.startswith("pyspark") for r in shown["not_locked"])
+    assert installed(venv) == {}
+
+
 def test_a_changed_hash_in_the_lock_installs_nothing(
     config: Config, venv: str, tmp_path: Path
 ) -> None:

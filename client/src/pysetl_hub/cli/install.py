@@ -184,7 +184,8 @@ def install_cmd(
             )
         from pysetl_hub.cli.lock import run_locked
 
-        run_locked(ctx, locked, target, installer or ctx.config.installer, signatures, quiet)
+        chosen = installer or ctx.config.installer
+        run_locked(ctx, locked, target, chosen, signatures, quiet, dry_run=dry_run, as_json=as_json)
         return
     env = target.environment()
     with ctx.client() as client:

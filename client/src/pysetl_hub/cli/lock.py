@@ -126,6 +126,9 @@ def run_locked(
     installer: str,
     signatures: Signatures,
     quiet: bool,
+    *,
+    dry_run: bool = False,
+    as_json: bool = False,
 ) -> None:
     """`install --locked PATH`: select the files for the target, check each against the lock,
     then install them all (or nothing)."""
@@ -135,6 +138,15 @@ def run_locked(
     lock = read_lock(path)
     env = target.environment()
     files = select(path, lock, env)
+    if as_json:
+        emit_json({"lock": str(path), "install": files, "not_locked": not_locked(lock)})
+    elif not quiet:
+        say(_("from {lock}, for {environment}:").format(
+            lock=safe(path), environment=safe(env.describe())))  # fmt: skip
+        for f in files:
+            say(f"  [bold]{safe(f.name)}[/] {safe(f.version)}  {safe(f.filename)}")
+    if dry_run:
+        return
     hub = str(tool_table(lock.tool).get("hub") or ctx.config.url)
     config: Config = replace(ctx.config, url=hub.rstrip("/"))
     with ctx.client(config) as client:
