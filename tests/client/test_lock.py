@@ -319,6 +319,15 @@ def test_a_file_the_hub_now_says_someone_else_signed_installs_nothing(
         catalog.edit_file(name, provenance=before)
 
 
+def test_a_lock_for_another_python_is_refused(config: Config, venv: str, tmp_path: Path) -> None:
+    path = tmp_path / "pylock.toml"
+    write_lock(config, venv, path)
+    args = ("install", "--locked", str(path), "--python", venv, "--python-version", "3.8")
+    result = cli(config, *args, code=1)
+    assert "3.8" in result.stderr and ">=3.10" in result.stderr
+    assert installed(venv) == {}
+
+
 def test_a_lock_that_is_not_pep751_is_refused(config: Config, venv: str, tmp_path: Path) -> None:
     path = tmp_path / "pylock.toml"
     path.write_text('lock-version = "1.0"\n[[packages]]\nname = "x"\n')
