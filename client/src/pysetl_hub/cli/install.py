@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from pysetl_hub.cli.lock import RequirementsOrLock, run_locked
 from pysetl_hub.cli.options import (
     Ctx,
     Signatures,
@@ -143,7 +144,7 @@ class _Progress:
 
 
 @click.command("install")
-@click.argument("requirements", nargs=-1)
+@click.argument("requirements", nargs=-1, required=True, cls=RequirementsOrLock)
 @env_options
 @installer_option
 @click.option("--no-deps", is_flag=True, help="Install only what was named.")
@@ -177,13 +178,11 @@ def install_cmd(
     with pip or uv (or install a lock file's files with --locked)."""
     from pysetl_hub.install import install
 
-    if locked is not None or not requirements:
-        if locked is None or requirements:
+    if locked is not None:
+        if requirements:
             raise click.UsageError(
                 _("give the requirements to install, or --locked PYLOCK, but not both")
             )
-        from pysetl_hub.cli.lock import run_locked
-
         chosen = installer or ctx.config.installer
         run_locked(ctx, locked, target, chosen, signatures, quiet, dry_run=dry_run, as_json=as_json)
         return

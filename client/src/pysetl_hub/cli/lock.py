@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -28,6 +28,16 @@ if TYPE_CHECKING:
     from pysetl_hub.config import Config
 
 DEFAULT_LOCK = "pylock.toml"
+
+
+class RequirementsOrLock(click.Argument):
+    """`install`'s REQUIREMENTS: required, unless `--locked` (given before them on the command
+    line, so click has processed it already) names a lock file to install instead."""
+
+    def process_value(self, ctx: click.Context, value: Any) -> Any:
+        if ctx.params.get("locked") is not None and self.value_is_missing(value):
+            return ()
+        return super().process_value(ctx, value)
 
 
 @click.command("lock")
