@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import subprocess
+import sys
 import tomllib
 import uuid
 from collections.abc import Iterator
@@ -34,6 +34,7 @@ from pysetl_hub_provenance import to_pep740
 from pysetl_hub_schemas import AttestationBundle, Provenance, Publisher
 from pysetl_hub_server.db.models import File
 from pysetl_hub_server.hub import Hub
+from pysetl_hub_server.storage.blobs import blob_key
 from tests.client.test_install import UV, venv_python
 from tests.conftest import start_hub
 from tests.support import sigstore_instance as sig
@@ -49,6 +50,13 @@ HONEST = Signing(sig.github("acme/csv-dedupe", "release.yml"))
 class Catalog:
     def __init__(self, live: LiveServer, sigstore: SigstoreInstance, dedupe: Path, report: Path):
         self.live, self.sigstore, self.dedupe, self.report = live, sigstore, dedupe, report
+
+    def overwrite_blob(self, sha256: str, data: bytes) -> None:
+        """Replace the stored bytes in place, as someone with access to the storage could (the
+        store itself never rewrites a content-addressed key)."""
+        path = self.live.hub.blobs.local_path(blob_key(sha256))
+        assert path is not None and path.is_file()
+        path.write_bytes(data)
 
     def edit_file(self, filename: str, **values: Any) -> None:
         async def go(hub: Hub) -> None:
@@ -67,7 +75,10 @@ def catalog(
 ) -> Iterator[Catalog]:
     tmp = tmp_path_factory.mktemp("lock-hub")
     live = start_hub(
-        tmp, f"sqlite+aiosqlite:///{tmp / 'hub.sqlite3'}", sigstore_trust_root=sigstore.trusted_root
+        tmp,
+        f"sqlite+aiosqlite:///{tmp / 'hub.sqlite3'}",
+        sigstore_trust_root=sigstore.trusted_root,
+        memory_file_max_bytes=0,  # files are read from storage on every download
     )
     dedupe = example_dists["csv-dedupe:wheel"]
 
@@ -258,6 +269,28 @@ def test_a_changed_hash_in_the_lock_installs_nothing(
     assert installed(venv) == {}
 
 
+def test_bytes_changed_in_the_hubs_storage_install_nothing(
+    catalog: Catalog, config: Config, venv: str, tmp_path: Path
+) -> None:
+    """Someone with access to the hub's storage swaps the bytes behind the locked URL."""
+    path = tmp_path / "pylock.toml"
+    data = write_lock(config, venv, path)
+    sha = package(data, "csv-dedupe")["wheels"][0]["hashes"]["sha256"]
+    changed = repack(
+        catalog.dedupe, tmp_path / "x", mutate=lambda m: m.update({"csv_dedupe/x.py": b"1\n"})
+    ).read_bytes()
+    catalog.overwrite_blob(sha, changed)
+    try:
+        fresh = Config(**{**config.__dict__, "cache_dir": tmp_path / "cache2"})  # not cached
+        result = cli(fresh, "install", "--locked", str(path), "--python", venv, code=5)
+        text = " ".join(result.stderr.split())
+        assert catalog.dedupe.name in text and sha in text
+        assert hashlib.sha256(changed).hexdigest() in text
+        assert installed(venv) == {}
+    finally:
+        catalog.overwrite_blob(sha, catalog.dedupe.read_bytes())
+
+
 def test_a_changed_publisher_in_the_lock_installs_nothing(
     config: Config, venv: str, tmp_path: Path
 ) -> None:
@@ -353,11 +386,11 @@ def test_uv_installs_the_same_files_from_the_lock(
         uninstall(venv, "csv-dedupe", "sales-report")
 
 
-def test_pip_installs_the_same_files_with_hashes(config: Config, tmp_path: Path) -> None:
-    """pip (--require-hashes from the lock's URLs and sha256) installs the same files."""
-    python = venv_python(tmp_path / "pipvenv", with_pip=True)
+def test_pip_installs_the_same_files_with_hashes(config: Config, venv: str, tmp_path: Path) -> None:
+    """pip (--require-hashes, from the lock's URLs and sha256) installs the same files. This
+    suite's pip drives the target environment with `--python`, as it would any other."""
     path = tmp_path / "pylock.toml"
-    data = write_lock(config, python, path)
+    data = write_lock(config, venv, path)
     lines = [
         f"{w['url']} --hash=sha256:{w['hashes']['sha256']}"
         for p in data["packages"]
@@ -365,14 +398,13 @@ def test_pip_installs_the_same_files_with_hashes(config: Config, tmp_path: Path)
     ]
     requirements = tmp_path / "requirements.txt"
     requirements.write_text("\n".join(lines) + "\n")
+    pip = [sys.executable, "-m", "pip", "--isolated", "--disable-pip-version-check"]
     subprocess.run(
-        [python, "-m", "pip", "--isolated", "install", "--disable-pip-version-check",
-         "--no-deps", "--require-hashes", "-r", str(requirements)],
+        [*pip, "--python", venv, "install", "--no-deps", "--require-hashes", "-r",
+         str(requirements)],
         check=True, capture_output=True,
     )  # fmt: skip
-    out = subprocess.run(
-        [python, "-m", "pip", "--isolated", "list", "--format", "json"],
-        check=True, capture_output=True, text=True,
-    ).stdout  # fmt: skip
-    got = {d["name"]: d["version"] for d in json.loads(out) if re.match(r"(csv|sales)", d["name"])}
-    assert got == {p["name"]: p["version"] for p in data["packages"]}
+    try:
+        assert installed(venv) == {p["name"]: p["version"] for p in data["packages"]}
+    finally:
+        uninstall(venv, "csv-dedupe", "sales-report")
