@@ -33,6 +33,7 @@ from pysetl_hub.transfer import (
 from pysetl_hub_schemas import (
     AuditEventPage,
     Component,
+    DownloadStats,
     FileInfo,
     Me,
     MintedToken,
@@ -148,6 +149,10 @@ class AsyncHubClient:
         (`every`, admins), or the caller's own security events; `next_before` pages on."""
         call = core.events(name, every=every, before=before, per_page=per_page)
         return core.parse(await self._call(call), AuditEventPage)
+
+    async def downloads(self, name: str, days: int = 30) -> DownloadStats:
+        """Daily downloads over `days` days, 30-day and all-time totals, and per version."""
+        return core.parse(await self._call(core.downloads(name, days)), DownloadStats)
 
     async def publishers(self, name: str) -> PublisherList:
         return core.parse(await self._call(core.publishers(name)), PublisherList)

@@ -35,6 +35,7 @@ from pysetl_hub.transfer import (
 from pysetl_hub_schemas import (
     AuditEventPage,
     Component,
+    DownloadStats,
     FileInfo,
     Me,
     MintedToken,
@@ -146,6 +147,10 @@ class HubClient(GovernanceMethods):
         (`every`, admins), or the caller's own security events; `next_before` pages on."""
         call = core.events(name, every=every, before=before, per_page=per_page)
         return core.parse(self._call(call), AuditEventPage)
+
+    def downloads(self, name: str, days: int = 30) -> DownloadStats:
+        """Daily downloads over `days` days, 30-day and all-time totals, and per version."""
+        return core.parse(self._call(core.downloads(name, days)), DownloadStats)
 
     def publishers(self, name: str) -> PublisherList:
         """The component's trusted publishers (public: installers check signatures with them)."""

@@ -111,6 +111,10 @@ def search(
     return Call("GET", "/api/v1/search", params=params)
 
 
+def downloads(name: str, days: int = 30) -> Call:
+    return Call("GET", f"/api/v1/components/{_seg(name)}/downloads", params={"days": str(days)})
+
+
 def yank(name: str, version: str, reason: str = "") -> Call:
     body = msgspec.json.encode(YankRequest(reason=reason))
     return Call(

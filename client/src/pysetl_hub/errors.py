@@ -11,11 +11,14 @@ HubError
 │   ├── NotFound         404
 │   └── Conflict         409: e.g. a filename already taken
 ├── IntegrityError       downloaded bytes differ from the published digest
+│   └── LockedHashMismatch   ... or from the digest a lock file records
+├── LockFileError        a pylock.toml that cannot be read, or does not fit this environment
 ├── ResolutionError      no release fits the requirement and environment
 │   ├── BadRequirement   the requirement is not PEP 508 (a usage error)
 │   └── NotOnHub         the hub hosts no component of that name
 ├── InstallError         the installer (pip or uv) failed
 └── ProvenanceError      a signature check failed (see below)
+    └── LockedPublisherMismatch  a file not signed by the publisher its lock file records
 """
 
 from __future__ import annotations
@@ -303,3 +306,50 @@ def from_provenance(exc: Exception) -> HubError:
     if isinstance(exc, TrustRootError):
         return ConfigError(str(exc))
     return HubError(str(exc))
+
+
+class LockFileError(HubError):
+    """A pylock.toml that is not valid PEP 751, or that does not fit the target environment."""
+
+    def __init__(self, path: str, detail: str) -> None:
+        super().__init__(_("{path} cannot be used: {detail}").format(path=path, detail=detail))
+        self.path, self.detail = path, detail
+        self.hint = _(
+            "write the lock again with `pysetl-hub lock` for this environment (--python, "
+            "--python-version), or fix the file by hand"
+        )
+
+
+class LockedHashMismatch(IntegrityError):
+    """The bytes served for a locked file are not the bytes the lock recorded."""
+
+    def __init__(self, filename: str, expected: str, actual: str, lock: str) -> None:
+        HubError.__init__(
+            self,
+            _(
+                "{filename}: the lock {lock} records sha256 {expected}, but the file served "
+                "has sha256 {actual}; nothing was installed"
+            ).format(filename=filename, lock=lock, expected=expected, actual=actual),
+        )
+        self.filename, self.expected, self.actual = filename, expected, actual
+        self.hint = _(
+            "the file changed since the lock was written, or the lock was edited: check with "
+            "the component's owners, and write a new lock only if the change is expected"
+        )
+
+
+class LockedPublisherMismatch(ProvenanceError):
+    """A locked file whose attestation does not come from the publisher the lock recorded."""
+
+    def __init__(self, filename: str, expected: str, found: str, lock: str) -> None:
+        super().__init__(
+            _(
+                "{filename}: the lock {lock} records publisher {expected}, but the file is "
+                "now {found}; nothing was installed"
+            ).format(filename=filename, lock=lock, expected=expected, found=found)
+        )
+        self.filename, self.expected, self.found = filename, expected, found
+        self.hint = _(
+            "do not install it until the owners confirm the new publisher; then write a new "
+            "lock with `pysetl-hub lock`"
+        )

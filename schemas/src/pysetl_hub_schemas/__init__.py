@@ -16,6 +16,7 @@ from pysetl_hub_schemas.components import (
     UploadResult,
     YankRequest,
 )
+from pysetl_hub_schemas.downloads import DailyDownloads, DownloadStats, VersionDownloads
 from pysetl_hub_schemas.errors import Problem
 from pysetl_hub_schemas.governance import (
     Deleted,
@@ -105,7 +106,9 @@ __all__ = [
     "ComponentPage",
     "ComponentSettings",
     "ComponentSummary",
+    "DailyDownloads",
     "Deleted",
+    "DownloadStats",
     "EntryPoint",
     "FileInfo",
     "Health",
@@ -172,6 +175,7 @@ __all__ = [
     "UploadResult",
     "Username",
     "Version",
+    "VersionDownloads",
     "Via",
     "YankRequest",
 ]

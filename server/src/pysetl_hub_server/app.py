@@ -47,6 +47,7 @@ from pysetl_hub_server.security.production import check_production
 from pysetl_hub_server.security.readonly import ReadOnlyGate
 from pysetl_hub_server.settings import Settings
 from pysetl_hub_server.simple.controllers import simple_project, simple_root
+from pysetl_hub_server.stats.controllers import ROUTES as STATS_ROUTES
 from pysetl_hub_server.web.cache import SEARCH_SETTLE, PageMemo
 from pysetl_hub_server.web.errors import web_http_error, web_internal_error
 from pysetl_hub_server.web.hot import WebPages
@@ -113,6 +114,7 @@ def create_litestar(the_hub: Hub, memo: PageMemo | None = None) -> Litestar:
             *PYPI_ROUTES,
             *ACCOUNT_ROUTES,
             *AUDIT_ROUTES,
+            *STATS_ROUTES,
             web_router(),
             static_router(),
         ],

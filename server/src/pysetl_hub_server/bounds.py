@@ -11,3 +11,4 @@ MAX_PAGE: Final = 1000  # of any paged listing; 1000 pages of 100 is further tha
 MAX_PER_PAGE: Final = 100
 MAX_KEYWORD_FILTERS: Final = 20
 MAX_FILTER_TEXT: Final = 200  # characters of a free-text filter such as license=
+MAX_DAYS: Final = 366  # days of a download series (a year, leap day included)

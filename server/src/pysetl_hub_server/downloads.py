@@ -26,13 +26,21 @@ log = logging.getLogger(__name__)
 RECENT_DAYS = 30
 
 
-def project_of(filename: str) -> str | None:
+def parse_filename(filename: str) -> tuple[str, str] | None:
+    """(normalized project name, version) of a distribution filename."""
     try:
         if filename.endswith(".whl"):
-            return parse_wheel_filename(filename)[0]
-        return parse_sdist_filename(filename)[0]
+            name, version, _, _ = parse_wheel_filename(filename)
+        else:
+            name, version = parse_sdist_filename(filename)
     except (InvalidWheelFilename, InvalidSdistFilename):
         return None
+    return name, str(version)
+
+
+def project_of(filename: str) -> str | None:
+    parsed = parse_filename(filename)
+    return parsed[0] if parsed else None
 
 
 async def recent(session: AsyncSession, names: list[str] | None = None) -> dict[int, int]:
@@ -63,16 +71,20 @@ class DownloadCounter:
         self._flusher = Periodic("download-counts", self._flush_and_reindex, interval)
 
     def count(self, filename: str) -> None:
-        name = project_of(filename)
-        if name is not None:
-            self._counts[name] += 1
+        if parse_filename(filename) is not None:
+            self._counts[filename] += 1
 
     async def flush(self) -> list[str]:
-        """Add the counts so far to today's totals; queue the components for re-indexing."""
-        counts, self._counts = self._counts, Counter()
-        if not counts:
+        """Add the counts so far to today's totals (per component and per file) in one
+        transaction; queue the components for re-indexing."""
+        files, self._counts = self._counts, Counter()
+        if not files:
             return []
         today = datetime.now(UTC).date()
+        parsed = {f: p for f in files if (p := parse_filename(f)) is not None}
+        counts: Counter[str] = Counter()
+        for filename, (name, _version) in parsed.items():
+            counts[name] += files[filename]
         insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
         try:
             async with self._sessions() as session, session.begin():
@@ -82,6 +94,7 @@ class DownloadCounter:
                     )
                 )
                 found = list(rows)
+                ids = {name: cid for cid, name in found}
                 for cid, name in found:
                     stmt = insert(models.DownloadCount).values(
                         component_id=cid, day=today, count=counts[name]
@@ -93,8 +106,26 @@ class DownloadCounter:
                         )
                     )
                     session.add(models.SearchOutbox(component=name))
+                for filename, (name, version) in sorted(parsed.items()):
+                    if name not in ids:
+                        continue
+                    per_file = insert(models.FileDownloadCount).values(
+                        component_id=ids[name],
+                        day=today,
+                        filename=filename,
+                        version=version,
+                        count=files[filename],
+                    )
+                    await session.execute(
+                        per_file.on_conflict_do_update(
+                            index_elements=["component_id", "day", "filename"],
+                            set_={
+                                "count": models.FileDownloadCount.count + per_file.excluded.count
+                            },
+                        )
+                    )
         except Exception:
-            self._counts.update(counts)  # keep them for the next flush
+            self._counts.update(files)  # keep them for the next flush
             metrics.downloads_flushed(0, ok=False)
             raise
         metrics.downloads_flushed(len(found))

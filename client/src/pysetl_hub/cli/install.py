@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from pysetl_hub.cli.lock import RequirementsOrLock, run_locked
 from pysetl_hub.cli.options import (
     Ctx,
     Signatures,
@@ -169,10 +170,19 @@ class _Progress:
 
 
 @click.command("install")
-@click.argument("requirements", nargs=-1, required=True)
+@click.argument("requirements", nargs=-1, required=True, cls=RequirementsOrLock)
 @env_options
 @installer_option
 @click.option("--no-deps", is_flag=True, help="Install only what was named.")
+@click.option(
+    "--locked",
+    type=click.Path(dir_okay=False, path_type=Path),
+    is_flag=False,
+    flag_value="pylock.toml",
+    default=None,
+    help="Install exactly the files of this PEP 751 lock (default pylock.toml), each checked "
+    "against its recorded sha256 and publisher.",
+)
 @click.option("--dry-run", is_flag=True, help="Print the plan and stop.")
 @click.option(
     "--require-safe",
@@ -189,6 +199,7 @@ def install_cmd(
     target: Target,
     installer: str | None,
     no_deps: bool,
+    locked: Path | None,
     dry_run: bool,
     require_safe: bool,
     signatures: Signatures,
@@ -196,10 +207,19 @@ def install_cmd(
     as_json: bool,
 ) -> None:
     """Resolve for the environment, download, check digests and signatures, and install
-    with pip or uv. A release a hub advisory affects is passed over for one that is not;
-    when none is left it is installed with a warning, or refused with --require-safe."""
+    with pip or uv (or install a lock file's files with --locked). A release a hub advisory
+    affects is passed over for one that is not; when none is left it is installed with a
+    warning, or refused with --require-safe."""
     from pysetl_hub.install import install
 
+    if locked is not None:
+        if requirements:
+            raise click.UsageError(
+                _("give the requirements to install, or --locked PYLOCK, but not both")
+            )
+        chosen = installer or ctx.config.installer
+        run_locked(ctx, locked, target, chosen, signatures, quiet, dry_run=dry_run, as_json=as_json)
+        return
     env = target.environment()
     with ctx.client() as client:
         plan = client.resolve(

@@ -3,14 +3,15 @@ documents (one row per visible component, its latest release) rather than the fu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, UnaryExpression, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pysetl_hub_server.db import models
+from pysetl_hub_server.stats.services import trending
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,7 @@ class Home:
     newest: list[Card]
     popular: list[Card]
     updated: list[Card]
+    trending: list[Card] = field(default_factory=list)  # rising over the last 7 days
 
 
 def _card(doc: models.SearchDoc) -> Card:
@@ -95,7 +97,19 @@ async def home(session: AsyncSession, limit: int = 6) -> Home:
         newest=[_card(docs[i]) for i in ids if i in docs],
         popular=await _cards(session, models.SearchDoc.downloads.desc(), limit),
         updated=await _cards(session, models.SearchDoc.updated.desc(), limit),
+        trending=await _trending(session, limit),
     )
+
+
+async def _trending(session: AsyncSession, limit: int) -> list[Card]:
+    ids = [t.component_id for t in await trending(session, datetime.now(UTC).date(), limit)]
+    docs = {
+        d.component_id: d
+        for d in await session.scalars(
+            select(models.SearchDoc).where(models.SearchDoc.component_id.in_(ids))
+        )
+    }
+    return [_card(docs[i]) for i in ids if i in docs]
 
 
 async def cards_of(session: AsyncSession, component_ids: list[int]) -> list[Card]:

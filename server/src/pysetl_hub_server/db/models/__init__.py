@@ -14,6 +14,7 @@ from pysetl_hub_server.db.models.catalog import (
     Release,
     TrustedPublisher,
 )
+from pysetl_hub_server.db.models.downloads import FileDownloadCount
 from pysetl_hub_server.db.models.governance import (
     Invitation,
     Organization,
@@ -38,6 +39,7 @@ __all__ = [
     "Component",
     "DownloadCount",
     "File",
+    "FileDownloadCount",
     "FilenameRegistry",
     "Id",
     "Invitation",
