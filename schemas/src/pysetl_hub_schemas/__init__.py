@@ -17,6 +17,7 @@ from pysetl_hub_schemas.components import (
     YankRequest,
 )
 from pysetl_hub_schemas.errors import Problem
+from pysetl_hub_schemas.feed import Change, ChangePage, FeedFile, FeedKey
 from pysetl_hub_schemas.governance import (
     Deleted,
     Invitation,
@@ -83,6 +84,16 @@ from pysetl_hub_schemas.tokens import (
     TokenCreated,
     TokenList,
 )
+from pysetl_hub_schemas.webhooks import (
+    Webhook,
+    WebhookAttempt,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookDelivery,
+    WebhookDeliveryPage,
+    WebhookPayload,
+    WebhookUpdate,
+)
 
 __all__ = [
     "FACTORIES",
@@ -99,6 +110,8 @@ __all__ = [
     "AttestationBundle",
     "AuditEvent",
     "AuditEventPage",
+    "Change",
+    "ChangePage",
     "Compatibility",
     "Component",
     "ComponentName",
@@ -107,6 +120,8 @@ __all__ = [
     "ComponentSummary",
     "Deleted",
     "EntryPoint",
+    "FeedFile",
+    "FeedKey",
     "FileInfo",
     "Health",
     "HealthPart",
@@ -173,5 +188,13 @@ __all__ = [
     "Username",
     "Version",
     "Via",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookCreate",
+    "WebhookCreated",
+    "WebhookDelivery",
+    "WebhookDeliveryPage",
+    "WebhookPayload",
+    "WebhookUpdate",
     "YankRequest",
 ]
