@@ -57,7 +57,9 @@ class Replicas:
         return path
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 def replicas(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,

@@ -151,9 +151,7 @@ def test_paging_since_limit_next(replicas: Replicas, history: Any) -> None:
         assert whole.next >= serials[-1]
 
 
-@pytest.mark.parametrize(
-    "params", [{"limit": 1001}, {"limit": 0}, {"since": -1}, {"since": "x"}]
-)
+@pytest.mark.parametrize("params", [{"limit": 1001}, {"limit": 0}, {"since": -1}, {"since": "x"}])
 def test_bad_paging_is_a_400_problem(replicas: Replicas, params: dict[str, Any]) -> None:
     with httpx.Client(base_url=replicas.a.url, timeout=30) as http:
         r = http.get("/api/v1/changes", params=params)

@@ -198,7 +198,6 @@ class Dispatcher:
             delivery = await session.get(models.WebhookDelivery, delivery_id)
             if delivery is None:
                 return
-            hook = await session.get(models.Webhook, delivery.webhook_id)
             session.add(
                 models.WebhookAttempt(
                     delivery_id=delivery_id,
@@ -211,10 +210,12 @@ class Dispatcher:
             delivery.attempts += 1
             delivery.last_code, delivery.last_error = outcome.code, outcome.error
             delivery.claimed_until = None
+            hook = models.Webhook.id == delivery.webhook_id
             if outcome.ok:
                 delivery.status, delivery.delivered = "delivered", now
-                if hook is not None:
-                    hook.consecutive_failures = 0
+                await session.execute(
+                    update(models.Webhook).where(hook).values(consecutive_failures=0)
+                )
             else:
                 if delivery.attempts >= settings.webhook_attempts:
                     delivery.status = "failed"
@@ -223,19 +224,37 @@ class Dispatcher:
                     delivery.next_attempt = now + timedelta(
                         seconds=min(delay, settings.webhook_backoff_max)
                     )
-                if hook is not None:
-                    hook.consecutive_failures += 1
-                    if hook.active and hook.consecutive_failures >= settings.webhook_disable_after:
-                        await self._disable(session, hook, outcome)
+                # Counted in the database, not in this process: deliveries of one webhook are
+                # logged concurrently, here and in other replicas.
+                failures = await session.scalar(
+                    update(models.Webhook)
+                    .where(hook)
+                    .values(consecutive_failures=models.Webhook.consecutive_failures + 1)
+                    .returning(models.Webhook.consecutive_failures)
+                )
+                if failures is not None and failures >= settings.webhook_disable_after:
+                    await self._disable(session, delivery.webhook_id, failures, outcome)
             await session.commit()
 
-    async def _disable(self, session: AsyncSession, hook: models.Webhook, outcome: Outcome) -> None:
+    async def _disable(
+        self, session: AsyncSession, webhook_id: int, failures: int, outcome: Outcome
+    ) -> None:
+        """Turn the webhook off, once: whoever flips `active` records the audit event."""
         last = f"HTTP {outcome.code}" if outcome.code is not None else (outcome.error or "")
-        hook.active = False
-        hook.disabled_reason = (
-            f"disabled after {hook.consecutive_failures} failed deliveries in a row "
+        reason = (
+            f"disabled after {failures} failed deliveries in a row "
             f"(the last: {last}); fix the receiver, then enable it again"
         )[:500]
+        flipped = await session.execute(
+            update(models.Webhook)
+            .where(models.Webhook.id == webhook_id, models.Webhook.active)
+            .values(active=False, disabled_reason=reason)
+            .execution_options(synchronize_session=False)
+        )
+        if flipped.rowcount != 1:  # type: ignore[attr-defined]
+            return
+        hook = await session.get(models.Webhook, webhook_id)
+        assert hook is not None
         owner = (
             f"org:{await lookup.org_name(session, hook.org_id)}"
             if hook.org_id is not None
@@ -245,7 +264,7 @@ class Dispatcher:
             session,
             "webhook.disable",
             target=owner,
-            detail={"webhook": hook.id, "failures": hook.consecutive_failures, "last": last},
+            detail={"webhook": webhook_id, "failures": failures, "last": last},
         )
 
 
