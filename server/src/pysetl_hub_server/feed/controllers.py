@@ -1,14 +1,16 @@
-"""The change feed over HTTP: signed pages, the public key, and the live stream."""
+"""The change feed over HTTP: signed pages, the public key, the live stream, Atom feeds."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
-from litestar import Response, get
+from litestar import Request, Response, get
 from litestar.di import NamedDependency
-from litestar.params import HeaderParameter, QueryParameter
+from litestar.params import FromPath, HeaderParameter, QueryParameter
 from litestar.response import ServerSentEvent
+from packaging.utils import canonicalize_name
+from sqlalchemy import select
 
 from pysetl_hub_schemas.feed import (
     FEED_KEY_PATH,
@@ -18,8 +20,9 @@ from pysetl_hub_schemas.feed import (
     FeedKey,
 )
 from pysetl_hub_server.audit.services import last_serial
-from pysetl_hub_server.errors import BadRequest
-from pysetl_hub_server.feed import stream
+from pysetl_hub_server.db import models
+from pysetl_hub_server.errors import BadRequest, NotFound
+from pysetl_hub_server.feed import atom, stream
 from pysetl_hub_server.feed.runtime import FeedRuntime
 from pysetl_hub_server.feed.services import DEFAULT_LIMIT, MAX_LIMIT, changes_page
 from pysetl_hub_server.hub import Hub
@@ -95,4 +98,50 @@ async def changes_stream(
     )
 
 
-ROUTES = [changes, feed_key, changes_stream]
+def _base(hub: Hub, request: Request[Any, Any, Any]) -> str:
+    return (hub.settings.base_url or str(request.base_url)).rstrip("/")
+
+
+def _atom(feed: atom.Feed) -> Response[bytes]:
+    return Response(content=atom.render(feed), media_type=atom.MEDIA_TYPE)
+
+
+@get("/feeds/components.atom", tags=["feed"], summary="New components (Atom)")
+async def components_atom(
+    hub: NamedDependency[Hub], request: Request[Any, Any, Any]
+) -> Response[bytes]:
+    async with hub.sessions() as session:
+        return _atom(await atom.components_feed(session, _base(hub, request)))
+
+
+@get(
+    "/feeds/components/{name:str}/releases.atom",
+    tags=["feed"],
+    summary="A component's releases (Atom)",
+)
+async def releases_atom(
+    name: FromPath[str], hub: NamedDependency[Hub], request: Request[Any, Any, Any]
+) -> Response[bytes]:
+    async with hub.sessions() as session:
+        component = await session.scalar(
+            select(models.Component).where(
+                models.Component.name == canonicalize_name(name),
+                models.Component.quarantined_at.is_(None),
+            )
+        )
+        if component is None:
+            raise NotFound(
+                "component.missing", _("no component named {name!r} on this hub", name=name)
+            )
+        return _atom(await atom.releases_feed(session, _base(hub, request), component))
+
+
+@get("/feeds/advisories.atom", tags=["feed"], summary="Security advisories (Atom)")
+async def advisories_atom(
+    hub: NamedDependency[Hub], request: Request[Any, Any, Any]
+) -> Response[bytes]:
+    async with hub.sessions() as session:
+        return _atom(await atom.advisories_feed(session, _base(hub, request)))
+
+
+ROUTES = [changes, feed_key, changes_stream, components_atom, releases_atom, advisories_atom]
