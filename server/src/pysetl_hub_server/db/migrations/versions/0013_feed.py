@@ -10,6 +10,8 @@ Revises: 0009
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -23,7 +25,7 @@ depends_on = None
 Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
-def _fk(table: str, col: str, target: str, *, nullable: bool) -> list[sa.SchemaItem]:
+def _fk(table: str, col: str, target: str, *, nullable: bool) -> list[Any]:
     return [
         sa.Column(col, Id, nullable=nullable),
         sa.ForeignKeyConstraint(
