@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, get
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, QueryParameter
 from litestar.response import ServerSentEvent
 from packaging.utils import canonicalize_name
@@ -37,7 +38,12 @@ Since = Annotated[
     "/api/v1/changes",
     tags=["feed"],
     summary="The signed change feed: public changes after a serial, oldest first",
-    responses={200: ChangePage},  # type: ignore[dict-item]
+    responses={
+        200: ResponseSpec(
+            data_container=ChangePage,
+            description="A page of changes; X-Hub-Signature signs its exact bytes",
+        )
+    },
 )
 async def changes(
     hub: NamedDependency[Hub],
