@@ -158,3 +158,19 @@ def test_bad_paging_is_a_400_problem(replicas: Replicas, params: dict[str, Any])
         r = http.get("/api/v1/changes", params=params)
     assert r.status_code == 400
     problem(r)
+
+
+def test_quarantine_is_published_without_the_admins_reason(replicas: Replicas) -> None:
+    owner, admin = token_for(replicas.b, "lou"), token_for(replicas.b, "root-feed", admin=True)
+    replicas.publish(replicas.b, owner, "feed-quarantined", "1.0.0")
+    with httpx.Client(base_url=replicas.b.url, timeout=30) as http:
+        path = "/api/v1/admin/components/feed-quarantined/quarantine"
+        r = http.post(path, json={"reason": "reported-xyz by a researcher"}, headers=bearer(admin))
+        assert r.status_code == 200, r.text
+        assert http.delete(path, headers=bearer(admin)).status_code == 200
+    with httpx.Client(base_url=replicas.a.url, timeout=30) as http:
+        r = http.get("/api/v1/changes", params={"limit": 1000})
+        page = verified(http, r)
+    mine = [c.action for c in page.changes if c.component == "feed-quarantined"]
+    assert mine[-2:] == ["component.quarantine", "component.release"]
+    assert "reported-xyz" not in r.text
