@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, generate_private_key
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from pysetl_hub_server.feed.signing import KEY_FILE, load_signer
+from pysetl_hub_server.feed.signing import KEY_FILE, load_signer, verify_page
 from pysetl_hub_server.settings import Settings, SettingsError
 
 
@@ -25,6 +25,9 @@ def test_a_generated_key_is_kept_and_private(tmp_path: Path) -> None:
     published = first.published()
     public = Ed25519PublicKey.from_public_bytes(base64.b64decode(published.public_key))
     public.verify(base64.b64decode(again.sign(b"page")), b"page")
+    assert verify_page(published, b"page", again.sign(b"page"))
+    assert not verify_page(published, b"page!", again.sign(b"page"))
+    assert not verify_page(published, b"page", "not base64 at all")
     pem = serialization.load_pem_public_key(published.public_key_pem.encode())
     assert isinstance(pem, Ed25519PublicKey)
 

@@ -16,8 +16,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from pysetl_hub_schemas.feed import FeedKey
 from pysetl_hub_server.settings import Settings, SettingsError
@@ -47,6 +48,17 @@ class FeedSigner:
             public_key=base64.b64encode(raw).decode(),
             public_key_pem=pem.decode(),
         )
+
+
+def verify_page(key: FeedKey, body: bytes, signature: str) -> bool:
+    """Does `signature` (the `X-Hub-Signature` header) sign `body` with the published `key`?
+    What a follower (a mirror) checks before it trusts a page's bytes."""
+    public = Ed25519PublicKey.from_public_bytes(base64.b64decode(key.public_key))
+    try:
+        public.verify(base64.b64decode(signature, validate=True), body)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
 
 
 def signer_for(private: Ed25519PrivateKey) -> FeedSigner:
