@@ -53,7 +53,7 @@ def receiver(script: Callable[[int], int | str]) -> Iterator[Receiver]:
                 rec.got.append(record)
             action = rec.script(n) if self.path != "/elsewhere" else 200
             if action == "slow":
-                time.sleep(2.0)
+                time.sleep(3.0)  # past the hub's timeout (tests/server/feed/conftest.py)
                 action = 200
             if action == "redirect":
                 self.send_response(302)
