@@ -39,6 +39,8 @@ put s3_access_key_id "hub-$(random | cut -c1-16)"
 put s3_secret_access_key "$(random)"
 put meili_master_key "$(random)"
 put metrics_token "$(random)"
+# The Ed25519 key that signs the change feed: 32 random bytes, base64 (one key for every replica).
+put feed_signing_key "$(head -c 32 /dev/urandom | base64)"
 
 if [ "$dev_cert" = 1 ] && [ ! -s "$dir/tls_cert" ]; then
     # A throwaway certificate for https://localhost, valid 30 days; never for a real host.

@@ -27,7 +27,7 @@ from sqlalchemy import Connection, Engine, create_engine, func, inspect, make_ur
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from pysetl_hub_server.db.models import AuditEvent, Base, SearchOutbox
+from pysetl_hub_server.db.models import AuditEvent, Base, SearchOutbox, WebhookCursor
 from pysetl_hub_server.storage.blobs import LocalBlobStore
 from tests.support.live import LiveServer
 
@@ -51,7 +51,8 @@ class Snapshot:
 
 def snapshot(live: LiveServer) -> Snapshot:
     """What the server holds now. Waits first (up to SETTLE_SECONDS) for the search outbox to
-    drain, so that the indexing of an earlier accepted upload is not taken for residue."""
+    drain and the webhook dispatcher to follow the journal, so that the work done after an
+    earlier accepted upload is not taken for residue."""
     rows, serial = _database(live)
     blobs = live.hub.blobs
     if not isinstance(blobs, LocalBlobStore):
@@ -131,9 +132,7 @@ def _async_engine(url: str) -> AsyncEngine:
 
 def _read(conn: Connection) -> tuple[dict[str, Counter[str]], int]:
     deadline = time.monotonic() + SETTLE_SECONDS
-    while conn.scalar(select(func.count()).select_from(SearchOutbox)) and (
-        time.monotonic() < deadline
-    ):
+    while _unsettled(conn) and time.monotonic() < deadline:
         conn.rollback()  # a fresh view of the database on the next read
         time.sleep(0.02)
     conn.rollback()
@@ -144,6 +143,15 @@ def _read(conn: Connection) -> tuple[dict[str, Counter[str]], int]:
     serial = int(conn.scalar(SERIAL) or 0)
     conn.rollback()
     return rows, serial
+
+
+def _unsettled(conn: Connection) -> bool:
+    """Search updates still queued, or changes the webhook dispatcher has not followed yet
+    (it moves its cursor to the newest serial right after an accepted change)."""
+    if conn.scalar(select(func.count()).select_from(SearchOutbox)):
+        return True
+    cursor = conn.scalar(select(WebhookCursor.last_serial).where(WebhookCursor.id == 1))
+    return cursor is not None and cursor < int(conn.scalar(SERIAL) or 0)
 
 
 def _rows(conn: Connection, table: str) -> Counter[str]:

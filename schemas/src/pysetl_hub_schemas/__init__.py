@@ -18,6 +18,7 @@ from pysetl_hub_schemas.components import (
 )
 from pysetl_hub_schemas.downloads import DailyDownloads, DownloadStats, VersionDownloads
 from pysetl_hub_schemas.errors import Problem
+from pysetl_hub_schemas.feed import Change, ChangePage, FeedFile, FeedKey
 from pysetl_hub_schemas.governance import (
     Deleted,
     Invitation,
@@ -84,6 +85,16 @@ from pysetl_hub_schemas.tokens import (
     TokenCreated,
     TokenList,
 )
+from pysetl_hub_schemas.webhooks import (
+    Webhook,
+    WebhookAttempt,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookDelivery,
+    WebhookDeliveryPage,
+    WebhookPayload,
+    WebhookUpdate,
+)
 
 __all__ = [
     "FACTORIES",
@@ -100,6 +111,8 @@ __all__ = [
     "AttestationBundle",
     "AuditEvent",
     "AuditEventPage",
+    "Change",
+    "ChangePage",
     "Compatibility",
     "Component",
     "ComponentName",
@@ -110,6 +123,8 @@ __all__ = [
     "Deleted",
     "DownloadStats",
     "EntryPoint",
+    "FeedFile",
+    "FeedKey",
     "FileInfo",
     "Health",
     "HealthPart",
@@ -177,5 +192,13 @@ __all__ = [
     "Version",
     "VersionDownloads",
     "Via",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookCreate",
+    "WebhookCreated",
+    "WebhookDelivery",
+    "WebhookDeliveryPage",
+    "WebhookPayload",
+    "WebhookUpdate",
     "YankRequest",
 ]

@@ -22,6 +22,9 @@ from pysetl_hub_server.advisories.controllers import (
 from pysetl_hub_server.audit.controllers import ROUTES as AUDIT_ROUTES
 from pysetl_hub_server.components.controllers import ComponentController
 from pysetl_hub_server.deps import provide_hub, provide_identity, provide_viewer
+from pysetl_hub_server.feed.controllers import ROUTES as FEED_ROUTES
+from pysetl_hub_server.feed.runtime import FeedRuntime, provide_feed
+from pysetl_hub_server.feed.webhooks.controllers import ROUTES as WEBHOOK_ROUTES
 from pysetl_hub_server.files.controllers import download
 from pysetl_hub_server.governance.controllers.admin import AdminController
 from pysetl_hub_server.governance.controllers.components import RoleController
@@ -90,6 +93,7 @@ def create_litestar(the_hub: Hub, memo: PageMemo | None = None) -> Litestar:
             await the_hub.close()
             metrics.process_exited()
 
+    feed = FeedRuntime.build(the_hub)
     app = Litestar(
         route_handlers=[
             upload,
@@ -115,6 +119,8 @@ def create_litestar(the_hub: Hub, memo: PageMemo | None = None) -> Litestar:
             *ACCOUNT_ROUTES,
             *AUDIT_ROUTES,
             *STATS_ROUTES,
+            *FEED_ROUTES,
+            *WEBHOOK_ROUTES,
             web_router(),
             static_router(),
         ],
@@ -122,6 +128,7 @@ def create_litestar(the_hub: Hub, memo: PageMemo | None = None) -> Litestar:
             "hub": Provide(provide_hub, sync_to_thread=False),
             "who": Provide(provide_identity),
             "viewer": Provide(provide_viewer),
+            "feed": Provide(provide_feed, sync_to_thread=False),
         },
         # A browser that asks for an unknown page, or meets a bug, gets a page; others a problem.
         exception_handlers={
@@ -129,7 +136,7 @@ def create_litestar(the_hub: Hub, memo: PageMemo | None = None) -> Litestar:
             HTTPException: web_http_error,
             Exception: web_internal_error,
         },
-        lifespan=[lifespan],
+        lifespan=[lifespan, feed.lifespan],
         openapi_config=OpenAPIConfig(
             title="PySetl Hub",
             version=__version__,
@@ -143,6 +150,7 @@ def create_litestar(the_hub: Hub, memo: PageMemo | None = None) -> Litestar:
         logging_config=None,
     )
     app.state.hub = the_hub
+    app.state.feed = feed
     if memo is None:  # (an empty memo is falsy: it has a length)
         memo = PageMemo(the_hub.settings.web_page_cache_entries)
     the_hub.cache.on_invalidate(memo.invalidate)

@@ -138,6 +138,56 @@ def parse_issuers(raw: str, *, allow_http: bool) -> tuple[OidcIssuer, ...]:
 
 
 @dataclass(frozen=True, slots=True)
+class Feed:
+    """The change feed, its live stream and webhooks (feed/, docs/concepts/feed.md)."""
+
+    # The Ed25519 key that signs feed pages (PEM, or the base64 of the raw 32-byte private key;
+    # a secret: *_FILE accepted). Unset: generated on first start in the data directory. Every
+    # replica must sign with the same key, so multi-replica deployments set it.
+    signing_key: str | None = field(default=None, repr=False)
+    # Seconds between heartbeat comments on a live stream, and between its checks of the serial.
+    heartbeat: float = 15.0
+    stream_poll: float = 1.0
+    # Seconds a live stream lasts before the hub ends it (clients resume with Last-Event-ID), so
+    # no stream holds a replica past a deploy.
+    stream_lifetime: float = 600.0
+    # Webhooks: seconds between sweeps of the outbox, per delivery timeout, attempts per
+    # delivery, the first retry's delay (doubling up to the maximum), consecutive failed attempts
+    # before a webhook is disabled, and whether private/loopback addresses may receive (tests).
+    webhook_interval: float = 2.0
+    webhook_timeout: float = 10.0
+    webhook_attempts: int = 8
+    webhook_backoff: float = 30.0
+    webhook_backoff_max: float = 3600.0
+    webhook_disable_after: int = 20
+    webhook_allow_private: bool = False
+
+
+def _feed(env: dict[str, str], signing_key: str | None) -> Feed:
+    def count(name: str, default: int) -> int:
+        raw = (env.get(name) or "").strip()
+        if not raw:
+            return default
+        if not (raw.isascii() and raw.isdigit()) or int(raw) <= 0:
+            raise SettingsError(f"{name}={raw!r} is not a positive whole number")
+        return int(raw)
+
+    return Feed(
+        signing_key=signing_key,
+        heartbeat=_positive_seconds(env, "PYSETL_HUB_FEED_HEARTBEAT", 15.0),
+        stream_poll=_positive_seconds(env, "PYSETL_HUB_FEED_STREAM_POLL", 1.0),
+        stream_lifetime=_positive_seconds(env, "PYSETL_HUB_FEED_STREAM_LIFETIME", 600.0),
+        webhook_interval=_positive_seconds(env, "PYSETL_HUB_WEBHOOK_INTERVAL", 2.0),
+        webhook_timeout=_positive_seconds(env, "PYSETL_HUB_WEBHOOK_TIMEOUT", 10.0),
+        webhook_attempts=count("PYSETL_HUB_WEBHOOK_ATTEMPTS", 8),
+        webhook_backoff=_positive_seconds(env, "PYSETL_HUB_WEBHOOK_BACKOFF", 30.0),
+        webhook_backoff_max=_positive_seconds(env, "PYSETL_HUB_WEBHOOK_BACKOFF_MAX", 3600.0),
+        webhook_disable_after=count("PYSETL_HUB_WEBHOOK_DISABLE_AFTER", 20),
+        webhook_allow_private=_flag(env, "PYSETL_HUB_WEBHOOK_ALLOW_PRIVATE"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the server reads from its environment."""
 
@@ -216,6 +266,7 @@ class Settings:
     # One access log line per request, with its route, status, duration and request id
     # (`serve --access-log` sets it for its workers).
     access_log: bool = False
+    feed: Feed = field(default_factory=Feed)
 
     @property
     def production(self) -> bool:
@@ -328,6 +379,7 @@ class Settings:
             oidc=oidc,
             token_default_days=integer("PYSETL_HUB_TOKEN_DEFAULT_DAYS", 90),
             invitation_days=integer("PYSETL_HUB_INVITATION_DAYS", 7),
+            feed=_feed(env, secret("PYSETL_HUB_FEED_SIGNING_KEY")),
         )
 
 

@@ -28,6 +28,12 @@ from pysetl_hub_server.db.models.governance import (
     TeamRole,
 )
 from pysetl_hub_server.db.models.search import SearchDoc, SearchOutbox, SearchTag, SearchVersion
+from pysetl_hub_server.db.models.webhooks import (
+    Webhook,
+    WebhookAttempt,
+    WebhookCursor,
+    WebhookDelivery,
+)
 
 __all__ = [
     "NAMING",
@@ -64,5 +70,9 @@ __all__ = [
     "UTCDateTime",
     "User",
     "WebSession",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookCursor",
+    "WebhookDelivery",
     "utcnow",
 ]
