@@ -12,11 +12,14 @@ from pysetl_hub_schemas.components import (
     FileInfo,
     Kind,
     PlatformCheck,
+    Quality,
+    QualitySignal,
     Release,
     UploadResult,
     YankRequest,
 )
 from pysetl_hub_schemas.errors import Problem
+from pysetl_hub_schemas.flags import Flag, FlagKind, FlagPage
 from pysetl_hub_schemas.governance import (
     Deleted,
     Invitation,
@@ -108,6 +111,9 @@ __all__ = [
     "Deleted",
     "EntryPoint",
     "FileInfo",
+    "Flag",
+    "FlagKind",
+    "FlagPage",
     "Health",
     "HealthPart",
     "Invitation",
@@ -137,6 +143,8 @@ __all__ = [
     "PublisherKind",
     "PublisherList",
     "PublisherRequest",
+    "Quality",
+    "QualitySignal",
     "QuarantineRequest",
     "QuarantineState",
     "Reason",

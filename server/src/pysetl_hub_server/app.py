@@ -14,6 +14,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 
 from pysetl_hub_server import __version__
 from pysetl_hub_server.accounts.controllers import ROUTES as ACCOUNT_ROUTES
+from pysetl_hub_server.anomalies.controllers import ROUTES as FLAG_ROUTES
 from pysetl_hub_server.audit.controllers import ROUTES as AUDIT_ROUTES
 from pysetl_hub_server.components.controllers import ComponentController
 from pysetl_hub_server.deps import provide_hub, provide_identity, provide_viewer
@@ -103,6 +104,7 @@ def create_litestar(the_hub: Hub, memo: PageMemo | None = None) -> Litestar:
             AdminController,
             *ACCOUNT_ROUTES,
             *AUDIT_ROUTES,
+            *FLAG_ROUTES,
             web_router(),
             static_router(),
         ],

@@ -26,6 +26,7 @@ from pysetl_hub_server.db.models.governance import (
     TeamRole,
 )
 from pysetl_hub_server.db.models.search import SearchDoc, SearchOutbox, SearchTag, SearchVersion
+from pysetl_hub_server.db.models.signals import FileFacts, QualityScore
 
 __all__ = [
     "NAMING",
@@ -36,6 +37,7 @@ __all__ = [
     "Component",
     "DownloadCount",
     "File",
+    "FileFacts",
     "FilenameRegistry",
     "Id",
     "Invitation",
@@ -44,6 +46,7 @@ __all__ = [
     "Organization",
     "PendingBlobDelete",
     "ProhibitedName",
+    "QualityScore",
     "RecoveryCode",
     "Release",
     "ReservedPrefix",
