@@ -48,12 +48,16 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("component_id", name=op.f("pk_quality_scores")),
     )
-    op.create_index(
-        op.f("ix_quality_scores_total"), "quality_scores", ["total"], unique=False
+    op.create_index(op.f("ix_quality_scores_total"), "quality_scores", ["total"], unique=False)
+    # Search sorts and filters by the score: the built-in engine's documents carry it.
+    # (a plain ADD COLUMN: a batch copy of search_docs would leave its full-text structures)
+    op.add_column(
+        "search_docs", sa.Column("quality", sa.Integer(), server_default="0", nullable=False)
     )
 
 
 def downgrade() -> None:
+    op.drop_column("search_docs", "quality")
     op.drop_index(op.f("ix_quality_scores_total"), table_name="quality_scores")
     op.drop_table("quality_scores")
     op.drop_table("file_facts")
