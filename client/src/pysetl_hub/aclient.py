@@ -32,6 +32,7 @@ from pysetl_hub.transfer import (
 )
 from pysetl_hub_schemas import (
     AuditEventPage,
+    FlagPage,
     Component,
     FileInfo,
     Me,
@@ -137,6 +138,13 @@ class AsyncHubClient:
         (`every`, admins), or the caller's own security events; `next_before` pages on."""
         call = core.events(name, every=every, before=before, per_page=per_page)
         return core.parse(await self._call(call), AuditEventPage)
+
+    async def flags(
+        self, name: str | None = None, *, before: int | None = None, per_page: int = 50
+    ) -> FlagPage:
+        """Anomaly flags, newest first: `name`'s (owners), or every flag (admins)."""
+        call = core.flags(name, before=before, per_page=per_page)
+        return core.parse(await self._call(call), FlagPage)
 
     async def publishers(self, name: str) -> PublisherList:
         return core.parse(await self._call(core.publishers(name)), PublisherList)

@@ -34,6 +34,7 @@ from pysetl_hub.transfer import (
 )
 from pysetl_hub_schemas import (
     AuditEventPage,
+    FlagPage,
     Component,
     FileInfo,
     Me,
@@ -145,6 +146,14 @@ class HubClient(GovernanceMethods):
         (`every`, admins), or the caller's own security events; `next_before` pages on."""
         call = core.events(name, every=every, before=before, per_page=per_page)
         return core.parse(self._call(call), AuditEventPage)
+
+    def flags(
+        self, name: str | None = None, *, before: int | None = None, per_page: int = 50
+    ) -> FlagPage:
+        """Anomaly flags, newest first: `name`'s (its owners may read them), or every flag
+        (admins) without a name; `next_before` pages on."""
+        call = core.flags(name, before=before, per_page=per_page)
+        return core.parse(self._call(call), FlagPage)
 
     def publishers(self, name: str) -> PublisherList:
         """The component's trusted publishers (public: installers check signatures with them)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pysetl_hub.cli import (
     account,
     events,
+    flags,
     governance,
     install,
     publish,
@@ -26,6 +27,7 @@ from pysetl_hub.cli.group import main
 for _module in (
     account,
     events,
+    flags,
     governance,
     install,
     publish,
