@@ -32,9 +32,9 @@ from pysetl_hub.transfer import (
 )
 from pysetl_hub_schemas import (
     AuditEventPage,
-    FlagPage,
     Component,
     FileInfo,
+    FlagPage,
     Me,
     MintedToken,
     OidcAudience,

@@ -142,10 +142,7 @@ def events(
 
 def flags(name: str | None = None, *, before: int | None = None, per_page: int = 50) -> Call:
     """Anomaly flags, newest first: a component's (owners), or every one (admins)."""
-    if name is not None:
-        path = f"/api/v1/components/{_seg(name)}/flags"
-    else:
-        path = "/api/v1/admin/flags"
+    path = "/api/v1/admin/flags" if name is None else f"/api/v1/components/{_seg(name)}/flags"
     params = {"per_page": str(per_page)}
     if before is not None:
         params["before"] = str(before)
