@@ -9,10 +9,12 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from pysetl_hub_schemas import Publisher
 from pysetl_hub_server.accounts.permissions import Identity
 from pysetl_hub_server.anomalies.flags import raise_flag
 from pysetl_hub_server.anomalies.stats import damerau_levenshtein
@@ -83,12 +85,21 @@ async def _identities(session: AsyncSession, component: models.Component) -> dic
     for filename, actor in actors.items():
         signer = signers.get(filename)
         if signer:
-            found[filename] = "signer " + json.dumps(signer, sort_keys=True)
+            found[filename] = _signer_identity(signer)
         elif actor.startswith("publisher:"):
             found[filename] = actor
         else:
             found[filename] = None
     return found
+
+
+def _signer_identity(signer: dict[str, Any]) -> str:
+    """A signer as the same text a minted token's actor names its publisher by, so a release
+    attested by the publisher that also uploaded it is one identity, not two."""
+    try:
+        return f"publisher:{msgspec.convert(signer, Publisher)}"
+    except msgspec.ValidationError:
+        return "signer " + json.dumps(signer, sort_keys=True)
 
 
 async def publisher_changed(
