@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from pysetl_hub_server.db import models
-from pysetl_hub_server.hub import Hub
+from pysetl_hub_server.hub import Hub, no_advisories
 from tests.support.dists import Members, repack, repack_sdist
 from tests.support.governance import BACKENDS, bearer, token_for
 from tests.support.live import LiveServer
@@ -75,6 +75,16 @@ def search_order(http: httpx.Client, names: set[str], expect: dict[str, int]) ->
         time.sleep(0.2)
 
 
+def component_id(name: str) -> Any:
+    async def go(h: Hub) -> int:
+        async with h.sessions() as s:
+            found = await s.scalar(select(models.Component.id).where(models.Component.name == name))
+            assert found is not None
+            return found
+
+    return go
+
+
 def test_the_score_follows_the_catalogue(
     hub: LiveServer, example_dists: dict[str, Path], tmp_path: Path
 ) -> None:
@@ -108,6 +118,7 @@ def test_the_score_follows_the_catalogue(
             assert sum(s["weight"] for s in q["signals"]) == 100
             assert q["total"] == round(sum(s["points"] for s in q["signals"]))
         bare_total, rich_total = bare["quality"]["total"], rich["quality"]["total"]
+        rich_points = sum(s["points"] for s in rich["quality"]["signals"])
         assert rich_total > bare_total
 
         names = {"bare-etl", "rich-etl"}
@@ -143,6 +154,29 @@ def test_the_score_follows_the_catalogue(
         expect = {"bare-etl": bare_total, "rich-etl": rich_total}
         assert bare_total > rich_total  # it overtakes rich-etl in the quality sort
         assert search_order(http, names, expect) == ["bare-etl", "rich-etl"]
+
+        # open advisories come from the hub's provider (the advisories table plugs in there):
+        # here one that says rich-etl has two, then a change (an unyank) recomputes the score
+        rich_id = hub.run(component_id("rich-etl"))
+
+        async def two_open(session: object, component: int) -> int:
+            return 2 if component == rich_id else 0
+
+        hub.hub.advisory_count = two_open
+        try:
+            r = http.post("/api/v1/components/rich-etl/1.0.0/unyank", headers=bearer(alice))
+            assert r.status_code == 200, r.text
+            rich = quality(http, "rich-etl")
+            advisories = next(s for s in rich["quality"]["signals"] if s["key"] == "advisories")
+            assert advisories["value"] == 0 and advisories["explanation"].startswith("2 open")
+            # unyanked (the yanked ratio back whole), 10 points of advisories gone
+            assert signals(rich)["yanked"] == 1
+            assert rich["quality"]["total"] == round(rich_points - 10)
+            rich_total = rich["quality"]["total"]
+            expect = {"bare-etl": bare_total, "rich-etl": rich_total}
+            search_order(http, names, expect)
+        finally:
+            hub.hub.advisory_count = no_advisories
 
     async def stored(h: Hub) -> dict[str, int]:
         async with h.sessions() as s:
