@@ -119,3 +119,38 @@ def test_memory_budgets_and_pool_size() -> None:
     for name in ("PYSETL_HUB_PAGE_CACHE_BYTES", "PYSETL_HUB_DATABASE_POOL_SIZE"):
         with pytest.raises(SettingsError, match=name):
             Settings.from_env({name: "0"})
+
+
+def test_anomaly_flag_thresholds() -> None:
+    defaults = Settings.from_env({}).flags
+    assert (defaults.new_owner_hours, defaults.spike_k, defaults.spike_min_days) == (24.0, 10.0, 14)
+    assert (defaults.popular_downloads, defaults.wheel_grace) == (1000, 3600.0)
+    flags = Settings.from_env(
+        {
+            "PYSETL_HUB_FLAG_NEW_OWNER_HOURS": "12",
+            "PYSETL_HUB_FLAG_SPIKE_K": "3.5",
+            "PYSETL_HUB_FLAG_SPIKE_MIN_DAYS": "7",
+            "PYSETL_HUB_FLAG_SPIKE_MIN_COUNT": "50",
+            "PYSETL_HUB_FLAG_POPULAR_DOWNLOADS": "200",
+            "PYSETL_HUB_FLAG_NAME_LONG": "8",
+            "PYSETL_HUB_FLAG_WHEEL_GRACE": "0",
+            "PYSETL_HUB_FLAG_CHECK_INTERVAL": "0.5",
+        }
+    ).flags
+    assert flags.new_owner_hours == 12 and flags.spike_k == 3.5 and flags.spike_min_days == 7
+    assert flags.spike_min_count == 50 and flags.popular_downloads == 200
+    assert flags.name_long == 8 and flags.wheel_grace == 0 and flags.check_interval == 0.5
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PYSETL_HUB_FLAG_SPIKE_K", "lots"),
+        ("PYSETL_HUB_FLAG_SPIKE_K", "-1"),
+        ("PYSETL_HUB_FLAG_POPULAR_DOWNLOADS", "inf"),
+        ("PYSETL_HUB_FLAG_CHECK_INTERVAL", "0"),
+    ],
+)
+def test_bad_flag_thresholds_fail_fast_naming_the_variable(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({name: value})

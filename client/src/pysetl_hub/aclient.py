@@ -35,6 +35,7 @@ from pysetl_hub_schemas import (
     Component,
     DownloadStats,
     FileInfo,
+    FlagPage,
     Me,
     MintedToken,
     OidcAudience,
@@ -153,6 +154,13 @@ class AsyncHubClient:
     async def downloads(self, name: str, days: int = 30) -> DownloadStats:
         """Daily downloads over `days` days, 30-day and all-time totals, and per version."""
         return core.parse(await self._call(core.downloads(name, days)), DownloadStats)
+
+    async def flags(
+        self, name: str | None = None, *, before: int | None = None, per_page: int = 50
+    ) -> FlagPage:
+        """Anomaly flags, newest first: `name`'s (owners), or every flag (admins)."""
+        call = core.flags(name, before=before, per_page=per_page)
+        return core.parse(await self._call(call), FlagPage)
 
     async def publishers(self, name: str) -> PublisherList:
         return core.parse(await self._call(core.publishers(name)), PublisherList)

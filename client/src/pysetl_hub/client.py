@@ -37,6 +37,7 @@ from pysetl_hub_schemas import (
     Component,
     DownloadStats,
     FileInfo,
+    FlagPage,
     Me,
     MintedToken,
     OidcAudience,
@@ -151,6 +152,14 @@ class HubClient(GovernanceMethods):
     def downloads(self, name: str, days: int = 30) -> DownloadStats:
         """Daily downloads over `days` days, 30-day and all-time totals, and per version."""
         return core.parse(self._call(core.downloads(name, days)), DownloadStats)
+
+    def flags(
+        self, name: str | None = None, *, before: int | None = None, per_page: int = 50
+    ) -> FlagPage:
+        """Anomaly flags, newest first: `name`'s (its owners may read them), or every flag
+        (admins) without a name; `next_before` pages on."""
+        call = core.flags(name, before=before, per_page=per_page)
+        return core.parse(self._call(call), FlagPage)
 
     def publishers(self, name: str) -> PublisherList:
         """The component's trusted publishers (public: installers check signatures with them)."""

@@ -161,6 +161,15 @@ def events(
     return Call("GET", path, params=params, auth=True)
 
 
+def flags(name: str | None = None, *, before: int | None = None, per_page: int = 50) -> Call:
+    """Anomaly flags, newest first: a component's (owners), or every one (admins)."""
+    path = "/api/v1/admin/flags" if name is None else f"/api/v1/components/{_seg(name)}/flags"
+    params = {"per_page": str(per_page)}
+    if before is not None:
+        params["before"] = str(before)
+    return Call("GET", path, params=params, auth=True)
+
+
 def me() -> Call:
     """Who the configured token belongs to (401 when the hub does not accept it)."""
     return Call("GET", "/api/v1/me", auth=True)

@@ -12,6 +12,8 @@ from pysetl_hub_schemas.components import (
     FileInfo,
     Kind,
     PlatformCheck,
+    Quality,
+    QualitySignal,
     Release,
     UploadResult,
     YankRequest,
@@ -19,6 +21,7 @@ from pysetl_hub_schemas.components import (
 from pysetl_hub_schemas.downloads import DailyDownloads, DownloadStats, VersionDownloads
 from pysetl_hub_schemas.errors import Problem
 from pysetl_hub_schemas.feed import Change, ChangePage, FeedFile, FeedKey
+from pysetl_hub_schemas.flags import Flag, FlagKind, FlagPage
 from pysetl_hub_schemas.governance import (
     Deleted,
     Invitation,
@@ -126,6 +129,9 @@ __all__ = [
     "FeedFile",
     "FeedKey",
     "FileInfo",
+    "Flag",
+    "FlagKind",
+    "FlagPage",
     "Health",
     "HealthPart",
     "Invitation",
@@ -155,6 +161,8 @@ __all__ = [
     "PublisherKind",
     "PublisherList",
     "PublisherRequest",
+    "Quality",
+    "QualitySignal",
     "QuarantineRequest",
     "QuarantineState",
     "Reason",

@@ -81,6 +81,25 @@ class Release(Response):
     files: list[FileInfo] = []
 
 
+class QualitySignal(Response):
+    """One signal of the quality score (docs/concepts/quality.md)."""
+
+    key: str
+    weight: int
+    """Points the signal is worth out of 100."""
+    value: float
+    """How much of it the component earns, 0 to 1."""
+    points: float
+    explanation: str
+
+
+class Quality(Response):
+    """The quality score: the sum of its signals' points, 0 to 100, recomputed on every change."""
+
+    total: int
+    signals: list[QualitySignal] = []
+
+
 class ComponentSummary(Response):
     """A component in a listing."""
 
@@ -118,6 +137,8 @@ class Component(Response):
     # only its owners (and admins) see it, with the reason.
     quarantined: bool = False
     quarantine_reason: str | None = None
+    quality: Quality | None = None
+    """The quality score and its signals (None: the component has no release)."""
 
 
 class YankRequest(Request):

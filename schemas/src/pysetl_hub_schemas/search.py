@@ -24,6 +24,8 @@ class SearchHit(Response):
     verified: bool = False
     yanked: bool = False
     downloads: int = 0
+    quality: int = 0
+    """The quality score, 0 to 100 (docs/concepts/quality.md)."""
     updated: datetime | None = None
     exact: bool = False
     score: float = 0.0

@@ -19,6 +19,7 @@ from pysetl_hub_server.advisories.controllers import (
     ComponentAdvisoryController,
     OsvController,
 )
+from pysetl_hub_server.anomalies.controllers import ROUTES as FLAG_ROUTES
 from pysetl_hub_server.audit.controllers import ROUTES as AUDIT_ROUTES
 from pysetl_hub_server.components.controllers import ComponentController
 from pysetl_hub_server.deps import provide_hub, provide_identity, provide_viewer
@@ -121,6 +122,7 @@ def create_litestar(the_hub: Hub, memo: PageMemo | None = None) -> Litestar:
             *STATS_ROUTES,
             *FEED_ROUTES,
             *WEBHOOK_ROUTES,
+            *FLAG_ROUTES,
             web_router(),
             static_router(),
         ],

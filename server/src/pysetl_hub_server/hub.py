@@ -7,7 +7,7 @@ Tests and CLI commands get the same object without HTTP.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -116,6 +116,15 @@ class Notifier(Protocol):
         """After a commit that changed `name`: drop what is derived from it, everywhere."""
 
 
+# How many open security advisories a component has (session, component id): an input of the
+# quality score. The advisories table plugs in here; until then none are open.
+AdvisoryCount = Callable[[AsyncSession, int], Awaitable[int]]
+
+
+async def no_advisories(session: AsyncSession, component_id: int) -> int:
+    return 0
+
+
 @dataclass(slots=True)
 class Hub:
     settings: Settings
@@ -135,6 +144,9 @@ class Hub:
     oidc_keys: OidcKeys
     # Deletes blobs whose files are gone once the store answers (storage/pending.py).
     blob_sweep: Background
+    # The periodic anomaly checks (download spikes, sdist-only releases): anomalies/watch.py.
+    anomaly_watch: Background | None = None
+    advisory_count: AdvisoryCount = no_advisories
 
     @property
     def search(self) -> SearchEngine:
@@ -148,8 +160,12 @@ class Hub:
         await self.indexer.start()
         self.downloads.start()
         self.blob_sweep.start()
+        if self.anomaly_watch is not None:
+            self.anomaly_watch.start()
 
     async def close(self) -> None:
+        if self.anomaly_watch is not None:
+            await self.anomaly_watch.stop()
         await self.blob_sweep.stop()
         await self.downloads.stop()
         await self.indexer.stop()

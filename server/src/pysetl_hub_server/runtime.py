@@ -12,12 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from pysetl_hub_provenance import PRODUCTION_TRUST_ROOT
 from pysetl_hub_provenance.verify import verifier_for
+from pysetl_hub_server.advisories.services import open_count
+from pysetl_hub_server.anomalies.watch import check_all
 from pysetl_hub_server.db.engine import make_engine, make_sessionmaker
 from pysetl_hub_server.downloads import DownloadCounter
 from pysetl_hub_server.faults import Faults
 from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.periodic import Periodic
 from pysetl_hub_server.provenance.oidc.keys import IssuerKeys
+from pysetl_hub_server.quality.services import refresh
 from pysetl_hub_server.search.engine import SearchEngine
 from pysetl_hub_server.search.indexer import Indexer
 from pysetl_hub_server.security.ratelimit import Limiter
@@ -61,7 +64,7 @@ def build_hub(settings: Settings) -> Hub:
     )
     trust_root = settings.sigstore_trust_root or PRODUCTION_TRUST_ROOT
     verifier_for(trust_root)  # fail at start, not at the first signed upload
-    return Hub(
+    hub = Hub(
         settings,
         engine,
         sessions,
@@ -76,7 +79,20 @@ def build_hub(settings: Settings) -> Hub:
         Limiter(settings.redis_url, limits=settings.rate_limits),
         IssuerKeys(settings.oidc),
         Periodic("blob-sweep", lambda: drop_pending(sessions, blobs), SWEEP_INTERVAL),
+        Periodic(
+            "anomaly-watch",
+            lambda: check_all(sessions, settings.flags),
+            settings.flags.check_interval,
+        ),
+        advisory_count=open_count,
     )
+
+    async def score(session: AsyncSession, names: list[str] | None) -> None:
+        # The hub's advisory count read at each change (a test may swap it).
+        await refresh(session, blobs, settings.platforms, hub.advisory_count, names)
+
+    indexer.prepare = score
+    return hub
 
 
 def search_engine(

@@ -188,6 +188,53 @@ def _feed(env: dict[str, str], signing_key: str | None) -> Feed:
 
 
 @dataclass(frozen=True, slots=True)
+class FlagThresholds:
+    """When an anomaly flag is raised (anomalies/, docs/operations/configure.md)."""
+
+    # A new owner's upload within this many hours of their role.add is flagged.
+    new_owner_hours: float = 24.0
+    # Downloads: the latest day is a spike past median + k * MAD of the days before it...
+    spike_k: float = 10.0
+    # ...when there are at least this many earlier days of history...
+    spike_min_days: int = 14
+    # ...and the day has at least this many downloads (a quiet component's 3 -> 30 is noise).
+    spike_min_count: int = 100
+    # A new name close to another is flagged only when the other has this many downloads.
+    popular_downloads: int = 1000
+    # Names at least this long are "close" at Damerau-Levenshtein distance 2, shorter ones at 1.
+    name_long: int = 10
+    # Seconds a release may stay sdist-only (its wheels still uploading) before it is flagged.
+    wheel_grace: float = 3600.0
+    # Seconds between the periodic checks (download spikes, sdist-only releases).
+    check_interval: float = 3600.0
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> FlagThresholds:
+        def number(name: str, default: float) -> float:
+            raw = (env.get(name) or "").strip()
+            if not raw:
+                return default
+            try:
+                value = float(raw)
+            except ValueError as exc:
+                raise SettingsError(f"{name}={raw!r} is not a number") from exc
+            if not value >= 0 or value == float("inf"):
+                raise SettingsError(f"{name} must be a number of at least 0, got {raw!r}")
+            return value
+
+        return cls(
+            new_owner_hours=number("PYSETL_HUB_FLAG_NEW_OWNER_HOURS", 24.0),
+            spike_k=number("PYSETL_HUB_FLAG_SPIKE_K", 10.0),
+            spike_min_days=int(number("PYSETL_HUB_FLAG_SPIKE_MIN_DAYS", 14)),
+            spike_min_count=int(number("PYSETL_HUB_FLAG_SPIKE_MIN_COUNT", 100)),
+            popular_downloads=int(number("PYSETL_HUB_FLAG_POPULAR_DOWNLOADS", 1000)),
+            name_long=int(number("PYSETL_HUB_FLAG_NAME_LONG", 10)),
+            wheel_grace=number("PYSETL_HUB_FLAG_WHEEL_GRACE", 3600.0),
+            check_interval=_positive_seconds(env, "PYSETL_HUB_FLAG_CHECK_INTERVAL", 3600.0),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the server reads from its environment."""
 
@@ -267,6 +314,8 @@ class Settings:
     # (`serve --access-log` sets it for its workers).
     access_log: bool = False
     feed: Feed = field(default_factory=Feed)
+    # Anomaly flag thresholds (PYSETL_HUB_FLAG_*).
+    flags: FlagThresholds = field(default_factory=FlagThresholds)
 
     @property
     def production(self) -> bool:
@@ -380,6 +429,7 @@ class Settings:
             token_default_days=integer("PYSETL_HUB_TOKEN_DEFAULT_DAYS", 90),
             invitation_days=integer("PYSETL_HUB_INVITATION_DAYS", 7),
             feed=_feed(env, secret("PYSETL_HUB_FEED_SIGNING_KEY")),
+            flags=FlagThresholds.from_env(env),
         )
 
 

@@ -275,3 +275,27 @@ async def test_exact_name_first_even_when_another_outscores_it(
         await hub.search.start()
         await hub.search.index(docs)
         assert await find(hub.search, "dedupe") == ["dedupe", "dedupe-rows"]
+
+
+async def test_sort_and_filter_by_quality(engine: SearchEngine) -> None:
+    scored = [
+        doc(30, "qual-low", "Sample rows", quality=20, downloads=900),
+        doc(31, "qual-high", "Sample rows", quality=90),
+        doc(32, "qual-mid", "Sample rows", quality=55),
+    ]
+    if engine.name == "builtin":
+        async with engine._sessions() as session, session.begin():  # type: ignore[attr-defined]
+            for d in scored:
+                session.add(
+                    models.Component(id=d.id, name=d.name, display_name=d.name, last_serial=0)
+                )
+    await engine.index(scored)
+    found = await engine.search(SearchQuery(q="sample", sort="quality", platforms=PLATFORMS))
+    assert [(h.name, h.quality) for h in found.hits] == [
+        ("qual-high", 90),
+        ("qual-mid", 55),
+        ("qual-low", 20),
+    ]
+    assert set(await find(engine, "sample", min_quality=55)) == {"qual-high", "qual-mid"}
+    assert await find(engine, "sample", min_quality=91) == []
+    assert set(await find(engine, min_quality=1)) == {"qual-low", "qual-high", "qual-mid"}

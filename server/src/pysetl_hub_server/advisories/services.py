@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -218,3 +219,36 @@ async def standing(session: AsyncSession, component_id: int) -> list[models.Advi
             .order_by(models.Advisory.published, models.Advisory.id)
         )
     )
+
+
+async def open_count(session: AsyncSession, component_id: int) -> int:
+    """Advisories a user of the component would still meet: not withdrawn, and affecting its
+    newest release that is not yanked (one fixed by a later release is closed). The quality
+    score's `advisories` signal reads it (runtime.py plugs it into the hub)."""
+    found = list(
+        await session.scalars(
+            select(models.Advisory.affected).where(
+                models.Advisory.component_id == component_id,
+                models.Advisory.withdrawn.is_(None),
+            )
+        )
+    )
+    if not found:
+        return 0
+    versions = await session.scalars(
+        select(models.Release.version).where(
+            models.Release.component_id == component_id, models.Release.yanked.is_(False)
+        )
+    )
+    parsed = [v for v in (_version(text) for text in versions) if v is not None]
+    if not parsed:
+        return len(found)
+    newest = max(parsed)
+    return sum(1 for affected in found if ranges.affects(affected, newest))
+
+
+def _version(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None

@@ -27,6 +27,7 @@ from pysetl_hub_server.bounds import MAX_VERSION
 from pysetl_hub_server.components import services
 from pysetl_hub_server.finished import Finished
 from pysetl_hub_server.hub import Hub
+from pysetl_hub_server.quality.services import Scorer
 
 
 def _normal(version: str) -> str | None:
@@ -73,7 +74,7 @@ async def component(
 ) -> Response[Any]:
     async def build() -> tuple[Component | Release, bool]:
         async with hub.sessions() as session:
-            document = await services.get_component(session, name, viewer)
+            document = await services.get_component(session, name, viewer, Scorer.of(hub))
         return document, not document.quarantined
 
     return await _answer(request, hub, name, document_key(name), build)

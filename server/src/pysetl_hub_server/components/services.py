@@ -34,6 +34,7 @@ from pysetl_hub_server.governance.lookup import org_name
 from pysetl_hub_server.governance.quarantine import can_see
 from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.i18n.messages import _
+from pysetl_hub_server.quality.services import Scorer
 from pysetl_hub_server.simple.services import file_url, provenance_url
 from pysetl_hub_server.text import describe, forbidden_character
 
@@ -134,8 +135,9 @@ async def list_components(session: AsyncSession, page: int, per_page: int) -> Co
 
 
 async def get_component(
-    session: AsyncSession, name: str, viewer: Identity | None = None
+    session: AsyncSession, name: str, viewer: Identity | None = None, scorer: Scorer | None = None
 ) -> Component:
+    """`scorer` adds the quality score (quality/services.py `Scorer`)."""
     c = await _load(session, name, viewer)
     releases = newest_first(list(c.releases))
     latest = latest_release(releases)
@@ -152,6 +154,7 @@ async def get_component(
         organization=await org_name(session, c.org_id),
         quarantined=c.quarantined_at is not None,
         quarantine_reason=c.quarantine_reason,
+        quality=await scorer(session, c) if scorer is not None and latest is not None else None,
     )
 
 

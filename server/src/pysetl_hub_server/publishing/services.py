@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pysetl_hub_schemas import PYSETL_DIST, SPARK_DIST
 from pysetl_hub_server.accounts.permissions import Identity, authorize, require_user_wide
+from pysetl_hub_server.anomalies.publish import after_publish
 from pysetl_hub_server.audit.services import touch
 from pysetl_hub_server.components.compat import evaluate, platform_specifier
 from pysetl_hub_server.components.create import create_component
@@ -98,6 +99,9 @@ async def publish(hub: Hub, who: Identity, form: UploadForm) -> PublishOutcome:
     except BaseException:
         await _drop_unreferenced(hub, file.sha256, metadata_sha)
         raise
+    if outcome.created:
+        # Reads the new file's facts (quality/) and raises anomaly flags; never fails the publish.
+        await after_publish(hub, who, outcome.filename)
     hub.changed(parsed.name)
     return outcome
 

@@ -37,6 +37,7 @@ PARAMETERS = frozenset(
         "license",
         "keyword",
         "verified",
+        "min_quality",
         "include_yanked",
         "sort",
         "explain",

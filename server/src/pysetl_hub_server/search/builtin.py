@@ -83,6 +83,7 @@ class BuiltinEngine:
                         "requires_python": d.requires_python,
                         "pysetl": d.pysetl,
                         "pyspark": d.pyspark,
+                        "quality": d.quality,
                     }
                     for d in docs
                 ],
@@ -191,6 +192,7 @@ class BuiltinEngine:
                 verified=bool(r.verified),
                 yanked=bool(r.yanked),
                 downloads=int(r.downloads),
+                quality=int(r.quality or 0),
                 updated=r.updated,
                 exact=bool(r.exact),
                 score=round(float(r.score), 4),

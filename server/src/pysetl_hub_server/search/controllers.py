@@ -37,8 +37,11 @@ async def search(
     license: FromQuery[str | None] = None,
     keyword: FromQuery[list[str] | None] = None,
     verified: FromQuery[bool | None] = None,
+    min_quality: Annotated[
+        int | None, QueryParameter(ge=0, le=100, description="Only scores of at least this.")
+    ] = None,
     include_yanked: FromQuery[bool] = False,
-    sort: FromQuery[Literal["relevance", "newest", "name"]] = "relevance",
+    sort: FromQuery[Literal["relevance", "newest", "name", "quality"]] = "relevance",
     explain: FromQuery[bool] = False,
     page: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 1,
     per_page: Annotated[int, QueryParameter(ge=1, le=MAX_PER_PAGE)] = 20,
@@ -53,6 +56,7 @@ async def search(
         license=license,
         keywords=tuple(keyword or ()),
         verified=verified,
+        min_quality=min_quality,
         include_yanked=include_yanked,
         sort=sort,
         explain=explain,

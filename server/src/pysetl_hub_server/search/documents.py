@@ -24,7 +24,7 @@ def enqueue(session: AsyncSession, component: str) -> None:
     session.add(models.SearchOutbox(component=canonicalize_name(component)))
 
 
-def document(component: models.Component, downloads: int = 0) -> Document | None:
+def document(component: models.Component, downloads: int = 0, quality: int = 0) -> Document | None:
     """The document of a component with releases (None when it has none)."""
     releases = list(component.releases)
     latest = latest_release(releases)
@@ -48,6 +48,7 @@ def document(component: models.Component, downloads: int = 0) -> Document | None
         requires_python=latest.requires_python,
         pysetl=latest.pysetl_specifier,
         pyspark=latest.pyspark_specifier,
+        quality=quality,
     )
 
 
@@ -62,9 +63,20 @@ async def load(session: AsyncSession, names: list[str] | None = None) -> list[Do
     if names is not None:
         stmt = stmt.where(models.Component.name.in_(names))
     counts = await recent(session, names)
+    scores = await _scores(session, names)
     docs = []
     for component in await session.scalars(stmt):
-        doc = document(component, counts.get(component.id, 0))
+        doc = document(component, counts.get(component.id, 0), scores.get(component.id, 0))
         if doc is not None:
             docs.append(doc)
     return docs
+
+
+async def _scores(session: AsyncSession, names: list[str] | None) -> dict[int, int]:
+    """Stored quality scores by component id (the indexer refreshes them just before)."""
+    stmt = select(models.QualityScore.component_id, models.QualityScore.total)
+    if names is not None:
+        stmt = stmt.join(
+            models.Component, models.Component.id == models.QualityScore.component_id
+        ).where(models.Component.name.in_(names))
+    return {cid: int(total) for cid, total in await session.execute(stmt)}

@@ -17,7 +17,7 @@ from pysetl_hub_schemas import SearchResults
 if TYPE_CHECKING:
     from pysetl_hub_server.search.answers import SearchAnswers
 
-Sort = Literal["relevance", "newest", "name"]
+Sort = Literal["relevance", "newest", "name", "quality"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class Document:
     requires_python: str | None
     pysetl: str | None
     pyspark: str | None
+    quality: int = 0  # the stored quality score, 0..100 (quality/)
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class SearchQuery:
     license: str | None = None
     keywords: tuple[str, ...] = ()
     verified: bool | None = None
+    min_quality: int | None = None
     include_yanked: bool = False
     sort: Sort = "relevance"
     page: int = 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -17,6 +17,9 @@ from pysetl_hub_server.search.engine import SearchEngine
 
 log = logging.getLogger(__name__)
 BATCH = 500
+# Run before the documents of `names` (None: every component) are read, in its own transaction:
+# derived data the documents carry (the quality score) is brought up to date there.
+Prepare = Callable[[AsyncSession, list[str] | None], Awaitable[None]]
 
 
 class Indexer:
@@ -34,6 +37,7 @@ class Indexer:
         # Whether the engine's own set-up (index, settings) is done: an engine that is down at
         # start must not stop the hub from serving; the sweeper sets it up once it answers.
         self._engine_ready = False
+        self.prepare: Prepare | None = None
 
     def on_indexed(self, listener: Callable[[list[str]], None]) -> None:
         """Call `listener(names)` once the engine answers with those components' new state
@@ -63,6 +67,8 @@ class Indexer:
                     if not rows:
                         return applied
                     names = sorted({r.component for r in rows})
+                await self._prepare(names)
+                async with self._sessions() as session:
                     docs = await documents.load(session, names)
                 found = {d.name for d in docs}
                 await self.engine.index(docs)
@@ -76,9 +82,21 @@ class Indexer:
                     )
                 applied += len(rows)
 
+    async def _prepare(self, names: list[str] | None) -> None:
+        """A failure is logged and the documents are indexed as they are: search must not stop
+        because derived data could not be brought up to date."""
+        if self.prepare is None:
+            return
+        try:
+            async with self._sessions() as session, session.begin():
+                await self.prepare(session, names)
+        except Exception:
+            log.warning("preparing the search documents of %s failed", names, exc_info=True)
+
     async def reindex(self) -> int:
         """Rebuild the whole index from the database."""
         async with self._lock:
+            await self._prepare(None)
             async with self._sessions() as session:
                 docs = await documents.load(session)
                 last = await session.scalar(

@@ -28,9 +28,9 @@ SETTINGS: dict[str, Any] = {
     "searchableAttributes": ["name_text", "entry_points", "summary", "keywords", "readme"],
     "filterableAttributes": [
         "kinds", "license", "keywords", "verified", "yanked",
-        "python_versions", "pysetl_versions", "spark_versions", "name",
+        "python_versions", "pysetl_versions", "spark_versions", "name", "quality",
     ],
-    "sortableAttributes": ["updated", "downloads", "name"],
+    "sortableAttributes": ["updated", "downloads", "name", "quality"],
     "rankingRules": [
         "exactness", "words", "typo", "proximity", "attribute", "sort",
         "downloads:desc", "updated:desc",
@@ -125,6 +125,7 @@ class MeilisearchEngine:
             "yanked": d.yanked,
             "updated": int(d.updated.timestamp()),
             "downloads": d.downloads,
+            "quality": d.quality,
             "requires_python": d.requires_python,
             "pysetl": d.pysetl,
             "pyspark": d.pyspark,
@@ -159,6 +160,8 @@ class MeilisearchEngine:
             out.append(f'license = "{q.license}"')
         if q.verified is not None:
             out.append(f"verified = {str(q.verified).lower()}")
+        if q.min_quality is not None:
+            out.append(f"quality >= {int(q.min_quality)}")
         if not q.include_yanked:
             out.append("yanked = false")
         for platform in PLATFORMS:
@@ -169,7 +172,12 @@ class MeilisearchEngine:
 
     async def search(self, query: SearchQuery) -> SearchResults:
         index = self._client.index(INDEX)
-        sort = {"relevance": None, "newest": ["updated:desc"], "name": ["name:asc"]}[query.sort]
+        sort = {
+            "relevance": None,
+            "newest": ["updated:desc"],
+            "name": ["name:asc"],
+            "quality": ["quality:desc", "downloads:desc"],
+        }[query.sort]
         params: dict[str, Any] = {
             "filter": self._filter(query),
             "facets": [
@@ -214,6 +222,7 @@ class MeilisearchEngine:
                 verified=bool(h.get("verified")),
                 yanked=bool(h.get("yanked")),
                 downloads=int(h.get("downloads", 0)),
+                quality=int(h.get("quality", 0)),
                 updated=datetime.fromtimestamp(h.get("updated", 0), UTC),
                 exact=h["name"] == norm,
                 score=float(h.get("_rankingScore", 0.0)),

@@ -73,6 +73,9 @@ def filters(query: SearchQuery, cat: Catalog) -> tuple[list[str], dict[str, Any]
     if query.verified is not None:
         where.append("d.verified = :verified")
         params["verified"] = query.verified
+    if query.min_quality is not None:
+        where.append("d.quality >= :min_quality")
+        params["min_quality"] = query.min_quality
     if not query.include_yanked:
         where.append("d.yanked = :no")
         params["no"] = False
@@ -114,7 +117,7 @@ def page_and_facets(
     # would otherwise repeat the join for each facet).
     filtered = (
         f"{best}, filtered AS MATERIALIZED (SELECT d.component_id, d.name, d.license, "
-        "d.verified, d.updated, d.downloads, d.requires_python, d.pysetl, d.pyspark, "
+        "d.verified, d.updated, d.downloads, d.quality, d.requires_python, d.pysetl, d.pyspark, "
         "b.score AS score, "
         f"CASE WHEN d.name = :norm THEN 1 ELSE 0 END AS exact "
         f"FROM best b {join} search_docs d WHERE " + " AND ".join(conditions) + ")"
@@ -123,6 +126,7 @@ def page_and_facets(
         "relevance": "exact DESC, score DESC, downloads DESC, updated DESC, name",
         "newest": "updated DESC, name",
         "name": "name",
+        "quality": "quality DESC, downloads DESC, updated DESC, name",
     }[query.sort]
     expanding: list[Any] = [
         bindparam(k, expanding=True) for k, v in params.items() if isinstance(v, list)

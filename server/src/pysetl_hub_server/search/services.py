@@ -49,6 +49,14 @@ async def search(hub: Hub, query: SearchQuery) -> SearchResults:
                 MAX_FILTER_TEXT=MAX_FILTER_TEXT,
             ),
         )
+    if query.min_quality is not None and not 0 <= query.min_quality <= 100:
+        raise BadRequest(
+            "search.min_quality",
+            _(
+                "min_quality={min_quality} is not a quality score: give 0 to 100",
+                min_quality=query.min_quality,
+            ),
+        )
     query = replace(
         query,
         pysetl=check_version(PYSETL, query.pysetl),

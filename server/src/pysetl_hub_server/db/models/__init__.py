@@ -28,6 +28,7 @@ from pysetl_hub_server.db.models.governance import (
     TeamRole,
 )
 from pysetl_hub_server.db.models.search import SearchDoc, SearchOutbox, SearchTag, SearchVersion
+from pysetl_hub_server.db.models.signals import FileFacts, QualityScore
 from pysetl_hub_server.db.models.webhooks import (
     Webhook,
     WebhookAttempt,
@@ -46,6 +47,7 @@ __all__ = [
     "DownloadCount",
     "File",
     "FileDownloadCount",
+    "FileFacts",
     "FilenameRegistry",
     "Id",
     "Invitation",
@@ -54,6 +56,7 @@ __all__ = [
     "Organization",
     "PendingBlobDelete",
     "ProhibitedName",
+    "QualityScore",
     "RecoveryCode",
     "Release",
     "ReservedPrefix",

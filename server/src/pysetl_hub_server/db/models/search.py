@@ -43,6 +43,8 @@ class SearchDoc(Base):
     requires_python: Mapped[str | None] = mapped_column(String(255), nullable=True)
     pysetl: Mapped[str | None] = mapped_column(String(255), nullable=True)
     pyspark: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # The quality score (quality/): `sort=quality`, `min_quality=`.
+    quality: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class SearchTag(Base):

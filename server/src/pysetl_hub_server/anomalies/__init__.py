@@ -1,0 +1,1 @@
+"""Anomaly flags: raised automatically, recorded as `flag.raise` audit events."""

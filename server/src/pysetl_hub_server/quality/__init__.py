@@ -1,0 +1,1 @@
+"""The quality score: visible, weighted signals computed from what the hub stores."""
