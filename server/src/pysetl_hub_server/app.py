@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -78,6 +79,15 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Obse
     return Observed(secured, access_log=settings.access_log)
 
 
+def freeze_heap() -> None:
+    """Collect once, then freeze: what start-up built lives as long as the process, and a full
+    collection that walks it again and again stalls the event loop (settings.gc_freeze).
+    Objects freed later by their reference counts still go; only cycles made before this
+    moment and dropped later would stay, so it runs once, after the warm start."""
+    gc.collect()
+    gc.freeze()
+
+
 def create_litestar(the_hub: Hub, memo: PageMemo | None = None) -> Litestar:
     """Routes, dependencies, problem+json handlers and OpenAPI around an already built hub."""
 
@@ -85,6 +95,8 @@ def create_litestar(the_hub: Hub, memo: PageMemo | None = None) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.hub = the_hub
         await the_hub.start()
+        if the_hub.settings.gc_freeze:
+            freeze_heap()
         gauges = sampler(the_hub, [app.state.web_memo, app.state.search_memo])
         gauges.start()
         try:

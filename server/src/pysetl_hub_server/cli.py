@@ -159,6 +159,7 @@ def serve(
             os.environ[name] = str(path.resolve())
     # The workers write the access log themselves (observability/layer.py: route, request id).
     os.environ["PYSETL_HUB_ACCESS_LOG"] = "1" if access_log else "0"
+    os.environ.setdefault("PYSETL_HUB_GC_FREEZE", "1")  # settings.py: gc_freeze
     if workers > 1:
         multiproc.prepare()  # before any worker starts: their metrics share its files
     scheme = "https" if settings.tls_cert else "http"

@@ -106,6 +106,8 @@ class HotPath:
         method = scope["method"]
         if method in ("GET", "HEAD") and (not scope["query_string"] or scope["path"] == SEARCH):
             answer = self.answer(scope, method)
+            if answer is None and method == "GET" and scope["path"].startswith("/simple/"):
+                answer = await self._first_render(scope)
             if answer is not None:
                 status, headers, body = answer
                 scope["path_template"] = hot_route(scope["path"])  # the metrics' route label
@@ -157,14 +159,28 @@ class HotPath:
         gzipped = page.gzipped is not None and wants_gzip(_header(scope, b"accept-encoding"))
         return page.answer(media, gzipped).to(_header(scope, b"if-none-match"))
 
+    async def _first_render(self, scope: Scope) -> Answered | None:
+        """A project page not in memory (a cold start, or one the LRU dropped), rendered in the
+        cache's batch of first requests and answered here: at 100k components most first
+        requests are such, and the app's routing would double their cost. Anything else (a
+        name to redirect, no such page, the database down) is left to the app's answer."""
+        path: str = scope["path"]
+        name = path[len("/simple/") : -1] if path.endswith("/") else ""
+        if not _plain(name):
+            return None
+        try:
+            page = await self._cache.project(name)
+        except Exception:  # the app asks again and answers the problem (503 for an outage)
+            return None
+        return None if page is None else self._page(scope, page)
+
     def _unknown(self, scope: Scope, name: str) -> Answered | None:
         """The 404 of a name no component has, from memory: a flood of random names never
         reaches the database. Left to the app when a cookie may pick the language, or when the
         name is not normalized (the app redirects those first)."""
         if _header(scope, b"cookie") is not None or not self._cache.unknown(name):
             return None
-        # 128: the longest name the database holds.
-        if len(name) > 128 or not _PLAIN.fullmatch(name) or canonicalize_name(name) != name:
+        if not _plain(name):
             return None
         try:
             negotiate(_header(scope, b"accept"), None)
@@ -213,3 +229,9 @@ class HotPath:
         if answer is None:
             return None
         return answer.to(_header(scope, b"if-none-match"), head=method == "HEAD")
+
+
+def _plain(name: str) -> bool:
+    """A normalized name the database could hold (128 characters at most); others are the
+    app's to redirect or refuse."""
+    return 0 < len(name) <= 128 and bool(_PLAIN.fullmatch(name)) and canonicalize_name(name) == name

@@ -3,7 +3,16 @@ and the budget is never exceeded."""
 
 from __future__ import annotations
 
+import gc
+import os
+import tracemalloc
+from collections.abc import Callable
+
+import pytest
+
+from pysetl_hub_server.answers import JSON_TYPE, rendered_page
 from pysetl_hub_server.lru import ByteLRU
+from pysetl_hub_server.simple.cache import Entry, _entry_size
 
 
 def _lru(budget: int) -> ByteLRU[str, bytes]:
@@ -71,3 +80,39 @@ def test_evictions_are_reported_to_the_owner_but_pops_are_not() -> None:
     lru.put("c", b"x" * 10)
     lru.put("d", b"x" * 10)
     assert heard == ["b"]
+
+
+def _measured(build: Callable[[int], Entry], count: int = 400) -> tuple[int, int]:
+    """(bytes tracemalloc sees `count` entries take, bytes the cache's estimate says)."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        entries = [build(i) for i in range(count)]
+        gc.collect()
+        real = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    return real, sum(_entry_size(e) for e in entries)
+
+
+def _body(i: int, size: int) -> bytes:
+    return os.urandom(16) + f"{i:08d}".encode() * (size // 8)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        # a project page of five releases (1.6 KB of HTML, 2.7 KB of JSON), and a big one that
+        # is kept gzipped too, and a JSON document
+        lambda i: rendered_page(i, _body(i, 1600), _body(i + 1, 2700)),
+        lambda i: rendered_page(i, _body(i, 40_000), _body(i + 1, 60_000)),
+        lambda i: rendered_page(i, _body(i, 1600), _body(i + 1, 2700)).answers[JSON_TYPE],
+    ],
+    ids=["page", "gzipped-page", "document"],
+)
+def test_the_budget_counts_what_entries_really_take(build: Callable[[int], Entry]) -> None:
+    """At 100k components the page cache's budget was 1.5x smaller than its memory (bodies
+    alone were counted): the estimate covers what tracemalloc measures, without doubling it."""
+    real, estimated = _measured(build)
+    assert real <= estimated <= 1.5 * real, (real, estimated)

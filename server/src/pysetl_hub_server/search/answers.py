@@ -20,12 +20,13 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from urllib.parse import parse_qsl, urlencode
 
-from pysetl_hub_server.answers import Answer
+from pysetl_hub_server.answers import ANSWER_OVERHEAD, Answer
 from pysetl_hub_server.lru import ByteLRU, CacheStats
 
 BUDGET = 32 * 1024 * 1024  # per process: about 3,000 answers of 20 hits
 KEPT_PER_PAGE = 20  # the default page size: bigger pages are answered, not kept
-OVERHEAD = 512  # headers and bookkeeping of one entry, roughly
+# An answer's own overhead, plus its key (a query string) and its slot in the LRU's dict.
+OVERHEAD = ANSWER_OVERHEAD + 256
 # The parameters `GET /api/v1/search` reads (controllers.py); only `keyword` may repeat.
 PARAMETERS = frozenset(
     {

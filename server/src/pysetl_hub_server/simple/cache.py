@@ -21,7 +21,14 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from pysetl_hub_server.answers import Answer, RenderedPage, StoredFile, file_answer, rendered_page
+from pysetl_hub_server.answers import (
+    ANSWER_OVERHEAD,
+    Answer,
+    RenderedPage,
+    StoredFile,
+    file_answer,
+    rendered_page,
+)
 from pysetl_hub_server.hub import ROOT
 from pysetl_hub_server.lru import ByteLRU, CacheStats
 from pysetl_hub_server.observability import metrics
@@ -45,10 +52,16 @@ FILES_KEPT = 65536
 Entry = RenderedPage | Answer
 
 
+# What a page holds beyond its answers (its dicts), as tracemalloc measures it: the budget is
+# the memory the entries take, not only their bodies (tests/server/simple/test_lru.py).
+PAGE_OVERHEAD = 600
+
+
 def _entry_size(entry: Entry) -> int:
     if isinstance(entry, Answer):
-        return len(entry.body) + 256
-    return entry.size + 512  # headers and bookkeeping, roughly
+        return len(entry.body) + ANSWER_OVERHEAD
+    answers = len(entry.answers) + len(entry.gzipped or ())
+    return entry.size + answers * ANSWER_OVERHEAD + PAGE_OVERHEAD
 
 
 def _project_page(snapshot: services.ProjectSnapshot) -> RenderedPage:
