@@ -25,6 +25,7 @@ from pysetl_hub_server.deps import provide_hub, provide_identity, provide_viewer
 from pysetl_hub_server.feed.controllers import ROUTES as FEED_ROUTES
 from pysetl_hub_server.feed.runtime import FeedRuntime, provide_feed
 from pysetl_hub_server.feed.webhooks.controllers import ROUTES as WEBHOOK_ROUTES
+from pysetl_hub_server.mirror.controllers import ROUTES as MIRROR_ROUTES
 from pysetl_hub_server.files.controllers import download
 from pysetl_hub_server.governance.controllers.admin import AdminController
 from pysetl_hub_server.governance.controllers.components import RoleController
@@ -121,6 +122,7 @@ def create_litestar(the_hub: Hub, memo: PageMemo | None = None) -> Litestar:
             *STATS_ROUTES,
             *FEED_ROUTES,
             *WEBHOOK_ROUTES,
+            *MIRROR_ROUTES,
             web_router(),
             static_router(),
         ],
