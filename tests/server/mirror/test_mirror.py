@@ -8,6 +8,8 @@ each works on its own component or release. Nothing is mocked.
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import hashlib
 import os
 import signal
@@ -20,8 +22,18 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from sqlalchemy import select
 
+from pysetl_hub_schemas.feed import FeedKey
 from pysetl_hub_server.db.migrate import upgrade
+from pysetl_hub_server.db.models import Component, File, MirrorFailure, MirrorState
+from pysetl_hub_server.hub import Hub
+from pysetl_hub_server.mirror.follower import Follower, KeyRefused, pin, pinned_key
+from pysetl_hub_server.mirror.origin import Origin, OriginError
+from pysetl_hub_server.runtime import open_hub
+from pysetl_hub_server.settings import Settings
 from pysetl_hub_server.storage.blobs import blob_key
 from tests.conftest import make_settings
 from tests.server.provenance.test_uploads import HONEST, PUBLISHER, add_publisher, signed_upload
@@ -63,9 +75,7 @@ def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 20) -> T
 
 
 @pytest.fixture(scope="module")
-def pair(
-    tmp_path_factory: pytest.TempPathFactory, sigstore: SigstoreInstance
-) -> Iterator[Pair]:
+def pair(tmp_path_factory: pytest.TempPathFactory, sigstore: SigstoreInstance) -> Iterator[Pair]:
     root = tmp_path_factory.mktemp("mirror")
     settings = make_settings(
         root / "origin",
@@ -84,12 +94,13 @@ def pair(
         "PYSETL_HUB_SIGSTORE_TRUST_ROOT": str(sigstore.trusted_root),
         "PYSETL_HUB_SERIAL_POLL_INTERVAL": "0.2",
     }
+    command = [
+        str(BIN / "pysetl-hub-server"), "--data-dir", str(root / "mirror"),
+        "mirror", "--from", origin.url, "--port", str(mirror_port), "--interval", "0.2",
+    ]  # fmt: skip
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [
-                str(BIN / "pysetl-hub-server"), "--data-dir", str(root / "mirror"),
-                "mirror", "--from", origin.url, "--port", str(mirror_port), "--interval", "0.2",
-            ],  # fmt: skip
+            command,
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,
@@ -181,7 +192,9 @@ def test_writes_to_the_mirror_are_refused(pair: Pair, example_dists: dict[str, P
     assert simple(pair, "daily-sales-pipeline") is None
 
 
-def test_a_yank_on_the_origin_reaches_the_mirror(pair: Pair, example_dists: dict[str, Path]) -> None:
+def test_a_yank_on_the_origin_reaches_the_mirror(
+    pair: Pair, example_dists: dict[str, Path]
+) -> None:
     r = pair.http.post(
         "/api/v1/components/csv-dedupe/1.0.0/yank",
         json={"reason": "broken"},
@@ -225,6 +238,87 @@ def test_a_tampered_file_is_refused_then_copied_once_repaired(
     assert wait_for("a retry", lambda: (refused() or {}).get("attempts", 0) >= 2)
     assert served_file(pair, "daily-sales-pipeline", wheel.name) is None
     blob.write_bytes(data)  # repaired; the origin serves it again after its restart (below)
+
+
+def scratch_mirror(tmp_path: Path, **overrides: object) -> Settings:
+    """A second, in-process mirror's settings (its own data directory and database)."""
+    settings = make_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'm.sqlite3'}", **overrides)
+    settings.data_dir.mkdir(parents=True)
+    upgrade(settings.effective_database_url)
+    return settings
+
+
+def other_key() -> str:
+    raw = Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return base64.b64encode(raw).decode()
+
+
+async def components_in(hub: Hub) -> list[str]:
+    async with hub.sessions() as session:
+        return list(await session.scalars(select(Component.name)))
+
+
+def test_a_page_that_does_not_verify_is_refused_and_a_changed_key_too(
+    pair: Pair, tmp_path: Path, sigstore: SigstoreInstance
+) -> None:
+    settings = scratch_mirror(tmp_path, sigstore_trust_root=sigstore.trusted_root)
+
+    async def go() -> None:
+        origin = Origin.open(pair.origin.url)
+        async with open_hub(settings) as hub:
+            real = await origin.feed_key()
+            # The origin's key id, another key's bytes: every page's signature fails.
+            forged = FeedKey(
+                key_id=real.key_id, algorithm="ed25519", public_key=other_key(), public_key_pem=""
+            )
+            with pytest.raises(OriginError) as refused:
+                await Follower(hub, origin, forged, 0.1).step()
+            assert refused.value.code == "mirror.bad_signature"
+            assert await components_in(hub) == []  # nothing of the page applied
+
+            # Pinned at the first start; a different key later is refused unless accepted.
+            state = await pin(hub, origin, None, accept_change=False)
+            assert state.key_id == real.key_id and state.cursor == 0
+            changed = FeedKey(
+                key_id="0" * 32, algorithm="ed25519", public_key=other_key(), public_key_pem=""
+            )
+            with pytest.raises(KeyRefused, match="--accept-key-change"):
+                await pin(hub, origin, changed, accept_change=False)
+            async with hub.sessions() as session:
+                kept = await session.get(MirrorState, 1)
+                assert kept is not None and kept.public_key == real.public_key
+            # A mirror pinned to the real key copies the same pages.
+            assert await Follower(hub, origin, pinned_key(state), 0.1).step() > 0
+            assert "csv-dedupe" in await components_in(hub)
+        await origin.close()
+
+    asyncio.run(go())
+
+
+def test_a_file_whose_attestation_does_not_verify_is_not_served(
+    pair: Pair, tmp_path: Path, example_dists: dict[str, Path]
+) -> None:
+    """A mirror that trusts another Sigstore root (the public one) cannot verify the origin's
+    test-root attestation: the signed wheel is refused like an upload would be, and recorded."""
+    settings = scratch_mirror(tmp_path)
+
+    async def go() -> tuple[list[str], dict[str, str]]:
+        origin = Origin.open(pair.origin.url)
+        async with open_hub(settings) as hub:
+            state = await pin(hub, origin, None, accept_change=False)
+            await Follower(hub, origin, pinned_key(state), 0.1).step()
+            async with hub.sessions() as session:
+                files = list(await session.scalars(select(File.filename)))
+                rows = await session.execute(select(MirrorFailure.filename, MirrorFailure.code))
+                failures = dict(rows)
+        await origin.close()
+        return files, failures
+
+    files, failures = asyncio.run(go())
+    signed = example_dists["csv-dedupe:wheel"].name
+    assert signed not in files
+    assert failures[signed].startswith("attestation."), failures
+    assert files == []  # (the other wheel is still the tampered one the origin cached)
 
 
 def test_the_mirror_keeps_serving_while_the_origin_is_away_and_catches_up(
