@@ -25,7 +25,6 @@ from pysetl_hub_server.deps import provide_hub, provide_identity, provide_viewer
 from pysetl_hub_server.feed.controllers import ROUTES as FEED_ROUTES
 from pysetl_hub_server.feed.runtime import FeedRuntime, provide_feed
 from pysetl_hub_server.feed.webhooks.controllers import ROUTES as WEBHOOK_ROUTES
-from pysetl_hub_server.mirror.controllers import ROUTES as MIRROR_ROUTES
 from pysetl_hub_server.files.controllers import download
 from pysetl_hub_server.governance.controllers.admin import AdminController
 from pysetl_hub_server.governance.controllers.components import RoleController
@@ -35,6 +34,7 @@ from pysetl_hub_server.health.controllers import healthz, readyz
 from pysetl_hub_server.hotpath import HotPath
 from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.logs import configure_logging
+from pysetl_hub_server.mirror.controllers import ROUTES as MIRROR_ROUTES
 from pysetl_hub_server.observability import metrics
 from pysetl_hub_server.observability.controllers import metrics_endpoint
 from pysetl_hub_server.observability.layer import Observed
