@@ -310,7 +310,7 @@ def test_a_file_whose_attestation_does_not_verify_is_not_served(
             async with hub.sessions() as session:
                 files = list(await session.scalars(select(File.filename)))
                 rows = await session.execute(select(MirrorFailure.filename, MirrorFailure.code))
-                failures = dict(rows)
+                failures = dict(rows.all())
         await origin.close()
         return files, failures
 
