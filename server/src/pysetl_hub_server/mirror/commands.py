@@ -149,6 +149,12 @@ def mirror_command(make_app: AppFactory, open_hub: HubOpener) -> click.Command:
         except (KeyRefused, OSError) as exc:
             _fail(str(exc))
         except OriginError as exc:
-            _fail(f"{exc.message} ({exc.code})")
+            hint = ""
+            if exc.code.startswith("mirror.origin_"):
+                hint = (
+                    "; a new mirror pins the origin's feed key at its first start: start it "
+                    "when the origin answers, or give the key with --key"
+                )
+            _fail(f"{exc.message} ({exc.code}){hint}")
 
     return mirror
