@@ -67,8 +67,9 @@ class LiveServer:
         self.thread.join(timeout=30)
 
 
-def start_live(settings: Settings) -> LiveServer:
-    port = free_port()
+def start_live(settings: Settings, port: int | None = None) -> LiveServer:
+    """`port`: a fixed one, for a server restarted where its followers look for it."""
+    port = port or free_port()
     hub = build_hub(settings)
     app = create_app(settings, hub=hub)
     config = uvicorn.Config(

@@ -36,6 +36,7 @@ from pysetl_hub_server.health.controllers import healthz, readyz
 from pysetl_hub_server.hotpath import HotPath
 from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.logs import configure_logging
+from pysetl_hub_server.mirror.controllers import ROUTES as MIRROR_ROUTES
 from pysetl_hub_server.observability import metrics
 from pysetl_hub_server.observability.controllers import metrics_endpoint
 from pysetl_hub_server.observability.layer import Observed
@@ -135,6 +136,7 @@ def create_litestar(the_hub: Hub, memo: PageMemo | None = None) -> Litestar:
             *FEED_ROUTES,
             *WEBHOOK_ROUTES,
             *FLAG_ROUTES,
+            *MIRROR_ROUTES,
             web_router(),
             static_router(),
         ],

@@ -23,6 +23,7 @@ from pysetl_hub_server.errors import HubError
 from pysetl_hub_server.governance.commands import admin_group
 from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.logs import configure_logging, granian_log_config
+from pysetl_hub_server.mirror.commands import mirror_command
 from pysetl_hub_server.observability import multiproc
 from pysetl_hub_server.runtime import open_hub
 from pysetl_hub_server.security.production import check_production
@@ -445,3 +446,12 @@ for _command in admin_group(_with_hub, ServerGroup).commands.values():
 
 for _command in (backup, restore):
     main.add_command(_command)
+
+
+def _mirror_app(settings: Settings) -> object:
+    from pysetl_hub_server.app import create_app
+
+    return create_app(settings)
+
+
+main.add_command(mirror_command(_mirror_app, open_hub))

@@ -27,6 +27,7 @@ from pysetl_hub_server.db.models.governance import (
     TeamMember,
     TeamRole,
 )
+from pysetl_hub_server.db.models.mirror import MirrorFailure, MirrorState
 from pysetl_hub_server.db.models.search import SearchDoc, SearchOutbox, SearchTag, SearchVersion
 from pysetl_hub_server.db.models.signals import FileFacts, QualityScore
 from pysetl_hub_server.db.models.webhooks import (
@@ -51,6 +52,8 @@ __all__ = [
     "FilenameRegistry",
     "Id",
     "Invitation",
+    "MirrorFailure",
+    "MirrorState",
     "OidcJti",
     "OrgMember",
     "Organization",
