@@ -3,6 +3,7 @@ with an insecure setting (a SettingsError that names the variable)."""
 
 from __future__ import annotations
 
+import base64
 import re
 from pathlib import Path
 
@@ -57,11 +58,15 @@ def test_an_unreadable_or_empty_secret_file_is_refused(tmp_path: Path) -> None:
         Settings.from_env({"PYSETL_HUB_SEARCH_KEY_FILE": empty})
 
 
+FEED_KEY = base64.b64encode(bytes(range(32))).decode()  # a raw Ed25519 private key's 32 bytes
+
+
 def production(**env: str) -> dict[str, str]:
     return {
         "PYSETL_HUB_ENV": "production",
         "PYSETL_HUB_BASE_URL": "https://hub.example.org",
         "PYSETL_HUB_DATABASE_URL": STRONG_DB,
+        "PYSETL_HUB_FEED_SIGNING_KEY": FEED_KEY,
         **env,
     }
 
@@ -92,6 +97,7 @@ REFUSED = [
     ({SEARCH: "http://meili:7700"}, f"{KEY} is missing"),
     ({SEARCH: "http://m:7700", KEY: "hub-dev-master-key"}, f"{KEY} is missing or a well-known"),
     ({"PYSETL_HUB_REDIS_URL": "redis://:redis@r:6379/0"}, "PYSETL_HUB_REDIS_URL has"),
+    ({"PYSETL_HUB_FEED_SIGNING_KEY": ""}, "PYSETL_HUB_FEED_SIGNING_KEY is not set"),
     ({"PYSETL_HUB_TLS_CERT": "/etc/hosts"}, "PYSETL_HUB_TLS_CERT and PYSETL_HUB_TLS_KEY go"),
 ]
 

@@ -12,6 +12,9 @@ the variable to set:
 - A database, Redis or Meilisearch secret that is empty or one of the well-known defaults
   (the compose file's `hub`, `hub-dev-master-key`, `postgres`, `password`, ...).
 - Meilisearch without a key.
+- PostgreSQL (the form several replicas share) without `PYSETL_HUB_FEED_SIGNING_KEY`: each
+  replica would sign the change feed with a key of its own making, and a mirror that pinned
+  one would refuse the pages of the others.
 - Only one of `PYSETL_HUB_TLS_CERT` and `PYSETL_HUB_TLS_KEY` (checked in any environment).
 """
 
@@ -99,4 +102,10 @@ def check_production(settings: Settings) -> None:
         raise SettingsError(
             "PYSETL_HUB_SEARCH_KEY is missing or a well-known default (hub-dev-master-key): "
             "set Meilisearch's key (PYSETL_HUB_SEARCH_KEY_FILE keeps it out of the environment)"
+        )
+    if db.scheme.startswith("postgresql") and not settings.feed.signing_key:
+        raise SettingsError(
+            "PYSETL_HUB_FEED_SIGNING_KEY is not set: on a shared database every replica must "
+            "sign the change feed with the same Ed25519 key, or mirrors refuse its pages (make "
+            "one with `make secrets`, and name its file with PYSETL_HUB_FEED_SIGNING_KEY_FILE)"
         )
