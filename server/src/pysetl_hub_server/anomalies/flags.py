@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pysetl_hub_schemas import Flag, FlagPage
 from pysetl_hub_server.accounts.permissions import Identity, authorize, require_admin
 from pysetl_hub_server.audit.chain import lock_head
-from pysetl_hub_server.audit.events import view
+from pysetl_hub_server.audit.events import newest, view
 from pysetl_hub_server.audit.services import Actor, record
 from pysetl_hub_server.db import models
 from pysetl_hub_server.errors import NotFound
@@ -79,25 +79,16 @@ async def _page(
     before: int | None,
     per_page: int,
 ) -> FlagPage:
-    query = (
-        select(models.AuditEvent, models.Component.display_name)
-        .outerjoin(models.Component, models.Component.id == models.AuditEvent.component_id)
-        .where(models.AuditEvent.action == ACTION)
-        .order_by(models.AuditEvent.id.desc())
-        .limit(per_page + 1)
+    flagged = models.AuditEvent.action == ACTION
+    rows, more = await newest(
+        session, flagged if where is None else flagged & where, before, per_page
     )
-    if where is not None:
-        query = query.where(where)
-    if before is not None:
-        query = query.where(models.AuditEvent.id < before)
-    rows = (await session.execute(query)).all()
     flags = []
-    for event, component in rows[:per_page]:
+    for event, component in rows:
         shown = view(event, component, who)  # masks what the audit rules mask
         detail = dict(shown.detail)
         kind = str(detail.pop("kind", ""))
         flags.append(
             Flag(id=event.id, created=event.created, component=component, kind=kind, detail=detail)
         )
-    more = len(rows) > per_page
     return FlagPage(flags=flags, next_before=flags[-1].id if more and flags else None)

@@ -67,13 +67,14 @@ async def all_events(
     return await _page(session, who, None, before, per_page)
 
 
-async def _page(
+async def newest(
     session: AsyncSession,
-    who: Identity,
     where: ColumnElement[bool] | None,
     before: int | None,
     per_page: int,
-) -> AuditEventPage:
+) -> tuple[list[tuple[models.AuditEvent, str | None]], bool]:
+    """Events newest first, before the serial `before`, with their component's display name,
+    and whether more follow: the one query the audit listings and the anomaly flags page by."""
     query = (
         select(models.AuditEvent, models.Component.display_name)
         .outerjoin(models.Component, models.Component.id == models.AuditEvent.component_id)
@@ -84,9 +85,21 @@ async def _page(
         query = query.where(where)
     if before is not None:
         query = query.where(models.AuditEvent.id < before)
-    rows = (await session.execute(query)).all()
-    events = [view(event, component, who) for event, component in rows[:per_page]]
-    more = len(rows) > per_page
+    rows: list[tuple[models.AuditEvent, str | None]] = [
+        (event, component) for event, component in await session.execute(query)
+    ]
+    return rows[:per_page], len(rows) > per_page
+
+
+async def _page(
+    session: AsyncSession,
+    who: Identity,
+    where: ColumnElement[bool] | None,
+    before: int | None,
+    per_page: int,
+) -> AuditEventPage:
+    rows, more = await newest(session, where, before, per_page)
+    events = [view(event, component, who) for event, component in rows]
     return AuditEventPage(events=events, next_before=events[-1].id if more and events else None)
 
 
