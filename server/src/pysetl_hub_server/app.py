@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -87,6 +88,17 @@ def freeze_heap() -> None:
     moment and dropped later would stay, so it runs once, after the warm start."""
     gc.collect()
     gc.freeze()
+    _trim()
+
+
+def _trim() -> None:
+    """Hand the start-up's freed memory back to the system (glibc keeps it otherwise): reading
+    100k names and rendering the project list peak far above what stays."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc (musl, macOS): nothing to trim
+        return
+    libc.malloc_trim(0)
 
 
 def create_litestar(the_hub: Hub, memo: PageMemo | None = None) -> Litestar:
