@@ -212,6 +212,18 @@ BAD: list[tuple[str, dict[str, Any], int, str]] = [
         400,
         "advisory.reference",
     ),
+    (
+        "fixed past the int-conversion limit",
+        advisory(affected=[{"ranges": [{"events": [{"introduced": "0"}, {"fixed": "1" * 5000}]}]}]),
+        400,
+        "advisory.version",
+    ),
+    (
+        "listed version past the limit",
+        advisory(affected=[{"versions": ["9" * 5000]}]),
+        400,
+        "advisory.version",
+    ),
     ("bad alias", advisory(aliases=["CVE-26-1"]), 400, "advisory.alias"),
     ("GHSA alias upper case", advisory(aliases=["GHSA-ABCD-EFGH-JKMP"]), 400, "advisory.alias"),
     ("hub id given", advisory(id="PSHUB-2026-9999"), 400, "advisory.id"),
@@ -326,6 +338,8 @@ def test_the_list_pages_newest_change_first_and_filters_by_modified_time(gov: Go
         ({"package": {"name": "x", "ecosystem": "npm"}, "version": "1"}, "osv.ecosystem"),
         ({"version": "1.0"}, "osv.package"),
         ({"package": {"name": "x", "ecosystem": "PyPI"}, "version": "not a version"}, None),
+        ({"package": {"name": "x", "ecosystem": "PyPI"}, "version": "1" * 5000}, None),
+        ({"package": {"purl": "pkg:pypi/x@" + "2" * 5000}}, None),
     ],
 )
 def test_osv_queries_the_hub_cannot_answer_are_400(
