@@ -19,6 +19,7 @@ from pysetl_hub_server.feed.projection import project
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+MAX_SERIAL = 2**63 - 1  # the serial column is a 64-bit integer; past it, a 400 not a 500
 
 
 async def changes_page(session: AsyncSession, since: int, limit: int) -> ChangePage:
