@@ -23,6 +23,10 @@ from tests.server.feed.receiver import receiver
         "http://169.254.169.254/latest/meta-data",
         "http://[::1]/x",
         "http://192.168.0.1/x",
+        "http://[::ffff:127.0.0.1]/x",  # IPv4-mapped
+        "http://[64:ff9b::a9fe:a9fe]/latest/meta-data",  # NAT64 of 169.254.169.254
+        "http://[2002:7f00:1::]/x",  # 6to4 of 127.0.0.1
+        "http://[::10.0.0.1]/x",  # IPv4-compatible
     ],
 )
 def test_private_literals_are_refused_at_creation(url: str) -> None:
