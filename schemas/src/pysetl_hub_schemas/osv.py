@@ -22,7 +22,9 @@ ECOSYSTEM = "PyPI"
 AdvisoryId = Annotated[
     str,
     Meta(
-        pattern=r"^[A-Z][A-Z0-9]*-[A-Za-z0-9][A-Za-z0-9._:-]*$",
+        # `(?!\n)`: Python's `$` also matches before a final newline ("CVE-2026-1\n" would
+        # be a second id that reads like the first); a no-op for JSON Schema readers.
+        pattern=r"^[A-Z][A-Z0-9]*-[A-Za-z0-9][A-Za-z0-9._:-]*$(?!\n)",
         max_length=64,
         description="OSV id: `<DATABASE>-<ID>`; the hub assigns `PSHUB-<year>-<n>` when none "
         "is given.",

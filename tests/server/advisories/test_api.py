@@ -228,6 +228,7 @@ BAD: list[tuple[str, dict[str, Any], int, str]] = [
     ("GHSA alias upper case", advisory(aliases=["GHSA-ABCD-EFGH-JKMP"]), 400, "advisory.alias"),
     ("hub id given", advisory(id="PSHUB-2026-9999"), 400, "advisory.id"),
     ("bad id shape", advisory(id="not an id"), 400, "http.400"),
+    ("id with a trailing newline", advisory(id="CVE-2026-1\n"), 400, "http.400"),
     ("unknown field", advisory(cvss=9.8), 400, "http.400"),
     ("empty summary", advisory(summary=""), 400, "http.400"),
     ("no affected", advisory(affected=[]), 400, "http.400"),
