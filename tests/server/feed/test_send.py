@@ -48,6 +48,7 @@ async def test_a_name_that_resolves_to_a_private_address_is_refused_at_delivery(
             refused = await post(client, url, b"{}", {}, seconds=2, allow_private=False)
             assert refused.code is None and refused.error
             assert "private or loopback address: refused" in refused.error
+            assert not any(a in refused.error for a in addresses)  # the hub's DNS stays its own
             refused = await post(client, rx.url, b"{}", {}, seconds=2, allow_private=False)
             assert refused.code is None and "private or loopback" in (refused.error or "")
             assert rx.got == []

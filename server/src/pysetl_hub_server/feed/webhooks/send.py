@@ -103,9 +103,9 @@ async def _resolve(host: str, port: int, allow_private: bool) -> str:
     if not allow_private:
         for address in addresses:
             if not is_public(address):
-                raise PermissionError(
-                    f"{host} resolves to {address}, a private or loopback address: refused"
-                )
+                # Not which address: the delivery log is read by whoever chose the URL, and
+                # the hub's view of its internal DNS is not theirs to map.
+                raise PermissionError(f"{host} resolves to a private or loopback address: refused")
     return str(addresses[0])
 
 
