@@ -224,6 +224,31 @@ BAD: list[tuple[str, dict[str, Any], int, str]] = [
         400,
         "advisory.version",
     ),
+    (
+        "too many listed versions",
+        advisory(affected=[{"versions": [f"1.{n}" for n in range(2001)]}]),
+        400,
+        "http.400",
+    ),
+    (
+        "too many range events",
+        advisory(
+            affected=[
+                {
+                    "ranges": [
+                        {
+                            "events": [
+                                {"introduced" if n % 2 == 0 else "fixed": f"1.{n}"}
+                                for n in range(102)
+                            ]
+                        }
+                    ]
+                }
+            ]
+        ),
+        400,
+        "http.400",
+    ),
     ("bad alias", advisory(aliases=["CVE-26-1"]), 400, "advisory.alias"),
     ("GHSA alias upper case", advisory(aliases=["GHSA-ABCD-EFGH-JKMP"]), 400, "advisory.alias"),
     ("hub id given", advisory(id="PSHUB-2026-9999"), 400, "advisory.id"),
