@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import tomllib
@@ -408,3 +409,28 @@ def test_pip_installs_the_same_files_with_hashes(config: Config, venv: str, tmp_
         assert installed(venv) == {p["name"]: p["version"] for p in data["packages"]}
     finally:
         uninstall(venv, "csv-dedupe", "sales-report")
+
+
+def test_a_lock_whose_sha256_is_a_path_touches_nothing_outside_the_cache(
+    config: Config, venv: str, tmp_path: Path
+) -> None:
+    """The sha256 names the cache directory: `../..` in it would reach outside, where a
+    mismatching file's directory is removed. A sha256 that is not 64 hex digits is refused."""
+    path = tmp_path / "pylock.toml"
+    data = write_lock(config, venv, path)
+    wheel = package(data, "csv-dedupe")["wheels"][0]
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / wheel["name"]).write_bytes(b"not the wheel")
+    (victim / "precious.txt").write_text("keep me")
+    # The cache directory is files/<sha256[:2]>/<sha256>: with ".." first, cache/<sha256>.
+    escape = os.path.relpath(victim, config.cache_dir)
+    assert escape.startswith("..")
+
+    def change(d: dict[str, Any]) -> None:
+        package(d, "csv-dedupe")["wheels"][0]["hashes"]["sha256"] = escape
+
+    result = cli(config, "install", "--locked", str(edited(path, change)), "--python", venv, code=1)
+    assert "sha256" in result.stderr and "64 lower-case hex" in result.stderr, result.stderr
+    assert (victim / "precious.txt").read_text() == "keep me"
+    assert installed(venv) == {}

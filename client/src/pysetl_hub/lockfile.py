@@ -15,6 +15,7 @@ the hub does not serve (pyspark, pandas, ...) are not locked: they are listed un
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ from pysetl_hub_schemas import Publisher
 
 TOOL = "pysetl-hub"
 CREATED_BY = "pysetl-hub"
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -203,6 +205,14 @@ def locked_file(path: Path, package: Package, chosen: PackageWheel | PackageSdis
             str(path),
             _("{name}: {file} has no sha256 hash or no url").format(
                 name=package.name, file=chosen.filename
+            ),
+        )
+    if not _SHA256.fullmatch(sha256):
+        # It names the file's cache directory: `../` in it would reach outside the cache.
+        raise LockFileError(
+            str(path),
+            _("{name}: {file} has sha256 {sha256!r}, not 64 lower-case hex digits").format(
+                name=package.name, file=chosen.filename, sha256=sha256[:80]
             ),
         )
     tool = tool_table(package.tool)

@@ -18,11 +18,18 @@ from msgspec import UNSET, Meta, UnsetType
 from pysetl_hub_schemas.base import Request, Response
 
 OSV_SCHEMA_VERSION = "1.6.0"
+# Bounds of one advisory's affected data: every OSV query evaluates all of it, so without them
+# one advisory could make each (unauthenticated) query of its component cost seconds.
+MAX_RANGES = 20
+MAX_EVENTS = 100
+MAX_VERSIONS = 2000
 ECOSYSTEM = "PyPI"
 AdvisoryId = Annotated[
     str,
     Meta(
-        pattern=r"^[A-Z][A-Z0-9]*-[A-Za-z0-9][A-Za-z0-9._:-]*$",
+        # `(?!\n)`: Python's `$` also matches before a final newline ("CVE-2026-1\n" would
+        # be a second id that reads like the first); a no-op for JSON Schema readers.
+        pattern=r"^[A-Z][A-Z0-9]*-[A-Za-z0-9][A-Za-z0-9._:-]*$(?!\n)",
         max_length=64,
         description="OSV id: `<DATABASE>-<ID>`; the hub assigns `PSHUB-<year>-<n>` when none "
         "is given.",
@@ -106,7 +113,7 @@ class AdvisoryRange(Request, kw_only=True):
         Literal["ECOSYSTEM"],
         Meta(description="PEP 440 versions, as the PyPI ecosystem orders them."),
     ] = "ECOSYSTEM"
-    events: list[AdvisoryEvent]
+    events: Annotated[list[AdvisoryEvent], Meta(max_length=MAX_EVENTS)]
 
 
 class AdvisoryPackage(Request, kw_only=True):
@@ -118,8 +125,10 @@ class AdvisoryAffected(Request, kw_only=True):
     package: Annotated[
         AdvisoryPackage | None, Meta(description="Defaults to the component in the URL.")
     ] = None
-    ranges: list[AdvisoryRange] = []
-    versions: Annotated[list[str], Meta(description="Affected versions, listed.")] = []
+    ranges: Annotated[list[AdvisoryRange], Meta(max_length=MAX_RANGES)] = []
+    versions: Annotated[
+        list[str], Meta(max_length=MAX_VERSIONS, description="Affected versions, listed.")
+    ] = []
 
 
 class AdvisorySeverity(Request, kw_only=True):

@@ -12,3 +12,4 @@ MAX_PER_PAGE: Final = 100
 MAX_KEYWORD_FILTERS: Final = 20
 MAX_FILTER_TEXT: Final = 200  # characters of a free-text filter such as license=
 MAX_DAYS: Final = 366  # days of a download series (a year, leap day included)
+MAX_ID: Final = 2**63 - 1  # of a row id or serial (a 64-bit column): past it, no row, not a 500

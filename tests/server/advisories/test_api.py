@@ -212,10 +212,48 @@ BAD: list[tuple[str, dict[str, Any], int, str]] = [
         400,
         "advisory.reference",
     ),
+    (
+        "fixed past the int-conversion limit",
+        advisory(affected=[{"ranges": [{"events": [{"introduced": "0"}, {"fixed": "1" * 5000}]}]}]),
+        400,
+        "advisory.version",
+    ),
+    (
+        "listed version past the limit",
+        advisory(affected=[{"versions": ["9" * 5000]}]),
+        400,
+        "advisory.version",
+    ),
+    (
+        "too many listed versions",
+        advisory(affected=[{"versions": [f"1.{n}" for n in range(2001)]}]),
+        400,
+        "http.400",
+    ),
+    (
+        "too many range events",
+        advisory(
+            affected=[
+                {
+                    "ranges": [
+                        {
+                            "events": [
+                                {"introduced" if n % 2 == 0 else "fixed": f"1.{n}"}
+                                for n in range(102)
+                            ]
+                        }
+                    ]
+                }
+            ]
+        ),
+        400,
+        "http.400",
+    ),
     ("bad alias", advisory(aliases=["CVE-26-1"]), 400, "advisory.alias"),
     ("GHSA alias upper case", advisory(aliases=["GHSA-ABCD-EFGH-JKMP"]), 400, "advisory.alias"),
     ("hub id given", advisory(id="PSHUB-2026-9999"), 400, "advisory.id"),
     ("bad id shape", advisory(id="not an id"), 400, "http.400"),
+    ("id with a trailing newline", advisory(id="CVE-2026-1\n"), 400, "http.400"),
     ("unknown field", advisory(cvss=9.8), 400, "http.400"),
     ("empty summary", advisory(summary=""), 400, "http.400"),
     ("no affected", advisory(affected=[]), 400, "http.400"),
@@ -326,6 +364,8 @@ def test_the_list_pages_newest_change_first_and_filters_by_modified_time(gov: Go
         ({"package": {"name": "x", "ecosystem": "npm"}, "version": "1"}, "osv.ecosystem"),
         ({"version": "1.0"}, "osv.package"),
         ({"package": {"name": "x", "ecosystem": "PyPI"}, "version": "not a version"}, None),
+        ({"package": {"name": "x", "ecosystem": "PyPI"}, "version": "1" * 5000}, None),
+        ({"package": {"purl": "pkg:pypi/x@" + "2" * 5000}}, None),
     ],
 )
 def test_osv_queries_the_hub_cannot_answer_are_400(

@@ -214,6 +214,11 @@ def test_flags_are_for_owners_and_admins(scripted: Scripted) -> None:
     assert s.http.get("/api/v1/admin/flags", headers=bearer(alice)).status_code == 403
     every = s.http.get("/api/v1/admin/flags", headers=bearer(admin), params={"per_page": 100})
     assert every.status_code == 200
+    for path in ("/api/v1/admin/flags", "/api/v1/components/owned-etl/flags"):
+        # a cursor past the 64-bit id column is a 400 problem, not the database's 500
+        past = s.http.get(path, headers=bearer(admin), params={"before": 2**63})
+        assert past.status_code == 400, past.text
+        assert past.headers["content-type"].startswith("application/problem+json")
     assert ("owned-etl", "install_time_code") in {
         (f["component"], f["kind"]) for f in every.json()["flags"]
     }

@@ -152,7 +152,17 @@ def test_paging_since_limit_next(replicas: Replicas, history: Any) -> None:
         assert whole.next >= serials[-1]
 
 
-@pytest.mark.parametrize("params", [{"limit": 1001}, {"limit": 0}, {"since": -1}, {"since": "x"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"limit": 1001},
+        {"limit": 0},
+        {"since": -1},
+        {"since": "x"},
+        {"since": 2**63},  # past the serial column (a 64-bit integer)
+        {"since": "9" * 5000},  # past Python's int-conversion limit
+    ],
+)
 def test_bad_paging_is_a_400_problem(replicas: Replicas, params: dict[str, Any]) -> None:
     with httpx.Client(base_url=replicas.a.url, timeout=30) as http:
         r = http.get("/api/v1/changes", params=params)

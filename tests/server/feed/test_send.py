@@ -23,6 +23,10 @@ from tests.server.feed.receiver import receiver
         "http://169.254.169.254/latest/meta-data",
         "http://[::1]/x",
         "http://192.168.0.1/x",
+        "http://[::ffff:127.0.0.1]/x",  # IPv4-mapped
+        "http://[64:ff9b::a9fe:a9fe]/latest/meta-data",  # NAT64 of 169.254.169.254
+        "http://[2002:7f00:1::]/x",  # 6to4 of 127.0.0.1
+        "http://[::10.0.0.1]/x",  # IPv4-compatible
     ],
 )
 def test_private_literals_are_refused_at_creation(url: str) -> None:
@@ -44,6 +48,7 @@ async def test_a_name_that_resolves_to_a_private_address_is_refused_at_delivery(
             refused = await post(client, url, b"{}", {}, seconds=2, allow_private=False)
             assert refused.code is None and refused.error
             assert "private or loopback address: refused" in refused.error
+            assert not any(a in refused.error for a in addresses)  # the hub's DNS stays its own
             refused = await post(client, rx.url, b"{}", {}, seconds=2, allow_private=False)
             assert refused.code is None and "private or loopback" in (refused.error or "")
             assert rx.got == []

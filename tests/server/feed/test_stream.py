@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 
 import httpx
+import pytest
 
 from tests.server.feed.conftest import Event, Replicas, sse_events
 from tests.support.governance import bearer, token_for
@@ -82,9 +83,20 @@ def test_stream_across_replicas_resume_and_heartbeat(replicas: Replicas) -> None
     assert [int(e.id or 0) for e in resumed] == [c["serial"] for c in missed]
 
 
-def test_a_bad_last_event_id_is_a_400(replicas: Replicas) -> None:
+@pytest.mark.parametrize(
+    "value",
+    ["abc", str(2**63), "9" * 5000],  # past the serial column, past int()
+)
+def test_a_bad_last_event_id_is_a_400(replicas: Replicas, value: str) -> None:
     with httpx.Client(base_url=replicas.a.url, timeout=30) as http:
-        r = http.get("/api/v1/changes/stream", headers={"Last-Event-ID": "abc"})
-    assert r.status_code == 400
+        r = http.get("/api/v1/changes/stream", headers={"Last-Event-ID": value})
+    assert r.status_code == 400, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
     assert "Last-Event-ID" in r.json()["detail"]
+
+
+def test_a_since_past_the_serial_column_is_a_400(replicas: Replicas) -> None:
+    with httpx.Client(base_url=replicas.a.url, timeout=30) as http:
+        r = http.get("/api/v1/changes/stream", params={"since": 2**63})
+    assert r.status_code == 400, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")

@@ -216,3 +216,30 @@ def test_an_organization_webhook_sees_the_organization_s_components(replicas: Re
         change = json.loads(rx.got[0].body)["change"]
         assert (change["component"], change["version"]) == ("feed-org-comp", "2.0.0")
         assert verify_signature(secret, rx.got[0].body, rx.got[0].headers[SIGNATURE_HEADER])
+
+
+def test_ids_past_the_64_bit_columns_are_a_4xx_problem(replicas: Replicas) -> None:
+    """A webhook or delivery id no row can have is a 404 (a query bound at 400), never a 500
+    from the database refusing the number."""
+    jon = token_for(replicas.a, "jon")
+    big = 2**63
+    with httpx.Client(base_url=replicas.a.url, timeout=30, headers=bearer(jon)) as http:
+        created = http.post(
+            "/api/v1/me/webhooks",
+            json={"url": "https://example.org/h", "events": ["release.create"]},
+        )
+        assert created.status_code == 201, created.text
+        hook = created.json()["webhook"]["id"]
+        for method, path, status in [
+            ("GET", f"/api/v1/me/webhooks/{big}", 404),
+            ("PATCH", f"/api/v1/me/webhooks/{big}", 404),
+            ("DELETE", f"/api/v1/me/webhooks/{big}", 404),
+            ("GET", f"/api/v1/me/webhooks/{big}/deliveries", 404),
+            ("POST", f"/api/v1/me/webhooks/{hook}/deliveries/{big}/redeliver", 404),
+            ("GET", f"/api/v1/me/webhooks/{hook}/deliveries?before={big}", 400),
+        ]:
+            body = {"active": True} if method == "PATCH" else None
+            r = http.request(method, path, json=body)
+            assert r.status_code == status, (method, path, r.text)
+            problem(r)
+        assert http.delete(f"/api/v1/me/webhooks/{hook}").status_code == 204

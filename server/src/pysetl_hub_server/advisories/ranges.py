@@ -13,6 +13,7 @@ from typing import Any
 from packaging.version import InvalidVersion, Version
 
 from pysetl_hub_schemas.osv import AdvisoryAffected, AdvisoryEvent
+from pysetl_hub_server.bounds import MAX_VERSION
 from pysetl_hub_server.errors import BadRequest
 from pysetl_hub_server.i18n.messages import _
 
@@ -22,7 +23,12 @@ _KINDS = ("introduced", "fixed", "last_affected")
 
 
 def parse_version(text: str, where: str) -> Version:
+    """A PEP 440 version, or a 400. Longer than any release's version is refused before it is
+    parsed: a run of digits past Python's int-conversion limit is a ValueError, not an
+    InvalidVersion."""
     try:
+        if len(text) > MAX_VERSION:
+            raise InvalidVersion(text)
         return Version(text)
     except InvalidVersion as exc:
         raise BadRequest(
@@ -31,7 +37,7 @@ def parse_version(text: str, where: str) -> Version:
                 "{where}: {version!r} is not a PEP 440 version; write versions as the "
                 "component's releases are numbered (1.2.0, 2.0rc1)",
                 where=where,
-                version=text,
+                version=text[:100],
             ),
         ) from exc
 

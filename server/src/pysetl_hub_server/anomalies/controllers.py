@@ -11,12 +11,12 @@ from litestar.params import FromPath, QueryParameter
 from pysetl_hub_schemas import FlagPage
 from pysetl_hub_server.accounts.permissions import Identity
 from pysetl_hub_server.anomalies import flags
-from pysetl_hub_server.bounds import MAX_PER_PAGE
+from pysetl_hub_server.bounds import MAX_ID, MAX_PER_PAGE
 from pysetl_hub_server.hub import Hub
 
 Before = Annotated[
     int | None,
-    QueryParameter(ge=1, description="Only flags older than this id (`next_before`)."),
+    QueryParameter(ge=1, le=MAX_ID, description="Only flags older than this id (`next_before`)."),
 ]
 PerPage = Annotated[int, QueryParameter(ge=1, le=MAX_PER_PAGE)]
 

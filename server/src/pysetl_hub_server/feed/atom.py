@@ -8,6 +8,7 @@ Quarantined components are left out, as from every public listing.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,6 +22,9 @@ ATOM = "http://www.w3.org/2005/Atom"
 MEDIA_TYPE = "application/atom+xml; charset=utf-8"
 HUB = "PySetl Hub"
 ENTRIES = 50
+# Characters XML 1.0 cannot carry at all, escaped or not: `xml.etree` writes them as they
+# are, and one control character in a summary makes the whole feed unreadable.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +54,7 @@ def _stamp(when: datetime) -> str:
 
 def _text(parent: ET.Element, tag: str, text: str) -> ET.Element:
     node = ET.SubElement(parent, f"{{{ATOM}}}{tag}")
-    node.text = text
+    node.text = _NOT_XML.sub("\ufffd", text)
     return node
 
 

@@ -25,12 +25,15 @@ from pysetl_hub_server.db import models
 from pysetl_hub_server.errors import BadRequest, NotFound
 from pysetl_hub_server.feed import atom, stream
 from pysetl_hub_server.feed.runtime import FeedRuntime
-from pysetl_hub_server.feed.services import DEFAULT_LIMIT, MAX_LIMIT, changes_page
+from pysetl_hub_server.feed.services import DEFAULT_LIMIT, MAX_LIMIT, MAX_SERIAL, changes_page
 from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.i18n.messages import _
 
 Since = Annotated[
-    int, QueryParameter(ge=0, description="Changes after this serial (exclusive); 0: all.")
+    int,
+    QueryParameter(
+        ge=0, le=MAX_SERIAL, description="Changes after this serial (exclusive); 0: all."
+    ),
 ]
 
 
@@ -78,14 +81,17 @@ async def feed_key(feed: NamedDependency[FeedRuntime]) -> FeedKey:
 async def changes_stream(
     hub: NamedDependency[Hub],
     feed: NamedDependency[FeedRuntime],
-    since: Annotated[int | None, QueryParameter(ge=0)] = None,
+    since: Annotated[int | None, QueryParameter(ge=0, le=MAX_SERIAL)] = None,
     last_event_id: Annotated[
         str | None, HeaderParameter(name="Last-Event-ID", description="Resume after this serial.")
     ] = None,
 ) -> ServerSentEvent:
     start = since
     if last_event_id is not None:
-        if not (last_event_id.strip().isascii() and last_event_id.strip().isdigit()):
+        value = last_event_id.strip()
+        if not (value.isascii() and value.isdigit() and len(value) <= 19) or (
+            int(value) > MAX_SERIAL
+        ):
             raise BadRequest(
                 "feed.last_event_id",
                 _(
@@ -94,7 +100,7 @@ async def changes_stream(
                     value=last_event_id[:40],
                 ),
             )
-        start = int(last_event_id.strip())
+        start = int(value)
     if start is None:  # a new follower starts now, not at the beginning of time
         async with hub.sessions() as session:
             start = await last_serial(session)

@@ -14,11 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pysetl_hub_schemas.feed import PUBLIC_ACTIONS, ChangePage
 from pysetl_hub_server.audit.services import last_serial
+from pysetl_hub_server.bounds import MAX_ID
 from pysetl_hub_server.db import models
 from pysetl_hub_server.feed.projection import project
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+MAX_SERIAL = MAX_ID  # the serial column is a 64-bit integer; past it, a 400 not a 500
 
 
 async def changes_page(session: AsyncSession, since: int, limit: int) -> ChangePage:

@@ -89,7 +89,9 @@ class Applier:
             attestations = msgspec.json.encode(
                 await self.origin.attestations(file.provenance_url)
             ).decode()
-        uploaded = await self.origin.download(file, self.hub.spool_dir)
+        uploaded = await self.origin.download(
+            file, self.hub.spool_dir, self.hub.settings.uploads.max_file_size
+        )
         try:
             fields = {
                 ":action": ["file_upload"],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from pysetl_hub_server.publishing.form import UploadedFile
 
 PAGE_LIMIT = 200
 CHUNK = 1 << 16
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 class OriginError(Exception):
@@ -122,14 +124,41 @@ class Origin:
         except msgspec.ValidationError as exc:
             raise OriginError("mirror.page", f"a signed page is not a ChangePage: {exc}") from exc
 
-    async def download(self, file: FeedFile, spool: Path) -> UploadedFile:
+    def _path(self, url: str, what: str) -> str:
+        """`url` when it is a path on the origin. A signed entry is the origin's word, not a
+        licence to send the mirror elsewhere: an absolute or scheme-relative URL would have it
+        fetch from any host it can reach (a cloud metadata address, a service on loopback)."""
+        if not url.startswith("/") or url.startswith("//") or "\\" in url:
+            raise OriginError(
+                "mirror.entry",
+                f"the origin's feed names {what} at {url[:200]!r}, which is not a path on "
+                f"{self.base}: refused (only the origin's own paths are fetched)",
+            )
+        return url
+
+    async def download(self, file: FeedFile, spool: Path, max_size: int) -> UploadedFile:
         """The file, spooled and checked against the sha256 of the signed feed entry; a file
-        whose bytes differ is deleted and refused."""
+        whose bytes differ is deleted and refused. The entry is checked first (its sha256 names
+        the spool file; its size, or the hub's upload cap, bounds what is read)."""
+        if not _SHA256.fullmatch(file.sha256):
+            raise OriginError(
+                "mirror.entry",
+                f"{file.filename[:200]!r}: the origin's feed gives sha256 {file.sha256[:80]!r}, "
+                "not 64 lower-case hex digits: refused",
+            )
+        url = self._path(file.url, file.filename[:200])
+        if file.size is not None and file.size > max_size:
+            raise OriginError(
+                "mirror.too_large",
+                f"{file.filename[:200]}: the origin's feed says {file.size} bytes, over this "
+                f"hub's upload cap of {max_size}: refused (raise PYSETL_HUB_MAX_UPLOAD_SIZE)",
+            )
+        limit = file.size if file.size is not None else max_size
         path = spool / f"mirror-{os.getpid()}-{file.sha256[:32]}.part"
         sha, blake = hashlib.sha256(), hashlib.blake2b(digest_size=32)
         md5, size = hashlib.md5(usedforsecurity=False), 0
         try:
-            async with self.client.stream("GET", file.url) as response:
+            async with self.client.stream("GET", url) as response:
                 if response.status_code != 200:
                     raise OriginError(
                         "mirror.download",
@@ -137,6 +166,12 @@ class Origin:
                     )
                 with path.open("wb") as out:
                     async for chunk in response.aiter_bytes(CHUNK):
+                        if size + len(chunk) > limit:
+                            raise OriginError(
+                                "mirror.too_large",
+                                f"{file.filename}: the origin sent more than the {limit} "
+                                "bytes its feed (or this hub's upload cap) allows: refused",
+                            )
                         out.write(chunk)
                         sha.update(chunk)
                         blake.update(chunk)
@@ -167,7 +202,7 @@ class Origin:
 
     async def attestations(self, provenance_url: str) -> list[dict[str, Any]]:
         """The PEP 740 attestations inside the origin's provenance object of a file."""
-        response = await self.get(provenance_url)
+        response = await self.get(self._path(provenance_url, "a provenance"))
         try:
             provenance = msgspec.json.decode(response.content)
             found = [

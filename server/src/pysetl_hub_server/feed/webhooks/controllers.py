@@ -18,7 +18,7 @@ from pysetl_hub_schemas.webhooks import (
     WebhookUpdate,
 )
 from pysetl_hub_server.accounts.permissions import Identity
-from pysetl_hub_server.bounds import MAX_PER_PAGE
+from pysetl_hub_server.bounds import MAX_ID, MAX_PER_PAGE
 from pysetl_hub_server.feed.runtime import FeedRuntime
 from pysetl_hub_server.feed.webhooks import services
 from pysetl_hub_server.feed.webhooks.services import Owner
@@ -101,7 +101,7 @@ class _Webhooks(Controller):
         webhook: FromPath[int],
         hub: NamedDependency[Hub],
         owner: NamedDependency[Owner],
-        before: Annotated[int | None, QueryParameter(ge=1)] = None,
+        before: Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)] = None,
         per_page: Annotated[int, QueryParameter(ge=1, le=MAX_PER_PAGE)] = 50,
     ) -> WebhookDeliveryPage:
         async with hub.sessions() as session:

@@ -67,11 +67,30 @@ def check_url(url: str, allow_private: bool) -> httpx.URL:
     return parsed
 
 
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_V4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+
+
+def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Global, and so is any IPv4 address it carries: an IPv6 address can embed one (mapped,
+    6to4, NAT64, IPv4-compatible), and Python calls some of those global whatever they embed
+    (64:ff9b::a9fe:a9fe reaches 169.254.169.254 through a NAT64 gateway)."""
+    if not address.is_global:
+        return False
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = address.ipv4_mapped or address.sixtofour
+        if address in _NAT64 or address in _V4_COMPATIBLE:
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if embedded is not None and not embedded.is_global:
+            return False
+    return True
+
+
 def _private_literal(host: str) -> bool:
     if host.lower() in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
         return True
     try:
-        return not ipaddress.ip_address(host).is_global
+        return not is_public(ipaddress.ip_address(host))
     except ValueError:
         return False  # a name: checked when resolved, at each delivery
 
@@ -83,10 +102,10 @@ async def _resolve(host: str, port: int, allow_private: bool) -> str:
         raise OSError(f"{host} resolves to no address")
     if not allow_private:
         for address in addresses:
-            if not address.is_global:
-                raise PermissionError(
-                    f"{host} resolves to {address}, a private or loopback address: refused"
-                )
+            if not is_public(address):
+                # Not which address: the delivery log is read by whoever chose the URL, and
+                # the hub's view of its internal DNS is not theirs to map.
+                raise PermissionError(f"{host} resolves to a private or loopback address: refused")
     return str(addresses[0])
 
 

@@ -26,6 +26,7 @@ from pysetl_hub_schemas.webhooks import (
 )
 from pysetl_hub_server.accounts.permissions import Identity
 from pysetl_hub_server.audit.services import last_serial, record
+from pysetl_hub_server.bounds import MAX_ID
 from pysetl_hub_server.db import models
 from pysetl_hub_server.errors import BadRequest, Conflict, NotFound
 from pysetl_hub_server.feed.webhooks.send import check_url
@@ -89,7 +90,7 @@ def _events(events: list[str]) -> list[str]:
 
 
 async def _get(session: AsyncSession, owner: Owner, webhook_id: int) -> models.Webhook:
-    row = await session.get(models.Webhook, webhook_id)
+    row = await session.get(models.Webhook, webhook_id) if webhook_id <= MAX_ID else None
     if row is None or not owner.owns(row):
         raise NotFound(
             "webhook.missing",
@@ -241,7 +242,7 @@ async def redeliver(
 ) -> WebhookDelivery:
     """Queue the same change again, as a new delivery (the old one's log stays as it was)."""
     await _get(session, owner, webhook_id)
-    old = await session.get(models.WebhookDelivery, delivery_id)
+    old = await session.get(models.WebhookDelivery, delivery_id) if delivery_id <= MAX_ID else None
     if old is None or old.webhook_id != webhook_id:
         raise NotFound(
             "webhook.delivery_missing",
