@@ -23,7 +23,7 @@ class Response(msgspec.Struct, kw_only=True, omit_defaults=False):
 ComponentName = Annotated[
     str,
     Meta(
-        pattern=r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])$",
+        pattern=r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])$(?!\n)",
         max_length=128,
         description="Distribution name (PEP 508); compared in PEP 503 normalized form.",
         examples=["csv-dedupe"],
@@ -35,5 +35,5 @@ Version = Annotated[
 ]
 Sha256 = Annotated[
     str,
-    Meta(pattern=r"^[0-9a-f]{64}$", description="Lower-case hex SHA-256 digest."),
+    Meta(pattern=r"^[0-9a-f]{64}$(?!\n)", description="Lower-case hex SHA-256 digest."),
 ]

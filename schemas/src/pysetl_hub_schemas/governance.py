@@ -23,7 +23,7 @@ Username = Annotated[
 OrgName = Annotated[
     str,
     Meta(
-        pattern=r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])$",
+        pattern=r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])$(?!\n)",
         max_length=64,
         description="Organization name; compared in PEP 503 normalized form.",
         examples=["acme"],
