@@ -33,6 +33,7 @@ from pysetl_hub_server.governance.controllers.admin import AdminController
 from pysetl_hub_server.governance.controllers.components import RoleController
 from pysetl_hub_server.governance.controllers.invitations import InvitationController
 from pysetl_hub_server.governance.controllers.orgs import OrgController
+from pysetl_hub_server.head import HeadAsGet
 from pysetl_hub_server.health.controllers import healthz, readyz
 from pysetl_hub_server.hotpath import HotPath
 from pysetl_hub_server.hub import Hub
@@ -66,8 +67,8 @@ log = logging.getLogger("pysetl_hub_server")
 
 def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Observed:
     """The served ASGI app: the request id and metrics layer around the security headers around
-    the read-only gate around the hot path around the Litestar app. The database must be
-    migrated already (`serve` and tests do it)."""
+    the read-only gate around the hot path around HEAD-as-GET (head.py) around the Litestar
+    app. The database must be migrated already (`serve` and tests do it)."""
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level, settings.log_format)
     check_production(settings)
@@ -75,7 +76,11 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Obse
     memo = PageMemo(the_hub.settings.web_page_cache_entries)
     pages = WebPages(memo, the_hub.settings.base_url)
     hot = HotPath(
-        create_litestar(the_hub, memo), the_hub.cache, the_hub.downloads, pages, the_hub.search
+        HeadAsGet(create_litestar(the_hub, memo)),
+        the_hub.cache,
+        the_hub.downloads,
+        pages,
+        the_hub.search,
     )
     secured = SecurityHeaders(ReadOnlyGate(hot, the_hub.sessions, settings.read_only))
     return Observed(secured, access_log=settings.access_log)

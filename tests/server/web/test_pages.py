@@ -267,6 +267,37 @@ def test_a_warm_page_from_the_hot_path_is_the_page_the_app_renders(site: Site) -
         assert "Administrar este componente" in mine.text
 
 
+COLD_PAGES = [
+    "/components/daily-sales-pipeline",
+    "/components/no-such-thing",
+    "/search?q=dedupe",
+    "/guides",
+    "/guides/install",
+    "/users/alice",
+    "/simple/",
+    "/simple/csv-dedupe/",
+    "/account/sign-in",
+]
+
+
+@pytest.mark.parametrize("path", COLD_PAGES)
+def test_head_of_a_page_not_yet_rendered_is_its_get_without_the_body(
+    site: Site, path: str
+) -> None:
+    """HEAD comes first, so no memo holds the page (a language no other test asks for): the app
+    answers it as the GET it would answer, headers and status, without the body."""
+    headers = {**HTML, "Accept-Language": "ar"}
+    with httpx.Client(base_url=site.url, headers=headers) as http:
+        head = http.head(path)
+        got = http.get(path)
+    assert head.status_code == got.status_code != 405, (path, head.status_code)
+    assert head.content == b""
+    assert head.headers["content-type"] == got.headers["content-type"]
+    if "etag" in got.headers and not path.startswith("/account/"):  # a form's token is new
+        assert head.headers["etag"] == got.headers["etag"]
+        assert head.headers["content-length"] == str(len(got.content))
+
+
 def test_sign_in_asks_for_the_second_factor_once_it_is_on(site: Site) -> None:
     """The web form takes the TOTP code; without it (or with a wrong one) no session starts."""
     import pyotp
