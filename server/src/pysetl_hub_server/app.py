@@ -73,7 +73,7 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Obse
     configure_logging(settings.log_level, settings.log_format)
     check_production(settings)
     the_hub = hub or build_hub(settings)
-    memo = PageMemo(the_hub.settings.web_page_cache_entries)
+    memo = web_memo(the_hub)
     pages = WebPages(memo, the_hub.settings.base_url)
     hot = HotPath(
         HeadAsGet(create_litestar(the_hub, memo)),
@@ -84,6 +84,14 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Obse
     )
     secured = SecurityHeaders(ReadOnlyGate(hot, the_hub.sessions, settings.read_only))
     return Observed(secured, access_log=settings.access_log)
+
+
+def web_memo(the_hub: Hub) -> PageMemo:
+    """Rendered pages; a listing rendered just after a change may predate its search documents
+    (written by whichever replica's indexer runs first), so it lives only SEARCH_SETTLE."""
+    return PageMemo(
+        the_hub.settings.web_page_cache_entries, settle=SEARCH_SETTLE, settle_components=False
+    )
 
 
 def freeze_heap() -> None:
@@ -185,8 +193,12 @@ def create_litestar(the_hub: Hub, memo: PageMemo | None = None) -> Litestar:
     app.state.hub = the_hub
     app.state.feed = feed
     if memo is None:  # (an empty memo is falsy: it has a length)
-        memo = PageMemo(the_hub.settings.web_page_cache_entries)
+        memo = web_memo(the_hub)
     the_hub.cache.on_invalidate(memo.invalidate)
+    # Listing pages show search documents: dropped again once this replica's indexer wrote them
+    # (another replica's indexer may write them: then they live only SEARCH_SETTLE seconds).
+    web = memo
+    the_hub.indexer.on_indexed(lambda names: web.invalidate(""))
     app.state.web_memo = memo
     # Search answers: their own memo, so a flood of searches never pushes out component pages.
     # Dropped when a change is announced and again once this replica's engine indexed it;
