@@ -14,6 +14,7 @@ from litestar import Litestar
 import pysetl_hub
 import pysetl_hub_server
 from pysetl_hub_server.app import create_app
+from pysetl_hub_server.head import HeadAsGet
 from pysetl_hub_server.hotpath import HotPath
 from pysetl_hub_server.observability.layer import Observed
 from pysetl_hub_server.security.headers import SecurityHeaders
@@ -42,7 +43,8 @@ def test_import_graph_contracts_hold() -> None:
 
 def test_hot_path_wraps_the_app_from_outside(tmp_path: Path) -> None:
     """The hot path is its own ASGI layer around Litestar, not a swap of Litestar internals;
-    the security headers and the read-only gate wrap it in turn, so they see its answers too."""
+    the security headers and the read-only gate wrap it in turn, so they see its answers too.
+    Inside it, HEAD-as-GET (head.py) wraps Litestar."""
     settings = make_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite3'}")
     observed = create_app(settings)
     assert isinstance(observed, Observed)  # the request id and latency of every answer
@@ -51,8 +53,9 @@ def test_hot_path_wraps_the_app_from_outside(tmp_path: Path) -> None:
     assert isinstance(app.app, ReadOnlyGate)
     hot = app.app.app
     assert isinstance(hot, HotPath)
-    assert isinstance(hot.app, Litestar)
-    assert not isinstance(hot.app.asgi_handler, HotPath)
+    assert isinstance(hot.app, HeadAsGet)  # a HEAD the app has no route for: its GET, bodiless
+    assert isinstance(hot.app.app, Litestar)
+    assert not isinstance(hot.app.app.asgi_handler, HotPath)
 
 
 def test_distributions_declare_the_graph() -> None:

@@ -5,17 +5,20 @@ for it and English otherwise (C, unset, or a language without a catalog)."""
 from __future__ import annotations
 
 import gettext
+import inspect
 import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import pytest
 from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
-from click.testing import Result
+from click.testing import CliRunner, Result
 
 from pysetl_hub import i18n
 from tests.support.live import LiveServer
@@ -31,6 +34,8 @@ KEYWORDS = {
     "lazy_gettext": None,
     "pgettext": ((1, "c"), 2),
 }
+# client/babel.cfg: click's help texts in the commands' modules, then every `_()` call.
+METHOD_MAP = [("cli/**.py", "pysetl_hub.cli.help_extract.extract"), ("**.py", "python")]
 # str.format fields ({name}, {name!r}) and %-format ones (%(name)s); `{{` is no field.
 FIELDS = re.compile(r"(?<!\{)\{[^{}]*\}(?!\})|%\([^)]+\)[a-z]")
 
@@ -109,12 +114,54 @@ def test_the_catalog_holds_every_text_the_sources_mark() -> None:
         (context, msgid)
         for _file, _line, msgid, _comments, context in extract_from_dir(
             str(LOCALE.parent),
-            method_map=[("**.py", "python")],
+            method_map=METHOD_MAP,
             keywords=KEYWORDS,
         )
     }
     in_catalog = {(m.context, m.id) for m in _messages()}
     assert marked == in_catalog
+
+
+def _tree(command: click.Command, path: tuple[str, ...] = ()) -> Iterator[tuple[str, str]]:
+    """(where, English text) of every help text the command tree shows."""
+    where = " ".join(("pysetl-hub", *path))
+    if command.help:
+        yield where, inspect.cleandoc(command.help)
+    for param in command.params:
+        if isinstance(param, click.Option) and param.help:
+            yield f"{where} {param.opts[0]}", param.help
+    if isinstance(command, click.Group):
+        for name, sub in command.commands.items():
+            yield from _tree(sub, (*path, name))
+
+
+def test_every_command_and_option_help_is_in_spanish() -> None:
+    """A command or option added with English help and no translation fails here (the help
+    texts are extracted by cli/help_extract.py)."""
+    from pysetl_hub.cli import main
+
+    with MO.open("rb") as f:
+        spanish = gettext.GNUTranslations(f)
+    texts = list(_tree(main))
+    assert len(texts) > 100  # the walk found the tree
+    untranslated = [(where, text) for where, text in texts if spanish.gettext(text) == text]
+    assert untranslated == []
+
+
+def test_help_is_shown_in_the_environments_language() -> None:
+    from pysetl_hub.cli import main
+
+    runner = CliRunner()
+    es = runner.invoke(main, ["owners", "add", "--help"], env=SPANISH)
+    assert es.exit_code == 0, es.output
+    assert "Invita a USER a ser propietario de NAME." in es.stdout
+    assert "Imprime JSON en stdout." in es.stdout and "Opciones:" in es.stdout
+    top = runner.invoke(main, ["--help"], env=SPANISH)
+    assert "Busca, verifica, instala y publica componentes de PySetl." in top.stdout
+    assert "Olvida el token guardado para el hub." in top.stdout  # a command's short help
+    en = runner.invoke(main, ["owners", "add", "--help"], env={**SPANISH, "LANG": "C"})
+    assert "Invite USER to be an owner of NAME." in en.stdout  # the msgids stay English
+    assert "Print JSON on stdout." in en.stdout
 
 
 # The language, from the environment.

@@ -27,6 +27,19 @@ PO_FILES = sorted(
     for path in top.glob("*/locale/*/LC_MESSAGES/*.po")
 )
 COMPLETE = {"es": None, "ar": {"web"}}  # language -> the domains it must cover (None: all)
+# Arabic also covers the API messages the public pages show (an error page's detail, a search
+# form's problem): every msgid of the modules those pages raise errors from.
+SERVER = ROOT / "server" / "src" / "pysetl_hub_server"
+ARABIC_PAGE_ERRORS = [
+    *sorted((SERVER / "web").glob("*.py")),
+    *(SERVER / m for m in ("errors.py", "problems.py", "bounds.py", "i18n/negotiate.py")),
+    *(SERVER / "governance" / m for m in ("lookup.py", "orgs.py")),
+    SERVER / "components" / "services.py",
+    *(
+        SERVER / "search" / m
+        for m in ("engine.py", "services.py", "query.py", "fields.py", "rules.py")
+    ),
+]
 
 
 def _ids(path: Path) -> str:
@@ -84,6 +97,22 @@ def test_complete_languages_translate_every_entry(path: Path) -> None:
     fuzzy = [m.id for m in _entries(catalog) if m.fuzzy]
     assert not missing, f"{len(missing)} untranslated in {path}: {missing[:5]}"
     assert not fuzzy, f"{len(fuzzy)} fuzzy in {path}: {fuzzy[:5]}"
+
+
+def test_arabic_translates_every_api_message_the_public_pages_show() -> None:
+    from babel.messages.extract import extract_from_file
+
+    wanted: set[str] = set()
+    for module in ARABIC_PAGE_ERRORS:
+        assert module.is_file(), module  # a module moved: update the list
+        for _line, msgid, _comments, _context in extract_from_file(
+            "python", str(module), keywords={"_": None, "N_": None}
+        ):
+            wanted.add(msgid if isinstance(msgid, str) else msgid[0])
+    catalog = _catalog(SERVER / "locale" / "ar" / "LC_MESSAGES" / "api.po")
+    missing = sorted(i for i in wanted if (m := catalog.get(i)) is None or not _translated(m))
+    assert len(wanted) > 40, wanted  # the extraction found the messages
+    assert not missing, f"{len(missing)} untranslated in ar/api.po: {missing}"
 
 
 @pytest.mark.parametrize("path", PO_FILES, ids=_ids)

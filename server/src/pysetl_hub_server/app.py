@@ -33,6 +33,7 @@ from pysetl_hub_server.governance.controllers.admin import AdminController
 from pysetl_hub_server.governance.controllers.components import RoleController
 from pysetl_hub_server.governance.controllers.invitations import InvitationController
 from pysetl_hub_server.governance.controllers.orgs import OrgController
+from pysetl_hub_server.head import HeadAsGet
 from pysetl_hub_server.health.controllers import healthz, readyz
 from pysetl_hub_server.hotpath import HotPath
 from pysetl_hub_server.hub import Hub
@@ -66,19 +67,31 @@ log = logging.getLogger("pysetl_hub_server")
 
 def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Observed:
     """The served ASGI app: the request id and metrics layer around the security headers around
-    the read-only gate around the hot path around the Litestar app. The database must be
-    migrated already (`serve` and tests do it)."""
+    the read-only gate around the hot path around HEAD-as-GET (head.py) around the Litestar
+    app. The database must be migrated already (`serve` and tests do it)."""
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level, settings.log_format)
     check_production(settings)
     the_hub = hub or build_hub(settings)
-    memo = PageMemo(the_hub.settings.web_page_cache_entries)
+    memo = web_memo(the_hub)
     pages = WebPages(memo, the_hub.settings.base_url)
     hot = HotPath(
-        create_litestar(the_hub, memo), the_hub.cache, the_hub.downloads, pages, the_hub.search
+        HeadAsGet(create_litestar(the_hub, memo)),
+        the_hub.cache,
+        the_hub.downloads,
+        pages,
+        the_hub.search,
     )
     secured = SecurityHeaders(ReadOnlyGate(hot, the_hub.sessions, settings.read_only))
     return Observed(secured, access_log=settings.access_log)
+
+
+def web_memo(the_hub: Hub) -> PageMemo:
+    """Rendered pages; a listing rendered just after a change may predate its search documents
+    (written by whichever replica's indexer runs first), so it lives only SEARCH_SETTLE."""
+    return PageMemo(
+        the_hub.settings.web_page_cache_entries, settle=SEARCH_SETTLE, settle_components=False
+    )
 
 
 def freeze_heap() -> None:
@@ -180,8 +193,12 @@ def create_litestar(the_hub: Hub, memo: PageMemo | None = None) -> Litestar:
     app.state.hub = the_hub
     app.state.feed = feed
     if memo is None:  # (an empty memo is falsy: it has a length)
-        memo = PageMemo(the_hub.settings.web_page_cache_entries)
+        memo = web_memo(the_hub)
     the_hub.cache.on_invalidate(memo.invalidate)
+    # Listing pages show search documents: dropped again once this replica's indexer wrote them
+    # (another replica's indexer may write them: then they live only SEARCH_SETTLE seconds).
+    web = memo
+    the_hub.indexer.on_indexed(lambda names: web.invalidate(""))
     app.state.web_memo = memo
     # Search answers: their own memo, so a flood of searches never pushes out component pages.
     # Dropped when a change is announced and again once this replica's engine indexed it;

@@ -308,3 +308,35 @@ def test_screenshots_of_the_main_pages(
         _shoot(page, target)
         assert target.stat().st_size > 5_000
     context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_advisories_and_the_quality_score_on_the_component_page(
+    browser: Browser, site: Site, language: str
+) -> None:
+    """An open and a withdrawn advisory on daily-sales-pipeline: both listed, the open one
+    marks the version it affects, and the page stays axe-clean in both directions."""
+    auth = {"Authorization": f"Bearer {site.alice}"}
+    with httpx.Client(base_url=site.url, headers=auth, timeout=30) as api:
+        mine = api.get("/api/v1/components/daily-sales-pipeline/advisories").json()["vulns"]
+        if not mine:  # the first language's run publishes them
+            every = [{"ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}]}]
+            for summary in ("Open: totals double-count refunds", "Withdrawn: a false report"):
+                r = api.post(
+                    "/api/v1/components/daily-sales-pipeline/advisories",
+                    json={"summary": summary, "affected": every},
+                )
+                assert r.status_code == 201, r.text
+            withdrawn = api.post(f"/api/v1/advisories/{r.json()['id']}/withdraw", json={})
+            assert withdrawn.status_code == 200, withdrawn.text
+    context = new_context(browser)
+    choose_language(context, site, language)
+    watched = watch(context, site.url)
+    page = watched.page
+    page.goto(f"{site.url}/components/daily-sales-pipeline")
+    expect(page.locator(".advisory")).to_have_count(2)
+    expect(page.locator(".advisory.withdrawn")).to_contain_text("Withdrawn: a false report")
+    expect(page.locator(".versions li .badge.danger").first).to_be_visible()
+    expect(page.locator(".quality .signals li")).to_have_count(9)
+    clean(watched)
+    context.close()

@@ -89,6 +89,21 @@ def test_search_answers_read_just_after_a_change_live_only_until_things_settle(
     assert memo.get(key) == page("after")  # read after it: kept until the next change
 
 
+def test_listings_read_just_after_a_change_settle_but_component_pages_do_not(
+    clock: Clock,
+) -> None:
+    """The web memo's set-up (app.web_memo): a home page rendered before another replica's
+    indexer wrote the search documents must not stay until the next change."""
+    memo = PageMemo(settle=3.0, settle_components=False)
+    memo.invalidate("csv-dedupe")
+    home, own = ("home", "en", "page"), (COMPONENT, "csv-dedupe", "http://hub", "en", "page")
+    memo.put(home, page("maybe stale cards"), memo.generation)
+    memo.put(own, page("read from the tables the change wrote"), memo.generation)
+    clock.now += 3.1
+    assert memo.get(home) is None
+    assert memo.get(own) is not None
+
+
 def test_an_etag_names_the_bytes() -> None:
     assert page("x").body == b"x"
     assert page("x").etag == page("x").etag != page("y").etag

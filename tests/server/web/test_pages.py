@@ -267,6 +267,35 @@ def test_a_warm_page_from_the_hot_path_is_the_page_the_app_renders(site: Site) -
         assert "Administrar este componente" in mine.text
 
 
+COLD_PAGES = [
+    "/components/daily-sales-pipeline",
+    "/components/no-such-thing",
+    "/search?q=dedupe",
+    "/guides",
+    "/guides/install",
+    "/users/alice",
+    "/simple/",
+    "/simple/csv-dedupe/",
+    "/account/sign-in",
+]
+
+
+@pytest.mark.parametrize("path", COLD_PAGES)
+def test_head_of_a_page_not_yet_rendered_is_its_get_without_the_body(site: Site, path: str) -> None:
+    """HEAD comes first, so no memo holds the page (a language no other test asks for): the app
+    answers it as the GET it would answer, headers and status, without the body."""
+    headers = {**HTML, "Accept-Language": "ar"}
+    with httpx.Client(base_url=site.url, headers=headers) as http:
+        head = http.head(path)
+        got = http.get(path)
+    assert head.status_code == got.status_code != 405, (path, head.status_code)
+    assert head.content == b""
+    assert head.headers["content-type"] == got.headers["content-type"]
+    if "etag" in got.headers and not path.startswith("/account/"):  # a form's token is new
+        assert head.headers["etag"] == got.headers["etag"]
+        assert head.headers["content-length"] == str(len(got.content))
+
+
 def test_sign_in_asks_for_the_second_factor_once_it_is_on(site: Site) -> None:
     """The web form takes the TOTP code; without it (or with a wrong one) no session starts."""
     import pyotp
@@ -357,3 +386,58 @@ def test_a_bug_is_a_page_for_a_browser_and_a_problem_for_every_other_client(site
         assert problem.headers["content-type"] == "application/problem+json"
     finally:
         pages.catalog.user_components = original
+
+
+def test_the_component_page_shows_advisories_the_versions_they_affect_and_the_quality_score(
+    site: Site, http: httpx.Client
+) -> None:
+    """The page is in the memo first; publishing and withdrawing an advisory drop it there
+    (advisories/services.py announces the change), so the next visit shows each state."""
+    auth = {"Authorization": f"Bearer {site.alice}"}
+    before = http.get("/components/csv-dedupe").text
+    document = http.get("/api/v1/components/csv-dedupe").json()
+    quality = document["quality"]
+    assert f"<strong>{quality['total']}</strong> / 100" in before
+    for signal in quality["signals"]:
+        assert f">{signal['explanation']}</span>" in before.replace("&#39;", "'"), signal
+    assert "Documented entry points" in before
+    assert "No security advisory has been published for this component." in before
+    assert "1.0.0" in document["versions"] and "1.1.0" in document["versions"]
+    r = http.post(
+        "/api/v1/components/csv-dedupe/advisories",
+        headers=auth,
+        json={
+            "aliases": ["CVE-2026-12345"],
+            "summary": "Dedupe keeps the first of two rows whose keys differ only in case",
+            "severity": [
+                {"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:N"}
+            ],
+            "affected": [
+                {
+                    "ranges": [
+                        {"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.1.0"}]}
+                    ]
+                }
+            ],
+        },
+    )
+    assert r.status_code == 201, r.text
+    osv_id = r.json()["id"]
+    page = http.get("/components/csv-dedupe").text
+    assert f'<a href="/api/v1/advisories/{osv_id}">{osv_id}</a>' in page
+    assert "Dedupe keeps the first of two rows" in page and "CVE-2026-12345" in page
+    assert '<code dir="ltr">&lt;1.1.0</code>' in page  # affected: every version before 1.1.0
+    assert "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:N" in page
+    versions = re.findall(r"<li[^>]*><span class=\"v\">([^<]+)</span>(.*?)</li>", page)
+    marks = {version: f'href="#{osv_id}"' in rest for version, rest in versions}
+    assert marks["1.0.0"] and not marks["1.1.0"], marks
+    spanish = http.get("/components/csv-dedupe", headers={"Accept-Language": "es"}).text
+    assert "Avisos de seguridad" in spanish and "Puntuación de calidad" in spanish
+    arabic = http.get("/components/csv-dedupe", headers={"Accept-Language": "ar"}).text
+    assert "Security advisories" not in arabic and "Quality score" not in arabic
+
+    r = http.post(f"/api/v1/advisories/{osv_id}/withdraw", headers=auth, json={"reason": "x"})
+    assert r.status_code == 200, r.text
+    withdrawn = http.get("/components/csv-dedupe").text
+    assert 'class="advisory withdrawn"' in withdrawn and ">withdrawn</span>" in withdrawn
+    assert f'href="#{osv_id}"' not in withdrawn  # no version is affected any more

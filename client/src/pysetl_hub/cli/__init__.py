@@ -26,6 +26,7 @@ from pysetl_hub.cli import (
     yank,
 )
 from pysetl_hub.cli.group import main
+from pysetl_hub.cli.localize import localize
 
 for _module in (
     account,
@@ -45,5 +46,6 @@ for _module in (
 ):
     for _command in _module.COMMANDS:
         main.add_command(_command)
+localize(main)  # every command's and option's help in the user's language
 
 __all__ = ["main"]

@@ -67,12 +67,27 @@ def _said(invitation: Invitation) -> None:
     say(text.format(**fields))
 
 
+# Each role's help texts, whole sentences for the catalog (cli/localize.py shows them translated).
+ROLE_HELP = {
+    "owner": (
+        N_("The owners of a component (roles are given by invitation)."),
+        N_("List the owners of NAME."),
+        N_("Invite USER to be an owner of NAME."),
+    ),
+    "maintainer": (
+        N_("The maintainers of a component (roles are given by invitation)."),
+        N_("List the maintainers of NAME."),
+        N_("Invite USER to be a maintainer of NAME."),
+    ),
+}
+
+
 def _role_group(role: str, plural: str) -> click.Group:
     @click.group(plural)
     def group() -> None:
         pass
 
-    group.help = f"The {plural} of a component (roles are given by invitation)."
+    group.help, list_help, add_help = ROLE_HELP[role]
 
     @group.command("list")
     @click.argument("name")
@@ -83,7 +98,7 @@ def _role_group(role: str, plural: str) -> click.Group:
             listing = client.roles(name)
         emit_json(listing) if as_json else _print_roles(listing, role)
 
-    list_.help = f"List the {plural} of NAME."
+    list_.help = list_help
 
     @group.command("add")
     @click.argument("name")
@@ -101,7 +116,7 @@ def _role_group(role: str, plural: str) -> click.Group:
                 )
             )
 
-    add.help = f"Invite USER to be {'an' if role == 'owner' else 'a'} {role} of NAME."
+    add.help = add_help
 
     @group.command("remove")
     @click.argument("name")
@@ -111,7 +126,7 @@ def _role_group(role: str, plural: str) -> click.Group:
         with ctx.client() as client:
             _print_roles(client.remove_role(name, user))
 
-    remove.help = "Remove USER's role on NAME (your own name: leave). The last owner stays."
+    remove.help = N_("Remove USER's role on NAME (your own name: leave). The last owner stays.")
     return group
 
 
@@ -175,9 +190,9 @@ def _answer(verb: str, words: str) -> click.Command:
     return command
 
 
-invitations.add_command(_answer("accept", "Accept invitation INVITATION_ID."))
-invitations.add_command(_answer("decline", "Decline invitation INVITATION_ID."))
-invitations.add_command(_answer("revoke", "Withdraw a pending invitation you sent (owners)."))
+invitations.add_command(_answer("accept", N_("Accept invitation INVITATION_ID.")))
+invitations.add_command(_answer("decline", N_("Decline invitation INVITATION_ID.")))
+invitations.add_command(_answer("revoke", N_("Withdraw a pending invitation you sent (owners).")))
 
 
 def _print_org(o: Organization) -> None:

@@ -53,16 +53,24 @@ def anonymous_headers(language: str, etag: str | None) -> dict[str, str]:
 class PageMemo:
     """`settle`: seconds after a change during which a new entry is kept only that long. Search
     answers need it: the engine indexes a change a moment after it is announced (and perhaps
-    on another replica), so an answer read in that moment may predate it. An entry made after
-    things settled lives until the next change."""
+    on another replica), so an answer read in that moment may predate it. So do the listing
+    pages (home, organization, user: their cards are the search documents), but not a
+    component's own page, read from the tables the change wrote (`settle_components=False`).
+    An entry made after things settled lives until the next change."""
 
     def __init__(
-        self, max_entries: int = 4096, settle: float | None = None, kind: str = metrics.WEB_PAGE
+        self,
+        max_entries: int = 4096,
+        settle: float | None = None,
+        kind: str = metrics.WEB_PAGE,
+        *,
+        settle_components: bool = True,
     ) -> None:
         self.kind = kind  # the metrics' `cache` label
         self._entries: OrderedDict[Key, tuple[Rendered, float]] = OrderedDict()  # page, expiry
         self._max = max_entries
         self._settle = settle
+        self._settle_components = settle_components
         self._settled_at = 0.0
         self.generation = 0
 
@@ -83,7 +91,10 @@ class PageMemo:
         if generation != self.generation:
             return
         now = time.monotonic()
-        expiry = now + self._settle if self._settle and now < self._settled_at else math.inf
+        settling = self._settle_components or key[0] != COMPONENT
+        expiry = (
+            now + self._settle if self._settle and now < self._settled_at and settling else math.inf
+        )
         self._entries[key] = (page, expiry)
         self._entries.move_to_end(key)
         while len(self._entries) > self._max:

@@ -14,7 +14,9 @@ from pysetl_hub_server.accounts.permissions import Identity
 from pysetl_hub_server.components.services import get_component
 from pysetl_hub_server.governance import lookup
 from pysetl_hub_server.governance.roles import role_list
+from pysetl_hub_server.quality.services import Scorer
 from pysetl_hub_server.web import catalog, readme
+from pysetl_hub_server.web.advisories import AdvisoryView, of_component
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,8 @@ class ComponentView:
     roles: RoleList
     downloads: catalog.Downloads
     links: list[tuple[str, str]]
+    advisories: list[AdvisoryView]
+    affected: dict[str, list[str]]  # version -> ids of the open advisories affecting it
 
 
 def _sorted_versions(versions: set[str]) -> list[str]:
@@ -102,9 +106,13 @@ def files_signed(files: list[FileInfo]) -> int:
     return sum(1 for f in files if f.signer is not None)
 
 
-async def view(session: AsyncSession, name: str, viewer: Identity | None) -> ComponentView:
-    component = await get_component(session, name, viewer)
+async def view(
+    session: AsyncSession, name: str, viewer: Identity | None, scorer: Scorer | None = None
+) -> ComponentView:
+    """`scorer` adds the quality score, as the JSON API's document has it."""
+    component = await get_component(session, name, viewer, scorer)
     row = await lookup.component(session, name)
+    advisories, affected = await of_component(session, row.id, component.versions)
     axes, rows = matrix(component.releases)
     latest = component.latest
     return ComponentView(
@@ -118,4 +126,6 @@ async def view(session: AsyncSession, name: str, viewer: Identity | None) -> Com
         roles=await role_list(session, row),
         downloads=await catalog.downloads(session, row.id, datetime.now(UTC).date()),
         links=safe_links(latest.project_urls) if latest else [],
+        advisories=advisories,
+        affected=affected,
     )

@@ -25,6 +25,7 @@ from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.i18n.catalogs import LANGUAGES
 from pysetl_hub_server.i18n.messages import Message, _
 from pysetl_hub_server.i18n.negotiate import COOKIE as LANGUAGE_COOKIE
+from pysetl_hub_server.quality.services import Scorer
 from pysetl_hub_server.search import services as search_services
 from pysetl_hub_server.search.engine import SearchQuery
 from pysetl_hub_server.web import catalog, component, guides
@@ -162,7 +163,7 @@ async def component_page(
 
     async def make() -> str:
         async with hub.sessions() as session:
-            view = await component.view(session, name, visitor.identity)
+            view = await component.view(session, name, visitor.identity, Scorer.of(hub))
         return page_html(visitor, "component.html", view=view, base=base)
 
     return await _memoized(state, visitor, (COMPONENT, name.lower(), base), make)
