@@ -72,7 +72,7 @@ def body_etag(body: bytes) -> str:
 # What one Answer holds beyond its body (the object, its ETag, the header tuples of its 200
 # and 304 and the pairs in them), as tracemalloc measures it: caches budget what their entries
 # take, not only the bodies (tests/server/simple/test_lru.py holds the estimate to the measure).
-ANSWER_OVERHEAD = 1000
+ANSWER_OVERHEAD = 1200
 
 # Pages at least this big are also kept gzip-compressed (the project list at 100k components is
 # megabytes of HTML); smaller ones are not worth a second copy.
