@@ -116,6 +116,7 @@ def test_the_hub_is_a_leaf() -> None:
         "pysetl_hub_server.search.engine",
         "pysetl_hub_server.security.secrets",  # a leaf: settings read `*_FILE` secrets with it
         "pysetl_hub_server.settings",
+        "pysetl_hub_server.settings_sections",  # a leaf: the feed and flag sections of settings
         "pysetl_hub_server.storage.blobs",
         "pysetl_hub_server.storage.sweep",  # a leaf: the file claims the local blob store makes
     }

@@ -356,16 +356,13 @@ def search() -> None:
 @click.pass_context
 def search_reindex(ctx: click.Context) -> None:
     """Rebuild the search index from the database (any engine)."""
-    settings = _settings(ctx)
-    upgrade(settings.effective_database_url)
 
-    async def go() -> int:
-        async with open_hub(settings) as hub:
-            await hub.search.start()
-            return await hub.indexer.reindex()
+    async def go(hub: Hub) -> int:
+        await hub.search.start()
+        return await hub.indexer.reindex()
 
-    count = _run(go())
-    engine = "meilisearch" if settings.search_url else "built-in"
+    count = _with_hub(ctx, go)
+    engine = "meilisearch" if _settings(ctx).search_url else "built-in"
     click.echo(f"indexed {count} components with the {engine} engine", err=True)
 
 
