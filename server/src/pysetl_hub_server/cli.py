@@ -16,13 +16,14 @@ from typing import TypeVar
 
 import click
 
+from pysetl_hub_server import launch
 from pysetl_hub_server.audit.chain import Verdict
 from pysetl_hub_server.backup.commands import backup, restore
 from pysetl_hub_server.db.migrate import upgrade
 from pysetl_hub_server.errors import HubError
 from pysetl_hub_server.governance.commands import admin_group
 from pysetl_hub_server.hub import Hub
-from pysetl_hub_server.logs import configure_logging, granian_log_config
+from pysetl_hub_server.logs import configure_logging
 from pysetl_hub_server.mirror.commands import mirror_command
 from pysetl_hub_server.observability import multiproc
 from pysetl_hub_server.runtime import open_hub
@@ -161,8 +162,6 @@ def serve(
     # The workers write the access log themselves (observability/layer.py: route, request id).
     os.environ["PYSETL_HUB_ACCESS_LOG"] = "1" if access_log else "0"
     os.environ.setdefault("PYSETL_HUB_GC_FREEZE", "1")  # settings.py: gc_freeze
-    if workers > 1:
-        multiproc.prepare()  # before any worker starts: their metrics share its files
     scheme = "https" if settings.tls_cert else "http"
     serving = f"PySetl Hub serving on {scheme}://{settings.host}:{settings.port}"
     if settings.log_format == "json":
@@ -170,28 +169,23 @@ def serve(
         logging.getLogger("pysetl_hub_server").info(serving)
     else:
         click.echo(serving, err=True)
-    target = "pysetl_hub_server.app:create_app"
     if server_name == "granian":
-        from granian import Granian
-        from granian.constants import Interfaces
-
-        Granian(
-            target,
-            address=settings.host,
-            port=settings.port,
-            interface=Interfaces.ASGI,
-            workers=workers,
-            factory=True,
-            log_access=False,
-            log_dictconfig=granian_log_config(settings.log_format),
-            ssl_cert=settings.tls_cert,
-            ssl_key=settings.tls_key,
-        ).serve()
-        return
+        options = {
+            "host": settings.host,
+            "port": settings.port,
+            "workers": workers,
+            "log_format": settings.log_format,
+            "log_level": settings.log_level,
+            "tls_cert": str(settings.tls_cert.resolve()) if settings.tls_cert else None,
+            "tls_key": str(settings.tls_key.resolve()) if settings.tls_key else None,
+        }
+        launch.replace_self(options)  # launch.py: a lean process watches the workers
+    if workers > 1:
+        multiproc.prepare()  # before any worker starts: their metrics share its files
     import uvicorn
 
     uvicorn.run(
-        target,
+        launch.TARGET,
         factory=True,
         host=settings.host,
         port=settings.port,

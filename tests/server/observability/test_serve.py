@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -73,6 +74,29 @@ def test_metrics_add_up_across_workers(served: tuple[Served, Path]) -> None:
     assert len(pids) == 2, sorted(p.name for p in shared.iterdir())
     for _ in range(4):  # whichever worker answers, the total is the same
         assert _healthz_count(server.url) - before == REQUESTS
+
+
+def _kib(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    raise AssertionError(f"{field} not in /proc/{pid}/status")
+
+
+def test_the_serving_process_holds_no_app(served: tuple[Served, Path]) -> None:
+    """`serve` migrates, then execs into launch.py: the process that only watches the workers
+    keeps neither the CLI nor the app (it held ~130 MB when it forked them from the CLI). The
+    pid stays the one started, and the workers are its children."""
+    server, _ = served
+    out = subprocess.run(
+        ["pgrep", "-P", str(server.proc.pid)], capture_output=True, text=True, check=False
+    ).stdout
+    workers = [int(p) for p in out.split()]
+    assert len(workers) == 2, out
+    parent = _kib(server.proc.pid, "VmRSS")
+    assert parent < 64 * 1024, f"the serving process holds {parent} KiB"
+    for worker in workers:
+        assert _kib(worker, "VmRSS") > 2 * parent  # the app lives in the workers
 
 
 def test_json_log_lines_with_the_request_id(served: tuple[Served, Path]) -> None:

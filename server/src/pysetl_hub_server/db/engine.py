@@ -19,9 +19,10 @@ from pysetl_hub_server.db.outages import watch
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_POOL_SIZE = 5
 # Pages of SQLite's cache per connection (negative: KiB). Each open connection keeps its own, so
-# the pool's memory is this times the connections: 8 MB each, the hot pages of a big catalogue
-# stay in the OS's file cache, shared by all.
-SQLITE_CACHE_KIB = 8000
+# the pool's memory is this times the connections (up to 10): 2 MB each. The hot pages of a big
+# catalogue stay in the OS's file cache, shared by all; at 100k components 8 MB each cost ~57 MB
+# of PSS under search load and bought no measurable speed (bench/scale_bench.py).
+SQLITE_CACHE_KIB = 2000
 
 
 def make_engine(
