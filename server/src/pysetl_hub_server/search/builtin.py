@@ -49,7 +49,12 @@ class BuiltinEngine:
         self.answers = SearchAnswers(self.version)
 
     async def start(self) -> None:
-        return None
+        """Read the vocabulary before the process serves: the first search (the readiness
+        probe runs one) would otherwise read every document after start-up, on the serving
+        path, and its 100k rows would land in the collector's oldest generation after
+        `serve` froze the start-up heap (app.freeze_heap)."""
+        async with self._sessions() as session:
+            await self._vocabulary.load(session)
 
     async def close(self) -> None:
         await self._vocabulary.close()

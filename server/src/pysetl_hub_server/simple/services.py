@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -89,6 +90,13 @@ async def load_projects(session: AsyncSession, names: list[str]) -> dict[str, Pr
     return {name: _snapshot(found) for name, found in grouped.items()}
 
 
+@functools.lru_cache(maxsize=8192)
+def _version(text: str) -> Version:
+    """Parsed once per distinct version string: catalogues repeat the same few ("1.0.0"), and
+    parsing was a fifth of a cold page's time on the event loop."""
+    return Version(text)
+
+
 def _snapshot(rows: list[Any]) -> ProjectSnapshot:
     # Plain tuples, unpacked by position: this runs for every page a cold start renders.
     by_version: dict[str, list[tuple[Any, ...]]] = {}
@@ -101,7 +109,7 @@ def _snapshot(rows: list[Any]) -> ProjectSnapshot:
     name, display_name, serial = rows[0][0], rows[0][1], rows[0][2]
     files: list[IndexFile] = []
     versions: list[str] = []
-    ordered = sorted(by_version, key=Version) if len(by_version) > 1 else list(by_version)
+    ordered = sorted(by_version, key=_version) if len(by_version) > 1 else list(by_version)
     for version in ordered:
         release_files = sorted(by_version[version], key=lambda r: r[6])
         if release_files:
