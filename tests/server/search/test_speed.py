@@ -81,6 +81,29 @@ def test_concurrent_first_searches_read_the_vocabulary_once(settings: Settings) 
     asyncio.run(go())
 
 
+def test_a_started_engine_has_read_its_vocabulary_before_the_first_search(
+    settings: Settings,
+) -> None:
+    """Read at start (before readiness and serve's heap freeze), not by the first search."""
+
+    async def go() -> None:
+        async with open_hub(settings) as hub:
+            docs = [_doc(i + 1, f"kafka-reader-{i}", "Read Kafka topics") for i in range(5)]
+            await _seed(hub.sessions, docs)
+            writer = BuiltinEngine(hub.sessions, hub.engine.dialect.name)
+            await writer.index(docs)
+            await writer.close()
+            fresh = BuiltinEngine(hub.sessions, hub.engine.dialect.name)
+            assert fresh.version() is None  # nothing read yet
+            await fresh.start()
+            assert fresh._vocabulary.reads == 1 and fresh.version() is not None
+            answer = await fresh.search(SearchQuery(q="kafkq"))
+            assert answer.corrected_query == "kafka" and fresh._vocabulary.reads == 1
+            await fresh.close()
+
+    asyncio.run(go())
+
+
 def test_a_write_moves_the_token_of_kept_answers(settings: Settings) -> None:
     async def go() -> None:
         async with open_hub(settings) as hub:
