@@ -93,6 +93,26 @@ def test_search_down_is_degraded_but_ready(hub: LiveServer) -> None:
     assert ready(hub)[1]["status"] == "ok"
 
 
+def test_the_search_probe_asks_the_engine_to_answer_not_to_search(hub: LiveServer) -> None:
+    """An empty search ranks every document and counts every facet (hundreds of ms at 100k
+    components), and probes come every few seconds per replica: the probe is a ping."""
+    engine: Any = hub.hub.indexer.engine
+    searched: list[object] = []
+    original = engine.search
+
+    async def counting(query: object) -> object:
+        searched.append(query)
+        return await original(query)
+
+    engine.search = counting
+    try:
+        for _ in range(3):
+            assert ready(hub)[1]["parts"]["search"]["status"] == "ok"
+    finally:
+        del engine.search  # the class's method again
+    assert searched == []
+
+
 def test_database_down_is_unready(hub: LiveServer) -> None:
     """The hub's sessions swapped for ones on a PostgreSQL address nothing listens on (a
     database host gone): readiness fails on the database alone."""

@@ -153,6 +153,10 @@ async def find(engine: SearchEngine, q: str = "", **kw: object) -> list[str]:
     return [h.name for h in res.hits]
 
 
+async def test_a_working_engine_answers_the_readiness_ping(engine: SearchEngine) -> None:
+    await engine.ping()
+
+
 async def test_exact_name_is_always_first(engine: SearchEngine) -> None:
     # csv-tools says "csv" far more often, but a user typing `csv` means the component `csv`.
     assert (await find(engine, "csv"))[0] == "csv"

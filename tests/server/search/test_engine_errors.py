@@ -82,5 +82,8 @@ def test_an_engine_that_fails_or_refuses_the_key_is_a_503(
             assert problem(searched)["code"] == "search.unavailable"
             assert int(searched.headers["retry-after"]) > 0
             assert KEY not in searched.text
+            # Readiness asks the engine's health, not a search: the failure shows all the same.
+            ready = http.get("/readyz").json()
+            assert ready["status"] == "degraded" and ready["parts"]["search"]["status"] == "error"
     finally:
         live.stop()

@@ -21,7 +21,6 @@ from sqlalchemy import text
 
 from pysetl_hub_schemas import Health, HealthPart
 from pysetl_hub_server.hub import Hub
-from pysetl_hub_server.search.engine import SearchQuery
 
 CHECK_TIMEOUT = 3.0  # seconds; under the usual probe timeout, so a hung part reads as an error
 REQUIRED = ("database", "storage")  # either down: 503
@@ -56,7 +55,7 @@ async def _storage(hub: Hub) -> None:
 
 
 async def _search(hub: Hub) -> None:
-    await hub.search.search(SearchQuery(per_page=1))
+    await hub.search.ping()
 
 
 CHECKS: dict[str, Callable[[Hub], Awaitable[None]]] = {

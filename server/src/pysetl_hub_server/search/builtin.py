@@ -32,6 +32,7 @@ from pysetl_hub_server.search.vocabulary import (
     Vocabulary,
     bump_version,
     correct,
+    read_version,
 )
 
 
@@ -55,6 +56,10 @@ class BuiltinEngine:
         `serve` froze the start-up heap (app.freeze_heap)."""
         async with self._sessions() as session:
             await self._vocabulary.load(session)
+
+    async def ping(self) -> None:
+        async with self._sessions() as session:
+            await read_version(session)
 
     async def close(self) -> None:
         await self._vocabulary.close()

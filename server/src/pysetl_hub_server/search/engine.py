@@ -75,6 +75,10 @@ class SearchEngine(Protocol):
 
     async def start(self) -> None: ...
 
+    async def ping(self) -> None:
+        """Raise when the engine cannot answer: the readiness probe, which must stay cheap
+        (a search of everything ranks and counts the whole catalogue)."""
+
     async def index(self, docs: Sequence[Document]) -> None: ...
 
     async def remove(self, names: Sequence[str]) -> None: ...

@@ -105,6 +105,9 @@ class MeilisearchEngine:
         settings = {**SETTINGS, "synonyms": meilisearch_synonyms()}
         await self._wait(await self._call(index.update_settings, settings))
 
+    async def ping(self) -> None:
+        await self._call(self._client.health)
+
     async def close(self) -> None:
         return None
 
