@@ -19,8 +19,11 @@ serve: $(STAMP)
 system-deps:
 	@sh scripts/system-deps.sh
 
+# Test files run on every core (pytest-xdist), each file's tests on one worker: the module-scoped
+# live servers stay shared. TEST_WORKERS=0 runs them in this process.
+TEST_WORKERS ?= auto
 test: $(STAMP) system-deps
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
