@@ -17,6 +17,7 @@ from typing import TypeVar
 import click
 
 from pysetl_hub_server import launch
+from pysetl_hub_server.accounts.commands import tokens_group, users_group
 from pysetl_hub_server.audit.chain import Verdict
 from pysetl_hub_server.backup.commands import backup, restore
 from pysetl_hub_server.db.migrate import upgrade
@@ -227,121 +228,6 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
 
 
 @main.group()
-def users() -> None:
-    """User accounts."""
-
-
-@users.command("create")
-@click.argument("name")
-@click.option("--email", required=True, help="The user's e-mail address.")
-@click.option("--password-stdin/--prompt", default=True, help="Read the password from stdin.")
-@click.pass_context
-def users_create(ctx: click.Context, name: str, email: str, password_stdin: bool) -> None:
-    """Create user NAME; the password is read from stdin (never from argv)."""
-    if password_stdin and not sys.stdin.isatty():
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
-    settings = _settings(ctx)
-    upgrade(settings.effective_database_url)
-
-    async def go() -> None:
-        from pysetl_hub_server.accounts.services import create_user
-
-        async with open_hub(settings) as hub, hub.sessions() as session:
-            await create_user(session, name, email, password)
-            await session.commit()
-
-    _run(go())
-    click.echo(f"created user {name}", err=True)
-
-
-@main.group()
-def tokens() -> None:
-    """API tokens (shown once, stored hashed)."""
-
-
-@tokens.command("create")
-@click.argument("user")
-@click.option(
-    "--component",
-    "components",
-    multiple=True,
-    help="Scope the token to this existing component (repeatable; default: all of USER's).",
-)
-@click.option(
-    "--action",
-    "actions",
-    multiple=True,
-    type=click.Choice(["upload", "yank", "manage"]),
-    help="What the token may do (repeatable; default: all three).",
-)
-@click.option(
-    "--expires-days",
-    type=int,
-    help="Expire after N days (default: PYSETL_HUB_TOKEN_DEFAULT_DAYS, 90).",
-)
-@click.option("--never-expires", is_flag=True, help="Never expire (only when chosen).")
-@click.option("--name", default="", help="What the token is for.")
-@click.option("--description", default="", help="A note to recognise the token by.")
-@click.pass_context
-def tokens_create(
-    ctx: click.Context,
-    user: str,
-    components: tuple[str, ...],
-    actions: tuple[str, ...],
-    expires_days: int | None,
-    never_expires: bool,
-    name: str,
-    description: str,
-) -> None:
-    """Create a token for USER and print only the token on stdout."""
-    if expires_days is not None and never_expires:
-        raise click.UsageError("give --expires-days or --never-expires, not both")
-    settings = _settings(ctx)
-    upgrade(settings.effective_database_url)
-
-    async def go() -> str:
-        from pysetl_hub_server.accounts.services import create_token
-
-        async with open_hub(settings) as hub, hub.sessions() as session:
-            token = await create_token(
-                session,
-                user,
-                components=list(components) or None,
-                actions=list(actions) or None,
-                expires_days=expires_days,
-                never_expires=never_expires,
-                default_days=settings.token_default_days,
-                name=name,
-                description=description,
-                origin="admin",
-            )
-            await session.commit()
-            return token
-
-    click.echo(_run(go()))
-
-
-@tokens.command("revoke")
-@click.argument("token_id")
-@click.pass_context
-def tokens_revoke(ctx: click.Context, token_id: str) -> None:
-    """Revoke a token by its public id (the 16 hex digits after pshub_)."""
-    settings = _settings(ctx)
-
-    async def go() -> None:
-        from pysetl_hub_server.accounts.services import revoke_token
-
-        async with open_hub(settings) as hub, hub.sessions() as session:
-            await revoke_token(session, token_id)
-            await session.commit()
-
-    _run(go())
-    click.echo(f"revoked {token_id}", err=True)
-
-
-@main.group()
 def search() -> None:
     """The search index."""
 
@@ -431,6 +317,8 @@ def _with_hub(ctx: click.Context, fn: Callable[[Hub], Awaitable[T]]) -> T:
     return _run(go())
 
 
+main.add_command(users_group(_with_hub, ServerGroup))
+main.add_command(tokens_group(_with_hub, ServerGroup))
 for _command in admin_group(_with_hub, ServerGroup).commands.values():
     admin.add_command(_command)
 
