@@ -15,7 +15,26 @@ from pysetl_hub_server.settings import Settings, UploadLimits
 from tests.support import postgres, redis
 from tests.support.dists import build_example
 from tests.support.live import LiveServer, start_live
+from tests.support.matrix import CACHE as MATRIX
 from tests.support.sigstore_instance import SigstoreInstance
+
+_STARTED = pytest.StashKey[float]()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_STARTED] = time.time()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The build-backend matrix's table, when tests/interop/test_backend_matrix.py wrote it in
+    this run (in this process, or in a pytest-xdist worker: hence the file, not the stash)."""
+    table = MATRIX / "matrix.md"
+    started = terminalreporter.config.stash.get(_STARTED, None)
+    if started is None or not table.is_file() or table.stat().st_mtime < started:
+        return
+    terminalreporter.write_sep("=", "build-backend compatibility matrix")
+    terminalreporter.write(table.read_text())
+    terminalreporter.write_line(f"(also in {table})")
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
-"""One real hub process per interop module, which that module's real clients talk to; and the
-build-backend matrix's table at the end of the run."""
+"""One real hub process per interop module, which that module's real clients talk to. (The
+build-backend matrix's table is printed by tests/conftest.py: under pytest-xdist only the root
+conftest runs in the process that writes the summary.)"""
 
 from __future__ import annotations
 
@@ -8,18 +9,9 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.clients import ServerProcess, server_process
-from tests.support.matrix import CACHE, RESULTS
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     with server_process(tmp_path_factory.mktemp("hub")) as hub:
         yield hub
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if RESULTS not in terminalreporter.config.stash:
-        return
-    terminalreporter.write_sep("=", "build-backend compatibility matrix")
-    terminalreporter.write((CACHE / "matrix.md").read_text())
-    terminalreporter.write_line(f"(also in {CACHE / 'matrix.md'})")

@@ -36,8 +36,6 @@ from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
 
-import pytest
-
 from tests.support.clients import pip, uv
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -277,9 +275,6 @@ class Row:
     metadata: str = "-"
     build: str = "-"
     steps: dict[str, str] = field(default_factory=lambda: dict.fromkeys(STEPS, "-"))
-
-
-RESULTS = pytest.StashKey[dict[tuple[str, str], Row]]()
 
 
 @contextmanager

@@ -106,7 +106,9 @@ class MeilisearchEngine:
         await self._wait(await self._call(index.update_settings, settings))
 
     async def ping(self) -> None:
-        await self._call(self._client.health)
+        # Not /health: Meilisearch answers it without the key, so a refused (or rotated) key
+        # would read as ready while every search fails. The index itself needs the key.
+        await self._call(self._client.get_raw_index, INDEX)
 
     async def close(self) -> None:
         return None
