@@ -82,12 +82,12 @@ def check_events(events: list[AdvisoryEvent]) -> list[dict[str, str]]:
         if opened is None:
             raise _bad_range(_("{kind} {version} closes no interval: no introduced event comes "
                                "before it", kind=kind, version=value))  # fmt: skip
+        # Sorted, a close below its opening has no opening before it (above); what is left is
+        # a fix at the very version it opened (exclusive: it would close an empty interval).
+        # A last_affected there is fine: inclusive, that one version is affected.
         if kind == "fixed" and opened != ZERO and Version(value) <= Version(opened):
             raise _bad_range(_("fixed {fixed} is not after introduced {introduced}",
                                fixed=value, introduced=opened))  # fmt: skip
-        if kind == "last_affected" and opened != ZERO and Version(value) < Version(opened):
-            raise _bad_range(_("last_affected {last} is before introduced {introduced}",
-                               last=value, introduced=opened))  # fmt: skip
         opened = None
     if not ordered:
         raise _bad_range(_("a range needs at least an introduced event"))
