@@ -16,6 +16,7 @@ from sqlalchemy import insert
 from pysetl_hub_server.db import models
 from pysetl_hub_server.db.migrate import upgrade
 from pysetl_hub_server.hotpath import HotPath
+from pysetl_hub_server.hub import Hub
 from pysetl_hub_server.runtime import open_hub
 from pysetl_hub_server.search.builtin import BuiltinEngine
 from pysetl_hub_server.search.engine import Document, SearchQuery
@@ -62,15 +63,21 @@ async def _seed(hub_sessions: object, docs: list[Document]) -> None:
         )
 
 
+async def _indexed_elsewhere(hub: Hub, count: int) -> BuiltinEngine:
+    """`count` kafka readers indexed by one engine; a new engine (a just-started process) on the
+    same database, which has read nothing yet."""
+    docs = [_doc(i + 1, f"kafka-reader-{i}", "Read Kafka topics") for i in range(count)]
+    await _seed(hub.sessions, docs)
+    writer = BuiltinEngine(hub.sessions, hub.engine.dialect.name)
+    await writer.index(docs)
+    await writer.close()
+    return BuiltinEngine(hub.sessions, hub.engine.dialect.name)
+
+
 def test_concurrent_first_searches_read_the_vocabulary_once(settings: Settings) -> None:
     async def go() -> None:
         async with open_hub(settings) as hub:
-            docs = [_doc(i + 1, f"kafka-reader-{i}", "Read Kafka topics") for i in range(30)]
-            await _seed(hub.sessions, docs)
-            writer = BuiltinEngine(hub.sessions, hub.engine.dialect.name)
-            await writer.index(docs)
-            await writer.close()
-            fresh = BuiltinEngine(hub.sessions, hub.engine.dialect.name)  # a just-started process
+            fresh = await _indexed_elsewhere(hub, 30)
             answers = await asyncio.gather(
                 *(fresh.search(SearchQuery(q=f"kafkq {i}")) for i in range(20))
             )
@@ -88,12 +95,7 @@ def test_a_started_engine_has_read_its_vocabulary_before_the_first_search(
 
     async def go() -> None:
         async with open_hub(settings) as hub:
-            docs = [_doc(i + 1, f"kafka-reader-{i}", "Read Kafka topics") for i in range(5)]
-            await _seed(hub.sessions, docs)
-            writer = BuiltinEngine(hub.sessions, hub.engine.dialect.name)
-            await writer.index(docs)
-            await writer.close()
-            fresh = BuiltinEngine(hub.sessions, hub.engine.dialect.name)
+            fresh = await _indexed_elsewhere(hub, 5)
             assert fresh.version() is None  # nothing read yet
             await fresh.start()
             assert fresh._vocabulary.reads == 1 and fresh.version() is not None
