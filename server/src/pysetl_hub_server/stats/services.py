@@ -8,12 +8,14 @@ not yet flushed, are missing.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal_column, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pysetl_hub_schemas import DailyDownloads, DownloadStats, VersionDownloads
@@ -49,26 +51,21 @@ async def component_downloads(
         raise BadRequest("downloads.days", _("days must be between 1 and {most}", most=MAX_DAYS))
     first = today - timedelta(days=days - 1)
     recent_since = today - timedelta(days=RECENT - 1)
-    per_day = models.DownloadCount
-    rows = await session.execute(
-        select(per_day.day, per_day.count).where(
-            per_day.component_id == component.id, per_day.day >= first
-        )
-    )
-    by_day = {day: int(n) for day, n in rows}
-    total, recent = (
-        await session.execute(
-            select(
-                func.coalesce(func.sum(per_day.count), 0),
-                func.coalesce(
-                    func.sum(case((per_day.day >= recent_since, per_day.count), else_=0)), 0
-                ),
-            ).where(per_day.component_id == component.id)
-        )
-    ).one()
-    per_file = models.FileDownloadCount
-    versions = await session.execute(
+    per_day, per_file = models.DownloadCount, models.FileDownloadCount
+    # One statement, so one snapshot: a flush of another replica lands in both tables at once,
+    # and separate reads could see it in one and not the other (SQLite reads outside a
+    # transaction statement by statement): the series, the totals and the versions agree.
+    daily: Any = select(
+        literal_column("'day'").label("kind"),
+        per_day.day,
+        null().label("version"),
+        per_day.count.label("total"),
+        literal_column("0").label("recent"),
+    ).where(per_day.component_id == component.id)
+    per_version: Any = (
         select(
+            literal_column("'version'"),
+            null(),
             per_file.version,
             func.sum(per_file.count),
             func.sum(case((per_file.day >= recent_since, per_file.count), else_=0)),
@@ -76,9 +73,18 @@ async def component_downloads(
         .where(per_file.component_id == component.id)
         .group_by(per_file.version)
     )
-    by_version = [
-        VersionDownloads(version=v, total=int(t), last_30_days=int(r)) for v, t, r in versions
-    ]
+    rows: Sequence[Any] = (await session.execute(union_all(daily, per_version))).all()
+    by_day: dict[date, int] = {}
+    by_version: list[VersionDownloads] = []
+    for kind, day, version, n, recent_n in rows:
+        if kind == "day":
+            by_day[day] = int(n)
+        else:
+            by_version.append(
+                VersionDownloads(version=version, total=int(n), last_30_days=int(recent_n))
+            )
+    total = sum(by_day.values())
+    recent = sum(n for day, n in by_day.items() if day >= recent_since)
     by_version.sort(key=lambda v: (v.total, _version_key(v.version)), reverse=True)
     return DownloadStats(
         name=component.display_name,
