@@ -119,7 +119,9 @@ def test_download_spike_against_the_components_own_baseline(scripted: Scripted) 
 
     flag = s.wait_for_flag("spiky-etl", alice, "download_spike")
     detail: dict[str, Any] = flag["detail"]
-    assert detail["day"] == today.isoformat() and detail["downloads"] == 40
+    # Raised at the first check that sees today's count past both the threshold and the
+    # minimum count (20 here): the periodic check may run while the downloads still arrive.
+    assert detail["day"] == today.isoformat() and 20 <= detail["downloads"] <= 40
     assert detail["median"] == 4.0 and detail["mad"] == 1.0 and detail["threshold"] == 9.0
     assert detail["history_days"] == 10
     time.sleep(1)  # a few more periodic checks
